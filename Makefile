@@ -1,0 +1,51 @@
+# Observatoire QPV: the few commands a newcomer needs. See README.md.
+# Only python3 (>= 3.11) and make are required: the virtual environment is built from requirements.lock.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP  := $(VENV)/.installed
+
+export OBSERVATOIRE_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test test-system lint airflow bench lock install clean-var
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) scripts/check_python.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the platform's main job end to end (embedded warehouse unless WAREHOUSE_URL is set).
+demo: $(STAMP)
+	@$(BIN)/observatoire demo
+
+## The whole test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set).
+test: $(STAMP)
+	@$(BIN)/python -m pytest -q
+
+## Warehouse integration tests again, on the system PostgreSQL 15 (CI machines have one).
+test-system: $(STAMP)
+	@WAREHOUSE_URL=$${SYSTEM_WAREHOUSE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+		$(BIN)/python -m pytest -q -m "system_postgres or warehouse" tests/warehouse
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+## The Airflow UI (airflow standalone) with the project's DAGs and the warehouse connection.
+airflow: $(STAMP)
+	@$(BIN)/observatoire airflow standalone
+
+## Re-resolve the lock file after editing pyproject.toml (needs the package index).
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock
+
+clean-var:
+	@$(BIN)/observatoire warehouse stop || true
+	rm -rf var

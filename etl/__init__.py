@@ -1,0 +1,1 @@
+"""Observatoire QPV: all the platform's logic (warehouse, sources, quality gates, publication)."""

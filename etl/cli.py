@@ -1,0 +1,149 @@
+"""The `observatoire` command: warehouse lifecycle, migrations, the demo, and Airflow with the project's settings.
+
+Every failure a user can act on ends with one sentence on stderr and a non-zero exit code; a traceback is
+shown only with OBSERVATOIRE_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+
+from etl.errors import ObservatoireError
+
+
+def _warehouse(args) -> int:
+    from etl import warehouse
+    from etl.config import Home
+    from etl.warehouse import embedded
+
+    home = Home.from_env()
+    if args.action == "url":
+        print(warehouse.url(start=True, home=home))
+    elif args.action == "start":
+        if not warehouse.is_embedded():
+            raise ObservatoireError("WAREHOUSE_URL is set, so there is no embedded warehouse to start.")
+        home.root.mkdir(parents=True, exist_ok=True)
+        server = embedded.start(home.pgdata)
+        print(f"embedded warehouse running (pid {server.pid}): {server.url()}")
+    elif args.action == "stop":
+        if not warehouse.is_embedded():
+            raise ObservatoireError("WAREHOUSE_URL is set: stop that server with its own tools.")
+        print("embedded warehouse stopped" if embedded.stop(home.pgdata) else "embedded warehouse was not running")
+    elif args.action == "status":
+        if not warehouse.is_embedded():
+            from etl.warehouse.urls import redact
+
+            warehouse.engine()
+            print(f"external warehouse answers: {redact(warehouse.url())}")
+            return 0
+        server = embedded.status(home.pgdata)
+        if not server.running:
+            print(f"embedded warehouse not running (data folder {home.pgdata})")
+            return 3
+        print(f"embedded warehouse running (pid {server.pid}): {server.url()}")
+    elif args.action == "fingerprint":
+        from etl.warehouse.fingerprint import fingerprint
+
+        for name, (count, digest) in sorted(fingerprint(warehouse.engine()).items()):
+            print(f"{name}\t{count}\t{digest}")
+    return 0
+
+
+def _migrate(_args) -> int:
+    from etl import warehouse
+    from etl.warehouse import migrations
+
+    result = migrations.migrate(warehouse.engine())
+    if result.changed:
+        print(f"warehouse migrated from {result.before or 'empty'} to {result.after}")
+    else:
+        print(f"warehouse already at the newest version ({result.after}): nothing to do")
+    return 0
+
+
+def _demo(_args) -> int:
+    from etl import demo
+
+    return demo.main()
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _airflow(args) -> int:
+    import shutil
+
+    from etl import warehouse
+    from etl.config import Home
+    from etl.orchestration import environment
+    from etl.warehouse import migrations
+
+    home = Home.from_env()
+    url = warehouse.url()
+    migrations.migrate(warehouse.engine(url))
+    env = environment.apply(home, url)
+    argv = args.airflow_args or ["standalone"]
+    if argv[0] == "standalone":
+        port = int(os.environ.get("AIRFLOW__API__PORT", "8080"))
+        if not _port_free(env["AIRFLOW__API__HOST"], port):
+            raise ObservatoireError(
+                f"port {port} is already in use: stop the program using it or set AIRFLOW__API__PORT to a free port."
+            )
+        print(f"Airflow UI on http://{env['AIRFLOW__API__HOST']}:{port} (local: every user is admin)", flush=True)
+    binary = shutil.which("airflow", path=os.path.dirname(sys.executable)) or shutil.which("airflow")
+    if binary is None:
+        raise ObservatoireError("the airflow command is not installed in this environment: run `make install`.")
+    os.execv(binary, [binary, *argv])
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="observatoire", description="Observatoire QPV data platform.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    wh = sub.add_parser("warehouse", help="the PostgreSQL warehouse (embedded unless WAREHOUSE_URL is set)")
+    wh.add_argument("action", choices=["start", "stop", "url", "status", "fingerprint"])
+    wh.set_defaults(func=_warehouse)
+
+    sub.add_parser("migrate", help="apply pending warehouse migrations").set_defaults(func=_migrate)
+    sub.add_parser("demo", help="run every DAG end to end through Airflow and summarise").set_defaults(func=_demo)
+
+    af = sub.add_parser("airflow", help="run an airflow command with the project's settings (default: standalone)")
+    af.add_argument("airflow_args", nargs=argparse.REMAINDER)
+    af.set_defaults(func=_airflow)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ObservatoireError as exc:
+        print(f"observatoire: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("observatoire: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("OBSERVATOIRE_DEBUG"):
+            raise
+        print(
+            f"observatoire: unexpected failure ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
+            "run again with OBSERVATOIRE_DEBUG=1 to see the traceback.",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""`make demo`: the platform's main job, end to end, on the embedded warehouse unless WAREHOUSE_URL is set.
+
+Starts (or reuses) the warehouse, migrates it, runs every DAG in `dags/` through Airflow, and prints what
+happened: each DAG's final state and duration, where the outputs and logs are, and whether the warehouse
+state (fingerprint of every table but the run journals) is identical to the previous demo's.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from etl import warehouse
+from etl.config import DAGS_FOLDER, DATA_FOLDERS, Home
+from etl.errors import ObservatoireError
+from etl.orchestration import environment
+from etl.warehouse import fingerprint, migrations
+from etl.warehouse.urls import redact
+
+
+def main() -> int:
+    started = time.monotonic()
+    home = Home.from_env().ensure()
+    url = warehouse.url()
+    engine = warehouse.engine(url)
+    result = migrations.migrate(engine)
+    print(f"Observatoire QPV demo: warehouse {redact(url)}")
+    print(f"  schema version {result.after}" + (f" (migrated from {result.before})" if result.changed else ""))
+
+    environment.apply(home, url)
+    from etl.orchestration import runner
+
+    log_dir = home.root / "demo" / "logs"
+    outcomes = runner.run_all(DAGS_FOLDER, log_dir)
+
+    state = fingerprint.fingerprint(engine)
+    state_file = home.root / "demo" / "last_state.json"
+    previous = json.loads(state_file.read_text()) if state_file.exists() else None
+    state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
+
+    print("\nDAG runs (through Airflow):")
+    width = max(len(o.dag_id) for o in outcomes) if outcomes else 10
+    for o in outcomes:
+        extra = f"  failed tasks: {', '.join(o.failed_tasks)}" if o.failed_tasks else ""
+        print(f"  {o.dag_id:<{width}}  {o.state:<8} {o.seconds:6.1f} s  log: {o.log_file}{extra}")
+
+    rows = sum(count for count, _ in state.values())
+    print(f"\nWarehouse: {len(state)} tables, {rows} rows (run journals audit.*_log excluded)")
+    if previous is None:
+        print("  first demo on this warehouse: state recorded in " + str(state_file))
+    else:
+        changed = fingerprint.differences({k: tuple(v) for k, v in previous.items()}, state)
+        print(
+            "  identical to the previous demo run"
+            if not changed
+            else f"  changed since the previous demo run: {', '.join(changed)}"
+        )
+    print("\nWhere things are:")
+    print(f"  runtime folder   {home.root}  ({', '.join(DATA_FOLDERS)})")
+    print(f"  Airflow home     {home.airflow_home}  (UI: make airflow)")
+    print("  warehouse URL    observatoire warehouse url  (psql \"$(.venv/bin/observatoire warehouse url)\")")
+    print(f"\nDone in {time.monotonic() - started:.0f} s.")
+
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        names = ", ".join(f"{o.dag_id} ({o.state})" for o in failed)
+        raise ObservatoireError(f"{len(failed)} of {len(outcomes)} DAG runs did not succeed: {names}; see their logs.")
+    return 0

@@ -1,0 +1,19 @@
+"""What every DAG of the project shares: owner, retries, and the date schedules start from.
+
+Kept free of heavy imports: DAG files import it at parse time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+PARIS = ZoneInfo("Europe/Paris")
+START_DATE = datetime(2026, 1, 1, tzinfo=PARIS)
+
+DEFAULT_ARGS = {
+    "owner": "observatoire-data",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": True,
+}

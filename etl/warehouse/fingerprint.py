@@ -1,0 +1,43 @@
+"""A content fingerprint of the warehouse state, to prove that re-running a job changes nothing.
+
+State is every base table of raw, staging, core, publication and audit, except audit's append-only
+journals (tables named `*_log`), which grow with each run by design. Each table is summarised by its row
+count and an order-independent md5 of its rows.
+"""
+
+from __future__ import annotations
+
+STATE_SCHEMAS = ("raw", "staging", "core", "publication", "audit")
+
+_TABLES = """
+SELECT table_schema, table_name
+FROM information_schema.tables
+WHERE table_type = 'BASE TABLE'
+  AND table_schema = ANY(:schemas)
+  AND NOT (table_schema = 'audit' AND table_name LIKE '%\\_log')
+ORDER BY 1, 2
+"""
+
+
+def fingerprint(engine) -> dict[str, tuple[int, str]]:
+    """{"schema.table": (row_count, md5)} for every state table."""
+    import sqlalchemy as sa
+
+    out: dict[str, tuple[int, str]] = {}
+    with engine.connect() as conn:
+        tables = conn.execute(sa.text(_TABLES), {"schemas": list(STATE_SCHEMAS)}).all()
+        for schema, table in tables:
+            ident = f'"{schema}"."{table}"'
+            count, digest = conn.execute(
+                sa.text(
+                    f"SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), md5('')) "
+                    f"FROM (SELECT md5(t::text) AS h FROM {ident} t) rows"
+                )
+            ).one()
+            out[f"{schema}.{table}"] = (int(count), digest)
+    return out
+
+
+def differences(before: dict, after: dict) -> list[str]:
+    """Tables whose content differs (or that appeared / disappeared) between two fingerprints."""
+    return sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
