@@ -10,6 +10,7 @@ import argparse
 import os
 import socket
 import sys
+from pathlib import Path
 
 from etl.errors import ObservatoireError
 
@@ -99,8 +100,11 @@ def _airflow(args) -> int:
             raise ObservatoireError(
                 f"port {port} is already in use: stop the program using it or set AIRFLOW__API__PORT to a free port."
             )
-        print(f"Airflow UI on http://{env['AIRFLOW__API__HOST']}:{port} (local: every user is admin)", flush=True)
-    binary = shutil.which("airflow", path=os.path.dirname(sys.executable)) or shutil.which("airflow")
+        print(
+            f"Airflow UI on http://{env['AIRFLOW__API__HOST']}:{port} (local: every user is admin)",
+            flush=True,
+        )
+    binary = shutil.which("airflow", path=str(Path(sys.executable).parent)) or shutil.which("airflow")
     if binary is None:
         raise ObservatoireError("the airflow command is not installed in this environment: run `make install`.")
     os.execv(binary, [binary, *argv])
@@ -137,8 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("OBSERVATOIRE_DEBUG"):
             raise
+        first_line = (str(exc).strip().splitlines() or [""])[0]
         print(
-            f"observatoire: unexpected failure ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}); "
+            f"observatoire: error: unexpected failure ({type(exc).__name__}: {first_line}); "
             "run again with OBSERVATOIRE_DEBUG=1 to see the traceback.",
             file=sys.stderr,
         )

@@ -58,7 +58,7 @@ def main() -> int:
     print("\nWhere things are:")
     print(f"  runtime folder   {home.root}  ({', '.join(DATA_FOLDERS)})")
     print(f"  Airflow home     {home.airflow_home}  (UI: make airflow)")
-    print("  warehouse URL    observatoire warehouse url  (psql \"$(.venv/bin/observatoire warehouse url)\")")
+    print('  warehouse URL    observatoire warehouse url  (psql "$(.venv/bin/observatoire warehouse url)")')
     print(f"\nDone in {time.monotonic() - started:.0f} s.")
 
     failed = [o for o in outcomes if not o.ok]

@@ -2,7 +2,7 @@
 
 import sys
 
-if sys.version_info < (3, 11):
+if sys.version_info < (3, 11):  # noqa: UP036 - runs under any python3, before the venv exists
     found = ".".join(map(str, sys.version_info[:3]))
     sys.stderr.write(
         f"Observatoire QPV needs Python >= 3.11 but found {found}: install a newer python3 "

@@ -26,7 +26,7 @@ class DagOutcome:
     state: str
     seconds: float
     log_file: Path
-    failed_tasks: list[str] = field(default_factory=list)
+    failed_tasks: list[str] = field(default_factory=list)  # the tasks that failed (not upstream_failed)
 
     @property
     def ok(self) -> bool:
@@ -66,12 +66,8 @@ def run_order(dags: dict) -> list[str]:
     consumed: dict[str, set[str]] = {}
     for dag_id, dag in dags.items():
         condition = getattr(dag.timetable, "asset_condition", None)
-        consumed[dag_id] = (
-            {asset.uri for _, asset in condition.iter_assets()} if condition is not None else set()
-        )
-    needs = {
-        d: {p for p in dags if p != d and produced[p] & consumed[d]} for d in dags
-    }
+        consumed[dag_id] = {asset.uri for _, asset in condition.iter_assets()} if condition is not None else set()
+    needs = {d: {p for p in dags if p != d and produced[p] & consumed[d]} for d in dags}
     order: list[str] = []
     while needs:
         ready = sorted(d for d, deps in needs.items() if not deps - set(order))
@@ -111,9 +107,9 @@ def run_dag(dag, log_dir: Path) -> DagOutcome:
     seconds = time.monotonic() - started
     state = str(getattr(dagrun.state, "value", dagrun.state))
     failed = sorted(
-        ti.task_id for ti in dagrun.get_task_instances() if str(getattr(ti.state, "value", ti.state)) != "success"
+        ti.task_id for ti in dagrun.get_task_instances() if str(getattr(ti.state, "value", ti.state)) == "failed"
     )
-    return DagOutcome(dag.dag_id, state, seconds, log_file, failed if state != "success" else [])
+    return DagOutcome(dag.dag_id, state, seconds, log_file, failed)
 
 
 def run_all(dags_folder: Path, log_dir: Path, progress=print) -> list[DagOutcome]:

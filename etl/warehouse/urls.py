@@ -81,3 +81,8 @@ def from_airflow_connection(conn_json: str) -> str:
 def socket_dir(url: str) -> str | None:
     query = parse_qs(urlsplit(url).query)
     return query.get("host", [None])[0]
+
+
+def with_database(url: str, database: str) -> str:
+    """Same server and credentials, another database."""
+    return make_url(url).set(database=database).render_as_string(hide_password=False)

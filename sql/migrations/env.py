@@ -19,6 +19,8 @@ try:
         version_table_schema="audit",
         transaction_per_migration=True,
     )
+    # read under the lock: a concurrent caller that waited must not report the other one's work as its own
+    context.config.attributes["before"] = context.get_context().get_current_revision()
     with context.begin_transaction():
         context.run_migrations()
     connection.commit()

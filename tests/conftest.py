@@ -1,0 +1,104 @@
+"""Test session wiring: a private runtime folder, a fresh warehouse database, and Airflow pointed at both.
+
+Before anything imports Airflow, the session gets its own OBSERVATOIRE_HOME (a temporary folder), a real
+PostgreSQL (the embedded server started there, or the server of WAREHOUSE_URL when it is set), and a new
+database on it created for this session and dropped at the end, so tests never see `make demo`'s state.
+WAREHOUSE_URL and the Airflow variables (AIRFLOW_HOME, AIRFLOW_CONN_WAREHOUSE, ...) then point there.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+_SESSION: dict = {}
+
+
+def _admin_exec(url: str, sql: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
+    import psycopg2
+
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def pytest_configure(config):
+    from etl.config import Home
+    from etl.orchestration.environment import airflow_environment
+    from etl.warehouse import embedded
+    from etl.warehouse.urls import with_database
+
+    home = Path(tempfile.mkdtemp(prefix="obsqpv-"))
+    configured = os.environ.get("WAREHOUSE_URL")
+    server_url = configured or embedded.start(home / "pg").url("postgres")
+    database = f"obs_test_{uuid.uuid4().hex[:10]}"
+    _admin_exec(server_url, f'CREATE DATABASE "{database}"')
+    test_url = with_database(server_url, database)
+    _SESSION.update(home=home, server_url=server_url, database=database, embedded=not configured)
+
+    os.environ["OBSERVATOIRE_HOME"] = str(home)
+    os.environ["WAREHOUSE_URL"] = test_url
+    os.environ.update(airflow_environment(Home(home), test_url))
+
+
+def pytest_unconfigure(config):
+    if not _SESSION:
+        return
+    from etl.warehouse import embedded
+
+    try:
+        _admin_exec(_SESSION["server_url"], f'DROP DATABASE IF EXISTS "{_SESSION["database"]}" WITH (FORCE)')
+    finally:
+        if _SESSION["embedded"]:
+            embedded.stop(_SESSION["home"] / "pg")
+        shutil.rmtree(_SESSION["home"], ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def warehouse_url() -> str:
+    """libpq URL of this session's fresh warehouse database."""
+    return os.environ["WAREHOUSE_URL"]
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    """URL of the server's maintenance database, for creating more throw-away databases."""
+    return _SESSION["server_url"]
+
+
+@pytest.fixture(scope="session")
+def engine(warehouse_url):
+    """Engine on the session database, migrated to head once."""
+    from etl import warehouse
+    from etl.warehouse import migrations
+
+    eng = warehouse.engine(warehouse_url)
+    migrations.migrate(eng)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def empty_database(server_url):
+    """A brand-new, empty database on the same server (for migration tests); dropped afterwards."""
+    from etl.warehouse.urls import with_database
+
+    name = f"obs_empty_{uuid.uuid4().hex[:10]}"
+    _admin_exec(server_url, f'CREATE DATABASE "{name}"')
+    yield with_database(server_url, name)
+    _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def observatoire_home() -> Path:
+    return Path(os.environ["OBSERVATOIRE_HOME"])

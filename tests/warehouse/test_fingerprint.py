@@ -1,0 +1,50 @@
+"""The warehouse fingerprint sees every change of state and ignores the run journals (audit.*_log)."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from etl.warehouse.fingerprint import differences, fingerprint
+
+pytestmark = pytest.mark.warehouse
+
+
+def test_fingerprint_detects_a_changed_row_and_ignores_journals(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE IF NOT EXISTS core.fp_probe (k int PRIMARY KEY, v text)"))
+        conn.execute(sa.text("TRUNCATE core.fp_probe"))
+        conn.execute(sa.text("INSERT INTO core.fp_probe VALUES (1, 'a'), (2, 'b')"))
+    before = fingerprint(engine)
+    assert before["core.fp_probe"][0] == 2
+    assert not any(name.endswith("_log") for name in before)
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit.heartbeat_log (dag_id, run_id, schema_version, server_version) "
+                "VALUES ('t', 't', 'x', 'y')"
+            )
+        )
+    assert differences(before, fingerprint(engine)) == []
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE core.fp_probe SET v = 'c' WHERE k = 2"))
+    assert differences(before, fingerprint(engine)) == ["core.fp_probe"]
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE core.fp_probe"))
+    assert "core.fp_probe" not in fingerprint(engine)
+
+
+def test_row_order_does_not_change_the_fingerprint(engine):
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE core.fp_order (k int, v text)"))
+        conn.execute(sa.text("INSERT INTO core.fp_order VALUES (1, 'a'), (2, 'b')"))
+    first = fingerprint(engine)["core.fp_order"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE core.fp_order"))
+        conn.execute(sa.text("INSERT INTO core.fp_order VALUES (2, 'b'), (1, 'a')"))
+    assert fingerprint(engine)["core.fp_order"] == first
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE core.fp_order"))
