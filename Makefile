@@ -13,7 +13,8 @@ export OBSERVATOIRE_HOME ?= $(CURDIR)/var
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) scripts/check_python.py
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "python3 cannot create a virtual environment: install its venv module (Debian/Ubuntu: apt install python3-venv) and run make again." >&2; exit 1; }
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .

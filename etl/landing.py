@@ -1,0 +1,118 @@
+"""Landing: every file dropped in `inbox/<source>/` is hashed, archived immutably, and registered in audit.
+
+`receive()` hashes the file (sha256, streamed), copies it to `archive/<source>/<sha256[:2]>/<sha256><suffix>`
+(read-only; an existing archive copy is never rewritten or deleted), records the drop in
+`audit.receipt_log`, and for bytes never seen before registers the file (`audit.file_registry`) and opens
+a batch (`audit.batch`, status `received`). The same bytes dropped again are recognised and get no new
+batch. The inbox copy is removed only once the archive copy and the registry row exist, so nothing is lost
+if the process dies half-way.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from etl.config import Home
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Receipt:
+    source_id: str
+    original_name: str
+    sha256: str
+    size_bytes: int
+    archive_path: Path
+    batch_id: int | None  # None when the same bytes were already received
+    previous_status: str | None = None
+
+    @property
+    def is_new(self) -> bool:
+        return self.batch_id is not None
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def archive_path(home: Home, source_id: str, sha256: str, suffix: str) -> Path:
+    return home.folder("archive") / source_id / sha256[:2] / f"{sha256}{suffix.lower()}"
+
+
+def _archive(src: Path, dest: Path) -> None:
+    """Copy into the archive atomically (temp file + rename); an existing copy is left untouched."""
+    if dest.exists():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    shutil.copyfile(src, tmp)
+    with tmp.open("rb") as fh:
+        os.fsync(fh.fileno())
+    tmp.chmod(0o444)
+    os.replace(tmp, dest)
+
+
+def pending(home: Home, source_id: str, patterns: list[str]) -> list[Path]:
+    """Files waiting in the source's inbox that match its declared patterns, oldest first then by name."""
+    inbox = home.folder("inbox") / source_id
+    if not inbox.is_dir():
+        return []
+    files = [
+        p
+        for p in inbox.iterdir()
+        if p.is_file() and not p.name.startswith(".") and any(fnmatch.fnmatch(p.name, pat) for pat in patterns)
+    ]
+    return sorted(files, key=lambda p: (p.stat().st_mtime_ns, p.name))
+
+
+def receive(engine, home: Home, source_id: str, path: Path, *, keep_inbox_copy: bool = False) -> Receipt:
+    """Archive and register one dropped file; returns what was done."""
+    import sqlalchemy as sa
+
+    sha = sha256_of(path)
+    size = path.stat().st_size
+    dest = archive_path(home, source_id, sha, path.suffix)
+    _archive(path, dest)
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit.file_registry (source_id, sha256, size_bytes, original_name, archive_path, "
+                "first_received_at) VALUES (:s, :h, :n, :o, :a, :t) ON CONFLICT DO NOTHING"
+            ),
+            {"s": source_id, "h": sha, "n": size, "o": path.name, "a": str(dest), "t": now},
+        )
+        batch_id = conn.execute(
+            sa.text(
+                "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at) "
+                "VALUES (:s, :h, :o, 'received', :t) ON CONFLICT (source_id, sha256) DO NOTHING RETURNING batch_id"
+            ),
+            {"s": source_id, "h": sha, "o": path.name, "t": now},
+        ).scalar()
+        previous = None
+        if batch_id is None:
+            previous = conn.execute(
+                sa.text("SELECT status FROM audit.batch WHERE source_id = :s AND sha256 = :h"), {"s": source_id, "h": sha}
+            ).scalar()
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit.receipt_log (received_at, source_id, original_name, sha256, size_bytes, outcome, "
+                "batch_id) VALUES (:t, :s, :o, :h, :n, :out, :b)"
+            ),
+            {"t": now, "s": source_id, "o": path.name, "h": sha, "n": size, "out": "new" if batch_id else "duplicate",
+             "b": batch_id},
+        )
+    if not keep_inbox_copy:
+        path.unlink(missing_ok=True)
+    return Receipt(source_id, path.name, sha, size, dest, batch_id, previous)

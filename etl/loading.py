@@ -1,0 +1,95 @@
+"""Bulk loading with PostgreSQL COPY, and the atomic replacement of a (source, partition).
+
+`copy_frame()` streams a DataFrame into a table with `COPY ... FROM STDIN (FORMAT csv)` on the caller's
+transaction (NULL written as `\\N`, so an empty text cell stays an empty string). `replace_partition()` does,
+inside one transaction: take an advisory lock on the partition, delete the raw/staging rows of the batches
+it supersedes, COPY the new raw and staging rows, run the source's core SQL (which swaps the core rows),
+and mark the batches. A crash anywhere rolls everything back: the previous data stays.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+from etl.sources.registry import CORE_SQL_FOLDER, Source
+
+NULL = r"\N"
+
+
+def _table_columns(cursor, table: str) -> list[str]:
+    schema, name = table.split(".")
+    cursor.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "ORDER BY ordinal_position",
+        (schema, name),
+    )
+    return [r[0] for r in cursor.fetchall()]
+
+
+def copy_frame(dbapi_conn, table: str, frame, *, batch_id: int | None = None) -> int:
+    """COPY the frame's columns that exist in `table` (plus batch_id) into it; returns the row count."""
+    with dbapi_conn.cursor() as cur:
+        columns = _table_columns(cur, table)
+        data = frame.copy()
+        if batch_id is not None and "batch_id" in columns:
+            data.insert(0, "batch_id", batch_id)
+        present = [c for c in columns if c in data.columns]
+        buffer = io.StringIO()
+        data[present].to_csv(buffer, index=False, header=False, na_rep=NULL, lineterminator="\n")
+        buffer.seek(0)
+        cols = ", ".join(f'"{c}"' for c in present)
+        cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer)
+        return len(data)
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    batch_id: int
+    partition: str
+    rows_raw: int
+    rows_staging: int
+    superseded: list[int]
+
+
+def replace_partition(
+    engine, source: Source, batch_id: int, partition: str, raw, staged: dict, run_id: str | None
+) -> LoadResult:
+    """Swap the (source, partition) data for this batch's, atomically."""
+    import sqlalchemy as sa
+
+    core_sql = (CORE_SQL_FOLDER / source.core_sql).read_text(encoding="utf-8")
+    with engine.begin() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{source.id}/{partition}"})
+        old = list(
+            conn.execute(
+                sa.text(
+                    "SELECT batch_id FROM audit.batch WHERE source_id = :s AND partition_key = :p "
+                    "AND status = 'loaded' AND batch_id <> :b"
+                ),
+                {"s": source.id, "p": partition, "b": batch_id},
+            ).scalars()
+        )
+        old_literal = "{" + ",".join(str(b) for b in old) + "}"
+        for table in [source.raw_table, *source.staging_tables.values()]:
+            conn.execute(sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:old AS bigint[]))"), {"old": old_literal})
+        dbapi = conn.connection.dbapi_connection
+        rows_raw = copy_frame(dbapi, source.raw_table, raw, batch_id=batch_id)
+        rows_staging = sum(
+            copy_frame(dbapi, table, staged[frame], batch_id=batch_id) for frame, table in source.staging_tables.items()
+        )
+        conn.execute(
+            sa.text(core_sql), {"batch_id": batch_id, "old_batches": old_literal, "partition_key": partition}
+        )
+        conn.execute(
+            sa.text("UPDATE audit.batch SET status = 'superseded' WHERE batch_id = ANY(CAST(:old AS bigint[]))"),
+            {"old": old_literal},
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE audit.batch SET status = 'loaded', partition_key = :p, finished_at = now(), run_id = :r, "
+                "rows_read = :n, rows_loaded = :m, message = NULL WHERE batch_id = :b"
+            ),
+            {"p": partition, "r": run_id, "n": rows_raw, "m": rows_staging, "b": batch_id},
+        )
+    return LoadResult(batch_id, partition, rows_raw, rows_staging, old)

@@ -1,0 +1,72 @@
+"""Task builders shared by the source DAGs: one `ingest_<source>` task per registry entry.
+
+`ingest_task(source_id)` reads the registry entry at parse time (YAML only; a broken entry raises
+RegistryError, failing just the DAG that asked for it) and returns a TaskFlow task that runs the whole
+path for that source (etl.pipeline.ingest), emits the entry's Airflow Assets when it succeeds, and fails
+without retrying when a batch was quarantined (a data problem is not fixed by trying again), after the
+other batches were loaded.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset, task
+
+from etl.sources.registry import source
+
+
+def assets_of(source_id: str) -> list[Asset]:
+    entry = source(source_id)
+    return [Asset(name=uri.rsplit("/", 2)[-2] + "." + uri.rsplit("/", 1)[-1], uri=uri) for uri in entry.assets]
+
+
+def ingest_task(source_id: str, **task_kwargs):
+    entry = source(source_id)
+
+    @task(task_id=f"ingest_{source_id}", outlets=assets_of(source_id), doc_md=entry.description, **task_kwargs)
+    def ingest(dag_run=None) -> dict:
+        return run_ingest(source_id, dag_run.run_id if dag_run else None)
+
+    return ingest
+
+
+def run_ingest(source_id: str, run_id: str | None) -> dict:
+    """Body of an ingest task (kept out of the decorator so tests and the CLI can call it)."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from etl import pipeline
+    from etl.orchestration.connections import warehouse_engine
+
+    report = pipeline.ingest(warehouse_engine(), source(source_id), run_id=run_id)
+    print(report.summary())
+    for batch in report.batches:
+        line = f"  batch {batch.batch_id} {batch.original_name}: {batch.status}"
+        if batch.status == "loaded":
+            line += f" (partition {batch.partition}, {batch.rows} rows)"
+        else:
+            line += f": {batch.reason} (report: {batch.report})"
+        print(line)
+        for warning in batch.warnings:
+            print(f"    warning: {warning}")
+    if report.quarantined:
+        names = ", ".join(b.original_name for b in report.quarantined)
+        raise AirflowFailException(
+            f"{len(report.quarantined)} file(s) of {source_id} quarantined ({names}): read the reports in quarantine/."
+        )
+    return {"loaded": [b.batch_id for b in report.batches], "duplicates": len(report.duplicates)}
+
+
+def stage_repository_files(source_ids: list[str]) -> list[str]:
+    """Drop the reference files versioned in the repository into their sources' inboxes."""
+    import shutil
+
+    from etl.config import PROJECT_ROOT, Home
+
+    home = Home.from_env()
+    dropped = []
+    for source_id in source_ids:
+        inbox = home.folder("inbox") / source_id
+        inbox.mkdir(parents=True, exist_ok=True)
+        for rel in source(source_id).repository_files:
+            shutil.copyfile(PROJECT_ROOT / rel, inbox / (PROJECT_ROOT / rel).name)
+            dropped.append(f"{source_id}/{(PROJECT_ROOT / rel).name}")
+    return dropped

@@ -1,0 +1,163 @@
+"""The path every file takes: inbox -> archive + audit -> read -> gate 1 -> normalise -> gate 2 -> load.
+
+`ingest(source)` receives what waits in the source's inbox (etl.landing), then processes every batch still
+`received` (including one left by a crash) from its archive copy. A batch that breaks a blocking rule, or
+cannot even be read, is quarantined: a copy of the file and a human-readable report (rule, column, lines
+and values) go to `quarantine/<source>/`, the batch is marked with the reason, nothing of it reaches the
+warehouse tables, and the next batch carries on. The caller (an Airflow task) fails if any was quarantined.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl import landing, loading
+from etl.config import Home
+from etl.quality import gates
+from etl.quality.parameters import parameters_for
+from etl.readers import FileShapeError
+from etl.sources.registry import Source
+
+
+@dataclass
+class BatchOutcome:
+    source_id: str
+    batch_id: int
+    original_name: str
+    status: str  # loaded | quarantined
+    partition: str | None = None
+    rows: int = 0
+    reason: str | None = None
+    report: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    source_id: str
+    received: list[landing.Receipt] = field(default_factory=list)
+    batches: list[BatchOutcome] = field(default_factory=list)
+
+    @property
+    def duplicates(self) -> list[landing.Receipt]:
+        return [r for r in self.received if not r.is_new]
+
+    @property
+    def quarantined(self) -> list[BatchOutcome]:
+        return [b for b in self.batches if b.status == "quarantined"]
+
+    def summary(self) -> str:
+        loaded = [b for b in self.batches if b.status == "loaded"]
+        parts = [f"{self.source_id}: {len(loaded)} loaded"]
+        if self.duplicates:
+            parts.append(f"{len(self.duplicates)} already received (skipped)")
+        if self.quarantined:
+            parts.append(f"{len(self.quarantined)} quarantined")
+        return ", ".join(parts)
+
+
+class BatchQuarantined(Exception):
+    """Raised by tasks after all batches ran, when at least one was quarantined."""
+
+
+def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | None = None) -> IngestReport:
+    home = home or Home.from_env()
+    report = IngestReport(source.id)
+    for path in landing.pending(home, source.id, source.patterns):
+        report.received.append(landing.receive(engine, home, source.id, path))
+    for batch_id, name, archive in _received_batches(engine, source.id):
+        report.batches.append(process_batch(engine, source, batch_id, name, Path(archive), home=home, run_id=run_id))
+    if any(b.status == "loaded" for b in report.batches) or report.quarantined:
+        gates.build_data_docs(home)
+    return report
+
+
+def _received_batches(engine, source_id: str) -> list[tuple[int, str, str]]:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text(
+                    "SELECT b.batch_id, b.original_name, f.archive_path FROM audit.batch b "
+                    "JOIN audit.file_registry f USING (source_id, sha256) "
+                    "WHERE b.source_id = :s AND b.status = 'received' ORDER BY b.batch_id"
+                ),
+                {"s": source_id},
+            )
+        ]
+
+
+def process_batch(
+    engine, source: Source, batch_id: int, original_name: str, archive: Path, *, home: Home, run_id: str | None
+) -> BatchOutcome:
+    outcome = BatchOutcome(source.id, batch_id, original_name, "received")
+    try:
+        raw = source.resolve(source.reader)(archive)
+    except FileShapeError as exc:
+        where = f"line {exc.line}" if exc.line else "file"
+        col = f", column {exc.column}" if exc.column else ""
+        return _quarantine(engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {exc}"], [])
+
+    results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
+    if results[0].passed:
+        staged = source.resolve(source.normaliser)(raw)
+        params = parameters_for(engine, source.parameters)
+        for frame_name, suite in source.suites.rows.items():
+            results.append(gates.run_suite(suite, staged[frame_name], gate="rows", parameters=params, home=home))
+    for result in results:
+        gates.record(engine, result, batch_id, run_id)
+    failures = [o for r in results for o in r.blocking_failures]
+    outcome.warnings = [f"{o.suite}: {o.describe()}" for r in results for o in r.warnings]
+    if failures:
+        return _quarantine(
+            engine, source, outcome, archive, home, [f"{o.suite}: {o.describe()}" for o in failures], outcome.warnings
+        )
+
+    partition = _partition(source, staged)
+    loaded = loading.replace_partition(engine, source, batch_id, partition, raw, staged, run_id)
+    outcome.status, outcome.partition, outcome.rows = "loaded", partition, loaded.rows_raw
+    return outcome
+
+
+def _partition(source: Source, staged: dict) -> str:
+    if source.partition.startswith("literal:"):
+        return source.partition.removeprefix("literal:")
+    return str(source.resolve(source.partition)(staged))
+
+
+def _quarantine(engine, source, outcome, archive, home, failures, warnings) -> BatchOutcome:
+    import sqlalchemy as sa
+
+    folder = home.folder("quarantine") / source.id
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"{outcome.batch_id:06d}-{outcome.original_name}"
+    copy = folder / stem
+    if not copy.exists():
+        shutil.copyfile(archive, copy)
+    report = folder / f"{stem}.report.txt"
+    lines = [
+        f"Quarantined file: {outcome.original_name}",
+        f"Source: {source.id} ({source.producer})",
+        f"Batch: {outcome.batch_id}   archive copy: {archive}",
+        "",
+        "Blocking problems (the file was not loaded; the warehouse is unchanged):",
+        *[f"  - {f}" for f in failures],
+    ]
+    if warnings:
+        lines += ["", "Warnings:", *[f"  - {w}" for w in warnings]]
+    lines += ["", "Fix the file and drop the corrected version in the inbox again."]
+    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r "
+                "WHERE batch_id = :b"
+            ),
+            {"m": failures[0][:2000], "r": str(report), "b": outcome.batch_id},
+        )
+    outcome.status, outcome.reason, outcome.report = "quarantined", failures[0], report
+    return outcome

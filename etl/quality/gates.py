@@ -1,0 +1,244 @@
+"""Run a Great Expectations suite from `expectations/` on a DataFrame, keep line numbers of what failed.
+
+Suites are GX Core 1.x JSON (`name`, `expectations` with `type`, `kwargs`, `meta`, `severity`): severity
+`critical` (GX's default) is **blocking**, `warning`/`info` are warnings. Value sets known only at run time
+(the départements in the warehouse, ...) are written `{"$PARAMETER": "departements"}` and passed as
+parameters. Each unexpected value is reported with the `line_no` of its file line (GX
+`unexpected_index_column_names`), so a report can say "line 12, column insee_dep". Validation results are
+stored as JSON under `$OBSERVATOIRE_HOME/gx/validations` and Data Docs are rebuilt into
+`$OBSERVATOIRE_HOME/datadocs`. GX is imported only when a gate runs (it costs seconds).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import os
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from etl.config import Home
+from etl.sources.registry import suite_path
+
+SAMPLE_SIZE = 20
+BLOCKING = "critical"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One expectation's verdict on one batch."""
+
+    suite: str
+    expectation_type: str
+    column: str | None
+    blocking: bool
+    success: bool
+    unexpected_count: int | None
+    sample: list[dict[str, Any]]  # [{"line_no": 12, "value": "1053.0"}, ...]
+    kwargs: dict[str, Any]
+    observed: Any = None
+
+    def describe(self) -> str:
+        """One line a person can act on: what rule, which column, how many rows, where."""
+        what = self.expectation_type.removeprefix("expect_").replace("_", " ")
+        rule = _rule_text(self.kwargs)
+        col = f"column {self.column}: " if self.column else ""
+        if self.unexpected_count:
+            lines = ", ".join(f"line {s['line_no']} ({s['value']!r})" for s in self.sample[:5] if "line_no" in s)
+            more = "" if self.unexpected_count <= 5 else f" and {self.unexpected_count - 5} more"
+            return f"{col}{what}{rule} failed on {self.unexpected_count} row(s): {lines}{more}"
+        return f"{col}{what}{rule} failed (observed {self.observed!r})"
+
+
+def _rule_text(kwargs: dict[str, Any]) -> str:
+    keys = ("regex", "value_set", "min_value", "max_value", "column_set", "column_list", "type_")
+    parts = []
+    for key in keys:
+        if key in kwargs:
+            value = kwargs[key]
+            if isinstance(value, list) and len(value) > 8:
+                value = f"[{len(value)} allowed values]"
+            parts.append(f"{key}={value}")
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+@dataclass
+class GateResult:
+    suite: str
+    gate: str
+    outcomes: list[Outcome] = field(default_factory=list)
+    validated_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def blocking_failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.blocking and not o.success]
+
+    @property
+    def warnings(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.blocking and not o.success]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking_failures
+
+
+def load_suite(name: str) -> dict[str, Any]:
+    with suite_path(name).open(encoding="utf-8") as fh:
+        suite = json.load(fh)
+    if suite.get("name") != name:
+        raise ValueError(f"suite file {suite_path(name)} declares name {suite.get('name')!r}, expected {name!r}")
+    return suite
+
+
+@functools.cache
+def _context(root: str):
+    """One GX context per process: suites in memory, validation results and Data Docs on disk."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False),
+        progress_bars=ProgressBarsConfig(globally=False),
+        analytics_enabled=False,
+    )
+    config.stores[config.validation_results_store_name] = {
+        "class_name": "ValidationResultsStore",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{root}/gx/validations"},
+    }
+    config.data_docs_sites = {
+        "local": {
+            "class_name": "SiteBuilder",
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{root}/datadocs"},
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        }
+    }
+    context = gx.get_context(mode="ephemeral", project_config=config)
+    context.data_sources.add_pandas("frames")
+    return context
+
+
+def _validation_definition(context, suite_name: str):
+    import great_expectations as gx
+
+    try:
+        return context.validation_definitions.get(suite_name)
+    except Exception:  # noqa: BLE001 - GX raises its own not-found types, which vary by version
+        pass
+    suite_json = load_suite(suite_name)
+    suite = context.suites.add(gx.ExpectationSuite(**suite_json))
+    asset = context.data_sources.get("frames").add_dataframe_asset(suite_name)
+    batch = asset.add_batch_definition_whole_dataframe("whole")
+    return context.validation_definitions.add(gx.ValidationDefinition(name=suite_name, data=batch, suite=suite))
+
+
+def run_suite(
+    suite_name: str,
+    frame,
+    *,
+    gate: str,
+    parameters: dict[str, Any] | None = None,
+    home: Home | None = None,
+    index_column: str = "line_no",
+) -> GateResult:
+    """Validate `frame` against the suite; never raises on failed expectations (read `.passed`)."""
+    home = home or Home.from_env()
+    context = _context(str(home.root))
+    definition = _validation_definition(context, suite_name)
+    result_format: dict[str, Any] = {"result_format": "COMPLETE", "partial_unexpected_count": SAMPLE_SIZE}
+    if index_column in frame.columns:
+        result_format["unexpected_index_column_names"] = [index_column]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # GX's own pandas idioms, not our data
+        run = definition.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=parameters or {},
+            result_format=result_format,
+        )
+    result = GateResult(suite=suite_name, gate=gate)
+    for item in run.results:
+        config = item.expectation_config
+        kwargs = {k: v for k, v in dict(config.kwargs).items() if k not in ("batch_id",)}
+        res = item.result or {}
+        column = kwargs.get("column") or (",".join(kwargs["column_list"]) if "column_list" in kwargs else None)
+        result.outcomes.append(
+            Outcome(
+                suite=suite_name,
+                expectation_type=config.type,
+                column=column,
+                blocking=str(getattr(config, "severity", BLOCKING) or BLOCKING).lower().endswith(BLOCKING),
+                success=bool(item.success),
+                unexpected_count=res.get("unexpected_count"),
+                sample=_sample(res, index_column),
+                kwargs=_jsonable(kwargs),
+                observed=_jsonable(res.get("observed_value")),
+            )
+        )
+    return result
+
+
+def _sample(res: dict[str, Any], index_column: str) -> list[dict[str, Any]]:
+    rows = res.get("unexpected_index_list") or []
+    out = []
+    for row in rows[:SAMPLE_SIZE]:
+        if isinstance(row, dict):
+            values = {k: v for k, v in row.items() if k != index_column}
+            value = next(iter(values.values())) if len(values) == 1 else values
+            out.append({"line_no": _jsonable(row.get(index_column)), "value": _jsonable(value)})
+    if not out:
+        out = [{"value": _jsonable(v)} for v in (res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str))
+
+
+def build_data_docs(home: Home | None = None) -> str:
+    """Rebuild the Data Docs site from every stored validation; returns the index path."""
+    home = home or Home.from_env()
+    context = _context(str(home.root))
+    context.build_data_docs()
+    return str(home.folder("datadocs") / "index.html")
+
+
+def record(engine, result: GateResult, batch_id: int, run_id: str | None) -> None:
+    """Store the outcomes in audit.dq_result."""
+    import sqlalchemy as sa
+
+    rows = [
+        {
+            "b": batch_id,
+            "r": run_id,
+            "s": o.suite,
+            "g": result.gate,
+            "t": o.expectation_type,
+            "c": o.column,
+            "bl": o.blocking,
+            "ok": o.success,
+            "n": o.unexpected_count,
+            "sample": json.dumps(o.sample),
+            "kw": json.dumps(o.kwargs),
+            "at": result.validated_at,
+        }
+        for o in result.outcomes
+    ]
+    if not rows:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit.dq_result (batch_id, run_id, suite, gate, expectation_type, column_name, blocking, "
+                "success, unexpected_count, unexpected_sample, kwargs, validated_at) VALUES "
+                "(:b, :r, :s, :g, :t, :c, :bl, :ok, :n, CAST(:sample AS jsonb), CAST(:kw AS jsonb), :at)"
+            ),
+            rows,
+        )

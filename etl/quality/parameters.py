@@ -1,0 +1,27 @@
+"""Value sets that gate-2 suites read at run time (`{"$PARAMETER": name}`), queried from the warehouse.
+
+Referential integrity is checked before loading: a QPV's département must be one the warehouse knows, a
+correspondence must name QPV that exist, and so on. Each parameter is one SQL query declared here.
+"""
+
+from __future__ import annotations
+
+QUERIES = {
+    "regions": "SELECT code FROM core.region ORDER BY 1",
+    "departements": "SELECT code FROM core.departement ORDER BY 1",
+    "qpv_2015": "SELECT code FROM core.qpv WHERE geography = '2015' ORDER BY 1",
+    "qpv_2024": "SELECT code FROM core.qpv WHERE geography = '2024' ORDER BY 1",
+    "measures": "SELECT numero FROM core.measure ORDER BY 1",
+}
+
+
+def parameters_for(engine, names: list[str]) -> dict[str, list[str]]:
+    import sqlalchemy as sa
+
+    unknown = [n for n in names if n not in QUERIES]
+    if unknown:
+        raise KeyError(f"unknown suite parameter(s) {unknown}: declare them in {__name__}.QUERIES")
+    if not names:
+        return {}
+    with engine.connect() as conn:
+        return {name: list(conn.execute(sa.text(QUERIES[name])).scalars()) for name in names}

@@ -1,0 +1,72 @@
+"""The indicator catalogue: the 32 indicators of 2014 and the 2018 roadmap's measures and indicators.
+
+The data are the CSV files of `catalogue/` (see its README for how they were read from the policy texts);
+this module reads them as text and types them for staging. The fiche méthodologique of each indicator is
+derived in `sql/core/catalogue_indicateurs.sql`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from etl.readers import read_delimited
+
+INDICATEURS_COLUMNS = [
+    "code", "convention", "objectif_strategique", "objectif_operationnel", "bop", "libelle", "cible_texte",
+    "cible_valeur", "cible_unite", "cible_comparateur", "cible_horizon", "mode", "producteur", "mode_resolu",
+    "mode_texte",
+]  # fmt: skip
+MESURES_COLUMNS = ["numero", "axe", "programme", "theme", "libelle", "statut"]
+MESURE_INDICATEURS_COLUMNS = [
+    "numero_mesure", "rang", "libelle", "cible_texte", "cible_valeur", "cible_unite", "cible_horizon",
+]  # fmt: skip
+
+
+def _blank_to_none(frame, columns):
+    for column in columns:
+        frame[column] = frame[column].str.strip().replace("", None)
+    return frame
+
+
+def _numbers(series, kind: str):
+    import pandas as pd
+
+    cleaned = series.str.strip().replace("", None)
+    if kind == "int":
+        return pd.to_numeric(cleaned, errors="coerce").astype("Int64")
+    return pd.to_numeric(cleaned, errors="coerce")
+
+
+def read_indicateurs(path: Path):
+    return read_delimited(path, required=INDICATEURS_COLUMNS)
+
+
+def normalise_indicateurs(raw) -> dict:
+    out = raw[["line_no", *INDICATEURS_COLUMNS]].copy()
+    text = [c for c in INDICATEURS_COLUMNS if c not in ("cible_valeur", "cible_horizon", "mode_resolu")]
+    out = _blank_to_none(out, text)
+    out["cible_valeur"] = _numbers(raw["cible_valeur"], "float")
+    out["cible_horizon"] = _numbers(raw["cible_horizon"], "int")
+    out["mode_resolu"] = raw["mode_resolu"].str.strip().str.lower().eq("oui")
+    return {"indicateurs": out}
+
+
+def read_mesures(path: Path):
+    return read_delimited(path, required=MESURES_COLUMNS)
+
+
+def normalise_mesures(raw) -> dict:
+    out = _blank_to_none(raw[["line_no", *MESURES_COLUMNS]].copy(), MESURES_COLUMNS)
+    return {"mesures": out}
+
+
+def read_mesure_indicateurs(path: Path):
+    return read_delimited(path, required=MESURE_INDICATEURS_COLUMNS)
+
+
+def normalise_mesure_indicateurs(raw) -> dict:
+    out = raw[["line_no", *MESURE_INDICATEURS_COLUMNS]].copy()
+    out = _blank_to_none(out, ["numero_mesure", "rang", "libelle", "cible_texte", "cible_unite"])
+    out["cible_valeur"] = _numbers(raw["cible_valeur"], "float")
+    out["cible_horizon"] = _numbers(raw["cible_horizon"], "int")
+    return {"mesure_indicateurs": out}
