@@ -12,6 +12,7 @@ import os
 import shutil
 import tempfile
 import uuid
+from types import SimpleNamespace
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,21 @@ def empty_database(server_url):
 @pytest.fixture
 def observatoire_home() -> Path:
     return Path(os.environ["OBSERVATOIRE_HOME"])
+
+
+@pytest.fixture
+def isolated(server_url, tmp_path):
+    """A warehouse of its own (new database, migrated) and a runtime folder of its own, for one test."""
+    from etl import warehouse
+    from etl.config import Home
+    from etl.warehouse import migrations
+    from etl.warehouse.urls import with_database
+
+    name = f"obs_iso_{uuid.uuid4().hex[:10]}"
+    _admin_exec(server_url, f'CREATE DATABASE "{name}"')
+    eng = warehouse.engine(with_database(server_url, name))
+    migrations.migrate(eng)
+    home = Home(tmp_path / "home").ensure()
+    yield SimpleNamespace(engine=eng, home=home, url=with_database(server_url, name))
+    eng.dispose()
+    _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

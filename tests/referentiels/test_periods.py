@@ -1,0 +1,37 @@
+"""Periods and their roll-ups."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from etl.referentiels import periods
+
+
+def test_codes_and_roll_ups_of_one_year():
+    rows = {r["code"]: r for r in periods.rows(2024, 2024)}
+    assert len(rows) == 1 + 2 + 4 + 12
+    march = rows["2024-03"]
+    assert (march["quarter_code"], march["semester_code"], march["year"]) == ("2024-Q1", "2024-S1", 2024)
+    assert rows["2024-07"]["semester_code"] == "2024-S2" and rows["2024-07"]["quarter_code"] == "2024-Q3"
+    assert rows["2024-02"]["end_date"] == date(2024, 2, 29)
+    assert (rows["2024-S1"]["start_date"], rows["2024-S1"]["end_date"]) == (date(2024, 1, 1), date(2024, 6, 30))
+    assert rows["2024-Q4"]["semester_code"] == "2024-S2"
+    assert rows["2024"]["end_date"] == date(2024, 12, 31)
+
+
+@pytest.mark.warehouse
+def test_load_is_idempotent_and_months_roll_up_to_their_semester(isolated):
+    assert periods.load(isolated.engine, 2023, 2024) == 2 * 19
+    assert periods.load(isolated.engine, 2023, 2024) == 2 * 19
+    with isolated.engine.connect() as conn:
+        bad = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM core.period m JOIN core.period s ON s.code = m.semester_code "
+                "WHERE m.kind = 'month' AND NOT (m.start_date >= s.start_date AND m.end_date <= s.end_date)"
+            )
+        ).scalar()
+        total = conn.execute(sa.text("SELECT count(*) FROM core.period")).scalar()
+    assert bad == 0 and total == 38
