@@ -60,7 +60,7 @@ def _archive(src: Path, dest: Path) -> None:
     with tmp.open("rb") as fh:
         os.fsync(fh.fileno())
     tmp.chmod(0o444)
-    os.replace(tmp, dest)
+    tmp.replace(dest)
 
 
 def pending(home: Home, source_id: str, patterns: list[str]) -> list[Path]:
@@ -103,15 +103,23 @@ def receive(engine, home: Home, source_id: str, path: Path, *, keep_inbox_copy: 
         previous = None
         if batch_id is None:
             previous = conn.execute(
-                sa.text("SELECT status FROM audit.batch WHERE source_id = :s AND sha256 = :h"), {"s": source_id, "h": sha}
+                sa.text("SELECT status FROM audit.batch WHERE source_id = :s AND sha256 = :h"),
+                {"s": source_id, "h": sha},
             ).scalar()
         conn.execute(
             sa.text(
                 "INSERT INTO audit.receipt_log (received_at, source_id, original_name, sha256, size_bytes, outcome, "
                 "batch_id) VALUES (:t, :s, :o, :h, :n, :out, :b)"
             ),
-            {"t": now, "s": source_id, "o": path.name, "h": sha, "n": size, "out": "new" if batch_id else "duplicate",
-             "b": batch_id},
+            {
+                "t": now,
+                "s": source_id,
+                "o": path.name,
+                "h": sha,
+                "n": size,
+                "out": "new" if batch_id else "duplicate",
+                "b": batch_id,
+            },
         )
     if not keep_inbox_copy:
         path.unlink(missing_ok=True)

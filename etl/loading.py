@@ -72,15 +72,15 @@ def replace_partition(
         )
         old_literal = "{" + ",".join(str(b) for b in old) + "}"
         for table in [source.raw_table, *source.staging_tables.values()]:
-            conn.execute(sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:old AS bigint[]))"), {"old": old_literal})
+            conn.execute(
+                sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:old AS bigint[]))"), {"old": old_literal}
+            )
         dbapi = conn.connection.dbapi_connection
         rows_raw = copy_frame(dbapi, source.raw_table, raw, batch_id=batch_id)
         rows_staging = sum(
             copy_frame(dbapi, table, staged[frame], batch_id=batch_id) for frame, table in source.staging_tables.items()
         )
-        conn.execute(
-            sa.text(core_sql), {"batch_id": batch_id, "old_batches": old_literal, "partition_key": partition}
-        )
+        conn.execute(sa.text(core_sql), {"batch_id": batch_id, "old_batches": old_literal, "partition_key": partition})
         conn.execute(
             sa.text("UPDATE audit.batch SET status = 'superseded' WHERE batch_id = ANY(CAST(:old AS bigint[]))"),
             {"old": old_literal},

@@ -2,103 +2,153 @@
 
 `read_delimited()` is the one CSV entry point of the readers: every cell stays text (no float ever eats a
 leading zero or a "2A"), column names are lower-cased and stripped, and `line_no` is the physical line in
-the file (header = line 1). Structural problems that no expectation can see (bytes that are not in the
-declared encoding, an empty file, missing columns, a row with too many fields) raise `FileShapeError`
-naming the line, the column and the rule; the pipeline turns it into a gate-1 failure and quarantines the file.
+the file (header = line 1), right even when a quoted field holds a line break. Structural problems that no
+expectation can see (bytes that are not UTF-8, an empty file, missing columns, a row with more fields than
+the header) raise `FileShapeError` naming the line, the column and the rule; the pipeline turns it into a
+gate-1 failure and quarantines the file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import codecs
+import csv
+import io
+import re
+from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 
-@dataclass
+
 class FileShapeError(ValueError):
-    """The file cannot be read as the source declares it."""
+    """A file that cannot be read as a table: the message says which line and what to do.
 
-    message: str
-    rule: str
-    line: int | None = None
-    column: str | None = None
+    `rule` is a short identifier (`encoding`, `empty_file`, `missing_columns`, `field_count`) that reports and
+    tests rely on; `line` is the physical line (header = 1) and `column` the column concerned, when they apply.
+    """
 
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, message: str, *, rule: str, line: int | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.rule, self.line, self.column = rule, line, column
 
 
-def _first_bad_line(data: bytes, encoding: str) -> tuple[int, int]:
+def _field_index(line_prefix: str) -> int:
+    """Index of the `;`-separated field in which a line prefix ends (separators inside quotes do not count)."""
+    index, quoted = 0, False
+    for char in line_prefix:
+        if char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            index += 1
+    return index
+
+
+def _decode(data: bytes, name: str) -> str:
+    """The file's text; a byte that is not UTF-8 raises `FileShapeError` naming its line (and column)."""
+    offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        data.decode(encoding)
+        return data[offset:].decode("utf-8")
     except UnicodeDecodeError as exc:
-        return data.count(b"\n", 0, exc.start) + 1, exc.start
-    return 0, -1
-
-
-def read_delimited(
-    path: Path,
-    *,
-    required: list[str],
-    sep: str = ";",
-    encodings: tuple[str, ...] = ("utf-8",),
-):
-    """DataFrame of text cells + int `line_no`; raises FileShapeError on structural problems."""
-    import io
-
-    import pandas as pd
-
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    text = None
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        line, offset = _first_bad_line(data, encodings[0])
+        bad = offset + exc.start
+        line = data.count(b"\n", 0, bad) + 1
+        line_start = data.rfind(b"\n", 0, bad) + 1
+        column = None
+        if line > 1:
+            header_bytes = data[offset : data.find(b"\n")]
+            header = next(csv.reader([header_bytes.decode("utf-8", "replace").rstrip("\r")], delimiter=";"), [])
+            index = _field_index(data[line_start:bad].decode("utf-8", "replace"))
+            if index < len(header):
+                column = header[index].strip().lower()
+        where = f", column {column}" if column else ""
         raise FileShapeError(
-            f"line {line}: byte {data[offset]:#04x} is not valid {' or '.join(encodings)} "
-            f"(the file must be encoded in {encodings[0]})",
+            f"{name}: line {line} is not valid UTF-8 (byte 0x{data[bad]:02x}{where}); the file looks like Latin-1 "
+            "or Windows-1252: save it as UTF-8 and drop it again.",
             rule="encoding",
             line=line,
+            column=column,
+        ) from None
+
+
+def _first_overlong_line(text: str) -> tuple[int | None, int, int]:
+    """Physical line where the first row with more fields than the header starts, the header width and that count."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    width = len(next(reader, []))
+    previous_end = reader.line_num
+    for record in reader:
+        if len(record) > width:
+            return previous_end + 1, width, len(record)
+        previous_end = reader.line_num
+    return None, width, 0
+
+
+def read_delimited(path: Path, required_columns: Sequence[str]) -> pd.DataFrame:
+    """Read a UTF-8 (BOM accepted), `;`-separated file as text, with `line_no`, the row's physical line number.
+
+    Every column is text (no value goes through a number); column names are stripped and lower-cased. Rows whose
+    fields are all empty (blank lines, `;;;` lines left by spreadsheets) are dropped, and line numbers still refer
+    to the file as it is. Raises `FileShapeError` for undecodable bytes, an empty file or one without data rows,
+    missing required columns, and a row with more fields than the header.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    text = _decode(data, path.name)
+    first_line = text.split("\n", 1)[0]
+    if not first_line.strip():
+        raise FileShapeError(
+            f"{path.name}: line 1 is empty; the file must start with a header line ({';'.join(required_columns)}).",
+            rule="empty_file",
+            line=1,
         )
-    if not text.strip():
-        raise FileShapeError("the file is empty (no header line)", rule="empty_file", line=1)
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
+            io.BytesIO(data),
+            sep=";",
             dtype=str,
             keep_default_na=False,
-            na_filter=False,
-            skip_blank_lines=True,
-            engine="c",
+            skip_blank_lines=False,
+            encoding="utf-8-sig",
         )
+    except pd.errors.EmptyDataError:
+        raise FileShapeError(f"{path.name}: the file is empty.", rule="empty_file", line=1) from None
     except pd.errors.ParserError as exc:
-        raise FileShapeError(f"the file cannot be parsed as '{sep}'-separated text: {exc}", rule="parse") from exc
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in required if c not in frame.columns]
+        line, width, seen = _first_overlong_line(text)
+        if line is None:  # pragma: no cover - pandas found a problem the csv module does not see
+            match = re.search(r"line (\d+)", str(exc))
+            line = int(match.group(1)) if match else None
+        raise FileShapeError(
+            f"{path.name}: line {line} has {seen or 'more'} fields where the header has {width}; "
+            "check the separators and quotes on that line.",
+            rule="field_count",
+            line=line,
+        ) from None
+
+    header_lines = 1 + sum(str(name).count("\n") for name in frame.columns)
+    frame.columns = [str(name).strip().lower() for name in frame.columns]
+    missing = [name for name in required_columns if name not in frame.columns]
     if missing:
         raise FileShapeError(
-            f"line 1: missing column(s) {', '.join(missing)} (found: {', '.join(frame.columns)})",
+            f"{path.name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; "
+            f"expected {';'.join(required_columns)}.",
             rule="missing_columns",
             line=1,
-            column=missing[0],
+            column=", ".join(missing),
         )
+
+    values = list(frame.columns)
+    # A quoted field can hold line breaks: a row then spans several physical lines.
+    spans = pd.Series(1, index=frame.index, dtype="int64")
+    blank = pd.Series(True, index=frame.index)
+    for name in values:
+        column = frame[name]
+        spans += column.str.count("\n").astype("int64")
+        blank &= column.str.strip() == ""
+    line_no = header_lines + 1 + spans.cumsum() - spans
+    frame.insert(0, "line_no", line_no.astype("int64"))
+    frame = frame.loc[~blank].reset_index(drop=True)
     if frame.empty:
-        raise FileShapeError("the file has a header but no data line", rule="empty_file", line=2)
-    frame.insert(0, "line_no", _line_numbers(text, len(frame)))
+        raise FileShapeError(
+            f"{path.name}: the file has a header but no data row (line 2 onwards is empty).",
+            rule="empty_file",
+            line=2,
+        )
     return frame
-
-
-def _line_numbers(text: str, rows: int):
-    """Physical line of each data row, skipping blank lines like the parser does (quoted newlines aside)."""
-    import numpy as np
-
-    lines = text.splitlines()
-    numbers = [i + 1 for i, line in enumerate(lines) if i > 0 and line.strip()]
-    if len(numbers) != rows:  # quoted fields spanning lines: fall back to row order
-        return np.arange(2, rows + 2, dtype="int64")
-    return np.asarray(numbers, dtype="int64")

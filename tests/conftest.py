@@ -12,8 +12,8 @@ import os
 import shutil
 import tempfile
 import uuid
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 

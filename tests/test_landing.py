@@ -22,7 +22,9 @@ def _drop(home, source_id, name, content: bytes):
 def test_same_bytes_twice_are_registered_once(isolated):
     eng, home = isolated.engine, isolated.home
     first = landing.receive(eng, home, "cog_regions", _drop(home, "cog_regions", "regions.csv", b"code;nom\n01;A\n"))
-    again = landing.receive(eng, home, "cog_regions", _drop(home, "cog_regions", "regions-bis.csv", b"code;nom\n01;A\n"))
+    again = landing.receive(
+        eng, home, "cog_regions", _drop(home, "cog_regions", "regions-bis.csv", b"code;nom\n01;A\n")
+    )
     assert first.is_new and not again.is_new
     assert again.sha256 == first.sha256 and again.previous_status == "received"
     assert first.archive_path.read_bytes() == b"code;nom\n01;A\n"

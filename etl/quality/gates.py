@@ -192,10 +192,17 @@ def _sample(res: dict[str, Any], index_column: str) -> list[dict[str, Any]]:
         if isinstance(row, dict):
             values = {k: v for k, v in row.items() if k != index_column}
             value = next(iter(values.values())) if len(values) == 1 else values
-            out.append({"line_no": _jsonable(row.get(index_column)), "value": _jsonable(value)})
+            out.append({"line_no": _line(row.get(index_column)), "value": _jsonable(value)})
     if not out:
         out = [{"value": _jsonable(v)} for v in (res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
     return out
+
+
+def _line(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def _jsonable(value: Any) -> Any:

@@ -38,7 +38,7 @@ def _numbers(series, kind: str):
 
 
 def read_indicateurs(path: Path):
-    return read_delimited(path, required=INDICATEURS_COLUMNS)
+    return read_delimited(path, INDICATEURS_COLUMNS)
 
 
 def normalise_indicateurs(raw) -> dict:
@@ -52,7 +52,7 @@ def normalise_indicateurs(raw) -> dict:
 
 
 def read_mesures(path: Path):
-    return read_delimited(path, required=MESURES_COLUMNS)
+    return read_delimited(path, MESURES_COLUMNS)
 
 
 def normalise_mesures(raw) -> dict:
@@ -61,7 +61,7 @@ def normalise_mesures(raw) -> dict:
 
 
 def read_mesure_indicateurs(path: Path):
-    return read_delimited(path, required=MESURE_INDICATEURS_COLUMNS)
+    return read_delimited(path, MESURE_INDICATEURS_COLUMNS)
 
 
 def normalise_mesure_indicateurs(raw) -> dict:

@@ -9,7 +9,7 @@ from etl.referentiels.codes import pad_departement, pad_digits
 
 
 def read_regions(path: Path):
-    return read_delimited(path, required=["code", "nom"])
+    return read_delimited(path, ["code", "nom"])
 
 
 def normalise_regions(raw) -> dict:
@@ -20,7 +20,7 @@ def normalise_regions(raw) -> dict:
 
 
 def read_departements(path: Path):
-    return read_delimited(path, required=["code", "nom", "code_region"])
+    return read_delimited(path, ["code", "nom", "code_region"])
 
 
 def normalise_departements(raw) -> dict:

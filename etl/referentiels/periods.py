@@ -19,7 +19,9 @@ def rows(first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> list[dict]
         out.append(_row(str(year), "year", date(year, 1, 1), date(year, 12, 31), year, None, None, f"Année {year}"))
         for s in (1, 2):
             start, end = date(year, 6 * s - 5, 1), date(year, 6 * s, 30 if s == 1 else 31)
-            out.append(_row(f"{year}-S{s}", "semester", start, end, year, f"{year}-S{s}", None, f"{s}e semestre {year}"))
+            out.append(
+                _row(f"{year}-S{s}", "semester", start, end, year, f"{year}-S{s}", None, f"{s}e semestre {year}")
+            )
         for q in range(1, 5):
             last_month = 3 * q
             start = date(year, last_month - 2, 1)

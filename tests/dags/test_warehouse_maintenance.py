@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from etl.config import DAGS_FOLDER
 from etl.orchestration import runner
+from etl.warehouse import migrations
 
 pytestmark = [pytest.mark.airflow, pytest.mark.warehouse]
 
@@ -35,7 +36,7 @@ def test_run_succeeds_and_records_a_heartbeat(dags, engine, tmp_path):
         dag_id, version = conn.execute(
             sa.text("SELECT dag_id, schema_version FROM audit.heartbeat_log ORDER BY beat_id DESC LIMIT 1")
         ).one()
-    assert (dag_id, version) == ("warehouse_maintenance", "0002")
+    assert (dag_id, version) == ("warehouse_maintenance", migrations.head())
 
 
 def test_unreachable_warehouse_fails_the_run_visibly(dags, tmp_path, monkeypatch):

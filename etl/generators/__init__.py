@@ -1,0 +1,1 @@
+"""Deterministic sample generators that write files in each producer's real shape."""

@@ -1,0 +1,1 @@
+"""Reference data: territories, periods and the indicator catalogue."""

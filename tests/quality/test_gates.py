@@ -1,0 +1,104 @@
+"""Great Expectations gates: every suite passes on good data and blocks bad data, naming line and column."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from etl.config import EXPECTATIONS_FOLDER, PROJECT_ROOT
+from etl.quality import gates
+from etl.referentiels import territories
+from etl.sources.registry import all_sources
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    from etl.generators.territories import generate
+
+    out = tmp_path_factory.mktemp("territories")
+    return {p.name: p for p in generate(out)}
+
+
+@pytest.fixture(scope="module")
+def reference_values():
+    import pandas as pd
+
+    regions = pd.read_csv(PROJECT_ROOT / "catalogue/regions.csv", sep=";", dtype=str)["code"].tolist()
+    departements = pd.read_csv(PROJECT_ROOT / "catalogue/departements.csv", sep=";", dtype=str)["code"].tolist()
+    return {"regions": regions, "departements": departements}
+
+
+def _gates(entry, path, parameters):
+    raw = entry.resolve(entry.reader)(path)
+    results = [gates.run_suite(entry.suites.file, raw, gate="file")]
+    staged = entry.resolve(entry.normaliser)(raw)
+    for frame, suite in entry.suites.rows.items():
+        results.append(gates.run_suite(suite, staged[frame], gate="rows", parameters=parameters))
+    return results, staged
+
+
+def test_every_suite_file_is_valid_gx_json_named_after_its_file():
+    names = [p.name.removesuffix(".json") for p in EXPECTATIONS_FOLDER.glob("*.json")]
+    assert names
+    for name in names:
+        suite = gates.load_suite(name)
+        assert suite["expectations"], name
+        for expectation in suite["expectations"]:
+            assert expectation["type"].startswith("expect_")
+            assert expectation["severity"] in ("critical", "warning", "info")
+
+
+def test_suite_code_patterns_are_the_reader_module_constants():
+    qpv_rows = json.loads((EXPECTATIONS_FOLDER / "anct_qpv.rows.json").read_text())
+    regex = next(e["kwargs"]["regex"] for e in qpv_rows["expectations"] if e["kwargs"].get("column") == "code_qp")
+    assert territories.QP2015_PATTERN[1:-1] in regex and territories.QP2024_PATTERN[1:-1] in regex
+    communes = json.loads((EXPECTATIONS_FOLDER / "anct_qpv_commune.rows.json").read_text())
+    assert any(e["kwargs"].get("regex") == territories.COMMUNE_PATTERN for e in communes["expectations"])
+
+
+def test_repository_reference_files_pass_their_gates(reference_values):
+    valid, _ = all_sources()
+    for source_id in ("cog_regions", "cog_departements", "catalogue_indicateurs", "catalogue_mesures"):
+        entry = valid[source_id]
+        path = PROJECT_ROOT / entry.repository_files[0]
+        results, _ = _gates(entry, path, reference_values)
+        failures = [o.describe() for r in results for o in r.blocking_failures]
+        assert failures == [], (source_id, failures)
+
+
+def test_generated_qpv_lists_pass_their_gates(generated, reference_values):
+    entry = all_sources()[0]["anct_qpv"]
+    for name in ("qpv_2015.csv", "qpv_2024.csv"):
+        results, staged = _gates(entry, generated[name], reference_values)
+        assert all(r.passed for r in results), [o.describe() for r in results for o in r.blocking_failures]
+        assert len(staged["qpv"]) > 1400
+
+
+def test_generated_correspondence_passes_with_the_generated_codes(generated, reference_values):
+    import pandas as pd
+
+    qpv15 = pd.read_csv(generated["qpv_2015.csv"], sep=";", dtype=str)["code_qp"].tolist()
+    qpv24 = pd.read_csv(generated["qpv_2024.csv"], sep=";", dtype=str)["code_qp"].tolist()
+    entry = all_sources()[0]["anct_qpv_correspondance"]
+    results, _ = _gates(entry, generated["qpv_correspondance_2015_2024.csv"], {"qpv_2015": qpv15, "qpv_2024": qpv24})
+    assert all(r.passed for r in results)
+    results, _ = _gates(
+        entry, generated["qpv_correspondance_2015_2024.csv"], {"qpv_2015": qpv15[1:], "qpv_2024": qpv24}
+    )
+    [failure] = [o for r in results for o in r.blocking_failures]
+    assert failure.column == "code_qp_2015" and failure.unexpected_count == 1
+    assert failure.sample[0]["value"] == qpv15[0] and failure.sample[0]["line_no"] >= 2
+
+
+def test_a_warning_does_not_block(reference_values, tmp_path):
+    entry = all_sources()[0]["anct_qpv"]
+    path = tmp_path / "small.csv"
+    path.write_text(
+        "code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci\n"
+        "QP075001;Les Portes;11;IDF;75;Paris;75056;Paris;200054781;MGP\n"
+    )
+    results, _ = _gates(entry, path, reference_values)
+    warnings = [o for r in results for o in r.warnings]
+    assert all(r.passed for r in results)
+    assert [w.expectation_type for w in warnings] == ["expect_table_row_count_to_be_between"]

@@ -1,0 +1,181 @@
+"""The path every file takes, end to end on a real PostgreSQL: good files load, bad ones are quarantined
+with a report naming file, line, column and rule, and the warehouse is left exactly as it was."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from etl import pipeline
+from etl.config import PROJECT_ROOT
+from etl.sources.registry import source
+from etl.warehouse.fingerprint import fingerprint
+
+pytestmark = pytest.mark.warehouse
+
+HEADER = "code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci\n"
+GOOD_ROWS = [
+    "QP075001;Les Portes;11;Île-de-France;75;Paris;75056;Paris;200054781;Métropole du Grand Paris",
+    'QP001001;Les Tilleuls;84;Auvergne-Rhône-Alpes;01;Ain;"01053; 01283";"Bourg; Oyonnax";200071751;CA du Bassin',
+    "QP001002;Centre;84;Auvergne-Rhône-Alpes;01;Ain;1053;Bourg-en-Bresse;200071751;CA du Bassin",
+    "QP02A001;Les Salines;94;Corse;2A;Corse-du-Sud;2A004;Ajaccio;200066793;CA du Pays Ajaccien",
+]
+
+
+def _drop(home, source_id: str, name: str, content: bytes):
+    inbox = home.folder("inbox") / source_id
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_bytes(content)
+
+
+def _ingest(isolated, source_id: str):
+    return pipeline.ingest(isolated.engine, source(source_id), home=isolated.home, run_id="test")
+
+
+@pytest.fixture
+def with_territories(isolated):
+    """An isolated warehouse holding the régions and départements of catalogue/."""
+    for source_id, name in (("cog_regions", "regions.csv"), ("cog_departements", "departements.csv")):
+        _drop(isolated.home, source_id, name, (PROJECT_ROOT / "catalogue" / name).read_bytes())
+        assert [b.status for b in _ingest(isolated, source_id).batches] == ["loaded"]
+    return isolated
+
+
+def _count(engine, sql: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text(sql)).scalar()
+
+
+def test_reference_files_load_and_trace_back_to_their_file_and_line(with_territories):
+    eng = with_territories.engine
+    assert _count(eng, "SELECT count(*) FROM core.region") == 18
+    assert _count(eng, "SELECT count(*) FROM core.departement") == 101
+    traced = _count(
+        eng,
+        "SELECT count(*) FROM core.departement d JOIN staging.cog_departement s USING (batch_id) "
+        "JOIN raw.cog_departement r ON r.batch_id = s.batch_id AND r.line_no = s.line_no "
+        "JOIN audit.batch b ON b.batch_id = d.batch_id WHERE s.code = d.code AND b.original_name = 'departements.csv'",
+    )
+    assert traced == 101
+    assert _count(eng, "SELECT count(*) FROM audit.dq_result WHERE gate IN ('file', 'rows')") > 10
+
+
+def test_same_file_twice_loads_once(with_territories):
+    before = fingerprint(with_territories.engine)
+    _drop(
+        with_territories.home, "cog_regions", "regions-again.csv", (PROJECT_ROOT / "catalogue/regions.csv").read_bytes()
+    )
+    report = _ingest(with_territories, "cog_regions")
+    assert report.batches == [] and len(report.duplicates) == 1
+    assert fingerprint(with_territories.engine) == before
+
+
+def test_good_qpv_file_in_the_real_anct_format_loads(with_territories):
+    _drop(with_territories.home, "anct_qpv", "QP_2015.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    report = _ingest(with_territories, "anct_qpv")
+    assert [(b.status, b.partition) for b in report.batches] == [("loaded", "2015")], report.batches[0].reason
+    eng = with_territories.engine
+    assert _count(eng, "SELECT count(*) FROM core.qpv") == 4
+    assert _count(eng, "SELECT count(*) FROM core.qpv_commune WHERE qpv_code = 'QP001001'") == 2
+    assert _count(eng, "SELECT count(*) FROM core.qpv_commune WHERE commune_code = '01053'") == 2
+    assert _count(eng, "SELECT count(*) FROM core.qpv WHERE departement_code = '2A'") == 1
+
+
+BROKEN = {
+    "qpv_code_shape": (GOOD_ROWS[0].replace("QP075001", "QP75001"), "code_qp", "QP75001"),
+    "unknown_departement": (GOOD_ROWS[0].replace(";75;Paris;", ";99;Nowhere;"), "insee_dep", "99"),
+    "commune_through_a_float": (GOOD_ROWS[2].replace(";1053;", ";1053.0;"), "insee_com", "1053.0"),
+    "duplicate_key": (GOOD_ROWS[0].replace("Les Portes", "Les Portes bis"), "code_qp", "QP075001"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_qpv_file_is_quarantined_with_line_and_column_and_changes_nothing(with_territories, case):
+    home, eng = with_territories.home, with_territories.engine
+    _drop(home, "anct_qpv", "good.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    _ingest(with_territories, "anct_qpv")
+    before = fingerprint(eng)
+    bad_row, column, value = BROKEN[case]
+    lines = [*GOOD_ROWS, bad_row]
+    _drop(home, "anct_qpv", f"{case}.csv", (HEADER + "\n".join(lines) + "\n").encode())
+    report = _ingest(with_territories, "anct_qpv")
+    [batch] = report.batches
+    assert batch.status == "quarantined"
+    text = batch.report.read_text()
+    assert f"{case}.csv" in text and f"column {column}" in text and f"line 6 ('{value}')" in text
+    assert (home.folder("quarantine") / "anct_qpv" / batch.report.name.removesuffix(".report.txt")).exists()
+    after = fingerprint(eng)
+    changed = {t for t in after if after[t] != before[t]}
+    assert changed <= {"audit.batch", "audit.file_registry", "audit.dq_result"}, changed
+    for table in ("raw.anct_qpv", "staging.qpv", "core.qpv", "core.qpv_commune"):
+        assert after[table] == before[table]
+
+
+@pytest.mark.parametrize(
+    ("case", "content", "rule"),
+    [
+        ("latin1", (HEADER + GOOD_ROWS[0].replace("Île", "\u00cele") + "\n").encode("latin-1"), "[encoding] line 2"),
+        ("empty", b"", "[empty_file]"),
+        ("header_only", HEADER.encode(), "[empty_file]"),
+        (
+            "missing_column",
+            HEADER.replace(";lib_epci", "").encode() + b"x\n",
+            "[missing_columns] line 1, column lib_epci",
+        ),
+    ],
+)
+def test_unreadable_files_are_quarantined_with_the_rule(with_territories, case, content, rule):
+    _drop(with_territories.home, "anct_qpv", f"{case}.csv", content)
+    before = fingerprint(with_territories.engine)
+    [batch] = _ingest(with_territories, "anct_qpv").batches
+    assert batch.status == "quarantined"
+    assert rule in batch.report.read_text()
+    assert fingerprint(with_territories.engine)["core.qpv"] == before["core.qpv"]
+
+
+def test_one_broken_file_does_not_stop_the_next(with_territories):
+    home = with_territories.home
+    _drop(home, "anct_qpv", "a-broken.csv", b"")
+    _drop(home, "anct_qpv", "b-good.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    report = _ingest(with_territories, "anct_qpv")
+    assert sorted((b.original_name, b.status) for b in report.batches) == [
+        ("a-broken.csv", "quarantined"),
+        ("b-good.csv", "loaded"),
+    ]
+
+
+def test_a_new_file_replaces_its_partition_atomically(with_territories):
+    home, eng = with_territories.home, with_territories.engine
+    _drop(home, "anct_qpv", "v1.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    first = _ingest(with_territories, "anct_qpv").batches[0].batch_id
+    _drop(home, "anct_qpv", "v2.csv", (HEADER + "\n".join(GOOD_ROWS[:2]) + "\n").encode())
+    second = _ingest(with_territories, "anct_qpv").batches[0].batch_id
+    assert _count(eng, "SELECT count(*) FROM core.qpv") == 2
+    assert _count(eng, f"SELECT count(*) FROM core.qpv WHERE batch_id <> {second}") == 0
+    assert _count(eng, f"SELECT count(*) FROM raw.anct_qpv WHERE batch_id = {first}") == 0
+    statuses = dict(
+        sa_row
+        for sa_row in eng.connect().execute(
+            sa.text("SELECT batch_id, status FROM audit.batch WHERE source_id = 'anct_qpv'")
+        )
+    )
+    assert statuses == {first: "superseded", second: "loaded"}
+
+
+def test_a_failure_in_the_middle_of_a_load_leaves_the_previous_data(with_territories, monkeypatch, tmp_path):
+    from etl.sources import registry
+
+    home, eng = with_territories.home, with_territories.engine
+    _drop(home, "anct_qpv", "v1.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    _ingest(with_territories, "anct_qpv")
+    before = fingerprint(eng)
+    sql = (registry.CORE_SQL_FOLDER / "anct_qpv.sql").read_text()
+    (tmp_path / "anct_qpv.sql").write_text(sql + "\nSELECT 1 / 0;\n")  # dies after deleting and inserting
+    monkeypatch.setattr("etl.loading.CORE_SQL_FOLDER", tmp_path)
+    _drop(home, "anct_qpv", "v2.csv", (HEADER + "\n".join(GOOD_ROWS[:1]) + "\n").encode())
+    with pytest.raises(sa.exc.DataError):
+        _ingest(with_territories, "anct_qpv")
+    after = fingerprint(eng)
+    for table in ("raw.anct_qpv", "staging.qpv", "core.qpv", "core.qpv_commune", "core.qpv_epci"):
+        assert after[table] == before[table], table
+    assert _count(eng, "SELECT count(*) FROM audit.batch WHERE original_name = 'v2.csv' AND status = 'received'") == 1
