@@ -13,14 +13,15 @@ staging → gate 2 → core):
 | periods (month, quarter, semester, year) | generated | `core.period` |
 
 Schedule: yearly (2 January) and by hand. A file breaking a blocking rule is quarantined with a report in
-`quarantine/<source>/` and fails its task only; later tasks still run on the last good data. Emits one
+`quarantine/<source>/` and fails its task only; later tasks still run on the last good data, and the last
+task (`fail_if_any_task_failed`) then marks the run failed so the failure shows in the runs list. Emits one
 Airflow Asset per core dataset for the DAGs that consume them.
 """
 
 from airflow.sdk import dag, task
 
 from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
-from etl.orchestration.source_tasks import ingest_task
+from etl.orchestration.source_tasks import ingest_task, watcher_task
 
 REPOSITORY_SOURCES = ["cog_regions", "cog_departements", "catalogue_indicateurs", "catalogue_mesures",
                       "catalogue_mesure_indicateurs"]  # fmt: skip
@@ -60,10 +61,13 @@ def referentiels():
     mesures = ingest_task("catalogue_mesures")()
     mesure_indicateurs = ingest_task("catalogue_mesure_indicateurs", **after_previous)()
 
+    periods = load_periods()
     staged >> regions >> departements >> qpv >> correspondance
     staged >> [indicateurs, mesures]
     mesures >> mesure_indicateurs
-    load_periods()
+    # one_failed only looks at direct upstream tasks: the watcher follows every task
+    every = [staged, regions, departements, qpv, correspondance, indicateurs, mesures, mesure_indicateurs, periods]
+    every >> watcher_task()()
 
 
 referentiels()

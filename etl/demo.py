@@ -25,7 +25,9 @@ def main() -> int:
     engine = warehouse.engine(url)
     result = migrations.migrate(engine)
     print(f"Observatoire QPV demo: warehouse {redact(url)}")
-    print(f"  schema version {result.after}" + (f" (migrated from {result.before})" if result.changed else ""))
+    print(
+        f"  schema version {result.after}" + (f" (migrated from {result.before or 'empty'})" if result.changed else "")
+    )
 
     from etl.demo_data import drop_sample_files
 

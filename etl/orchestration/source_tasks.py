@@ -70,3 +70,20 @@ def stage_repository_files(source_ids: list[str]) -> list[str]:
             shutil.copyfile(PROJECT_ROOT / rel, inbox / (PROJECT_ROOT / rel).name)
             dropped.append(f"{source_id}/{(PROJECT_ROOT / rel).name}")
     return dropped
+
+
+def watcher_task():
+    """A last task that runs only when some task failed, and fails too, so that the DagRun shows `failed`.
+
+    Ingest tasks run with trigger rule `all_done` (a quarantined file must not stop the next source), so a
+    failure in the middle of a DAG would otherwise leave the run green. `one_failed` looks only at direct
+    upstream tasks, so wire it after every other task.
+    """
+
+    @task(task_id="fail_if_any_task_failed", trigger_rule="one_failed")
+    def watcher() -> None:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException("at least one task of this run failed: open the red task's log for the reason.")
+
+    return watcher

@@ -60,3 +60,30 @@ def test_referentiels_loads_everything_and_a_rerun_changes_nothing(dags, engine,
     assert again.state == "success"
     assert fingerprint(engine) == before
     assert not any(os.scandir(home.folder("inbox") / "anct_qpv"))
+
+
+def test_a_broken_file_fails_its_task_and_the_run_while_the_rest_loads(dags, engine, tmp_path):
+    home = Home.from_env()
+    for folder in ("inbox", "quarantine"):
+        shutil.rmtree(home.folder(folder), ignore_errors=True)
+    home.ensure()
+    inbox = home.folder("inbox") / "anct_qpv"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "qpv_broken.csv").write_bytes(
+        b"code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci\n"
+        b"QP075999;X;11;IDF;75;Paris;75056.0;Paris;200054781;MGP\n"
+    )
+    outcome = runner.run_dag(dags["referentiels"], tmp_path)
+    assert outcome.state == "failed"
+    assert outcome.failed_tasks == ["fail_if_any_task_failed", "ingest_anct_qpv"]
+    reports = list((home.folder("quarantine") / "anct_qpv").glob("*.report.txt"))
+    assert len(reports) == 1 and "column insee_com" in reports[0].read_text()
+    with engine.connect() as conn:
+        statuses = dict(
+            conn.execute(
+                sa.text("SELECT original_name, status FROM audit.batch WHERE original_name = 'qpv_broken.csv'")
+            ).all()
+        )
+        assert conn.execute(sa.text("SELECT count(*) FROM core.qpv WHERE code = 'QP075999'")).scalar() == 0
+        assert conn.execute(sa.text("SELECT count(*) FROM core.region")).scalar() == 18
+    assert statuses == {"qpv_broken.csv": "quarantined"}

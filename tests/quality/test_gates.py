@@ -102,3 +102,30 @@ def test_a_warning_does_not_block(reference_values, tmp_path):
     warnings = [o for r in results for o in r.warnings]
     assert all(r.passed for r in results)
     assert [w.expectation_type for w in warnings] == ["expect_table_row_count_to_be_between"]
+
+
+CORRUPTIONS = {
+    # source: (original text, replacement, column expected in the failure)
+    "cog_regions": ("\n84;", "\n8A;", "code"),
+    "cog_departements": (";84\n", ";99\n", "code_region"),
+    "catalogue_indicateurs": (";national;", ";regional;", "mode"),
+    "catalogue_mesures": (";En cours de lancement\n", ";Bientôt\n", "statut"),
+}
+
+
+@pytest.mark.parametrize("source_id", sorted(CORRUPTIONS))
+def test_repository_sources_block_a_corrupted_line(source_id, reference_values, tmp_path):
+    entry = all_sources()[0][source_id]
+    original = (PROJECT_ROOT / entry.repository_files[0]).read_text(encoding="utf-8")
+    old, new, column = CORRUPTIONS[source_id]
+    assert old in original, f"fixture no longer matches {entry.repository_files[0]}"
+    position = original.index(old)
+    expected_line = (
+        original.count("\n", 0, position) + 2 if old.startswith("\n") else original.count("\n", 0, position) + 1
+    )
+    path = tmp_path / (PROJECT_ROOT / entry.repository_files[0]).name
+    path.write_text(original.replace(old, new, 1), encoding="utf-8")
+    results, _ = _gates(entry, path, reference_values)
+    failures = [o for r in results for o in r.blocking_failures]
+    assert [f.column for f in failures] == [column]
+    assert failures[0].sample[0]["line_no"] == expected_line
