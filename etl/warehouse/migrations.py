@@ -17,11 +17,23 @@ MIGRATIONS_FOLDER = SQL_FOLDER / "migrations"
 
 
 def run_sql_file(revision_file: str) -> None:
-    """Body of every revision: execute the `.sql` twin of the revision's `.py` file."""
+    """Execute the `.sql` twin of a revision's `.py` file."""
     from alembic import op
 
     sql = Path(revision_file).with_suffix(".sql").read_text(encoding="utf-8")
     op.get_bind().exec_driver_sql(sql)
+
+
+def sql_revision(revision_file: str):
+    """(upgrade, downgrade) of a revision whose body is its `.sql` twin; the warehouse only moves forward."""
+
+    def upgrade() -> None:
+        run_sql_file(revision_file)
+
+    def downgrade() -> None:
+        raise NotImplementedError("the warehouse only moves forward: restore a backup to go back")
+
+    return upgrade, downgrade
 
 
 def _config(connection=None):
