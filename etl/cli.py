@@ -104,7 +104,10 @@ def _airflow(args) -> int:
             f"Airflow UI on http://{env['AIRFLOW__API__HOST']}:{port} (local: every user is admin)",
             flush=True,
         )
-    binary = shutil.which("airflow", path=str(Path(sys.executable).parent)) or shutil.which("airflow")
+    venv_bin = str(Path(sys.executable).parent)
+    # `airflow standalone` starts its components as `airflow ...` subprocesses: they must be on PATH
+    os.environ["PATH"] = os.pathsep.join([venv_bin, os.environ.get("PATH", "")])
+    binary = shutil.which("airflow", path=venv_bin) or shutil.which("airflow")
     if binary is None:
         raise ObservatoireError("the airflow command is not installed in this environment: run `make install`.")
     os.execv(binary, [binary, *argv])

@@ -101,3 +101,17 @@ def test_old_python_is_refused_with_one_sentence():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and "needs Python >= 3.11 but found 3.10.4" in result.stderr
+
+
+@pytest.mark.warehouse
+def test_airflow_passthrough_sees_the_warehouse_connection_and_the_venv_on_path(warehouse_url):
+    import json
+
+    result = _run("airflow", "connections", "get", "warehouse", "-o", "json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    [conn] = json.loads(result.stdout[result.stdout.index("[") :])
+    from etl.warehouse.urls import sqlalchemy_url
+
+    expected = sqlalchemy_url(warehouse_url)
+    assert conn["conn_type"] == "postgres" and conn["schema"] == expected.database
+    assert conn["host"] in (expected.host, expected.query.get("host"))
