@@ -43,12 +43,18 @@ def _field_index(line_prefix: str) -> int:
     return index
 
 
-def _decode(data: bytes, name: str) -> str:
-    """The file's text; a byte that is not UTF-8 raises `FileShapeError` naming its line (and column)."""
+def _decode(data: bytes, name: str, fallback: str | None = None) -> tuple[str, str]:
+    """(text, encoding). UTF-8 first; then `fallback` (e.g. cp1252 for a producer's older files) if the source
+    declares one; bytes valid in neither raise `FileShapeError` naming the line (and column) of the first bad byte."""
     offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        return data[offset:].decode("utf-8")
+        return data[offset:].decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
+        if fallback:
+            try:
+                return data.decode(fallback), fallback
+            except UnicodeDecodeError:
+                pass
         bad = offset + exc.start
         line = data.count(b"\n", 0, bad) + 1
         line_start = data.rfind(b"\n", 0, bad) + 1
@@ -81,8 +87,13 @@ def _first_overlong_line(text: str) -> tuple[int | None, int, int]:
     return None, width, 0
 
 
-def read_delimited(path: Path, required_columns: Sequence[str]) -> pd.DataFrame:
+def read_delimited(
+    path: Path, required_columns: Sequence[str], *, fallback_encoding: str | None = None
+) -> pd.DataFrame:
     """Read a UTF-8 (BOM accepted), `;`-separated file as text, with `line_no`, the row's physical line number.
+
+    `fallback_encoding` (e.g. "cp1252") is tried when the bytes are not UTF-8, for producers whose older files
+    are Latin-1; the encoding used is left in `frame.attrs["encoding"]`.
 
     Every column is text (no value goes through a number); column names are stripped and lower-cased. Rows whose
     fields are all empty (blank lines, `;;;` lines left by spreadsheets) are dropped, and line numbers still refer
@@ -91,7 +102,7 @@ def read_delimited(path: Path, required_columns: Sequence[str]) -> pd.DataFrame:
     """
     path = Path(path)
     data = path.read_bytes()
-    text = _decode(data, path.name)
+    text, encoding = _decode(data, path.name, fallback_encoding)
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
         raise FileShapeError(
@@ -101,12 +112,11 @@ def read_delimited(path: Path, required_columns: Sequence[str]) -> pd.DataFrame:
         )
     try:
         frame = pd.read_csv(
-            io.BytesIO(data),
+            io.StringIO(text.removeprefix("\ufeff")),
             sep=";",
             dtype=str,
             keep_default_na=False,
             skip_blank_lines=False,
-            encoding="utf-8-sig",
         )
     except pd.errors.EmptyDataError:
         raise FileShapeError(f"{path.name}: the file is empty.", rule="empty_file", line=1) from None
@@ -151,4 +161,5 @@ def read_delimited(path: Path, required_columns: Sequence[str]) -> pd.DataFrame:
             rule="empty_file",
             line=2,
         )
+    frame.attrs["encoding"] = encoding
     return frame
