@@ -9,7 +9,7 @@ staging → gate 2 → core):
 | 18 régions, 101 départements | `cog_regions`, `cog_departements` (files versioned in `catalogue/`) | `core.region`, `core.departement` |
 | QPV of the 2015 and 2024 geographies, their communes and EPCI | `anct_qpv` (ANCT list format; drop the real file in `inbox/anct_qpv/`) | `core.qpv`, `core.qpv_commune`, `core.qpv_epci` |
 | 2015 → 2024 correspondence, "veille active" | `anct_qpv_correspondance` | `core.qpv_correspondance`, view `core.qpv_veille_active` |
-| indicator catalogue (32 of 2014) and the 2018 roadmap | `catalogue_indicateurs`, `catalogue_mesures`, `catalogue_mesure_indicateurs` | `core.indicator`, `core.measure` |
+| indicator catalogue (32 of 2014), the 2018 roadmap, operator statistics | `catalogue_indicateurs`, `catalogue_mesures`, `catalogue_mesure_indicateurs`, `catalogue_operateurs` | `core.indicator`, `core.measure` |
 | periods (month, quarter, semester, year) | generated | `core.period` |
 
 Schedule: yearly (2 January) and by hand. A file breaking a blocking rule is quarantined with a report in
@@ -24,7 +24,7 @@ from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
 from etl.orchestration.source_tasks import ingest_task, watcher_task
 
 REPOSITORY_SOURCES = ["cog_regions", "cog_departements", "catalogue_indicateurs", "catalogue_mesures",
-                      "catalogue_mesure_indicateurs"]  # fmt: skip
+                      "catalogue_mesure_indicateurs", "catalogue_operateurs"]  # fmt: skip
 
 
 @dag(
@@ -58,15 +58,17 @@ def referentiels():
     qpv = ingest_task("anct_qpv", **after_previous)()
     correspondance = ingest_task("anct_qpv_correspondance", **after_previous)()
     indicateurs = ingest_task("catalogue_indicateurs")()
+    operateurs = ingest_task("catalogue_operateurs")()
     mesures = ingest_task("catalogue_mesures")()
     mesure_indicateurs = ingest_task("catalogue_mesure_indicateurs", **after_previous)()
 
     periods = load_periods()
     staged >> regions >> departements >> qpv >> correspondance
-    staged >> [indicateurs, mesures]
+    staged >> [indicateurs, operateurs, mesures]
     mesures >> mesure_indicateurs
     # one_failed only looks at direct upstream tasks: the watcher follows every task
-    every = [staged, regions, departements, qpv, correspondance, indicateurs, mesures, mesure_indicateurs, periods]
+    every = [staged, regions, departements, qpv, correspondance, indicateurs, operateurs, mesures, mesure_indicateurs,
+             periods]  # fmt: skip
     every >> watcher_task()()
 
 

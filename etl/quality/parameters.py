@@ -12,6 +12,12 @@ QUERIES = {
     "qpv_2015": "SELECT code FROM core.qpv WHERE geography = '2015' ORDER BY 1",
     "qpv_2024": "SELECT code FROM core.qpv WHERE geography = '2024' ORDER BY 1",
     "measures": "SELECT numero FROM core.measure ORDER BY 1",
+    "months": "SELECT code FROM core.period WHERE kind = 'month' ORDER BY 1",
+    "years": "SELECT code FROM core.period WHERE kind = 'year' ORDER BY 1",
+    "territory_codes": (
+        "SELECT code FROM core.qpv UNION SELECT code FROM core.commune UNION SELECT siren FROM core.epci "
+        "UNION SELECT code FROM core.departement UNION SELECT code FROM core.region ORDER BY 1"
+    ),
 }
 
 

@@ -51,6 +51,17 @@ def normalise_indicateurs(raw) -> dict:
     return {"indicateurs": out}
 
 
+OPERATEURS_COLUMNS = ["code", "libelle", "unite", "producteur", "periodicite", "definition", "regle_diffusion"]
+
+
+def read_operateurs(path: Path):
+    return read_delimited(path, OPERATEURS_COLUMNS)
+
+
+def normalise_operateurs(raw) -> dict:
+    return {"operateurs": _blank_to_none(raw[["line_no", *OPERATEURS_COLUMNS]].copy(), OPERATEURS_COLUMNS)}
+
+
 def read_mesures(path: Path):
     return read_delimited(path, MESURES_COLUMNS)
 
