@@ -60,14 +60,22 @@ def _asset_uris(objs) -> set[str]:
     return {uri for obj in objs if (uri := getattr(obj, "uri", None))}
 
 
+REFERENCE_TAG = "referentiels"
+
+
 def run_order(dags: dict) -> list[str]:
-    """DAG ids with every Asset producer before its consumers; ties in alphabetical order."""
+    """DAG ids with reference data first (tag `referentiels`: every source is checked against it), then every
+    Asset producer before its consumers; ties in alphabetical order."""
     produced = {dag_id: _asset_uris(o for t in dag.tasks for o in t.outlets) for dag_id, dag in dags.items()}
     consumed: dict[str, set[str]] = {}
     for dag_id, dag in dags.items():
         condition = getattr(dag.timetable, "asset_condition", None)
         consumed[dag_id] = {asset.uri for _, asset in condition.iter_assets()} if condition is not None else set()
-    needs = {d: {p for p in dags if p != d and produced[p] & consumed[d]} for d in dags}
+    reference = {d for d, dag in dags.items() if REFERENCE_TAG in (getattr(dag, "tags", None) or ())}
+    needs = {
+        d: {p for p in dags if p != d and (produced[p] & consumed[d] or (p in reference and d not in reference))}
+        for d in dags
+    }
     order: list[str] = []
     while needs:
         ready = sorted(d for d, deps in needs.items() if not deps - set(order))

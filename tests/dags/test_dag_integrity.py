@@ -44,8 +44,10 @@ def test_dag_file_top_level_stays_light(dag_file):
     code = (
         "import runpy, sys\n"
         f"runpy.run_path({str(dag_file)!r})\n"
-        f"print(','.join(m for m in {heavy!r} if m in sys.modules))\n"
+        f"print('HEAVY=' + ','.join(m for m in {heavy!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    loaded = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else ""
+    marker = [line for line in out.stdout.splitlines() if line.startswith("HEAVY=")]
+    assert marker, out.stdout[-2000:]
+    loaded = marker[-1].removeprefix("HEAVY=")
     assert loaded == "", f"{dag_file.name} imports {loaded} at parse time"

@@ -1,0 +1,216 @@
+"""France Travail (formerly Pôle emploi): the monthly job-seeker files (DEFM) and the annual contact-point files.
+
+This module owns what the platform knows about France Travail's files and nothing about where they come from:
+
+- `DEFM_QPV_<YYYYMM>.csv`: job seekers at month end, `;`-separated, one line per month and territory (QPV and, for
+  comparison, the communes, EPCI and départements that contain QPV), categories A and ABC with their breakdowns by
+  sex and age band. Each file holds its month and revises the two before it. Older files are Windows-1252, recent
+  ones UTF-8; small counts are masked `s`. `read_defm` reads it as text, `normalise_defm` melts it into the long
+  frame of `staging.indicator_value` (one row per figure) and `vintage` names the delivery (its latest month);
+- `POINTS_CONTACT_QPV_<YYYY>.csv`: the physical contact points per QPV for a year (France Travail sites and
+  partner relays), read by `read_contacts`, normalised by `normalise_contacts`, partitioned by `contacts_vintage`.
+
+Nothing is repaired beyond zero-padding all-digit commune and département codes: a cell that is neither a count
+nor `s` keeps status `invalid` (value NaN) and an odd code stays as read, so that the rows gate rejects them with
+their file line. A masked cell is status `masked` with no value, never 0. Everything is vectorised: a file can hold
+hundreds of thousands of lines.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from etl.readers import read_delimited
+from etl.referentiels.codes import pad_departement, pad_digits
+
+MASK = "s"
+FALLBACK_ENCODING = "cp1252"  # files before the 2024 geography are Windows-1252
+
+# --- job seekers at month end (DEFM) -----------------------------------------------------------------------------
+
+DEFM_ID_COLUMNS = ("mois", "niveau", "code_territoire", "libelle_territoire")
+# Each count column: the indicator and the breakdown of the figure it holds.
+DEFM_COUNTS = {
+    "defm_a": ("FT_DEFM_A", "total"),
+    "defm_abc": ("FT_DEFM_ABC", "total"),
+    "defm_a_femmes": ("FT_DEFM_A", "sexe=F"),
+    "defm_a_hommes": ("FT_DEFM_A", "sexe=H"),
+    "defm_a_moins_26": ("FT_DEFM_A", "age=<26"),
+    "defm_a_26_49": ("FT_DEFM_A", "age=26-49"),
+    "defm_a_50_plus": ("FT_DEFM_A", "age=50+"),
+    "defm_abc_femmes": ("FT_DEFM_ABC", "sexe=F"),
+    "defm_abc_hommes": ("FT_DEFM_ABC", "sexe=H"),
+    "defm_abc_moins_26": ("FT_DEFM_ABC", "age=<26"),
+    "defm_abc_26_49": ("FT_DEFM_ABC", "age=26-49"),
+    "defm_abc_50_plus": ("FT_DEFM_ABC", "age=50+"),
+}
+DEFM_COUNT_COLUMNS = tuple(DEFM_COUNTS)
+# The share of women in category A (`48,2`): derivable from the counts, checked in gate 1 but not loaded.
+DEFM_SHARE_COLUMN = "part_femmes_a"
+DEFM_COLUMNS = (*DEFM_ID_COLUMNS, *DEFM_COUNT_COLUMNS, DEFM_SHARE_COLUMN)
+
+DEFM_INDICATORS = ("FT_DEFM_A", "FT_DEFM_ABC")
+BREAKDOWNS = ("total", "sexe=F", "sexe=H", "age=<26", "age=26-49", "age=50+")
+# `niveau` as written by the producer -> `territory_level` in the warehouse.
+LEVELS = {"QPV": "qpv", "COMMUNE": "commune", "EPCI": "epci", "DEPARTEMENT": "departement"}
+
+# --- contact points ----------------------------------------------------------------------------------------------
+
+CONTACT_COUNT_COLUMNS = ("sites_france_travail", "relais_partenaires")
+CONTACT_COLUMNS = ("annee", "code_qp", "libelle_qp", *CONTACT_COUNT_COLUMNS)
+CONTACT_INDICATOR = "FT_POINTS_CONTACT"
+
+# The long frame both normalisers return (the columns of staging.indicator_value, batch_id aside).
+VALUE_COLUMNS = (
+    "line_no",
+    "indicator_code",
+    "territory_level",
+    "territory_code",
+    "period_code",
+    "breakdown",
+    "value",
+    "status",
+)
+
+
+# --- reading -------------------------------------------------------------------------------------------------------
+
+
+def read_defm(path: Path) -> pd.DataFrame:
+    """Read a DEFM file (UTF-8, or Windows-1252 for the older ones) as text with `line_no` (etl.readers)."""
+    return read_delimited(path, DEFM_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+
+
+def read_contacts(path: Path) -> pd.DataFrame:
+    """Read a contact-point file (UTF-8, Windows-1252 accepted) as text with `line_no` (etl.readers)."""
+    return read_delimited(path, CONTACT_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+
+
+# --- normalising ---------------------------------------------------------------------------------------------------
+
+
+def _text(values) -> pd.Series:
+    """Stripped text, positionally (whatever the index of `values`); an empty cell stays an empty string."""
+    return pd.Series(values).reset_index(drop=True).astype("str").str.strip()
+
+
+def _counts(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(value, status) of count cells: digits -> float and `ok`; `s` -> NaN and `masked`; else NaN and `invalid`."""
+    text = _text(cells)
+    digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool).to_numpy()
+    masked = (text == MASK).fillna(False).astype(bool).to_numpy()
+    value = pd.to_numeric(text.where(digits), errors="coerce").to_numpy(dtype="float64")
+    status = np.select([digits, masked], ["ok", "masked"], default="invalid")
+    return value, status
+
+
+def _values_frame(columns: dict[str, object]) -> pd.DataFrame:
+    """The long frame with the declared dtypes: line_no int64, value float64, every other column text."""
+    frame = pd.DataFrame(columns, columns=list(VALUE_COLUMNS))
+    for name in VALUE_COLUMNS:
+        if name == "line_no":
+            frame[name] = frame[name].astype("int64")
+        elif name == "value":
+            frame[name] = frame[name].astype("float64")
+        else:
+            frame[name] = frame[name].astype("str")
+    return frame
+
+
+def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The DEFM rows as read -> `{"values": frame}`, one row per figure (12 per file line), in file order.
+
+    `territory_level` is `niveau` lower-cased; commune codes are zero-padded to 5 characters and département codes
+    to 2 (all-digit codes only); `period_code` is `mois` stripped; `breakdown` is `total`, `sexe=F`, `sexe=H`,
+    `age=<26`, `age=26-49` or `age=50+`. `part_femmes_a` is not loaded: it is derivable from the counts.
+    """
+    level = _text(raw["niveau"]).str.lower()
+    code = _text(raw["code_territoire"])
+    code = code.where(level != "commune", pad_digits(code, 5))
+    code = code.where(level != "departement", pad_departement(code))
+    wide = pd.DataFrame(
+        {
+            "line_no": raw["line_no"].to_numpy(dtype="int64"),
+            "territory_level": level.to_numpy(),
+            "territory_code": code.to_numpy(),
+            "period_code": _text(raw["mois"]).to_numpy(),
+        }
+    )
+    for column in DEFM_COUNT_COLUMNS:
+        wide[column] = raw[column].to_numpy()
+    long = wide.melt(
+        id_vars=["line_no", "territory_level", "territory_code", "period_code"],
+        value_vars=list(DEFM_COUNT_COLUMNS),
+        var_name="_column",
+        value_name="_cell",
+        ignore_index=False,
+    )
+    # melt stacks column after column; a stable sort on the source row gives file order, columns in header order.
+    long = long.sort_index(kind="stable").reset_index(drop=True)
+    value, status = _counts(long["_cell"])
+    values = _values_frame(
+        {
+            "line_no": long["line_no"].to_numpy(),
+            "indicator_code": long["_column"].map({c: ind for c, (ind, _) in DEFM_COUNTS.items()}).to_numpy(),
+            "territory_level": long["territory_level"].to_numpy(),
+            "territory_code": long["territory_code"].to_numpy(),
+            "period_code": long["period_code"].to_numpy(),
+            "breakdown": long["_column"].map({c: brk for c, (_, brk) in DEFM_COUNTS.items()}).to_numpy(),
+            "value": value,
+            "status": status,
+        }
+    )
+    return {"values": values}
+
+
+def normalise_contacts(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The contact-point rows as read -> `{"values": frame}`: one `FT_POINTS_CONTACT` figure per QPV and year.
+
+    The value is sites + partner relays. If either cell is invalid the figure is `invalid` (value NaN), else if
+    either is masked it is `masked` (value NaN), else `ok`. `period_code` is the year as read, stripped.
+    """
+    sites, sites_status = _counts(raw["sites_france_travail"])
+    relais, relais_status = _counts(raw["relais_partenaires"])
+    status = np.where(
+        (sites_status == "invalid") | (relais_status == "invalid"),
+        "invalid",
+        np.where((sites_status == "masked") | (relais_status == "masked"), "masked", "ok"),
+    )
+    count = len(raw)
+    values = _values_frame(
+        {
+            "line_no": raw["line_no"].to_numpy(dtype="int64"),
+            "indicator_code": np.full(count, CONTACT_INDICATOR, dtype=object),
+            "territory_level": np.full(count, "qpv", dtype=object),
+            "territory_code": _text(raw["code_qp"]).to_numpy(),
+            "period_code": _text(raw["annee"]).to_numpy(),
+            "breakdown": np.full(count, "total", dtype=object),
+            "value": sites + relais,  # NaN as soon as one of the two is not a count
+            "status": status,
+        }
+    )
+    return {"values": values}
+
+
+# --- partitions ----------------------------------------------------------------------------------------------------
+
+
+def _latest_period(staged: dict[str, pd.DataFrame]) -> str:
+    periods = staged["values"]["period_code"]
+    periods = periods[periods.str.len() > 0]
+    return str(periods.max()) if len(periods) else "unknown"
+
+
+def vintage(staged: dict[str, pd.DataFrame]) -> str:
+    """The partition of a DEFM file: its delivery month, the latest `period_code` it holds (`2024-03`).
+
+    Each delivery is its own partition, so the revisions of the earlier months are kept as vintages."""
+    return _latest_period(staged)
+
+
+def contacts_vintage(staged: dict[str, pd.DataFrame]) -> str:
+    """The partition of a contact-point file: its year (`2024`)."""
+    return _latest_period(staged)
