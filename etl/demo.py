@@ -129,7 +129,7 @@ def _print_batches(engine) -> None:
                 "(SELECT count(*) FROM core.qpv WHERE geography = '2024'), "
                 "(SELECT count(*) FROM core.qpv_correspondance), (SELECT count(*) FROM core.qpv_veille_active), "
                 "(SELECT count(*) FROM core.indicator WHERE family = 'convention_2014'), "
-                "(SELECT count(*) FILTER (WHERE mode = 'national') FROM core.indicator), "
+                "(SELECT count(*) FROM core.indicator WHERE family = 'convention_2014' AND mode = 'national'), "
                 "(SELECT count(*) FROM core.measure WHERE numero_parent IS NULL), "
                 "(SELECT count(*) FROM core.period)"
             )
