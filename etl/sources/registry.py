@@ -119,10 +119,6 @@ class Source(BaseModel):
         module, _, name = dotted.partition(":")
         return getattr(importlib.import_module(module), name)
 
-    @property
-    def asset_uris(self) -> list[str]:
-        return list(self.assets)
-
 
 def suite_path(name: str) -> Path:
     return EXPECTATIONS_FOLDER / f"{name}.json"

@@ -7,7 +7,6 @@ tools (GX, Airflow connections) need a host field instead. These pure functions 
 from __future__ import annotations
 
 import json
-from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy.engine import URL, make_url
 
@@ -76,11 +75,6 @@ def from_airflow_connection(conn_json: str) -> str:
         query={**({"host": host} if host.startswith("/") else {}), **(conn.get("extra") or {})},
     )
     return url.render_as_string(hide_password=False)
-
-
-def socket_dir(url: str) -> str | None:
-    query = parse_qs(urlsplit(url).query)
-    return query.get("host", [None])[0]
 
 
 def with_database(url: str, database: str) -> str:
