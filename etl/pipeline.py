@@ -108,6 +108,10 @@ def process_batch(
         params = parameters_for(engine, source.parameters)
         for frame_name, suite in source.suites.rows.items():
             results.append(gates.run_suite(suite, staged[frame_name], gate="rows", parameters=params, home=home))
+        if source.cross_checks and all(r.passed for r in results):
+            from etl.quality import cross_checks
+
+            results.append(cross_checks.run(engine, staged["values"]))
     for result in results:
         gates.record(engine, result, batch_id, run_id)
     failures = [o for r in results for o in r.blocking_failures]

@@ -121,3 +121,23 @@ def isolated(server_url, tmp_path):
     yield SimpleNamespace(engine=eng, home=home, url=with_database(server_url, name))
     eng.dispose()
     _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _drop(home, source_id: str, name: str, content: bytes) -> None:
+    inbox = home.folder("inbox") / source_id
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_bytes(content)
+
+
+@pytest.fixture
+def with_territories(isolated):
+    """An isolated warehouse holding the régions and départements of catalogue/ (loaded through the pipeline)."""
+    from etl import pipeline
+    from etl.config import PROJECT_ROOT
+    from etl.sources.registry import source
+
+    for source_id, name in (("cog_regions", "regions.csv"), ("cog_departements", "departements.csv")):
+        _drop(isolated.home, source_id, name, (PROJECT_ROOT / "catalogue" / name).read_bytes())
+        report = pipeline.ingest(isolated.engine, source(source_id), home=isolated.home, run_id="test")
+        assert [b.status for b in report.batches] == ["loaded"]
+    return isolated

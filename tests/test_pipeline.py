@@ -32,15 +32,6 @@ def _ingest(isolated, source_id: str):
     return pipeline.ingest(isolated.engine, source(source_id), home=isolated.home, run_id="test")
 
 
-@pytest.fixture
-def with_territories(isolated):
-    """An isolated warehouse holding the régions and départements of catalogue/."""
-    for source_id, name in (("cog_regions", "regions.csv"), ("cog_departements", "departements.csv")):
-        _drop(isolated.home, source_id, name, (PROJECT_ROOT / "catalogue" / name).read_bytes())
-        assert [b.status for b in _ingest(isolated, source_id).batches] == ["loaded"]
-    return isolated
-
-
 def _count(engine, sql: str) -> int:
     with engine.connect() as conn:
         return conn.execute(sa.text(sql)).scalar()

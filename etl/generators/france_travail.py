@@ -37,6 +37,8 @@ from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, MASK
 
 FIRST_2024_MONTH = "2024-01"  # first month in the 2024 QPV geography (decree 2023-1314)
 FIRST_2024_YEAR = 2024
+FIRST_OVERSEAS_2024_MONTH = "2025-01"  # overseas QPV switch to the 2024 geography a year later
+TRANSITION = "2024-metropole"  # 2024 QPV in metropolitan France, 2015 QPV overseas
 MASK_BELOW = 5  # France Travail masks any count below 5
 REVISED_MONTHS = 2  # a file revises the two months before its own
 REVISION_SHARE = 0.05  # share of lines revised at each delivery
@@ -170,6 +172,8 @@ def _load_geographies(territories_dir: Path, seed: int) -> dict[str, Geography]:
         "2015": _read_geography(Path(territories_dir) / QPV_2015_FILE),
         "2024": _read_geography(Path(territories_dir) / QPV_2024_FILE),
     }
+    # In 2024 the new geography applies in metropolitan France only; overseas keeps its 2015 QPV until 2025.
+    lists[TRANSITION] = [q for q in lists["2024"] if not _overseas(q)] + [q for q in lists["2015"] if _overseas(q)]
     qpv_bases: dict[str, float] = {}
     for qpvs in lists.values():
         for qpv in qpvs:
@@ -259,8 +263,14 @@ def _shift(month: str, months: int) -> str:
     return f"{index // 12}-{index % 12 + 1:02d}"
 
 
+def _overseas(qpv: dict) -> bool:
+    return qpv["departement"].startswith("97")
+
+
 def _geography(month: str) -> str:
-    return "2015" if month < FIRST_2024_MONTH else "2024"
+    if month < FIRST_2024_MONTH:
+        return "2015"
+    return TRANSITION if month < FIRST_OVERSEAS_2024_MONTH else "2024"
 
 
 def _national(year: int, number: int) -> float:
@@ -434,7 +444,7 @@ def generate_contacts(out_dir: Path, territories_dir: Path, years: list[int], se
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for year in sorted(set(years)):
-        geography = geographies["2015" if year < FIRST_2024_YEAR else "2024"]
+        geography = geographies[_geography(f"{year}-01")]
         rng = _rng(seed, "contacts-year", geography.name, year)
         lines = []
         for code, label, key, base in geography.qpv:

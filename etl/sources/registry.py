@@ -64,6 +64,7 @@ class Source(BaseModel):
     assets: list[str] = Field(default_factory=list)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     repository_files: list[str] = Field(default_factory=list)
+    cross_checks: bool = False  # indicator values checked against the warehouse (etl/quality/cross_checks.py)
 
     @field_validator("id")
     @classmethod

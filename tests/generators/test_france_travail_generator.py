@@ -125,14 +125,25 @@ def test_files_before_2024_are_windows_1252_and_later_ones_utf8(out_dir):
         (out_dir / f"POINTS_CONTACT_QPV_{year}.csv").read_bytes().decode("utf-8")
 
 
-def test_months_before_2024_use_the_2015_codes(out_dir):
+def _in_force_2024(territories_dir: Path) -> int:
+    """QPV in force during 2024: the 2024 geography in metropolitan France, the 2015 one overseas."""
+    qpv = {geo: normalise_qpv(read_anct(territories_dir / f"qpv_{geo}.csv"))["qpv"] for geo in ("2015", "2024")}
+    return int(
+        (~qpv["2024"]["insee_dep"].str.startswith("97")).sum() + qpv["2015"]["insee_dep"].str.startswith("97").sum()
+    )
+
+
+def test_months_before_2024_use_the_2015_codes(out_dir, territories_dir):
     frame = _file(out_dir, "2024-01")
     assert sorted(frame["mois"].unique()) == ["2023-11", "2023-12", "2024-01"]
     qpv = frame[frame["niveau"] == "QPV"]
     old = qpv[qpv["mois"] < "2024-01"]["code_territoire"]
     new = qpv[qpv["mois"] == "2024-01"]["code_territoire"]
     assert old.str.fullmatch(QP2015_PATTERN[1:-1]).all() and len(old) == 2 * 1514
-    assert new.str.fullmatch(QP2024_PATTERN[1:-1]).all() and len(new) == 1584
+    overseas = new.str.match(r"^Q[PN]97")
+    assert new[~overseas].str.fullmatch(QP2024_PATTERN[1:-1]).all()
+    assert new[overseas].str.fullmatch(QP2015_PATTERN[1:-1]).all(), "overseas keeps its 2015 QPV during 2024"
+    assert len(new) == _in_force_2024(territories_dir)
     assert list(frame["niveau"].unique()) == ["QPV", "COMMUNE", "EPCI", "DEPARTEMENT"]
     departements = frame[frame["niveau"] == "DEPARTEMENT"]
     assert departements.groupby("mois").size().tolist() == [101, 101, 101]
@@ -237,11 +248,12 @@ def test_the_broken_file_differs_on_three_lines_of_the_last_month(out_dir):
 # --- contact points ------------------------------------------------------------------------------------------------
 
 
-def test_contact_points_per_qpv_and_year(out_dir):
-    for year, pattern, count in ((2023, QP2015_PATTERN, 1514), (2024, QP2024_PATTERN, 1584)):
+def test_contact_points_per_qpv_and_year(out_dir, territories_dir):
+    for year, count in ((2023, 1514), (2024, _in_force_2024(territories_dir))):
         frame = _frame(out_dir / f"POINTS_CONTACT_QPV_{year}.csv")
         assert len(frame) == count and (frame["annee"] == str(year)).all()
-        assert frame["code_qp"].str.fullmatch(pattern[1:-1]).all() and frame["code_qp"].is_unique
+        pattern = f"{QP2015_PATTERN[1:-1]}|{QP2024_PATTERN[1:-1]}" if year == 2024 else QP2015_PATTERN[1:-1]
+        assert frame["code_qp"].str.fullmatch(pattern).all() and frame["code_qp"].is_unique
         sites = frame["sites_france_travail"].astype(int)
         relais = frame["relais_partenaires"].astype(int)
         assert (sites >= 0).all() and (relais >= 0).all()

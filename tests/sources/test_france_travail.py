@@ -49,6 +49,12 @@ def parameters(territories) -> dict[str, list[str]]:
     return {"territory_codes": sorted(codes), "months": months}
 
 
+def _qpv_in_force_2024(territories) -> int:
+    """During 2024 the 2024 geography applies in metropolitan France, the 2015 one overseas."""
+    metropole = (~territories["2024"]["qpv"]["insee_dep"].str.startswith("97")).sum()
+    return int(metropole + territories["2015"]["qpv"]["insee_dep"].str.startswith("97").sum())
+
+
 def _territory_count(frames: dict[str, pd.DataFrame]) -> int:
     return (
         frames["qpv"]["code_qp"].nunique()
@@ -131,11 +137,11 @@ def test_the_long_frame_has_one_row_per_figure(files, territories):
 def test_a_file_across_the_geography_change_counts_each_month_in_its_geography(files, territories):
     values = ft.normalise_defm(ft.read_defm(files["DEFM_QPV_202402.csv"]))["values"]
     sizes = values.groupby("period_code").size().to_dict()
-    assert sizes == {
-        "2023-12": _territory_count(territories["2015"]) * 12,
-        "2024-01": _territory_count(territories["2024"]) * 12,
-        "2024-02": _territory_count(territories["2024"]) * 12,
-    }
+    assert sizes["2023-12"] == _territory_count(territories["2015"]) * 12
+    assert sizes["2024-01"] == sizes["2024-02"]
+    qpv_2024 = values[(values["period_code"] == "2024-02") & (values["territory_level"] == "qpv")]["territory_code"]
+    assert qpv_2024.nunique() == _qpv_in_force_2024(territories)
+    assert qpv_2024[qpv_2024.str.match("^Q[PN]97")].str.startswith("QP").all()  # overseas: 2015 QPV until 2025
 
 
 def test_masked_cells_are_a_status_and_never_zero(files):
@@ -183,7 +189,7 @@ def test_contact_points_are_one_figure_per_qpv(files, territories):
     raw = ft.read_contacts(files["POINTS_CONTACT_QPV_2024.csv"])
     staged = ft.normalise_contacts(raw)
     values = staged["values"]
-    assert list(values.columns) == list(ft.VALUE_COLUMNS) and len(values) == len(territories["2024"]["qpv"])
+    assert list(values.columns) == list(ft.VALUE_COLUMNS) and len(values) == _qpv_in_force_2024(territories)
     assert set(values["indicator_code"]) == {ft.CONTACT_INDICATOR} and set(values["territory_level"]) == {"qpv"}
     assert set(values["breakdown"]) == {"total"} and set(values["period_code"]) == {"2024"}
     expected = raw["sites_france_travail"].astype(int) + raw["relais_partenaires"].astype(int)

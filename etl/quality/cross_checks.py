@@ -1,0 +1,168 @@
+"""Cross-source checks on indicator values, per period, against what the warehouse already knows.
+
+They run after gate 2 on the typed long frame (`staging.indicator_value` shape) and report like GX
+expectations (`gates.Outcome`, gate `cross`, stored in audit.dq_result), so a blocking failure quarantines
+the file with the lines concerned:
+
+- `qpv_within_departement` (blocking): for each indicator, period and breakdown, the QPV of a département
+  never add up to more than the département's own figure in the same file;
+- `territory_in_force` (blocking): a QPV figure's period lies within that QPV's validity (2015 codes until
+  2023, 2024 codes from 2024; overseas one year later): no figure for a territory that did not exist then;
+- `qpv_coverage` (blocking): every QPV in force for a period has a row for each indicator (a masked cell
+  is a row: masked is an explicit status, absence is not);
+- `month_on_month` (warning): a QPV total whose change from the previous month (latest vintage in the
+  warehouse, or the same file) exceeds the bound is named, so a suspicious series is looked at.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from etl.quality.gates import GateResult, Outcome
+
+SUITE = "cross_source"
+CHANGE_BOUND = 0.5  # |month-on-month change| above 50 % of the previous value is a warning
+SAMPLE = 20
+
+
+def _outcome(check: str, column: str, blocking: bool, bad: pd.DataFrame, value_col: str, kwargs=None) -> Outcome:
+    sample = [{"line_no": int(r.line_no), "value": str(r[value_col])} for _, r in bad.head(SAMPLE).iterrows()]
+    return Outcome(
+        suite=SUITE,
+        expectation_type=f"expect_{check}",
+        column=column,
+        blocking=blocking,
+        success=bad.empty,
+        unexpected_count=len(bad),
+        sample=sample,
+        kwargs=kwargs or {},
+    )
+
+
+def _qpv_reference(engine) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT code, departement_code, valid_from, valid_to FROM core.qpv")).all()
+    frame = pd.DataFrame(rows, columns=["territory_code", "departement_code", "valid_from", "valid_to"])
+    frame["valid_from"] = pd.to_datetime(frame["valid_from"])
+    frame["valid_to"] = pd.to_datetime(frame["valid_to"])
+    return frame
+
+
+def _period_start(codes: pd.Series) -> pd.Series:
+    """First day of a period code (`2024-03`, `2024`); other kinds are not compared."""
+    months = pd.to_datetime(codes.where(codes.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce")
+    years = pd.to_datetime(codes.where(codes.str.fullmatch(r"\d{4}")), format="%Y", errors="coerce")
+    return months.fillna(years)
+
+
+def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT indicator_code, territory_code, period_code, value FROM core.indicator_value "
+                "WHERE territory_level = 'qpv' AND breakdown = 'total' AND status = 'ok' "
+                "AND indicator_code = ANY(:i) AND period_code = ANY(:p)"
+            ),
+            {"i": indicators, "p": periods},
+        ).all()
+    return pd.DataFrame(rows, columns=["indicator_code", "territory_code", "period_code", "value"])
+
+
+def run(engine, values: pd.DataFrame) -> GateResult:
+    result = GateResult(suite=SUITE, gate="cross")
+    qpv = values[values["territory_level"] == "qpv"]
+    if qpv.empty:
+        return result
+    reference = _qpv_reference(engine)
+    known = qpv.merge(reference, on="territory_code", how="left")
+
+    # qpv_within_departement
+    ok = known[known["status"] == "ok"]
+    sums = ok.groupby(["indicator_code", "period_code", "breakdown", "departement_code"], as_index=False)["value"].sum()
+    deps = values[(values["territory_level"] == "departement") & (values["status"] == "ok")].rename(
+        columns={"territory_code": "departement_code", "value": "dep_value"}
+    )
+    both = sums.merge(deps, on=["indicator_code", "period_code", "breakdown", "departement_code"])
+    over = both[both["value"] > both["dep_value"]].assign(
+        detail=lambda f: (
+            f["departement_code"]
+            + " "
+            + f["period_code"]
+            + ": QPV "
+            + f["value"].astype(str)
+            + " > "
+            + f["dep_value"].astype(str)
+        )
+    )
+    result.outcomes.append(_outcome("qpv_within_departement", "value", True, over, "detail"))
+
+    # territory_in_force
+    start = _period_start(known["period_code"])
+    unknown_or_out = known[
+        known["valid_from"].isna()
+        | (start < known["valid_from"])
+        | (known["valid_to"].notna() & (start >= known["valid_to"]))
+    ]
+    unknown_or_out = unknown_or_out.assign(
+        detail=unknown_or_out["territory_code"] + " in " + unknown_or_out["period_code"]
+    )
+    result.outcomes.append(_outcome("territory_in_force", "territory_code", True, unknown_or_out, "detail"))
+
+    # qpv_coverage
+    missing_rows = []
+    for (indicator, period), group in qpv.groupby(["indicator_code", "period_code"]):
+        when = _period_start(pd.Series([period])).iloc[0]
+        if pd.isna(when):
+            continue
+        in_force = reference[
+            (reference["valid_from"] <= when) & (reference["valid_to"].isna() | (reference["valid_to"] > when))
+        ]["territory_code"]
+        absent = sorted(set(in_force) - set(group["territory_code"]))
+        first_line = int(group["line_no"].min())
+        missing_rows += [
+            {"line_no": first_line, "detail": f"{indicator} {period}: no row for {code}"} for code in absent
+        ]
+    result.outcomes.append(
+        _outcome(
+            "qpv_coverage", "territory_code", True, pd.DataFrame(missing_rows, columns=["line_no", "detail"]), "detail"
+        )
+    )
+
+    # month_on_month (warning)
+    totals = qpv[(qpv["breakdown"] == "total") & (qpv["status"] == "ok")][
+        ["line_no", "indicator_code", "territory_code", "period_code", "value"]
+    ]
+    months = totals[totals["period_code"].str.fullmatch(r"\d{4}-\d{2}")].copy()
+    if not months.empty:
+        months["previous"] = (pd.PeriodIndex(months["period_code"], freq="M") - 1).strftime("%Y-%m")
+        in_file = months[["indicator_code", "territory_code", "period_code", "value"]].rename(
+            columns={"period_code": "previous", "value": "previous_value"}
+        )
+        stored = _previous_values(
+            engine, sorted(months["indicator_code"].unique()), sorted(months["previous"].unique())
+        )
+        stored = stored.rename(columns={"period_code": "previous", "value": "previous_value"})
+        previous = pd.concat([in_file, stored]).drop_duplicates(["indicator_code", "territory_code", "previous"])
+        compared = months.merge(previous, on=["indicator_code", "territory_code", "previous"])
+        compared["previous_value"] = compared["previous_value"].astype(float)
+        jump = compared[
+            (compared["previous_value"] > 0)
+            & ((compared["value"] - compared["previous_value"]).abs() > CHANGE_BOUND * compared["previous_value"])
+        ]
+        jump = jump.assign(
+            detail=jump["territory_code"]
+            + " "
+            + jump["period_code"]
+            + ": "
+            + jump["previous_value"].astype(str)
+            + " -> "
+            + jump["value"].astype(str)
+        )
+        result.outcomes.append(
+            _outcome("month_on_month_change_within_bound", "value", False, jump, "detail", {"bound": CHANGE_BOUND})
+        )
+    return result

@@ -1,0 +1,87 @@
+"""Cross-source checks on indicator values: QPV within their département, territory in force, every QPV
+present, and month-on-month jumps as warnings."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from etl import pipeline
+from etl.quality import cross_checks
+from etl.sources.registry import source
+
+pytestmark = pytest.mark.warehouse
+
+HEADER = "code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci\n"
+QPV_2015 = [
+    "QP075001;Les Portes;11;IDF;75;Paris;75056;Paris;200054781;MGP",
+    "QP075002;La Goutte;11;IDF;75;Paris;75056;Paris;200054781;MGP",
+]
+QPV_2024 = ["QN07501M;Les Portes;11;IDF;75;Paris;75056;Paris;200054781;MGP"]
+
+
+@pytest.fixture
+def warehouse(with_territories):
+    for name, rows in (("qpv_2015.csv", QPV_2015), ("qpv_2024.csv", QPV_2024)):
+        inbox = with_territories.home.folder("inbox") / "anct_qpv"
+        inbox.mkdir(parents=True, exist_ok=True)
+        (inbox / name).write_text(HEADER + "\n".join(rows) + "\n")
+    report = pipeline.ingest(with_territories.engine, source("anct_qpv"), home=with_territories.home)
+    assert [b.status for b in report.batches] == ["loaded", "loaded"]
+    return with_territories.engine
+
+
+def _values(rows):
+    frame = pd.DataFrame(rows, columns=["territory_level", "territory_code", "period_code", "value"])
+    frame.insert(0, "line_no", range(2, len(frame) + 2))
+    frame["indicator_code"] = "FT_DEFM_ABC"
+    frame["breakdown"] = "total"
+    frame["status"] = "ok"
+    return frame
+
+
+def _failed(result):
+    return {o.expectation_type.removeprefix("expect_"): o for o in result.outcomes if not o.success}
+
+
+GOOD_2023 = [
+    ("qpv", "QP075001", "2023-06", 400.0),
+    ("qpv", "QP075002", "2023-06", 300.0),
+    ("departement", "75", "2023-06", 90000.0),
+]
+
+
+def test_consistent_values_pass(warehouse):
+    assert _failed(cross_checks.run(warehouse, _values(GOOD_2023))) == {}
+
+
+def test_qpv_adding_up_to_more_than_their_departement_block(warehouse):
+    rows = [*GOOD_2023[:2], ("departement", "75", "2023-06", 500.0)]
+    failed = _failed(cross_checks.run(warehouse, _values(rows)))
+    assert set(failed) == {"qpv_within_departement"} and failed["qpv_within_departement"].blocking
+    assert failed["qpv_within_departement"].sample[0] == {"line_no": 4, "value": "75 2023-06: QPV 700.0 > 500.0"}
+
+
+def test_a_qpv_outside_its_geography_blocks(warehouse):
+    rows = [*GOOD_2023, ("qpv", "QN07501M", "2023-06", 10.0)]
+    failed = _failed(cross_checks.run(warehouse, _values(rows)))
+    assert set(failed) == {"territory_in_force"}
+    assert failed["territory_in_force"].sample == [{"line_no": 5, "value": "QN07501M in 2023-06"}]
+
+
+def test_a_missing_qpv_blocks(warehouse):
+    failed = _failed(cross_checks.run(warehouse, _values([GOOD_2023[0], GOOD_2023[2]])))
+    assert set(failed) == {"qpv_coverage"}
+    assert "no row for QP075002" in failed["qpv_coverage"].sample[0]["value"]
+
+
+def test_a_jump_from_the_previous_month_is_a_warning(warehouse):
+    rows = [*GOOD_2023, ("qpv", "QP075001", "2023-07", 900.0), ("qpv", "QP075002", "2023-07", 310.0),
+            ("departement", "75", "2023-07", 90000.0)]  # fmt: skip
+    result = cross_checks.run(warehouse, _values(rows))
+    failed = _failed(result)
+    assert set(failed) == {"month_on_month_change_within_bound"}
+    assert not failed["month_on_month_change_within_bound"].blocking and result.passed
+    assert failed["month_on_month_change_within_bound"].sample == [
+        {"line_no": 5, "value": "QP075001 2023-07: 400.0 -> 900.0"}
+    ]
