@@ -43,6 +43,10 @@ lint: $(STAMP)
 airflow: $(STAMP)
 	@$(BIN)/observatoire airflow standalone
 
+## Ingest speed vs the raw COPY rate on a generated France Travail file (BENCH_MONTHS=84 for the largest).
+bench: $(STAMP)
+	@$(BIN)/observatoire bench
+
 ## Re-resolve the lock file after editing pyproject.toml (needs the package index).
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 --generate-hashes -o requirements.lock

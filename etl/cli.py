@@ -71,6 +71,12 @@ def _demo(_args) -> int:
     return demo.main()
 
 
+def _bench(args) -> int:
+    from etl import bench
+
+    return bench.main(["--months", str(args.months)] if args.months else [])
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -124,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("migrate", help="apply pending warehouse migrations").set_defaults(func=_migrate)
     sub.add_parser("demo", help="run every DAG end to end through Airflow and summarise").set_defaults(func=_demo)
+
+    bench = sub.add_parser("bench", help="measure ingest speed against the raw COPY rate")
+    bench.add_argument("--months", type=int, default=None, help="months of France Travail data (1-84, default 24)")
+    bench.set_defaults(func=_bench)
 
     af = sub.add_parser("airflow", help="run an airflow command with the project's settings (default: standalone)")
     af.add_argument("airflow_args", nargs=argparse.REMAINDER)

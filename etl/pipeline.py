@@ -9,7 +9,9 @@ warehouse tables, and the next batch carries on. The caller (an Airflow task) fa
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +34,7 @@ class BatchOutcome:
     reason: str | None = None
     report: Path | None = None
     warnings: list[str] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # time per stage, for `make bench` and logs
 
 
 @dataclass
@@ -95,23 +98,29 @@ def process_batch(
     engine, source: Source, batch_id: int, original_name: str, archive: Path, *, home: Home, run_id: str | None
 ) -> BatchOutcome:
     outcome = BatchOutcome(source.id, batch_id, original_name, "received")
+    clock = _Clock(outcome.seconds)
     try:
-        raw = source.resolve(source.reader)(archive)
+        with clock("read"):
+            raw = source.resolve(source.reader)(archive)
     except FileShapeError as exc:
         where = f"line {exc.line}" if exc.line else "file"
         col = f", column {exc.column}" if exc.column else ""
         return _quarantine(engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {exc}"], [])
 
-    results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
+    with clock("gate_file"):
+        results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
     if results[0].passed:
-        staged = source.resolve(source.normaliser)(raw)
-        params = parameters_for(engine, source.parameters)
-        for frame_name, suite in source.suites.rows.items():
-            results.append(gates.run_suite(suite, staged[frame_name], gate="rows", parameters=params, home=home))
+        with clock("normalise"):
+            staged = source.resolve(source.normaliser)(raw)
+        with clock("gate_rows"):
+            params = parameters_for(engine, source.parameters)
+            for frame_name, suite in source.suites.rows.items():
+                results.append(gates.run_suite(suite, staged[frame_name], gate="rows", parameters=params, home=home))
         if source.cross_checks and all(r.passed for r in results):
             from etl.quality import cross_checks
 
-            results.append(cross_checks.run(engine, staged["values"]))
+            with clock("cross_checks"):
+                results.append(cross_checks.run(engine, staged["values"]))
     for result in results:
         gates.record(engine, result, batch_id, run_id)
     failures = [o for r in results for o in r.blocking_failures]
@@ -122,9 +131,25 @@ def process_batch(
         )
 
     partition = _partition(source, staged)
-    loaded = loading.replace_partition(engine, source, batch_id, partition, raw, staged, run_id)
+    with clock("load"):
+        loaded = loading.replace_partition(engine, source, batch_id, partition, raw, staged, run_id)
     outcome.status, outcome.partition, outcome.rows = "loaded", partition, loaded.rows_raw
     return outcome
+
+
+class _Clock:
+    """`with clock("stage"):` adds the stage's wall time to a dict."""
+
+    def __init__(self, into: dict[str, float]):
+        self.into = into
+
+    @contextlib.contextmanager
+    def __call__(self, stage: str):
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.into[stage] = self.into.get(stage, 0.0) + time.perf_counter() - started
 
 
 def _partition(source: Source, staged: dict) -> str:
