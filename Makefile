@@ -33,7 +33,7 @@ test: $(STAMP)
 ## Warehouse integration tests again, on the system PostgreSQL 15 (CI machines have one).
 test-system: $(STAMP)
 	@WAREHOUSE_URL=$${SYSTEM_WAREHOUSE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q -m "system_postgres or warehouse"
+		$(BIN)/python -m pytest -q -m "(system_postgres or warehouse) and not airflow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
