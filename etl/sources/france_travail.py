@@ -25,6 +25,8 @@ import pandas as pd
 
 from etl.readers import read_delimited
 from etl.referentiels.codes import pad_departement, pad_digits
+from etl.sources.values import counts as _parse_counts
+from etl.sources.values import latest_period, text, values_frame
 
 MASK = "s"
 FALLBACK_ENCODING = "cp1252"  # files before the 2024 geography are Windows-1252
@@ -63,19 +65,6 @@ CONTACT_COUNT_COLUMNS = ("sites_france_travail", "relais_partenaires")
 CONTACT_COLUMNS = ("annee", "code_qp", "libelle_qp", *CONTACT_COUNT_COLUMNS)
 CONTACT_INDICATOR = "FT_POINTS_CONTACT"
 
-# The long frame both normalisers return (the columns of staging.indicator_value, batch_id aside).
-VALUE_COLUMNS = (
-    "line_no",
-    "indicator_code",
-    "territory_level",
-    "territory_code",
-    "period_code",
-    "breakdown",
-    "value",
-    "status",
-)
-
-
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
@@ -92,34 +81,6 @@ def read_contacts(path: Path) -> pd.DataFrame:
 # --- normalising ---------------------------------------------------------------------------------------------------
 
 
-def _text(values) -> pd.Series:
-    """Stripped text, positionally (whatever the index of `values`); an empty cell stays an empty string."""
-    return pd.Series(values).reset_index(drop=True).astype("str").str.strip()
-
-
-def _counts(cells: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(value, status) of count cells: digits -> float and `ok`; `s` -> NaN and `masked`; else NaN and `invalid`."""
-    text = _text(cells)
-    digits = text.str.fullmatch(r"[0-9]+").fillna(False).astype(bool).to_numpy()
-    masked = (text == MASK).fillna(False).astype(bool).to_numpy()
-    value = pd.to_numeric(text.where(digits), errors="coerce").to_numpy(dtype="float64")
-    status = np.select([digits, masked], ["ok", "masked"], default="invalid")
-    return value, status
-
-
-def _values_frame(columns: dict[str, object]) -> pd.DataFrame:
-    """The long frame with the declared dtypes: line_no int64, value float64, every other column text."""
-    frame = pd.DataFrame(columns, columns=list(VALUE_COLUMNS))
-    for name in VALUE_COLUMNS:
-        if name == "line_no":
-            frame[name] = frame[name].astype("int64")
-        elif name == "value":
-            frame[name] = frame[name].astype("float64")
-        else:
-            frame[name] = frame[name].astype("str")
-    return frame
-
-
 def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The DEFM rows as read -> `{"values": frame}`, one row per figure (12 per file line), in file order.
 
@@ -127,8 +88,8 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     to 2 (all-digit codes only); `period_code` is `mois` stripped; `breakdown` is `total`, `sexe=F`, `sexe=H`,
     `age=<26`, `age=26-49` or `age=50+`. `part_femmes_a` is not loaded: it is derivable from the counts.
     """
-    level = _text(raw["niveau"]).str.lower()
-    code = _text(raw["code_territoire"])
+    level = text(raw["niveau"]).str.lower()
+    code = text(raw["code_territoire"])
     code = code.where(level != "commune", pad_digits(code, 5))
     code = code.where(level != "departement", pad_departement(code))
     wide = pd.DataFrame(
@@ -136,7 +97,7 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "line_no": raw["line_no"].to_numpy(dtype="int64"),
             "territory_level": level.to_numpy(),
             "territory_code": code.to_numpy(),
-            "period_code": _text(raw["mois"]).to_numpy(),
+            "period_code": text(raw["mois"]).to_numpy(),
         }
     )
     for column in DEFM_COUNT_COLUMNS:
@@ -150,8 +111,8 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     )
     # melt stacks column after column; a stable sort on the source row gives file order, columns in header order.
     long = long.sort_index(kind="stable").reset_index(drop=True)
-    value, status = _counts(long["_cell"])
-    values = _values_frame(
+    value, status = _parse_counts(long["_cell"])
+    values = values_frame(
         {
             "line_no": long["line_no"].to_numpy(),
             "indicator_code": long["_column"].map({c: ind for c, (ind, _) in DEFM_COUNTS.items()}).to_numpy(),
@@ -172,21 +133,21 @@ def normalise_contacts(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     The value is sites + partner relays. If either cell is invalid the figure is `invalid` (value NaN), else if
     either is masked it is `masked` (value NaN), else `ok`. `period_code` is the year as read, stripped.
     """
-    sites, sites_status = _counts(raw["sites_france_travail"])
-    relais, relais_status = _counts(raw["relais_partenaires"])
+    sites, sites_status = _parse_counts(raw["sites_france_travail"])
+    relais, relais_status = _parse_counts(raw["relais_partenaires"])
     status = np.where(
         (sites_status == "invalid") | (relais_status == "invalid"),
         "invalid",
         np.where((sites_status == "masked") | (relais_status == "masked"), "masked", "ok"),
     )
     count = len(raw)
-    values = _values_frame(
+    values = values_frame(
         {
             "line_no": raw["line_no"].to_numpy(dtype="int64"),
             "indicator_code": np.full(count, CONTACT_INDICATOR, dtype=object),
             "territory_level": np.full(count, "qpv", dtype=object),
-            "territory_code": _text(raw["code_qp"]).to_numpy(),
-            "period_code": _text(raw["annee"]).to_numpy(),
+            "territory_code": text(raw["code_qp"]).to_numpy(),
+            "period_code": text(raw["annee"]).to_numpy(),
             "breakdown": np.full(count, "total", dtype=object),
             "value": sites + relais,  # NaN as soon as one of the two is not a count
             "status": status,
@@ -198,19 +159,13 @@ def normalise_contacts(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
 # --- partitions ----------------------------------------------------------------------------------------------------
 
 
-def _latest_period(staged: dict[str, pd.DataFrame]) -> str:
-    periods = staged["values"]["period_code"]
-    periods = periods[periods.str.len() > 0]
-    return str(periods.max()) if len(periods) else "unknown"
-
-
 def vintage(staged: dict[str, pd.DataFrame]) -> str:
     """The partition of a DEFM file: its delivery month, the latest `period_code` it holds (`2024-03`).
 
     Each delivery is its own partition, so the revisions of the earlier months are kept as vintages."""
-    return _latest_period(staged)
+    return latest_period(staged)
 
 
 def contacts_vintage(staged: dict[str, pd.DataFrame]) -> str:
     """The partition of a contact-point file: its year (`2024`)."""
-    return _latest_period(staged)
+    return latest_period(staged)

@@ -15,6 +15,7 @@ from etl.readers import FileShapeError
 from etl.referentiels import periods
 from etl.referentiels.territories import load_departements, normalise_qpv, read_anct
 from etl.sources import france_travail as ft
+from etl.sources.values import VALUE_COLUMNS
 
 MONTHS = ["2023-12", "2024-02"]
 HEADER = ";".join(ft.DEFM_COLUMNS)
@@ -114,7 +115,7 @@ def test_a_missing_column_is_a_file_shape_error(tmp_path):
 def test_the_long_frame_has_one_row_per_figure(files, territories):
     raw = ft.read_defm(files["DEFM_QPV_202312.csv"])
     values = ft.normalise_defm(raw)["values"]
-    assert list(values.columns) == list(ft.VALUE_COLUMNS)
+    assert list(values.columns) == list(VALUE_COLUMNS)
     assert values["line_no"].dtype == "int64" and values["value"].dtype == "float64"
     for name in ("indicator_code", "territory_level", "territory_code", "period_code", "breakdown", "status"):
         assert pd.api.types.is_string_dtype(values[name]), name
@@ -189,7 +190,7 @@ def test_contact_points_are_one_figure_per_qpv(files, territories):
     raw = ft.read_contacts(files["POINTS_CONTACT_QPV_2024.csv"])
     staged = ft.normalise_contacts(raw)
     values = staged["values"]
-    assert list(values.columns) == list(ft.VALUE_COLUMNS) and len(values) == _qpv_in_force_2024(territories)
+    assert list(values.columns) == list(VALUE_COLUMNS) and len(values) == _qpv_in_force_2024(territories)
     assert set(values["indicator_code"]) == {ft.CONTACT_INDICATOR} and set(values["territory_level"]) == {"qpv"}
     assert set(values["breakdown"]) == {"total"} and set(values["period_code"]) == {"2024"}
     expected = raw["sites_france_travail"].astype(int) + raw["relais_partenaires"].astype(int)
