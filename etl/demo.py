@@ -44,6 +44,12 @@ def main() -> int:
 
     log_dir = home.root / "demo" / "logs"
     outcomes = runner.run_all(DAGS_FOLDER, log_dir)
+    if samples.held_back:
+        from etl.demo_data import drop_late_files
+
+        moved = drop_late_files(home, samples)
+        print("  second wave, late and corrected deliveries: " + ", ".join(moved))
+        outcomes += runner.run_all(DAGS_FOLDER, log_dir, only=set(samples.late_sources), label="second-wave")
 
     state = fingerprint.fingerprint(engine)
     state_file = home.root / "demo" / "last_state.json"
@@ -108,17 +114,39 @@ def _unexpected(engine, outcomes, expected_quarantine: set[tuple[str, str]]) -> 
     return problems
 
 
+# Each batch with the label the summary gives it. A revision is a loaded batch whose partition had an earlier
+# loaded batch (now superseded); a late delivery is one loaded after a delivery of a later period of the source.
+FILE_LABELS = """
+SELECT b.source_id, b.original_name,
+       CASE WHEN b.status <> 'loaded' THEN b.status
+            WHEN EXISTS (SELECT 1 FROM audit.batch o WHERE o.source_id = b.source_id AND o.status = 'superseded'
+                         AND o.partition_key = b.partition_key AND o.batch_id < b.batch_id) THEN 'revised'
+            WHEN EXISTS (SELECT 1 FROM audit.batch o WHERE o.source_id = b.source_id AND o.status = 'loaded'
+                         AND o.batch_id < b.batch_id
+                         AND split_part(o.partition_key, '/', -1) > split_part(b.partition_key, '/', -1)) THEN 'late'
+            ELSE 'loaded' END,
+       b.partition_key, b.rows_read,
+       CASE WHEN b.status = 'superseded' THEN
+                (SELECT n.original_name FROM audit.batch n WHERE n.source_id = b.source_id
+                 AND n.partition_key = b.partition_key AND n.status = 'loaded' LIMIT 1)
+            WHEN b.status = 'loaded' AND EXISTS (
+                SELECT 1 FROM audit.batch o WHERE o.source_id = b.source_id AND o.status = 'superseded'
+                AND o.partition_key = b.partition_key AND o.batch_id < b.batch_id) THEN 'replaces ' || (
+                SELECT string_agg(o.original_name, ', ') FROM audit.batch o WHERE o.source_id = b.source_id
+                AND o.status = 'superseded' AND o.partition_key = b.partition_key)
+            ELSE b.message END,
+       b.report_path
+FROM audit.batch b
+ORDER BY b.source_id, b.batch_id
+"""
+
+
 def _print_batches(engine) -> None:
     """What was loaded, and what was rejected and why, from the audit tables."""
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        files = conn.execute(
-            sa.text(
-                "SELECT source_id, original_name, status, partition_key, rows_read, message, report_path "
-                "FROM audit.batch ORDER BY source_id, batch_id"
-            )
-        ).all()
+        files = conn.execute(sa.text(FILE_LABELS)).all()
         received = conn.execute(
             sa.text("SELECT count(*) FILTER (WHERE outcome = 'duplicate'), count(*) FROM audit.receipt_log")
         ).one()
@@ -144,13 +172,27 @@ def _print_batches(engine) -> None:
             )
         ).all()
         latest = conn.execute(sa.text("SELECT count(*) FROM core.indicator_value")).scalar()
+        catalogue = conn.execute(
+            sa.text(
+                "SELECT i.code, i.mode, string_agg(DISTINCT v.territory_level, '/' ORDER BY v.territory_level), "
+                "min(v.period_code), max(v.period_code) FROM core.indicator_value v "
+                "JOIN core.indicator i ON i.code = v.indicator_code AND i.family = 'convention_2014' "
+                "GROUP BY i.code, i.mode ORDER BY 1"
+            )
+        ).all()
         dq = conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE NOT success) FROM audit.dq_result")).one()
-    print("\nFiles (audit.batch):")
-    for source_id, name, status, partition, rows, message, report in files:
-        detail = f"partition {partition}, {rows} lines" if status == "loaded" else (message or "")
-        print(f"  {source_id:<30} {name:<38} {status:<11} {detail}")
+    print("\nFiles (audit.batch): loaded, revised (a new delivery of a period already loaded), late (older than a")
+    print("delivery already loaded: kept as an earlier vintage), superseded (replaced by a revision), quarantined:")
+    for source_id, name, label, partition, rows, message, report in files:
+        if label == "quarantined":
+            detail = message or ""
+        elif label == "superseded":
+            detail = f"partition {partition}, replaced by {message}"
+        else:
+            detail = f"partition {partition}, {rows} lines" + (f" ({message})" if message else "")
+        print(f"  {source_id:<24} {name:<44} {label:<11} {detail}")
         if report:
-            print(f"  {'':<30} report: {report}")
+            print(f"  {'':<24} report: {report}")
     print(f"  {received[1]} drops received in total, {received[0]} recognised as already received")
     regions, deps, q15, q24, corr, veille, ind, national, measures, periods = counts
     print("\nReference data (core):")
@@ -167,4 +209,8 @@ def _print_batches(engine) -> None:
         for source_id, vintages, values, masked in facts:
             print(f"  {source_id:<30} {vintages} vintages, {values} values ({masked} masked by the producer)")
         print(f"  {latest} figures in core.indicator_value (latest vintage of each)")
+    if catalogue:
+        print(f"\n2014 catalogue indicators with values: {len(catalogue)} of 32 (the local ones come from the regions)")
+        for code, mode, levels, first, last in catalogue:
+            print(f"  {code} ({mode}): {levels}, {first} to {last}")
     print(f"  data-quality results: {dq[0]} expectations checked, {dq[1]} not met (audit.dq_result)")

@@ -1,9 +1,15 @@
 """Sample files for `make demo`: the generators' output dropped in the inboxes of the sources they imitate.
 
-Three years of monthly France Travail files (each revising the two months before it, Latin-1 before 2024,
-UTF-8 after), yearly contact points, the QPV referential of both geographies, and one deliberately broken
-France Travail file, which the demo expects to see quarantined. Generators are deterministic, so a second
-demo drops byte-identical files, which landing recognises and skips: the warehouse state does not change.
+Three years of files for every source: monthly France Travail job seekers (2023-10 to 2026-09, each revising the
+two months before it, Latin-1 before 2024, UTF-8 after) and yearly contact points; CAF households (2023-2025)
+and quarterly crèche places; ANS subsidy lines and licences; the other national producers' indicator files; the
+QPV referential of both geographies. Each source also gets one file broken on purpose, which the demo expects
+to see quarantined. A few deliveries come in a second wave, after the first DAG runs, as in real life: a late
+France Travail month (older than deliveries already loaded: its figures are kept as an earlier vintage), a late
+crèche quarter, and a corrected CAF year (which replaces the first delivery of that year).
+
+Generators are deterministic, so a second demo drops byte-identical files, which landing recognises and skips:
+the warehouse state does not change.
 """
 
 from __future__ import annotations
@@ -17,40 +23,84 @@ from etl.config import Home
 
 DEMO_MONTHS = [f"{y}-{m:02d}" for y in (2023, 2024, 2025, 2026) for m in range(1, 13)][9:45]  # 2023-10 .. 2026-09
 DEMO_YEARS = [2023, 2024, 2025]
+DEMO_QUARTERS = [f"{y}-Q{q}" for y in DEMO_YEARS for q in range(1, 5)]
+# Delivered in the second wave: (source, file name).
+LATE = {
+    ("france_travail_defm", "DEFM_QPV_202506.csv"),
+    ("caf_creches", "CAF_EAJE_QPV_2024T3.csv"),
+    ("caf_allocataires", "CAF_QPV_2024_rectificatif.csv"),
+}
 
 
 @dataclass
 class SampleDrop:
-    dropped: list[str] = field(default_factory=list)  # "source/file"
+    dropped: list[str] = field(default_factory=list)  # "source/file", first wave
     expected_quarantine: set[tuple[str, str]] = field(default_factory=set)  # (source, file) broken on purpose
+    held_back: list[tuple[str, Path]] = field(default_factory=list)  # second wave, kept under <home>/demo/late/
+
+    @property
+    def late_sources(self) -> list[str]:
+        return sorted({source_id for source_id, _ in self.held_back})
 
 
 def _drop(path: Path, home: Home, source_id: str, drop: SampleDrop) -> None:
+    if "_broken" in path.name:
+        drop.expected_quarantine.add((source_id, path.name))
+    if (source_id, path.name) in LATE:
+        waiting = home.root / "demo" / "late" / source_id
+        waiting.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, waiting / path.name)
+        drop.held_back.append((source_id, waiting / path.name))
+        return
     inbox = home.folder("inbox") / source_id
     inbox.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, inbox / path.name)
     drop.dropped.append(f"{source_id}/{path.name}")
-    if "_broken" in path.name:
-        drop.expected_quarantine.add((source_id, path.name))
+
+
+def drop_late_files(home: Home, drop: SampleDrop) -> list[str]:
+    """The second wave: move the held-back files into their inboxes."""
+    moved = []
+    for source_id, path in drop.held_back:
+        inbox = home.folder("inbox") / source_id
+        inbox.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, inbox / path.name)
+        moved.append(f"{source_id}/{path.name}")
+    return moved
 
 
 def drop_sample_files(
-    home: Home, seed: int = 2024, *, months: list[str] | None = None, france_travail: bool = True
+    home: Home, seed: int = 2024, *, months: list[str] | None = None, sources: set[str] | None = None
 ) -> SampleDrop:
-    """Generate the sample files and move them into their inboxes."""
+    """Generate the sample files and put them in their inboxes (second-wave files aside, see `drop_late_files`).
+
+    The QPV referential always; the files of `sources` only when given (tests), of every source by default."""
+    from etl.generators import ans, caf, territories
     from etl.generators import france_travail as ft
-    from etl.generators import territories
+    from etl.generators import national as other
 
     drop = SampleDrop()
     with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
         territory_dir = Path(tmp) / "territories"
-        for path in territories.generate(territory_dir, seed=seed):  # France Travail's generator reads them too
+        for path in territories.generate(territory_dir, seed=seed):  # the other generators read them too
             source_id = "anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv"
             _drop(path, home, source_id, drop)
-        if not france_travail:
-            return drop
-        for path in ft.generate_defm(Path(tmp) / "ft", territory_dir, months or DEMO_MONTHS, seed=seed, broken=True):
-            _drop(path, home, "france_travail_defm", drop)
-        for path in ft.generate_contacts(Path(tmp) / "ftc", territory_dir, DEMO_YEARS, seed=seed):
-            _drop(path, home, "france_travail_contacts", drop)
+        out, years, terr = Path(tmp), DEMO_YEARS, territory_dir
+        generators = {
+            "france_travail_defm": lambda: ft.generate_defm(
+                out / "ft", terr, months or DEMO_MONTHS, seed=seed, broken=True
+            ),
+            "france_travail_contacts": lambda: ft.generate_contacts(out / "ftc", terr, years, seed=seed),
+            "caf_allocataires": lambda: caf.generate_allocataires(
+                out / "caf", terr, years, seed=seed, broken=True, revised=[2024]
+            ),
+            "caf_creches": lambda: caf.generate_creches(out / "eaje", terr, DEMO_QUARTERS, seed=seed, broken=True),
+            "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
+            "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
+            "national_indicateurs": lambda: other.generate(out / "nat", years, seed=seed, broken=True),
+        }
+        for source_id, generate in generators.items():
+            if sources is None or source_id in sources:
+                for path in generate():
+                    _drop(path, home, source_id, drop)
     return drop

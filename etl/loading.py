@@ -3,8 +3,9 @@
 `copy_frame()` streams a DataFrame into a table with `COPY ... FROM STDIN (FORMAT csv)` on the caller's
 transaction (NULL written as `\\N`, so an empty text cell stays an empty string). `replace_partition()` does,
 inside one transaction: take an advisory lock on the partition, delete the raw/staging rows of the batches
-it supersedes, COPY the new raw and staging rows, run the source's core SQL (which swaps the core rows),
-and mark the batches. A crash anywhere rolls everything back: the previous data stays.
+it supersedes, COPY the new raw and staging rows, run the source's core SQL files in order (which swap the core
+rows and derive the computed figures), and mark the batches. A crash anywhere rolls everything back: the
+previous data stays.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def replace_partition(
     """Swap the (source, partition) data for this batch's, atomically."""
     import sqlalchemy as sa
 
-    core_sql = (CORE_SQL_FOLDER / source.core_sql).read_text(encoding="utf-8")
+    core_sql = [(CORE_SQL_FOLDER / name).read_text(encoding="utf-8") for name in source.core_sql]
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{source.id}/{partition}"})
         old = list(
@@ -71,16 +72,21 @@ def replace_partition(
             ).scalars()
         )
         old_literal = "{" + ",".join(str(b) for b in old) + "}"
+        # the batch's own rows go too: reloading a batch (re-run, retry after success) replaces, never duplicates
+        replaced = "{" + ",".join(str(b) for b in [*old, batch_id]) + "}"
         for table in [source.raw_table, *source.staging_tables.values()]:
             conn.execute(
-                sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:old AS bigint[]))"), {"old": old_literal}
+                sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:old AS bigint[]))"), {"old": replaced}
             )
         dbapi = conn.connection.dbapi_connection
         rows_raw = copy_frame(dbapi, source.raw_table, raw, batch_id=batch_id)
         rows_staging = sum(
             copy_frame(dbapi, table, staged[frame], batch_id=batch_id) for frame, table in source.staging_tables.items()
         )
-        conn.execute(sa.text(core_sql), {"batch_id": batch_id, "old_batches": old_literal, "partition_key": partition})
+        for statement in core_sql:
+            conn.execute(
+                sa.text(statement), {"batch_id": batch_id, "old_batches": replaced, "partition_key": partition}
+            )
         conn.execute(
             sa.text("UPDATE audit.batch SET status = 'superseded' WHERE batch_id = ANY(CAST(:old AS bigint[]))"),
             {"old": old_literal},

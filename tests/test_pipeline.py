@@ -170,3 +170,23 @@ def test_a_failure_in_the_middle_of_a_load_leaves_the_previous_data(with_territo
     for table in ("raw.anct_qpv", "staging.qpv", "core.qpv", "core.qpv_commune", "core.qpv_epci"):
         assert after[table] == before[table], table
     assert _count(eng, "SELECT count(*) FROM audit.batch WHERE original_name = 'v2.csv' AND status = 'received'") == 1
+
+
+def test_reloading_a_period_from_the_archive_replaces_exactly_its_rows(with_territories):
+    """A backfill or re-run of one period: same tables afterwards, validated again, nothing duplicated."""
+    home, eng = with_territories.home, with_territories.engine
+    _drop(home, "anct_qpv", "QP_2015.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    [loaded] = _ingest(with_territories, "anct_qpv").batches
+    dq_before = _count(eng, f"SELECT count(*) FROM audit.dq_result WHERE batch_id = {loaded.batch_id}")
+    before = fingerprint(eng)
+
+    report = pipeline.reload(eng, source("anct_qpv"), "2015", home=home, run_id="rerun")
+    assert [(b.batch_id, b.status, b.partition) for b in report.batches] == [(loaded.batch_id, "loaded", "2015")]
+    assert fingerprint(eng) == before  # audit's when/which-run columns aside, nothing moved
+    assert _count(eng, f"SELECT count(*) FROM audit.dq_result WHERE batch_id = {loaded.batch_id}") == dq_before
+    assert _count(eng, f"SELECT run_id FROM audit.batch WHERE batch_id = {loaded.batch_id}") == "rerun"
+
+    # another period has nothing loaded: nothing to do, nothing touched
+    assert pipeline.reload(eng, source("anct_qpv"), "2024", home=home).batches == []
+    assert fingerprint(eng) == before
+    assert pipeline.loaded_partitions(eng, "anct_qpv") == {"2015"}

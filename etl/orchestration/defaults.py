@@ -9,7 +9,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
-START_DATE = datetime(2026, 1, 1, tzinfo=PARIS)
+# The first period the observatory follows: a backfill can reach any period since (catchup stays off, so the
+# scheduler never creates those runs by itself).
+START_DATE = datetime(2014, 1, 1, tzinfo=PARIS)
 
 DEFAULT_ARGS = {
     "owner": "observatoire-data",

@@ -106,12 +106,17 @@ def _output_to(log_file: Path):
             os.close(saved[1])
 
 
-def run_dag(dag, log_dir: Path) -> DagOutcome:
-    log_file = log_dir / f"{dag.dag_id}.log"
+def run_dag(
+    dag, log_dir: Path, log_name: str | None = None, *, logical_date=None, conf: dict | None = None
+) -> DagOutcome:
+    """Run one DAG through Airflow (`dag.test`), its output in `<log_dir>/<log_name or dag_id>.log`; a
+    `logical_date` runs it for that date (a backfill of one period), `conf` sets its params."""
+    log_file = log_dir / f"{log_name or dag.dag_id}.log"
     log_file.write_text("")
     started = time.monotonic()
+    kwargs = {"logical_date": logical_date} if logical_date is not None else {}
     with _output_to(log_file):
-        dagrun = dag.test()
+        dagrun = dag.test(run_conf=conf, **kwargs)
     seconds = time.monotonic() - started
     state = str(getattr(dagrun.state, "value", dagrun.state))
     failed = sorted(
@@ -120,12 +125,17 @@ def run_dag(dag, log_dir: Path) -> DagOutcome:
     return DagOutcome(dag.dag_id, state, seconds, log_file, failed)
 
 
-def run_all(dags_folder: Path, log_dir: Path, progress=print) -> list[DagOutcome]:
+def run_all(
+    dags_folder: Path, log_dir: Path, progress=print, *, only: set[str] | None = None, label: str = ""
+) -> list[DagOutcome]:
+    """Run every DAG of the folder (or those of `only`) in dependency order; `label` tells the runs' logs apart."""
     prepare_metadata_db(log_dir)
     with _output_to(log_dir / "dagbag.log"):
         dags = load_dags(dags_folder)
     outcomes = []
     for dag_id in run_order(dags):
-        progress(f"  running {dag_id} through Airflow ...")
-        outcomes.append(run_dag(dags[dag_id], log_dir))
+        if only is not None and dag_id not in only:
+            continue
+        progress(f"  running {dag_id} through Airflow{' (' + label + ')' if label else ''} ...")
+        outcomes.append(run_dag(dags[dag_id], log_dir, f"{dag_id}-{label}" if label else None))
     return outcomes

@@ -2,9 +2,10 @@
 
 `ingest_task(source_id)` reads the registry entry at parse time (YAML only; a broken entry raises
 RegistryError, failing just the DAG that asked for it) and returns a TaskFlow task that runs the whole
-path for that source (etl.pipeline.ingest), emits the entry's Airflow Assets when it succeeds, and fails
-without retrying when a batch was quarantined (a data problem is not fixed by trying again), after the
-other batches were loaded.
+path for that source (etl.pipeline.ingest) and, for a run about a period already loaded (backfill, re-run),
+reloads that period from the archive (etl.pipeline.reload); it emits the entry's Airflow Assets when it
+succeeds, and fails without retrying when a batch was quarantined (a data problem is not fixed by trying
+again), after the other batches were loaded.
 """
 
 from __future__ import annotations
@@ -23,20 +24,43 @@ def ingest_task(source_id: str, **task_kwargs):
     entry = source(source_id)
 
     @task(task_id=f"ingest_{source_id}", outlets=assets_of(source_id), doc_md=entry.description, **task_kwargs)
-    def ingest(dag_run=None) -> dict:
-        return run_ingest(source_id, dag_run.run_id if dag_run else None)
+    def ingest(dag_run=None, params=None, logical_date=None) -> dict:
+        return run_ingest(source_id, dag_run.run_id if dag_run else None, run_period(source_id, logical_date, params))
 
     return ingest
 
 
-def run_ingest(source_id: str, run_id: str | None) -> dict:
-    """Body of an ingest task (kept out of the decorator so tests and the CLI can call it)."""
+def run_period(source_id: str, logical_date, params: dict | None) -> str | None:
+    """The period a run is for: the `period` param when given (a re-run of one period from the UI or CLI), else
+    the last complete period before the run's logical date, for a source whose deliveries cover a period."""
+    if params and params.get("period"):
+        return str(params["period"])
+    kind = source(source_id).period
+    if kind is None or logical_date is None:
+        return None
+    from etl.referentiels.periods import period_before
+
+    return period_before(kind, logical_date)
+
+
+def run_ingest(source_id: str, run_id: str | None, period: str | None = None) -> dict:
+    """Body of an ingest task (kept out of the decorator so tests and the CLI can call it).
+
+    Receives and loads what waits in the inbox; then, when the run is for a period that no file of this run
+    loaded but an earlier one did (a backfill or a re-run), reloads that period from the archive."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from etl import pipeline
     from etl.orchestration.connections import warehouse_engine
 
-    report = pipeline.ingest(warehouse_engine(), source(source_id), run_id=run_id)
+    engine = warehouse_engine()
+    report = pipeline.ingest(engine, source(source_id), run_id=run_id)
+    fresh = {b.partition for b in report.batches if b.status == "loaded"}
+    if period and not any(p == period or p.endswith(f"/{period}") for p in fresh):
+        reloaded = pipeline.reload(engine, source(source_id), period, run_id=run_id)
+        if reloaded.batches:
+            print(f"{source_id}: period {period} reloaded from the archive ({len(reloaded.batches)} file(s))")
+        report.batches += reloaded.batches
     print(report.summary())
     for batch in report.batches:
         line = f"  batch {batch.batch_id} {batch.original_name}: {batch.status}"

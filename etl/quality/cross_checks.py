@@ -51,10 +51,16 @@ def _qpv_reference(engine) -> pd.DataFrame:
 
 
 def _period_start(codes: pd.Series) -> pd.Series:
-    """First day of a period code (`2024-03`, `2024`); other kinds are not compared."""
+    """First day of a period code (`2024-03`, `2024-Q2`, `2024`); other kinds are not compared."""
     months = pd.to_datetime(codes.where(codes.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce")
     years = pd.to_datetime(codes.where(codes.str.fullmatch(r"\d{4}")), format="%Y", errors="coerce")
-    return months.fillna(years)
+    quarter = codes.str.extract(r"^(\d{4})-Q([1-4])$")
+    quarters = pd.to_datetime(
+        quarter[0] + "-" + (quarter[1].astype("float") * 3 - 2).astype("Int64").astype("str").str.zfill(2),
+        format="%Y-%m",
+        errors="coerce",
+    )
+    return months.fillna(years).fillna(quarters)
 
 
 def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.DataFrame:

@@ -219,8 +219,9 @@ def build_data_docs(home: Home | None = None) -> str:
     return str(home.folder("datadocs") / "index.html")
 
 
-def record(engine, result: GateResult, batch_id: int, run_id: str | None) -> None:
-    """Store the outcomes in audit.dq_result."""
+def record(engine, results: list[GateResult], batch_id: int, run_id: str | None) -> None:
+    """Store the outcomes of a batch's validation in audit.dq_result, replacing those of an earlier validation of
+    the same batch (a batch reloaded from the archive is validated again: its latest results are its results)."""
     import sqlalchemy as sa
 
     rows = [
@@ -238,11 +239,13 @@ def record(engine, result: GateResult, batch_id: int, run_id: str | None) -> Non
             "kw": json.dumps(o.kwargs),
             "at": result.validated_at,
         }
+        for result in results
         for o in result.outcomes
     ]
-    if not rows:
-        return
     with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit.dq_result WHERE batch_id = :b"), {"b": batch_id})
+        if not rows:
+            return
         conn.execute(
             sa.text(
                 "INSERT INTO audit.dq_result (batch_id, run_id, suite, gate, expectation_type, column_name, blocking, "

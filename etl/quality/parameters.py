@@ -6,6 +6,10 @@ correspondence must name QPV that exist, and so on. Each parameter is one SQL qu
 
 from __future__ import annotations
 
+from etl.sources.national import COMPUTED_ELSEWHERE
+
+_COMPUTED = "(" + ", ".join(f"'{code}'" for code in COMPUTED_ELSEWHERE) + ")"
+
 QUERIES = {
     "regions": "SELECT code FROM core.region ORDER BY 1",
     "departements": "SELECT code FROM core.departement ORDER BY 1",
@@ -14,9 +18,21 @@ QUERIES = {
     "measures": "SELECT numero FROM core.measure ORDER BY 1",
     "months": "SELECT code FROM core.period WHERE kind = 'month' ORDER BY 1",
     "years": "SELECT code FROM core.period WHERE kind = 'year' ORDER BY 1",
+    "quarters": "SELECT code FROM core.period WHERE kind = 'quarter' ORDER BY 1",
+    "qpv_codes": "SELECT code FROM core.qpv ORDER BY 1",
     "territory_codes": (
         "SELECT code FROM core.qpv UNION SELECT code FROM core.commune UNION SELECT siren FROM core.epci "
-        "UNION SELECT code FROM core.departement UNION SELECT code FROM core.region ORDER BY 1"
+        "UNION SELECT code FROM core.departement UNION SELECT code FROM core.region UNION SELECT 'FR' ORDER BY 1"
+    ),
+    # The national indicators of the 2014 catalogue that producers send as such (etl/sources/national.py):
+    # IND05 is computed from France Travail's contact points, IND20-IND22 from the ANS files.
+    "national_indicators": (
+        "SELECT code FROM core.indicator WHERE family = 'convention_2014' AND mode = 'national' "
+        f"AND code NOT IN {_COMPUTED} ORDER BY 1"
+    ),
+    "national_indicator_units": (
+        "SELECT code || '|' || unite FROM core.indicator WHERE family = 'convention_2014' AND mode = 'national' "
+        f"AND code NOT IN {_COMPUTED} ORDER BY 1"
     ),
 }
 

@@ -59,3 +59,17 @@ def load(engine, first_year: int = FIRST_YEAR, last_year: int = LAST_YEAR) -> in
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM core.period"))
         return copy_frame(conn.connection.dbapi_connection, "core.period", frame)
+
+
+def period_before(kind: str, moment: date) -> str:
+    """The last complete period of `kind` (`month`, `quarter`, `year`) before `moment`: what a producer's file
+    delivered then is about (`period_before("month", 2024-05-05)` = `2024-04`)."""
+    if kind == "month":
+        year, month = (moment.year, moment.month - 1) if moment.month > 1 else (moment.year - 1, 12)
+        return f"{year}-{month:02d}"
+    if kind == "quarter":
+        quarter = (moment.month - 1) // 3  # the current quarter's number minus one
+        return f"{moment.year}-Q{quarter}" if quarter else f"{moment.year - 1}-Q4"
+    if kind == "year":
+        return str(moment.year - 1)
+    raise ValueError(f"unknown period kind {kind!r}: expected month, quarter or year")

@@ -11,7 +11,7 @@ import functools
 import importlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -58,13 +58,16 @@ class Source(BaseModel):
     partition: str
     raw_table: str
     staging_tables: dict[str, str] = Field(min_length=1)
-    core_sql: str
+    core_sql: list[str] = Field(min_length=1)  # files of sql/core/, run in order in the load transaction
     suites: Suites
     parameters: list[str] = Field(default_factory=list)
     assets: list[str] = Field(default_factory=list)
     disclosure: Disclosure = Field(default_factory=Disclosure)
     repository_files: list[str] = Field(default_factory=list)
     cross_checks: bool = False  # indicator values checked against the warehouse (etl/quality/cross_checks.py)
+    # The period a delivery covers: the last complete one before the DAG run (a run on 2024-05-05 is for 2024-04).
+    # A run for a period already loaded (backfill, re-run) reloads it from the archive; None = not period-based.
+    period: Literal["month", "quarter", "year"] | None = None
 
     @field_validator("id")
     @classmethod
@@ -86,6 +89,11 @@ class Source(BaseModel):
         if not (value.startswith("literal:") and len(value) > 8) and not _CALLABLE.match(value):
             raise ValueError("must be 'literal:<key>' or 'package.module:function'")
         return value
+
+    @field_validator("core_sql", mode="before")
+    @classmethod
+    def _core_sql_list(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value
 
     @field_validator("raw_table")
     @classmethod
@@ -110,7 +118,7 @@ class Source(BaseModel):
             raise ValueError("suites.rows must name one suite per staging frame")
 
     def declared_files(self) -> list[Path]:
-        files = [CORE_SQL_FOLDER / self.core_sql, suite_path(self.suites.file)]
+        files = [CORE_SQL_FOLDER / name for name in self.core_sql] + [suite_path(self.suites.file)]
         files += [suite_path(s) for s in self.suites.rows.values()]
         files += [PROJECT_ROOT / f for f in self.repository_files]
         return files

@@ -1,13 +1,17 @@
 """A content fingerprint of the warehouse state, to prove that re-running a job changes nothing.
 
 State is every base table of raw, staging, core, publication and audit, except audit's append-only
-journals (tables named `*_log`), which grow with each run by design. Each table is summarised by its row
-count and an order-independent md5 of its rows.
+journals (tables named `*_log`), which grow with each run by design, and, in audit, the columns that only
+record when and by which run a batch was processed (`VOLATILE`). Each table is summarised by its row count and
+an order-independent md5 of its rows.
 """
 
 from __future__ import annotations
 
 STATE_SCHEMAS = ("raw", "staging", "core", "publication", "audit")
+# Audit columns that say when and by which run something was done, not what: a re-run changes them by design.
+VOLATILE = ("finished_at", "run_id", "validated_at")
+_VOLATILE = "{" + ",".join(VOLATILE) + "}"
 
 _TABLES = """
 SELECT table_schema, table_name
@@ -28,10 +32,11 @@ def fingerprint(engine) -> dict[str, tuple[int, str]]:
         tables = conn.execute(sa.text(_TABLES), {"schemas": list(STATE_SCHEMAS)}).all()
         for schema, table in tables:
             ident = f'"{schema}"."{table}"'
+            row = "t::text" if schema != "audit" else f"(to_jsonb(t) - CAST('{_VOLATILE}' AS text[]))::text"
             count, digest = conn.execute(
                 sa.text(
                     f"SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), md5('')) "
-                    f"FROM (SELECT md5(t::text) AS h FROM {ident} t) rows"
+                    f"FROM (SELECT md5({row}) AS h FROM {ident} t) rows"
                 )
             ).one()
             out[f"{schema}.{table}"] = (int(count), digest)

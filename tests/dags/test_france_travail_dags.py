@@ -33,7 +33,7 @@ def test_defm_files_load_as_vintages_and_the_broken_one_is_quarantined(dags, eng
     for folder in ("inbox", "quarantine"):
         shutil.rmtree(home.folder(folder), ignore_errors=True)
     home.ensure()
-    drop = drop_sample_files(home, months=MONTHS)
+    drop = drop_sample_files(home, months=MONTHS, sources={"france_travail_defm", "france_travail_contacts"})
     assert runner.run_dag(dags["referentiels"], tmp_path).state == "success"
 
     outcome = runner.run_dag(dags["france_travail_defm"], tmp_path)

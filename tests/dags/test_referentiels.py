@@ -29,7 +29,7 @@ def test_referentiels_loads_everything_and_a_rerun_changes_nothing(dags, engine,
     for folder in ("inbox", "archive", "quarantine"):
         shutil.rmtree(home.folder(folder), ignore_errors=True)
     home.ensure()
-    drop_sample_files(home, france_travail=False)
+    drop_sample_files(home, sources=set())
 
     outcome = runner.run_dag(dags["referentiels"], tmp_path)
     assert outcome.state == "success" and outcome.failed_tasks == []
@@ -55,7 +55,7 @@ def test_referentiels_loads_everything_and_a_rerun_changes_nothing(dags, engine,
     assert (home.folder("datadocs") / "index.html").exists()
 
     before = fingerprint(engine)
-    drop_sample_files(home, france_travail=False)  # the same bytes again
+    drop_sample_files(home, sources=set())  # the same bytes again
     again = runner.run_dag(dags["referentiels"], tmp_path)
     assert again.state == "success"
     assert fingerprint(engine) == before

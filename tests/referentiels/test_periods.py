@@ -35,3 +35,24 @@ def test_load_is_idempotent_and_months_roll_up_to_their_semester(isolated):
         ).scalar()
         total = conn.execute(sa.text("SELECT count(*) FROM core.period")).scalar()
     assert bad == 0 and total == 38
+
+
+@pytest.mark.parametrize(
+    ("kind", "moment", "expected"),
+    [
+        ("month", date(2024, 5, 5), "2024-04"),
+        ("month", date(2024, 1, 5), "2023-12"),
+        ("quarter", date(2024, 4, 20), "2024-Q1"),
+        ("quarter", date(2024, 1, 20), "2023-Q4"),
+        ("quarter", date(2024, 12, 31), "2024-Q3"),
+        ("year", date(2025, 6, 15), "2024"),
+    ],
+)
+def test_a_run_is_for_the_last_complete_period_before_it(kind, moment, expected):
+    assert periods.period_before(kind, moment) == expected
+    assert expected in {row["code"] for row in periods.rows()}
+
+
+def test_an_unknown_period_kind_is_refused():
+    with pytest.raises(ValueError, match="unknown period kind 'week'"):
+        periods.period_before("week", date(2024, 1, 1))

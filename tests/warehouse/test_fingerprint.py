@@ -48,3 +48,31 @@ def test_row_order_does_not_change_the_fingerprint(engine):
     assert fingerprint(engine)["core.fp_order"] == first
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE core.fp_order"))
+
+
+def test_audit_columns_saying_when_and_which_run_are_ignored_but_status_is_not(engine):
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO audit.file_registry VALUES ('fp_probe', repeat('a', 64), 1, 'f.csv', '/x', now()) "
+                "ON CONFLICT DO NOTHING"
+            )
+        )
+        batch = conn.execute(
+            sa.text(
+                "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at) "
+                "VALUES ('fp_probe', repeat('a', 64), 'f.csv', 'loaded', now()) RETURNING batch_id"
+            )
+        ).scalar()
+    before = fingerprint(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE audit.batch SET finished_at = now(), run_id = 'again' WHERE batch_id = :b"), {"b": batch}
+        )
+    assert differences(before, fingerprint(engine)) == []
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit.batch SET status = 'superseded' WHERE batch_id = :b"), {"b": batch})
+    assert differences(before, fingerprint(engine)) == ["audit.batch"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit.batch WHERE batch_id = :b"), {"b": batch})
+        conn.execute(sa.text("DELETE FROM audit.file_registry WHERE source_id = 'fp_probe'"))
