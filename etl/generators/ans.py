@@ -30,12 +30,11 @@ inputs, same bytes. With `broken=True`, defective copies of the last year's file
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.generators.files import write_csv
 from etl.generators.france_travail import TRANSITION, _geography, _overseas, _qpv_key, _read_geography, _rng
 from etl.generators.territories import (
     OVERSEAS_COMMUNES,
@@ -395,15 +394,6 @@ def _break_subsidies(rows: list[list[str]], year: int, seed: int, known: set[str
     return rows
 
 
-def _write(path: Path, header: tuple[str, ...], rows: list[list[str]], encoding: str) -> Path:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
-
-
 def subventions_file_name(year: int) -> str:
     return f"ANS_SUBVENTIONS_{_check_year(year)}.csv"
 
@@ -428,11 +418,11 @@ def generate_subventions(
     for year in years:
         rows = _subsidy_lines(seed, year, _in_force(lists, year), departements)
         name = subventions_file_name(year)
-        paths.append(_write(out_dir / name, SUBVENTION_COLUMNS, rows, SUBVENTIONS_ENCODING))
+        paths.append(write_csv(out_dir / name, SUBVENTION_COLUMNS, rows, SUBVENTIONS_ENCODING))
         if broken and year == years[-1]:
             broken_rows = _break_subsidies(rows, year, seed, known)
             paths.append(
-                _write(
+                write_csv(
                     out_dir / name.replace(".csv", "_broken.csv"), SUBVENTION_COLUMNS, broken_rows, SUBVENTIONS_ENCODING
                 )
             )
@@ -498,8 +488,8 @@ def generate_licences(
     for year in years:
         rows = _licence_lines(seed, year, _in_force(lists, year))
         name = licences_file_name(year)
-        paths.append(_write(out_dir / name, LICENCE_COLUMNS, rows, LICENCES_ENCODING))
+        paths.append(write_csv(out_dir / name, LICENCE_COLUMNS, rows, LICENCES_ENCODING))
         if broken and year == years[-1]:
             broken_path = out_dir / name.replace(".csv", "_broken.csv")
-            paths.append(_write(broken_path, LICENCE_COLUMNS, _break_licences(rows, year, seed), LICENCES_ENCODING))
+            paths.append(write_csv(broken_path, LICENCE_COLUMNS, _break_licences(rows, year, seed), LICENCES_ENCODING))
     return sorted(paths)

@@ -37,12 +37,11 @@ file does not depend on which other periods are asked for: same inputs, same byt
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.generators.files import write_csv
 from etl.generators.france_travail import TRANSITION, _geography, _overseas, _qpv_key, _read_geography, _rng
 from etl.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.sources.caf import ALLOCATAIRES_COLUMNS, CRECHES_COLUMNS, ROUNDING
@@ -226,17 +225,12 @@ def _break_allocataires(seed: int, year: int, lines: list[list[str]]) -> list[li
     return lines
 
 
+ALLOCATAIRES_FORMAT = ("utf-8-sig", "\r\n")  # UTF-8 with BOM, CRLF: an Excel export
+CRECHES_FORMAT = ("cp1252", "\r\n")  # another CAF service, Windows-1252
+
+
 def allocataires_file_name(year: int, suffix: str = "") -> str:
     return f"CAF_QPV_{year}{suffix}.csv"
-
-
-def _write(path: Path, header: tuple[str, ...], lines: list[list[str]], encoding: str) -> Path:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(lines)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
 
 
 def generate_allocataires(
@@ -266,14 +260,18 @@ def generate_allocataires(
                 profiles[qpv.code] = _profile(seed, qpv)
             rows.append((qpv, _true_counts(seed, qpv, profiles[qpv.code], year)))
         lines = [_allocataires_line(year, qpv, counts) for qpv, counts in rows]
-        paths.append(_write(out_dir / allocataires_file_name(year), ALLOCATAIRES_COLUMNS, lines, "utf-8-sig"))
+        paths.append(
+            write_csv(out_dir / allocataires_file_name(year), ALLOCATAIRES_COLUMNS, lines, *ALLOCATAIRES_FORMAT)
+        )
         if year in revised:
             corrected = [_allocataires_line(year, qpv, counts) for qpv, counts in _correct(seed, year, rows)]
             path = out_dir / allocataires_file_name(year, "_rectificatif")
-            paths.append(_write(path, ALLOCATAIRES_COLUMNS, corrected, "utf-8-sig"))
+            paths.append(write_csv(path, ALLOCATAIRES_COLUMNS, corrected, *ALLOCATAIRES_FORMAT))
         if broken and year == years[-1]:
             path = out_dir / allocataires_file_name(year, "_broken")
-            paths.append(_write(path, ALLOCATAIRES_COLUMNS, _break_allocataires(seed, year, lines), "utf-8-sig"))
+            paths.append(
+                write_csv(path, ALLOCATAIRES_COLUMNS, _break_allocataires(seed, year, lines), *ALLOCATAIRES_FORMAT)
+            )
     return sorted(paths)
 
 
@@ -360,8 +358,8 @@ def generate_creches(
                 histories[qpv.key] = _eaje_history(seed, qpv.key)
             created, renovated, stock = histories[qpv.key][year, number]
             lines.append([f"{year}-T{number}", qpv.code, qpv.label, str(created), str(renovated), str(stock)])
-        paths.append(_write(out_dir / creches_file_name(quarter), CRECHES_COLUMNS, lines, "cp1252"))
+        paths.append(write_csv(out_dir / creches_file_name(quarter), CRECHES_COLUMNS, lines, *CRECHES_FORMAT))
         if broken and quarter == quarters[-1]:
             path = out_dir / creches_file_name(quarter).replace(".csv", "_broken.csv")
-            paths.append(_write(path, CRECHES_COLUMNS, _break_creches(seed, quarter, lines, known), "cp1252"))
+            paths.append(write_csv(path, CRECHES_COLUMNS, _break_creches(seed, quarter, lines, known), *CRECHES_FORMAT))
     return sorted(paths)

@@ -23,14 +23,13 @@ depend on which other months are asked for: same inputs, same bytes. `generate_d
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import random
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.generators.files import write_csv
 from etl.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.referentiels.territories import normalise_qpv, read_anct
 from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, MASK
@@ -365,15 +364,6 @@ def _defm_lines(geographies: dict[str, Geography], month: str, seed: int) -> lis
     return lines
 
 
-def _write(path: Path, header: tuple[str, ...], lines: list[list[str]], encoding: str) -> Path:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(header)
-    writer.writerows(lines)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
-
-
 def _encoding(month: str) -> str:
     """Files before the 2024 geography come from the old Windows-1252 chain; later ones are UTF-8."""
     return "cp1252" if month < FIRST_2024_MONTH else "utf-8"
@@ -417,10 +407,10 @@ def generate_defm(
     paths = []
     for month in months:
         lines = _defm_lines(geographies, month, seed)
-        paths.append(_write(out_dir / defm_file_name(month), DEFM_COLUMNS, lines, _encoding(month)))
+        paths.append(write_csv(out_dir / defm_file_name(month), DEFM_COLUMNS, lines, _encoding(month)))
         if broken and month == months[-1]:
             broken_path = out_dir / defm_file_name(month).replace(".csv", "_broken.csv")
-            paths.append(_write(broken_path, DEFM_COLUMNS, _break(lines, month, seed), _encoding(month)))
+            paths.append(write_csv(broken_path, DEFM_COLUMNS, _break(lines, month, seed), _encoding(month)))
     return sorted(paths)
 
 
@@ -453,5 +443,5 @@ def generate_contacts(out_dir: Path, territories_dir: Path, years: list[int], se
             if sites + relais and change < 0.15:  # partner relays open and close from one year to the next
                 relais = max(relais + rng.choice((-1, 1)), 0 if sites else 1)
             lines.append([str(year), code, label, str(sites), str(relais)])
-        paths.append(_write(out_dir / f"POINTS_CONTACT_QPV_{year}.csv", CONTACT_COLUMNS, lines, "utf-8"))
+        paths.append(write_csv(out_dir / f"POINTS_CONTACT_QPV_{year}.csv", CONTACT_COLUMNS, lines, "utf-8"))
     return sorted(paths)

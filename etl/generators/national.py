@@ -30,14 +30,13 @@ gate: `indicator_code` and `indicator_unit`); an IND01 région line whose unit s
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 import random
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from etl.generators.files import write_csv
 from etl.referentiels.territories import load_departements, load_regions
 from etl.sources.national import COLUMNS, FRANCE_CODE, MASK, catalogue_units
 
@@ -342,15 +341,6 @@ def _break(lines: list[list[str]], year: int, seed: int) -> list[list[str]]:
     return lines
 
 
-def _write(path: Path, lines: list[list[str]]) -> Path:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, delimiter=";", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(COLUMNS)
-    writer.writerows(lines)
-    path.write_bytes(buffer.getvalue().encode("utf-8"))
-    return path
-
-
 def _year(year: int | str) -> int:
     if not _YEAR.match(str(year)):
         raise ValueError(f"year {year!r} is not YYYY")
@@ -369,9 +359,9 @@ def generate(out_dir: Path, years, seed: int = 2024, broken: bool = False) -> li
     for year in checked:
         for producer in PRODUCERS.values():
             lines = _lines(producer, geography, units, year, seed)
-            paths.append(_write(out_dir / file_name(producer.slug, year), lines))
+            paths.append(write_csv(out_dir / file_name(producer.slug, year), COLUMNS, lines))
     if broken and checked:
         last = max(checked)
         lines = _break(_lines(PRODUCERS["DGEFP"], geography, units, last, seed), last, seed)
-        paths.append(_write(out_dir / file_name("DGEFP", last, broken=True), lines))
+        paths.append(write_csv(out_dir / file_name("DGEFP", last, broken=True), COLUMNS, lines))
     return paths
