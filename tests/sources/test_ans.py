@@ -12,25 +12,15 @@ import pandas as pd
 import pytest
 
 from etl.generators import ans as generator
-from etl.generators.territories import generate as generate_territories
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
-from etl.referentiels.territories import load_departements, normalise_qpv, read_anct
+from etl.referentiels.territories import load_departements
 from etl.sources import ans
 from etl.sources.values import VALUE_COLUMNS
 
 SUBVENTION_HEADER = ";".join(ans.SUBVENTION_COLUMNS)
 LICENCE_HEADER = ";".join(ans.LICENCE_COLUMNS)
-
-
-@pytest.fixture(scope="module")
-def territories(tmp_path_factory) -> dict:
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
-    frames = {geo: normalise_qpv(read_anct(folder / f"qpv_{geo}.csv")) for geo in ("2015", "2024")}
-    frames["folder"] = folder
-    return frames
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +40,6 @@ def parameters(territories) -> dict[str, list[str]]:
         "years": [row["code"] for row in periods.rows() if row["kind"] == "year"],
         "qpv_codes": sorted(qpv),
     }
-
-
-def _in_force_2024(territories) -> int:
-    """During 2024 the 2024 geography applies in metropolitan France, the 2015 one overseas."""
-    metropole = (~territories["2024"]["qpv"]["insee_dep"].str.startswith("97")).sum()
-    return int(metropole + territories["2015"]["qpv"]["insee_dep"].str.startswith("97").sum())
 
 
 def _write(path: Path, header: str, lines: list[str], encoding: str) -> Path:
@@ -188,10 +172,10 @@ def test_generated_subsidy_lines_are_all_ok_and_padded(files):
 # --- licences ------------------------------------------------------------------------------------------------------
 
 
-def test_licence_files_are_one_figure_per_qpv_and_sex(files, territories):
+def test_licence_files_are_one_figure_per_qpv_and_sex(files, territories, in_force_2024):
     for name, year, count in (
         ("ANS_LICENCES_QPV_2021.csv", "2021", len(territories["2015"]["qpv"])),
-        ("ANS_LICENCES_QPV_2024.csv", "2024", _in_force_2024(territories)),
+        ("ANS_LICENCES_QPV_2024.csv", "2024", in_force_2024),
     ):
         raw = ans.read_licences(files[name])
         assert raw.attrs["encoding"] == "utf-8"

@@ -9,11 +9,9 @@ import pandas as pd
 import pytest
 
 from etl.generators import caf as generator
-from etl.generators.territories import generate as generate_territories
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
-from etl.referentiels.territories import normalise_qpv, read_anct
 from etl.sources import caf
 from etl.sources.values import VALUE_COLUMNS
 
@@ -23,15 +21,6 @@ ALLOCATAIRES_HEADER = ";".join(caf.ALLOCATAIRES_COLUMNS)
 CRECHES_HEADER = ";".join(caf.CRECHES_COLUMNS)
 KEY = ["indicator_code", "territory_level", "territory_code", "period_code", "breakdown"]
 GOOD_COUNTS = ["1 245", "2 870", "310", "95", "820", "600", "80", "260", "305"]
-
-
-@pytest.fixture(scope="module")
-def territories(tmp_path_factory) -> dict:
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
-    frames = {geo: normalise_qpv(read_anct(folder / f"qpv_{geo}.csv"))["qpv"] for geo in ("2015", "2024")}
-    frames["folder"] = folder
-    return frames
 
 
 @pytest.fixture(scope="module")
@@ -45,18 +34,12 @@ def files(tmp_path_factory, territories) -> dict[str, Path]:
 @pytest.fixture(scope="module")
 def parameters(territories) -> dict[str, list[str]]:
     """What the warehouse would answer: the QPV codes of both geographies, the years and quarters of core.period."""
-    codes = set(territories["2015"]["code_qp"]) | set(territories["2024"]["code_qp"])
+    codes = set(territories["2015"]["qpv"]["code_qp"]) | set(territories["2024"]["qpv"]["code_qp"])
     return {
         "qpv_codes": sorted(codes),
         "years": [row["code"] for row in periods.rows() if row["kind"] == "year"],
         "quarters": [row["code"] for row in periods.rows() if row["kind"] == "quarter"],
     }
-
-
-def _in_force_2024(territories) -> int:
-    """During 2024 the 2024 geography applies in metropolitan France, the 2015 one overseas."""
-    metropole = (~territories["2024"]["insee_dep"].str.startswith("97")).sum()
-    return int(metropole + territories["2015"]["insee_dep"].str.startswith("97").sum())
 
 
 def _allocataires(path: Path, lines: list[str]) -> Path:
@@ -99,8 +82,8 @@ def test_thousands_are_read_as_numbers(tmp_path):
 
 
 def test_creche_files_are_windows_1252_with_their_accents(files, territories):
-    labels = dict(zip(territories["2015"]["code_qp"], territories["2015"]["lib_qp"], strict=True))
-    labels |= dict(zip(territories["2024"]["code_qp"], territories["2024"]["lib_qp"], strict=True))
+    labels = dict(zip(territories["2015"]["qpv"]["code_qp"], territories["2015"]["qpv"]["lib_qp"], strict=True))
+    labels |= dict(zip(territories["2024"]["qpv"]["code_qp"], territories["2024"]["qpv"]["lib_qp"], strict=True))
     raw = caf.read_creches(files["CAF_EAJE_QPV_2024T1.csv"])
     assert raw.attrs["encoding"] == "cp1252"
     assert list(raw.columns) == ["line_no", *caf.CRECHES_COLUMNS]
@@ -135,14 +118,14 @@ def test_a_missing_column_is_a_file_shape_error(tmp_path):
 # --- normalising ---------------------------------------------------------------------------------------------------
 
 
-def test_the_long_frame_has_one_row_per_figure(files, territories):
+def test_the_long_frame_has_one_row_per_figure(files, territories, in_force_2024):
     raw = caf.read_allocataires(files["CAF_QPV_2024.csv"])
     values = caf.normalise_allocataires(raw)["values"]
     assert list(values.columns) == list(VALUE_COLUMNS)
     assert values["line_no"].dtype == "int64" and values["value"].dtype == "float64"
     for name in ("indicator_code", "territory_level", "territory_code", "period_code", "breakdown", "status"):
         assert pd.api.types.is_string_dtype(values[name]), name
-    assert len(raw) == _in_force_2024(territories) and len(values) == 9 * len(raw)
+    assert len(raw) == in_force_2024 and len(values) == 9 * len(raw)
     assert set(values["indicator_code"]) == set(caf.ALLOCATAIRES_INDICATORS)
     assert set(values["breakdown"]) == set(caf.ALLOCATAIRES_BREAKDOWNS)
     assert set(values["territory_level"]) == {"qpv"} and set(values["period_code"]) == {"2024"}
@@ -209,13 +192,13 @@ def test_the_partition_is_the_year(files):
         assert caf.allocataires_partition(caf.normalise_allocataires(caf.read_allocataires(files[name]))) == year
 
 
-def test_creches_are_three_figures_per_qpv(files, territories):
+def test_creches_are_three_figures_per_qpv(files, territories, in_force_2024):
     raw = caf.read_creches(files["CAF_EAJE_QPV_2024T1.csv"])
     staged = caf.normalise_creches(raw)
     assert list(staged) == ["values"]
     values = staged["values"]
     assert list(values.columns) == list(VALUE_COLUMNS) and values["value"].dtype == "float64"
-    assert len(raw) == _in_force_2024(territories) and len(values) == 3 * len(raw)
+    assert len(raw) == in_force_2024 and len(values) == 3 * len(raw)
     first = values.head(3)
     assert list(zip(first["indicator_code"], first["breakdown"], strict=True)) == [
         ("IND16", "type=creation"),

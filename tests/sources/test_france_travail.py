@@ -9,25 +9,15 @@ import pandas as pd
 import pytest
 
 from etl.generators import france_travail as generator
-from etl.generators.territories import generate as generate_territories
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
-from etl.referentiels.territories import load_departements, normalise_qpv, read_anct
+from etl.referentiels.territories import load_departements
 from etl.sources import france_travail as ft
 from etl.sources.values import VALUE_COLUMNS
 
 MONTHS = ["2023-12", "2024-02"]
 HEADER = ";".join(ft.DEFM_COLUMNS)
-
-
-@pytest.fixture(scope="module")
-def territories(tmp_path_factory) -> dict[str, dict[str, pd.DataFrame]]:
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
-    frames = {geo: normalise_qpv(read_anct(folder / f"qpv_{geo}.csv")) for geo in ("2015", "2024")}
-    frames["folder"] = folder
-    return frames
 
 
 @pytest.fixture(scope="module")
@@ -48,12 +38,6 @@ def parameters(territories) -> dict[str, list[str]]:
         codes |= set(frames["qpv_epci"]["siren_epci"])
     months = [row["code"] for row in periods.rows() if row["kind"] == "month"]
     return {"territory_codes": sorted(codes), "months": months}
-
-
-def _qpv_in_force_2024(territories) -> int:
-    """During 2024 the 2024 geography applies in metropolitan France, the 2015 one overseas."""
-    metropole = (~territories["2024"]["qpv"]["insee_dep"].str.startswith("97")).sum()
-    return int(metropole + territories["2015"]["qpv"]["insee_dep"].str.startswith("97").sum())
 
 
 def _territory_count(frames: dict[str, pd.DataFrame]) -> int:
@@ -135,13 +119,13 @@ def test_the_long_frame_has_one_row_per_figure(files, territories):
     assert first["value"].tolist() == raw.loc[0, list(ft.DEFM_COUNT_COLUMNS)].astype(float).tolist()
 
 
-def test_a_file_across_the_geography_change_counts_each_month_in_its_geography(files, territories):
+def test_a_file_across_the_geography_change_counts_each_month_in_its_geography(files, territories, in_force_2024):
     values = ft.normalise_defm(ft.read_defm(files["DEFM_QPV_202402.csv"]))["values"]
     sizes = values.groupby("period_code").size().to_dict()
     assert sizes["2023-12"] == _territory_count(territories["2015"]) * 12
     assert sizes["2024-01"] == sizes["2024-02"]
     qpv_2024 = values[(values["period_code"] == "2024-02") & (values["territory_level"] == "qpv")]["territory_code"]
-    assert qpv_2024.nunique() == _qpv_in_force_2024(territories)
+    assert qpv_2024.nunique() == in_force_2024
     assert qpv_2024[qpv_2024.str.match("^Q[PN]97")].str.startswith("QP").all()  # overseas: 2015 QPV until 2025
 
 
@@ -186,11 +170,11 @@ def test_vintage_is_the_delivery_month(files):
         assert ft.vintage(ft.normalise_defm(ft.read_defm(files[name]))) == month
 
 
-def test_contact_points_are_one_figure_per_qpv(files, territories):
+def test_contact_points_are_one_figure_per_qpv(files, territories, in_force_2024):
     raw = ft.read_contacts(files["POINTS_CONTACT_QPV_2024.csv"])
     staged = ft.normalise_contacts(raw)
     values = staged["values"]
-    assert list(values.columns) == list(VALUE_COLUMNS) and len(values) == _qpv_in_force_2024(territories)
+    assert list(values.columns) == list(VALUE_COLUMNS) and len(values) == in_force_2024
     assert set(values["indicator_code"]) == {ft.CONTACT_INDICATOR} and set(values["territory_level"]) == {"qpv"}
     assert set(values["breakdown"]) == {"total"} and set(values["period_code"]) == {"2024"}
     expected = raw["sites_france_travail"].astype(int) + raw["relais_partenaires"].astype(int)
