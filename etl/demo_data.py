@@ -70,11 +70,18 @@ def drop_late_files(home: Home, drop: SampleDrop) -> list[str]:
 
 
 def drop_sample_files(
-    home: Home, seed: int = 2024, *, months: list[str] | None = None, sources: set[str] | None = None
+    home: Home,
+    seed: int = 2024,
+    *,
+    months: list[str] | None = None,
+    years: list[int] | None = None,
+    quarters: list[str] | None = None,
+    sources: set[str] | None = None,
 ) -> SampleDrop:
     """Generate the sample files and put them in their inboxes (second-wave files aside, see `drop_late_files`).
 
-    The QPV referential always; the files of `sources` only when given (tests), of every source by default."""
+    The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
+    demo's months, years and quarters unless others are given (tests use fewer)."""
     from etl.generators import ans, caf, territories
     from etl.generators import france_travail as ft
     from etl.generators import national as other
@@ -85,7 +92,8 @@ def drop_sample_files(
         for path in territories.generate(territory_dir, seed=seed):  # the other generators read them too
             source_id = "anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv"
             _drop(path, home, source_id, drop)
-        out, years, terr = Path(tmp), DEMO_YEARS, territory_dir
+        out, terr = Path(tmp), territory_dir
+        years, quarters = years or DEMO_YEARS, quarters or DEMO_QUARTERS
         generators = {
             "france_travail_defm": lambda: ft.generate_defm(
                 out / "ft", terr, months or DEMO_MONTHS, seed=seed, broken=True
@@ -94,7 +102,7 @@ def drop_sample_files(
             "caf_allocataires": lambda: caf.generate_allocataires(
                 out / "caf", terr, years, seed=seed, broken=True, revised=[2024]
             ),
-            "caf_creches": lambda: caf.generate_creches(out / "eaje", terr, DEMO_QUARTERS, seed=seed, broken=True),
+            "caf_creches": lambda: caf.generate_creches(out / "eaje", terr, quarters, seed=seed, broken=True),
             "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
             "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
             "national_indicateurs": lambda: other.generate(out / "nat", years, seed=seed, broken=True),

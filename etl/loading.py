@@ -1,11 +1,11 @@
 """Bulk loading with PostgreSQL COPY, and the atomic replacement of a (source, partition).
 
 `copy_frame()` streams a DataFrame into a table with `COPY ... FROM STDIN (FORMAT csv)` on the caller's
-transaction (NULL written as `\\N`, so an empty text cell stays an empty string). `replace_partition()` does,
-inside one transaction: take an advisory lock on the partition, delete the raw/staging rows of the batches
-it supersedes, COPY the new raw and staging rows, run the source's core SQL files in order (which swap the core
-rows and derive the computed figures), and mark the batches. A crash anywhere rolls everything back: the
-previous data stays.
+transaction (text quoted, so an empty text cell stays an empty string and only a missing value is NULL).
+`replace_partition()` does, inside one transaction: take an advisory lock on the partition, delete the
+raw/staging rows of the batches it supersedes (and its own, when a batch is reloaded), COPY the new raw and
+staging rows, run the source's core SQL files in order (which swap the core rows and derive the computed
+figures), and mark the batches. A crash anywhere rolls everything back: the previous data stays.
 """
 
 from __future__ import annotations
@@ -29,18 +29,31 @@ def _table_columns(cursor, table: str) -> list[str]:
 
 
 def copy_frame(dbapi_conn, table: str, frame, *, batch_id: int | None = None) -> int:
-    """COPY the frame's columns that exist in `table` (plus batch_id) into it; returns the row count."""
+    """COPY the frame's columns that exist in `table` (plus batch_id) into it; returns the row count.
+
+    The CSV is written by Arrow (C++, several times faster than pandas' writer): every text value is quoted, so an
+    empty text cell is `""` (an empty string) and only a missing value (None, NaN) is the unquoted empty field
+    that COPY reads as NULL. A frame Arrow cannot type (mixed objects) goes through pandas with `\\N` as NULL."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     with dbapi_conn.cursor() as cur:
         columns = _table_columns(cur, table)
-        data = frame.copy()
-        if batch_id is not None and "batch_id" in columns:
-            data.insert(0, "batch_id", batch_id)
-        present = [c for c in columns if c in data.columns]
-        buffer = io.StringIO()
-        data[present].to_csv(buffer, index=False, header=False, na_rep=NULL, lineterminator="\n")
-        buffer.seek(0)
+        present = [c for c in columns if c in frame.columns or (c == "batch_id" and batch_id is not None)]
+        data = frame.assign(batch_id=batch_id) if batch_id is not None and "batch_id" in columns else frame
         cols = ", ".join(f'"{c}"' for c in present)
-        cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer)
+        try:
+            arrow = pa.Table.from_pandas(data[present], preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            buffer = io.StringIO()
+            data[present].to_csv(buffer, index=False, header=False, na_rep=NULL, lineterminator="\n")
+            buffer.seek(0)
+            cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv, NULL '{NULL}')", buffer)
+            return len(data)
+        sink = io.BytesIO()
+        pacsv.write_csv(arrow, sink, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+        sink.seek(0)
+        cur.copy_expert(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)", sink)
         return len(data)
 
 

@@ -21,7 +21,8 @@ def run_sql_file(revision_file: str) -> None:
     from alembic import op
 
     sql = Path(revision_file).with_suffix(".sql").read_text(encoding="utf-8")
-    op.get_bind().exec_driver_sql(sql)
+    # the driver formats the statement with (empty) parameters: `%%` keeps a `%` (e.g. of a RAISE format) literal
+    op.get_bind().exec_driver_sql(sql.replace("%", "%%"))
 
 
 def sql_revision(revision_file: str):

@@ -72,6 +72,23 @@ def test_defm_files_load_as_vintages_and_the_broken_one_is_quarantined(dags, eng
         and _scalar(engine, "SELECT count(*) FROM core.indicator_value WHERE status = 'masked' AND value = 0") == 0
     )
 
+    # région and France are the sums of the départements of the same delivery, breakdown by breakdown
+    france, departements = (
+        _scalar(
+            engine,
+            "SELECT sum(value) FROM core.indicator_value WHERE indicator_code = 'FT_DEFM_ABC' "
+            f"AND territory_level = '{level}' AND period_code = '2024-01' AND breakdown = 'sexe=F'",
+        )
+        for level in ("france", "departement")
+    )
+    assert france == departements and france > 0
+    regions = _scalar(
+        engine,
+        "SELECT count(*) FROM core.indicator_value WHERE indicator_code = 'FT_DEFM_A' AND territory_level = 'region' "
+        "AND period_code = '2024-01' AND breakdown = 'total' AND status = 'ok'",
+    )
+    assert regions == 18
+
     contacts = runner.run_dag(dags["france_travail_contacts"], tmp_path)
     assert contacts.state == "success"
     assert (

@@ -1,0 +1,25 @@
+-- Région and France figures of an operator's counts delivered by département (France Travail's job seekers): the
+-- sum of the batch's départements, per indicator, period and breakdown. Missing (no value) unless every
+-- département of the région, or of France, is in the batch with an ok figure: a partial sum would understate it.
+-- Derived rows carry the batch's id and vintage (line_no 0), so superseding the batch removes them too.
+INSERT INTO core.indicator_value_vintage (
+    indicator_code, territory_level, territory_code, period_code, breakdown, value, status, vintage, source_id,
+    batch_id, line_no)
+SELECT indicator_code, territory_level, territory_code, period_code, breakdown,
+       CASE WHEN complete THEN total END, CASE WHEN complete THEN 'ok' ELSE 'missing' END,
+       :partition_key, source_id, :batch_id, 0
+FROM (
+    SELECT v.indicator_code,
+           CASE WHEN GROUPING(d.region_code) = 0 THEN 'region' ELSE 'france' END AS territory_level,
+           coalesce(d.region_code, 'FR') AS territory_code,
+           v.period_code, v.breakdown, sum(v.value) AS total, min(v.source_id) AS source_id,
+           bool_and(v.status = 'ok') AND count(DISTINCT v.territory_code) = CASE
+               WHEN GROUPING(d.region_code) = 0
+               THEN (SELECT count(*) FROM core.departement x WHERE x.region_code = d.region_code)
+               ELSE (SELECT count(*) FROM core.departement) END AS complete
+    FROM core.indicator_value_vintage v
+    JOIN core.departement d ON d.code = v.territory_code
+    WHERE v.batch_id = :batch_id AND v.territory_level = 'departement'
+    GROUP BY GROUPING SETS ((v.indicator_code, v.period_code, v.breakdown, d.region_code),
+                            (v.indicator_code, v.period_code, v.breakdown))
+) sums;
