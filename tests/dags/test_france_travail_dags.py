@@ -72,6 +72,19 @@ def test_defm_files_load_as_vintages_and_the_broken_one_is_quarantined(dags, eng
         and _scalar(engine, "SELECT count(*) FROM core.indicator_value WHERE status = 'masked' AND value = 0") == 0
     )
 
+    # a delivery processed after a newer one (a late file, or a re-run of its month) never overrides the newer
+    # vintage of the months they share
+    from etl import pipeline
+    from etl.sources.registry import source
+
+    [late] = pipeline.reload(engine, source("france_travail_defm"), MONTHS[1], home=home).batches
+    assert late.status == "loaded" and late.partition == MONTHS[1]
+    for month in MONTHS[:2]:
+        assert (
+            _scalar(engine, f"SELECT DISTINCT vintage FROM core.indicator_value WHERE period_code = '{month}'")
+            == (MONTHS[-1])
+        )
+
     # région and France are the sums of the départements of the same delivery, breakdown by breakdown
     france, departements = (
         _scalar(

@@ -85,3 +85,17 @@ def test_a_jump_from_the_previous_month_is_a_warning(warehouse):
     assert failed["month_on_month_change_within_bound"].sample == [
         {"line_no": 5, "value": "QP075001 2023-07: 400.0 -> 900.0"}
     ]
+
+
+def test_quarters_are_placed_by_their_first_day(warehouse):
+    """A crèche figure for 2024-Q1 must use the 2024 geography; the 2015 QPV no longer exist then."""
+    good = [("qpv", "QN07501M", "2024-Q1", 12.0)]
+    assert _failed(cross_checks.run(warehouse, _values(good))) == {}
+    old = [
+        ("qpv", "QP075001", "2023-Q4", 5.0),
+        ("qpv", "QP075002", "2023-Q4", 3.0),
+        ("qpv", "QP075001", "2024-Q1", 4.0),
+    ]
+    failed = _failed(cross_checks.run(warehouse, _values(old)))
+    assert "territory_in_force" in failed
+    assert failed["territory_in_force"].sample == [{"line_no": 4, "value": "QP075001 in 2024-Q1"}]
