@@ -77,6 +77,44 @@ def _bench(args) -> int:
     return bench.main(["--months", str(args.months)] if args.months else [])
 
 
+NATIONAL_VALUES = """
+SELECT v.indicator_code, v.period_code, v.value, v.status, v.territory_level, v.territory_code, v.breakdown
+FROM core.indicator_value v
+JOIN core.indicator i ON i.code = v.indicator_code AND i.family = 'convention_2014' AND i.mode = 'national'
+WHERE v.territory_level = 'region' AND v.territory_code = :region
+"""
+
+
+def _template(args) -> int:
+    """Write a région's workbook for an annual campaign, with the national figures the warehouse knows."""
+    from etl.submissions import template
+
+    national = None
+    if not args.no_warehouse:
+        import pandas as pd
+        import sqlalchemy as sa
+
+        from etl import warehouse
+
+        try:
+            with warehouse.engine().connect() as conn:
+                rows = conn.execute(sa.text(NATIONAL_VALUES), {"region": args.region}).mappings().all()
+        except sa.exc.ProgrammingError:
+            raise ObservatoireError(
+                "the warehouse has no indicator tables yet: run `observatoire migrate` (and the source DAGs), "
+                "or pass --no-warehouse."
+            ) from None
+        national = pd.DataFrame(rows)
+        if national.empty:
+            national = None
+    try:
+        path = template.write_template(args.out, args.region, args.campaign, national_values=national)
+    except ValueError as exc:
+        raise ObservatoireError(str(exc)) from None
+    print(f"template for région {args.region}, campaign {args.campaign}: {path}")
+    return 0
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -134,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="measure ingest speed against the raw COPY rate")
     bench.add_argument("--months", type=int, default=None, help="months of France Travail data (1-84, default 24)")
     bench.set_defaults(func=_bench)
+
+    tpl = sub.add_parser("template", help="write a région's Excel workbook for an annual campaign")
+    tpl.add_argument("--region", required=True, help="INSEE région code, e.g. 84")
+    tpl.add_argument("--campaign", required=True, type=int, help="campaign year, e.g. 2024")
+    tpl.add_argument("--out", required=True, help="the .xlsx file to write")
+    tpl.add_argument(
+        "--no-warehouse", action="store_true", help="leave the national indicators' values empty (no warehouse)"
+    )
+    tpl.set_defaults(func=_template)
 
     af = sub.add_parser("airflow", help="run an airflow command with the project's settings (default: standalone)")
     af.add_argument("airflow_args", nargs=argparse.REMAINDER)

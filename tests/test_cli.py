@@ -115,3 +115,55 @@ def test_airflow_passthrough_sees_the_warehouse_connection_and_the_venv_on_path(
     expected = sqlalchemy_url(warehouse_url)
     assert conn["conn_type"] == "postgres" and conn["schema"] == expected.database
     assert conn["host"] in (expected.host, expected.query.get("host"))
+
+
+def test_template_writes_a_workbook_and_refuses_an_unknown_region_in_one_sentence(tmp_path):
+    import openpyxl
+
+    out = tmp_path / "modele_84_2024.xlsx"
+    result = _run("template", "--region", "84", "--campaign", "2024", "--out", str(out), "--no-warehouse")
+    assert result.returncode == 0, result.stderr
+    assert "région 84, campaign 2024" in result.stdout
+    workbook = openpyxl.load_workbook(out)
+    assert workbook["Métadonnées"]["B2"].value == "84" and workbook["Métadonnées"]["B4"].value == 2024
+
+    refused = _run(
+        "template", "--region", "99", "--campaign", "2024", "--out", str(tmp_path / "x.xlsx"), "--no-warehouse"
+    )
+    _assert_one_sentence_failure(refused)
+    assert "99" in refused.stderr and not (tmp_path / "x.xlsx").exists()
+
+
+@pytest.mark.warehouse
+def test_template_shows_the_national_figures_the_warehouse_knows(tmp_path, warehouse_url, engine):
+    import openpyxl
+    import sqlalchemy as sa
+
+    from etl.referentiels import periods
+
+    periods.load(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO core.indicator (code, family, libelle, mode, definition, unite, source, periodicite, "
+                "regle_diffusion, batch_id) VALUES ('IND01', 'convention_2014', 'Part des jeunes', 'national', 'd', "
+                "'%', 's', 'annuelle', 'r', -1) ON CONFLICT DO NOTHING"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO core.indicator_value_vintage (indicator_code, territory_level, territory_code, "
+                "period_code, breakdown, value, status, vintage, source_id, batch_id, line_no) VALUES "
+                "('IND01', 'region', '84', '2024', 'total', 31.5, 'ok', 'zz-cli-test', 'test', 0, 0)"
+            )
+        )
+    out = tmp_path / "modele.xlsx"
+    result = _run(
+        "template", "--region", "84", "--campaign", "2025", "--out", str(out), env={"WAREHOUSE_URL": warehouse_url}
+    )
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM core.indicator_value_vintage WHERE vintage = 'zz-cli-test'"))
+        conn.execute(sa.text("DELETE FROM core.indicator WHERE batch_id = -1"))  # only if this test added it
+    assert result.returncode == 0, result.stderr
+    rows = {row[0]: row for row in openpyxl.load_workbook(out)["Indicateurs nationaux"].iter_rows(values_only=True)}
+    assert 31.5 in rows["IND01"] and "2024" in [str(cell) for cell in rows["IND01"]]
