@@ -28,7 +28,7 @@ demo: $(STAMP)
 
 ## The whole test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set).
 test: $(STAMP)
-	@$(BIN)/python -m pytest -q
+	@$(BIN)/python -m pytest -q --durations=15
 
 ## Warehouse integration tests again, on the system PostgreSQL 15 (CI machines have one).
 test-system: $(STAMP)

@@ -72,10 +72,12 @@ def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | No
     report = IngestReport(source.id)
     for path in landing.pending(home, source.id, source.patterns):
         report.received.append(landing.receive(engine, home, source.id, path))
-    for batch_id, name, archive in _received_batches(engine, source.id):
+    batches = _received_batches(engine, source.id)
+    known = gates.validation_keys(home) if batches else set()
+    for batch_id, name, archive in batches:
         report.batches.append(process_batch(engine, source, batch_id, name, Path(archive), home=home, run_id=run_id))
-    if any(b.status == "loaded" for b in report.batches) or report.quarantined:
-        gates.build_data_docs(home)
+    if batches:
+        gates.build_data_docs(home, only=gates.validation_keys(home) - known)
     return report
 
 

@@ -190,3 +190,15 @@ def test_reloading_a_period_from_the_archive_replaces_exactly_its_rows(with_terr
     assert pipeline.reload(eng, source("anct_qpv"), "2024", home=home).batches == []
     assert fingerprint(eng) == before
     assert pipeline.loaded_partitions(eng, "anct_qpv") == {"2015"}
+
+
+def test_data_docs_render_each_new_validation_once(with_territories):
+    """Each ingest renders the pages of its own validations (and the index), not the whole history again."""
+    docs = with_territories.home.folder("datadocs") / "validations"
+    pages = {p: p.stat().st_mtime_ns for p in docs.rglob("*.html")}
+    assert any("cog_regions.file" in str(p) for p in pages) and any("cog_departements.rows" in str(p) for p in pages)
+    _drop(with_territories.home, "anct_qpv", "QP_2015.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    _ingest(with_territories, "anct_qpv")
+    after = {p: p.stat().st_mtime_ns for p in docs.rglob("*.html")}
+    assert {p for p in after if "anct_qpv" in str(p)}, "the new batch's validations have their pages"
+    assert all(after[p] == mtime for p, mtime in pages.items()), "earlier pages were rendered again"

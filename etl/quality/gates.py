@@ -211,11 +211,21 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=str))
 
 
-def build_data_docs(home: Home | None = None) -> str:
-    """Rebuild the Data Docs site from every stored validation; returns the index path."""
+def validation_keys(home: Home | None = None) -> set:
+    """The identifiers of the validation results stored so far (listing the store, not reading it)."""
+    home = home or Home.from_env()
+    return set(_context(str(home.root)).validation_results_store.list_keys())
+
+
+def build_data_docs(home: Home | None = None, only: set | None = None) -> str:
+    """Render the Data Docs pages of the validations `only` (all stored ones when None) and the index; returns the
+    index path. Rendering every stored result again at each ingest would grow with the archive's history."""
     home = home or Home.from_env()
     context = _context(str(home.root))
-    context.build_data_docs()
+    if only is None:
+        context.build_data_docs()
+    else:
+        context.build_data_docs(resource_identifiers=sorted(only, key=str))
     return str(home.folder("datadocs") / "index.html")
 
 
