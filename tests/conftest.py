@@ -141,3 +141,13 @@ def with_territories(isolated):
         report = pipeline.ingest(isolated.engine, source(source_id), home=isolated.home, run_id="test")
         assert [b.status for b in report.batches] == ["loaded"]
     return isolated
+
+
+@pytest.fixture(scope="session")
+def territories_dir(tmp_path_factory) -> Path:
+    """The sample QPV referential files (ANCT format, both geographies), generated once for the session."""
+    from etl.generators.territories import generate
+
+    folder = tmp_path_factory.mktemp("territories")
+    generate(folder)
+    return folder

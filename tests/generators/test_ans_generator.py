@@ -11,7 +11,6 @@ import pytest
 
 from etl.generators import ans as generator
 from etl.generators.france_travail import _qpv_key, _read_geography
-from etl.generators.territories import generate as generate_territories
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, load_departements, normalise_qpv, read_anct
 from etl.sources.ans import LICENCE_COLUMNS, SUBVENTION_COLUMNS
 
@@ -19,13 +18,6 @@ SUBSIDY_YEARS = [2023, 2024, 2025]
 LICENCE_YEARS = [2021, 2023, 2024, 2025]
 QP = QP2015_PATTERN[1:-1]
 QN = QP2024_PATTERN[1:-1]
-
-
-@pytest.fixture(scope="module")
-def territories_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -10,20 +10,12 @@ import pandas as pd
 import pytest
 
 from etl.generators import caf as generator
-from etl.generators.territories import generate as generate_territories
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, normalise_qpv, read_anct
 from etl.sources.caf import ALLOCATAIRES_COLUMNS, ALLOCATAIRES_COUNT_COLUMNS, COMPOSITION_COLUMNS, CRECHES_COLUMNS
 
 YEARS = [2022, 2023, 2024, 2025]
 QUARTERS = ["2023-Q4", "2024-Q1", "2024-Q2"]
 PARTS = ("nb_alloc_rsa", "nb_alloc_aah", "nb_alloc_logement", *COMPOSITION_COLUMNS)
-
-
-@pytest.fixture(scope="module")
-def territories_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

@@ -10,19 +10,11 @@ import pandas as pd
 import pytest
 
 from etl.generators import france_travail as generator
-from etl.generators.territories import generate as generate_territories
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, normalise_qpv, read_anct
 from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, DEFM_COUNT_COLUMNS
 
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]
 YEARS = [2023, 2024]
-
-
-@pytest.fixture(scope="module")
-def territories_dir(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

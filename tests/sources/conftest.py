@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from etl.generators.territories import generate as generate_territories
 from etl.referentiels.territories import normalise_qpv, read_anct
 
 
 @pytest.fixture(scope="session")
-def territories(tmp_path_factory) -> dict:
+def territories(territories_dir) -> dict:
     """{"2015": frames, "2024": frames, "folder": where the ANCT-format files are} (frames as normalise_qpv)."""
-    folder = tmp_path_factory.mktemp("territories")
-    generate_territories(folder)
+    folder = territories_dir
     frames: dict = {geo: normalise_qpv(read_anct(folder / f"qpv_{geo}.csv")) for geo in ("2015", "2024")}
     frames["folder"] = folder
     return frames

@@ -10,6 +10,12 @@ from etl.warehouse.fingerprint import differences, fingerprint
 pytestmark = pytest.mark.warehouse
 
 
+@pytest.fixture
+def engine(isolated):
+    """A warehouse of its own: the session's holds the DAG tests' data, slow to fingerprint for nothing."""
+    return isolated.engine
+
+
 def test_fingerprint_detects_a_changed_row_and_ignores_journals(engine):
     with engine.begin() as conn:
         conn.execute(sa.text("CREATE TABLE IF NOT EXISTS core.fp_probe (k int PRIMARY KEY, v text)"))
