@@ -115,6 +115,52 @@ def _template(args) -> int:
     return 0
 
 
+class UsageError(ObservatoireError):
+    """A command called wrongly (a missing file, a bad option): exit code 2, as argparse's own usage errors."""
+
+    exit_code = 2
+
+
+def _submissions(args) -> int:
+    if args.action == "check":
+        return _submissions_check(args)
+    return _submissions_status(args)
+
+
+def _submissions_check(args) -> int:
+    """Print the verdict on a workbook: exit 0 accepted (warnings allowed), 1 rejected, 2 usage error."""
+    from etl.submissions.check import check_file
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise UsageError(f"{args.file}: no such file (give the path of the .xlsx workbook to check).")
+    verdict = check_file(path, region=args.region, campaign=args.campaign)
+    print(verdict.to_json() if args.json else verdict.text())
+    return 0 if verdict.accepted else 1
+
+
+def _submissions_status(args) -> int:
+    """Print, for the 18 régions, the state of their workbook for a campaign."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from etl import warehouse
+    from etl.submissions.status import campaign_status, format_status
+
+    try:
+        status, unattributed = campaign_status(warehouse.engine(), args.campaign)
+    except sa.exc.ProgrammingError:
+        raise ObservatoireError("the warehouse has no submission tables yet: run `observatoire migrate`.") from None
+    if status.empty:
+        raise UsageError(
+            f"campaign {args.campaign} is not a year of the warehouse's periods, or the régions are not loaded yet "
+            "(run the referentiels DAG)."
+        )
+    print(format_status(status, unattributed, args.campaign, dt.date.today()))
+    return 0
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -181,6 +227,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-warehouse", action="store_true", help="leave the national indicators' values empty (no warehouse)"
     )
     tpl.set_defaults(func=_template)
+
+    subs = sub.add_parser("submissions", help="regional workbooks: check one, or see a campaign's completeness")
+    subs_actions = subs.add_subparsers(dest="action", required=True)
+    check = subs_actions.add_parser("check", help="print the verdict on a workbook without loading it (exit 0/1/2)")
+    check.add_argument("file", help="the .xlsx workbook")
+    check.add_argument("--region", help="the région it must be for (default: the file name's R<code>_<year>)")
+    check.add_argument("--campaign", type=int, help="the campaign it must be for (default: the file name's)")
+    check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    status = subs_actions.add_parser("status", help="the 18 régions' state for a campaign")
+    status.add_argument("--campaign", required=True, type=int, help="campaign year, e.g. 2024")
+    subs.set_defaults(func=_submissions)
 
     af = sub.add_parser("airflow", help="run an airflow command with the project's settings (default: standalone)")
     af.add_argument("airflow_args", nargs=argparse.REMAINDER)

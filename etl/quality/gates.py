@@ -40,6 +40,7 @@ class Outcome:
     sample: list[dict[str, Any]]  # [{"line_no": 12, "value": "1053.0"}, ...]
     kwargs: dict[str, Any]
     observed: Any = None
+    meta: dict[str, Any] = field(default_factory=dict)  # the suite's `meta` of the expectation (rule code, notes)
 
     def describe(self) -> str:
         """One line a person can act on: what rule, which column, how many rows, where."""
@@ -148,14 +149,21 @@ def run_suite(
     parameters: dict[str, Any] | None = None,
     home: Home | None = None,
     index_column: str = "line_no",
+    complete: bool = False,
 ) -> GateResult:
-    """Validate `frame` against the suite; never raises on failed expectations (read `.passed`)."""
+    """Validate `frame` against the suite; never raises on failed expectations (read `.passed`).
+
+    With `complete`, every unexpected row is kept with its index (for small frames whose every faulty cell must be
+    named, such as a regional workbook); otherwise the first SAMPLE_SIZE."""
     home = home or Home.from_env()
     context = _context(str(home.root))
     definition = _validation_definition(context, suite_name)
     # SUMMARY, not COMPLETE: the first SAMPLE_SIZE unexpected rows with their line numbers are enough for a
     # report, and COMPLETE costs twice as much when a whole column is wrong
-    result_format: dict[str, Any] = {"result_format": "SUMMARY", "partial_unexpected_count": SAMPLE_SIZE}
+    result_format: dict[str, Any] = {
+        "result_format": "COMPLETE" if complete else "SUMMARY",
+        "partial_unexpected_count": SAMPLE_SIZE,
+    }
     if index_column in frame.columns:
         result_format["unexpected_index_column_names"] = [index_column]
     with warnings.catch_warnings():
@@ -179,24 +187,28 @@ def run_suite(
                 blocking=str(getattr(config, "severity", BLOCKING) or BLOCKING).lower().endswith(BLOCKING),
                 success=bool(item.success),
                 unexpected_count=res.get("unexpected_count"),
-                sample=_sample(res, index_column),
+                sample=_sample(res, index_column, None if complete else SAMPLE_SIZE),
                 kwargs=_jsonable(kwargs),
                 observed=_jsonable(res.get("observed_value")),
+                meta=_jsonable(dict(getattr(config, "meta", None) or {})),
             )
         )
     return result
 
 
-def _sample(res: dict[str, Any], index_column: str) -> list[dict[str, Any]]:
-    rows = res.get("partial_unexpected_index_list") or res.get("unexpected_index_list") or []
+def _sample(res: dict[str, Any], index_column: str, limit: int | None = SAMPLE_SIZE) -> list[dict[str, Any]]:
+    if limit is None:
+        rows = res.get("unexpected_index_list") or res.get("partial_unexpected_index_list") or []
+    else:
+        rows = (res.get("partial_unexpected_index_list") or res.get("unexpected_index_list") or [])[:limit]
     out = []
-    for row in rows[:SAMPLE_SIZE]:
+    for row in rows:
         if isinstance(row, dict):
             values = {k: v for k, v in row.items() if k != index_column}
             value = next(iter(values.values())) if len(values) == 1 else values
             out.append({"line_no": _line(row.get(index_column)), "value": _jsonable(value)})
     if not out:
-        out = [{"value": _jsonable(v)} for v in (res.get("partial_unexpected_list") or [])[:SAMPLE_SIZE]]
+        out = [{"value": _jsonable(v)} for v in (res.get("partial_unexpected_list") or [])[:limit]]
     return out
 
 

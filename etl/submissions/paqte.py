@@ -1,0 +1,754 @@
+"""The Excel workbook of the semestrial PAQTE report a département sends in (issue 5, item 2).
+
+The Prime Minister's letter of 22 January 2019 on the national mobilisation for the neighbourhoods (annexe 2,
+seed 003) asks the préfets to deploy the *pacte avec les quartiers pour toutes les entreprises* (PAQTE) and to send,
+every six months, a quantitative and qualitative report on its build-up, in a suggested format: the PAQTE referent,
+the organisation chosen to follow and lead it, the number and list of signatory companies in the département, the
+associations and other partners, the aggregated results of the signatories with concrete examples of actions, and
+the département's context (number of QPV, of PRU of national interest, QPV population, job seekers at month end in
+the QPV). This module builds that workbook, one per département and semester, with the conventions of the regional
+template (`etl.submissions.template`): locked structure, yellow unlocked input cells with Excel data validations and
+French prompts, a structure checksum (`empreinte`) in the metadata sheet, the same bytes for the same inputs.
+
+Sheets, in this order (names in `PAQTE_SHEET_NAMES`):
+
+- `Métadonnées` (locked): labels in A, values in B at the cells of `PAQTE_METADATA_CELLS`. The empreinte sits in B8
+  because `template.structure_checksum` leaves out exactly that cell of that sheet, so that one checker serves both
+  workbooks; the input conventions therefore come after it, in B9.
+- `Contexte` (locked, read-only): what the warehouse knows of the département for the semester (`PaqteContext`,
+  from `paqte_context`): its QPV in force at the end of the semester, the job seekers (DEFM, categories A and ABC)
+  living in them at the latest month of the semester that France Travail delivered, with period, source,
+  availability and remarks. The QPV population and the PRU of national interest are not in the warehouse: always
+  `non disponible`. Without a context every value is `non disponible`.
+- `Bilan` (input): one row per item of the suggested format (referent's name, function, e-mail and telephone;
+  organisation; number of signatory companies; partners; strategy and obstacles): label in A, input cell in B.
+- `Entreprises` (input table): `ENTREPRISES_ROWS` numbered rows, one per signatory company: name, SIREN (9
+  characters), size (GE / ETI / PME / TPE), signature date (from 2018 to the end of the semester), axes chosen.
+- `Résultats` (input): one row per key indicator of each PAQTE axis (`KEY_INDICATORS`): code, axis, label and unit
+  locked; value (count or euros, >= 0) and observations to fill. The four axes (sensibiliser, former, recruter,
+  acheter) are those of the letter; **the key indicators are our choice**: the letter points to the PAQTE press kit
+  for them and we do not have it. Each axis has the number of signatories engaged on it at the end of the semester,
+  then figures achieved during the semester (3e internships offered to pupils of REP+ collèges, work-study contracts
+  signed by QPV residents, QPV residents recruited, purchases from companies located in the QPV or from the social
+  and solidarity economy).
+- `Exemples d'actions` (input): `EXEMPLES_ROWS` numbered rows: company, axis (list of the four), description.
+
+The row numbers of the two input tables are locked cells, so deleting or moving a row of them changes the empreinte.
+Formats: counts `#,##0`, euros `#,##0.00" €"` (`template.NUMBER_FORMATS`), dates `dd/mm/yyyy`, text `@`. The
+workbook's created and modified dates are the first day of the semester, which `template.workbook_bytes` also uses
+for the zip entries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.utils.cell import coordinate_to_tuple
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from etl.referentiels.territories import load_departements, load_regions
+from etl.submissions.template import (
+    _HEADER_FONT,
+    AVAILABLE,
+    FIRST_DATA_ROW,
+    METADATA_SHEET,
+    NOT_AVAILABLE,
+    NUMBER_FORMATS,
+    OBSERVATIONS_MAX_LENGTH,
+    TEXT_FORMAT,
+    _input,
+    _locked,
+    _protect,
+    _ranges,
+    _write_header,
+    structure_checksum,
+    workbook_bytes,
+)
+
+PAQTE_TEMPLATE_VERSION = "paqte.1"
+FIRST_YEAR = 2018  # the PAQTE was launched in July 2018
+LAST_YEAR = 2099
+
+PAQTE_METADATA_SHEET = METADATA_SHEET
+CONTEXTE_SHEET = "Contexte"
+BILAN_SHEET = "Bilan"
+ENTREPRISES_SHEET = "Entreprises"
+RESULTATS_SHEET = "Résultats"
+EXEMPLES_SHEET = "Exemples d'actions"
+PAQTE_SHEET_NAMES = (
+    PAQTE_METADATA_SHEET,
+    CONTEXTE_SHEET,
+    BILAN_SHEET,
+    ENTREPRISES_SHEET,
+    RESULTATS_SHEET,
+    EXEMPLES_SHEET,
+)
+
+# Métadonnées: key -> (label in column A, cell of the value in column B). The empreinte must be B8 (see above).
+PAQTE_METADATA_FIELDS = {
+    "departement_code": ("Code département", "B2"),
+    "departement_name": ("Département", "B3"),
+    "region_name": ("Région", "B4"),
+    "semester": ("Semestre", "B5"),
+    "template_version": ("Version du modèle", "B6"),
+    "note": ("Note", "B7"),
+    "empreinte": ("Empreinte", "B8"),
+    "conventions": ("Conventions de saisie", "B9"),
+}
+PAQTE_METADATA_CELLS = {key: cell for key, (_, cell) in PAQTE_METADATA_FIELDS.items()}
+
+COUNT_FORMAT = NUMBER_FORMATS["nombre"]
+EUROS_FORMAT = NUMBER_FORMATS["euros"]
+DATE_FORMAT = "dd/mm/yyyy"
+SHORT_TEXT_MAX_LENGTH = 200
+PHONE_MAX_LENGTH = 30
+EMAIL_MAX_LENGTH = 254
+SIREN_LENGTH = 9
+PARTIAL = "partielle"
+
+# --- Contexte ------------------------------------------------------------------------------------------------------
+
+CONTEXTE_HEADERS = ("Élément", "Valeur", "Période", "Source", "Disponibilité", "Précisions")
+# key (a field of PaqteContext) -> (label, source shown when the context gives none).
+CONTEXT_LINES = {
+    "qpv_count": ("Nombre de QPV du département", "Référentiel des QPV (ANCT)"),
+    "qpv_population": ("Population des QPV du département", "Insee (absent de l'entrepôt)"),
+    "pru_national": (
+        "Projets de renouvellement urbain (PRU) d'intérêt national",
+        "ANRU, NPNRU (absent de l'entrepôt)",
+    ),
+    "defm_a": ("Demandeurs d'emploi en fin de mois (DEFM) dans les QPV, catégorie A", "France Travail"),
+    "defm_abc": ("Demandeurs d'emploi en fin de mois (DEFM) dans les QPV, catégories A, B et C", "France Travail"),
+}
+CONTEXT_ROWS = {key: row for row, key in enumerate(CONTEXT_LINES, start=FIRST_DATA_ROW)}
+NO_CONTEXT = "Classeur généré sans consulter l'entrepôt de l'Observatoire QPV."
+NOT_IN_WAREHOUSE = "Donnée absente de l'entrepôt de l'Observatoire QPV : à compléter par vos soins si besoin."
+
+# --- Bilan ---------------------------------------------------------------------------------------------------------
+
+BILAN_HEADERS = ("Rubrique", "Réponse")
+# key -> (label in column A, kind of input in column B); one row each from FIRST_DATA_ROW.
+BILAN_FIELDS = {
+    "referent_nom": ("Référent PAQTE : nom et prénom", "short"),
+    "referent_fonction": ("Référent PAQTE : fonction et service", "short"),
+    "referent_courriel": ("Référent PAQTE : courriel", "email"),
+    "referent_telephone": ("Référent PAQTE : téléphone", "phone"),
+    "organisation": (
+        "Organisation retenue de suivi et d'animation du PAQTE (chargé de mission en préfecture, délégué du préfet "
+        "référent, subventions à des partenaires chargés de l'animation, comité de pilotage...)",
+        "text",
+    ),
+    "entreprises_signataires": ("Nombre d'entreprises signataires au niveau départemental", "count"),
+    "partenaires": ("Associations et autres acteurs partenaires du déploiement du PAQTE", "text"),
+    "strategie_obstacles": ("Stratégie définie et obstacles rencontrés dans la mise en place du PAQTE", "text"),
+}
+BILAN_CELLS = {key: f"B{row}" for row, key in enumerate(BILAN_FIELDS, start=FIRST_DATA_ROW)}
+
+# --- Entreprises ---------------------------------------------------------------------------------------------------
+
+ENTREPRISES_HEADERS = ("N°", "Entreprise", "SIREN", "Taille", "Date de signature", "Axes retenus")
+ENTREPRISES_ROWS = 200
+ENTREPRISE_SIZES = ("GE", "ETI", "PME", "TPE")
+ENTREPRISES_INPUT_COLUMNS = ("B", "C", "D", "E", "F")
+
+# --- Résultats -----------------------------------------------------------------------------------------------------
+
+PAQTE_AXES = ("Sensibiliser", "Former", "Recruter", "Acheter")
+
+
+@dataclass(frozen=True)
+class KeyIndicator:
+    """One key indicator of a PAQTE axis, as the `Résultats` sheet shows it (unit `nombre` or `euros`)."""
+
+    code: str
+    axis: str
+    label: str
+    unit: str
+
+
+def _engaged(code: str, axis: str) -> KeyIndicator:
+    return KeyIndicator(code, axis, "Entreprises signataires engagées sur cet axe, en fin de semestre", "nombre")
+
+
+KEY_INDICATORS = (
+    _engaged("SENS_ENTREPRISES", "Sensibiliser"),
+    KeyIndicator(
+        "SENS_STAGES_3E", "Sensibiliser", "Stages de 3e proposés à des élèves de collèges REP+ au semestre", "nombre"
+    ),
+    KeyIndicator(
+        "SENS_ELEVES_3E", "Sensibiliser", "Élèves de collèges REP+ accueillis en stage de 3e au semestre", "nombre"
+    ),
+    _engaged("FORM_ENTREPRISES", "Former"),
+    KeyIndicator(
+        "FORM_ALTERNANCE",
+        "Former",
+        "Contrats en alternance (apprentissage, professionnalisation) signés par des habitants des QPV au semestre",
+        "nombre",
+    ),
+    _engaged("RECR_ENTREPRISES", "Recruter"),
+    KeyIndicator(
+        "RECR_RESIDENTS", "Recruter", "Recrutements de résidents des QPV au semestre (tous contrats)", "nombre"
+    ),
+    KeyIndicator("RECR_CDI", "Recruter", "dont recrutements en contrat à durée indéterminée (CDI)", "nombre"),
+    _engaged("ACHA_ENTREPRISES", "Acheter"),
+    KeyIndicator(
+        "ACHA_QPV", "Acheter", "Montant des achats auprès d'entreprises implantées dans les QPV au semestre", "euros"
+    ),
+    KeyIndicator(
+        "ACHA_ESS",
+        "Acheter",
+        "Montant des achats auprès de structures de l'économie sociale et solidaire (ESS) au semestre",
+        "euros",
+    ),
+)
+RESULTATS_HEADERS = ("Code", "Axe", "Indicateur", "Unité", "Valeur", "Observations")
+RESULTATS_VALUE_COLUMN = "E"
+RESULTATS_OBSERVATIONS_COLUMN = "F"
+
+# --- Exemples d'actions --------------------------------------------------------------------------------------------
+
+EXEMPLES_HEADERS = ("N°", "Entreprise", "Axe", "Description de l'action")
+EXEMPLES_ROWS = 20
+EXEMPLES_INPUT_COLUMNS = ("B", "C", "D")
+
+# --- texts ---------------------------------------------------------------------------------------------------------
+
+GENERATION_NOTE = (
+    "Modèle du bilan semestriel du pacte avec les quartiers pour toutes les entreprises (PAQTE), établi par "
+    "l'Observatoire QPV d'après le format proposé par la lettre du Premier ministre du 22 janvier 2019 (annexe 2) : "
+    "bilan quantitatif et qualitatif de la montée en charge du PAQTE, à transmettre tous les six mois. À compléter : "
+    "cellules sur fond jaune des feuilles « Bilan », « Entreprises », « Résultats » et « Exemples d'actions ». La "
+    "feuille « Contexte » est pré-remplie à partir de l'entrepôt de l'Observatoire QPV, pour information. Les "
+    "indicateurs clés de la feuille « Résultats » sont une proposition de l'Observatoire. La structure du classeur "
+    "est protégée et son empreinte est vérifiée à la réception."
+)
+INPUT_CONVENTIONS = (
+    "Nombres (entreprises, stages, contrats, recrutements) : nombre entier supérieur ou égal à 0. Montants : en "
+    "euros, supérieur ou égal à 0, sans le signe €. SIREN : les 9 chiffres, sans espace. Taille : GE (grande "
+    "entreprise), ETI, PME ou TPE. Date de signature : JJ/MM/AAAA, entre le 01/01/2018 et la fin du semestre. Axes : "
+    "Sensibiliser, Former, Recruter, Acheter. Les résultats portent sur les entreprises signataires du département. "
+    "Laisser vide une donnée non disponible et l'expliquer dans les observations (2 000 caractères au plus)."
+)
+
+_SEMESTER = re.compile(r"([0-9]{4})-S([12])")
+_MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+# --- arguments -----------------------------------------------------------------------------------------------------
+
+
+def parse_semester(semester: str) -> tuple[int, int]:
+    """(year, half) of a semester code `YYYY-S1` / `YYYY-S2` with a year from 2018 to 2099; ValueError otherwise."""
+    match = _SEMESTER.fullmatch(semester) if isinstance(semester, str) else None
+    if match is None or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+        raise ValueError(
+            f"The semester must be written YYYY-S1 or YYYY-S2 with a year between {FIRST_YEAR} and {LAST_YEAR} "
+            f"(the PAQTE started in {FIRST_YEAR}), not {semester!r}."
+        )
+    return int(match[1]), int(match[2])
+
+
+def semester_bounds(semester: str) -> tuple[dt.date, dt.date]:
+    """First and last day of a semester (`2024-S1` -> 1 January and 30 June 2024)."""
+    year, half = parse_semester(semester)
+    return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if half == 1 else (dt.date(year, 7, 1), dt.date(year, 12, 31))
+
+
+def semester_months(semester: str) -> list[str]:
+    """The month codes of a semester, in order (`2024-S2` -> `2024-07` ... `2024-12`)."""
+    year, half = parse_semester(semester)
+    return [f"{year}-{month:02d}" for month in range(6 * half - 5, 6 * half + 1)]
+
+
+def _departement(code: str) -> tuple[str, str]:
+    """(département name, région name) of a département code of catalogue/departements.csv; ValueError otherwise."""
+    departements = load_departements()
+    if not isinstance(code, str) or code not in set(departements["code"]):
+        raise ValueError(
+            f"Unknown département code {code!r}: expected a code of catalogue/departements.csv such as 01, 2A or 974."
+        )
+    row = departements[departements["code"] == code].iloc[0]
+    regions = load_regions()
+    return str(row["nom"]), str(regions.loc[regions["code"] == row["code_region"], "nom"].iloc[0])
+
+
+# --- context -------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContextValue:
+    """One figure of the `Contexte` sheet: value (None when unknown), period code, source label, remark, and whether
+    the value is a partial sum (some of its parts unknown)."""
+
+    value: int | float | None = None
+    period: str = ""
+    source: str = ""
+    note: str = ""
+    partial: bool = False
+
+    @property
+    def availability(self) -> str:
+        if self.value is None:
+            return NOT_AVAILABLE
+        return PARTIAL if self.partial else AVAILABLE
+
+
+@dataclass(frozen=True)
+class PaqteContext:
+    """What the warehouse knows of a département for a semester (one `ContextValue` per line of `CONTEXT_LINES`)."""
+
+    departement_code: str
+    semester: str
+    qpv_count: ContextValue = ContextValue()
+    qpv_population: ContextValue = ContextValue()
+    pru_national: ContextValue = ContextValue()
+    defm_a: ContextValue = ContextValue()
+    defm_abc: ContextValue = ContextValue()
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    value = float(value) if isinstance(value, Decimal) else value
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _fr(number: int | float) -> str:
+    """A count written the French way: `12 345`."""
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+def _month_label(month: str) -> str:
+    year, number = month.split("-")
+    return f"{_MONTHS_FR[int(number) - 1]} {year}"
+
+
+_QPV_IN_FORCE = """
+    core.qpv q WHERE q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
+"""
+_QPV_COUNT = f"""
+    SELECT q.geography, count(*) AS qpv
+    FROM {_QPV_IN_FORCE} AND q.departement_code = :departement
+    GROUP BY q.geography ORDER BY q.geography
+"""
+_REFERENTIAL_LOADED = f"SELECT EXISTS (SELECT 1 FROM {_QPV_IN_FORCE})"
+# Per indicator and month of the semester: the département's QPV in force with a figure, by status (latest vintage).
+_DEFM = """
+    SELECT v.indicator_code, v.period_code,
+           count(*) FILTER (WHERE v.status = 'ok') AS known,
+           sum(v.value) FILTER (WHERE v.status = 'ok') AS total,
+           count(*) FILTER (WHERE v.status = 'masked') AS masked,
+           count(*) FILTER (WHERE v.status = 'missing') AS missing,
+           max(v.vintage) AS vintage
+    FROM core.indicator_value v
+    JOIN core.qpv q ON q.code = v.territory_code
+    WHERE v.indicator_code = ANY(:indicators) AND v.territory_level = 'qpv' AND v.breakdown = 'total'
+      AND v.period_code = ANY(:months)
+      AND q.departement_code = :departement AND q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
+    GROUP BY v.indicator_code, v.period_code
+"""
+DEFM_INDICATORS = {"defm_a": "FT_DEFM_A", "defm_abc": "FT_DEFM_ABC"}
+MASKED_BELOW = 5  # France Travail masks counts under 5 (catalogue/indicateurs_operateurs.csv)
+
+
+def _defm_value(row: dict | None, qpv_in_force: int) -> ContextValue:
+    if row is None:
+        return ContextValue(
+            source="France Travail (DEFM par QPV)",
+            note="Aucune donnée France Travail dans l'entrepôt pour les QPV du département au cours du semestre.",
+        )
+    month = row["period_code"]
+    known, masked, missing = int(row["known"]), int(row["masked"]), int(row["missing"])
+    absent = max(qpv_in_force - known - masked - missing, 0)
+    total = _number(row["total"]) if known else None
+    notes = [f"Dernier mois du semestre présent dans l'entrepôt : {_month_label(month)}."]
+    if total is not None:
+        notes.append(f"Somme des {known} QPV du département dont l'effectif est connu.")
+    if masked:
+        note = f"{masked} QPV à effectif masqué par France Travail (moins de {MASKED_BELOW} chacun), non comptés"
+        if missing or absent:
+            notes.append(note + ".")
+        else:  # every QPV is known or masked: the real total is bounded
+            upper = (total or 0) + (MASKED_BELOW - 1) * masked
+            notes.append(f"{note} : le total réel est compris entre {_fr(total or 0)} et {_fr(upper)}.")
+    if missing or absent:
+        notes.append(f"{missing + absent} QPV sans donnée pour ce mois, non comptés.")
+    return ContextValue(
+        value=total,
+        period=month,
+        source=f"France Travail (DEFM par QPV, livraison {row['vintage']})",
+        note=" ".join(notes),
+        partial=total is not None and bool(masked or missing or absent),
+    )
+
+
+def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
+    """The context of `departement_code` for `semester`, read from the warehouse behind `engine` (SQLAlchemy).
+
+    QPV: those of the département in force on the last day of the semester (`valid_from` / `valid_to` of
+    core.qpv: the 2024 geography from 2024 in metropolitan France, from 2025 overseas), `non disponible` when the
+    warehouse holds no QPV in force that day. DEFM (FT_DEFM_A and FT_DEFM_ABC, total): the latest month of the
+    semester with a figure for one of those QPV, summed over them (latest vintage, core.indicator_value). A masked
+    or missing QPV figure is not counted as 0: the value is the sum of the known ones, marked `partielle`, and the
+    remark says how many are masked and between which bounds the real total lies. The département-level rows of
+    France Travail count the whole département, not its QPV, and are not used. QPV population and PRU of national
+    interest: not in the warehouse, `non disponible`."""
+    import sqlalchemy as sa
+
+    _departement(departement_code)
+    _, last_day = semester_bounds(semester)
+    params = {"departement": departement_code, "day": last_day}
+    with engine.connect() as conn:
+        loaded = bool(conn.execute(sa.text(_REFERENTIAL_LOADED), params).scalar())
+        counts = conn.execute(sa.text(_QPV_COUNT), params).all()
+        defm_rows = (
+            conn.execute(
+                sa.text(_DEFM),
+                {**params, "indicators": list(DEFM_INDICATORS.values()), "months": semester_months(semester)},
+            )
+            .mappings()
+            .all()
+        )
+    in_force = sum(int(count) for _, count in counts)
+    if loaded:
+        geographies = ", ".join(str(geography) for geography, _ in counts)
+        qpv_count = ContextValue(
+            value=in_force,
+            period=semester,
+            source="Référentiel des QPV (ANCT)" + (f", géographie prioritaire {geographies}" if geographies else ""),
+            note=f"QPV en vigueur au {last_day:%d/%m/%Y}.",
+        )
+    else:
+        qpv_count = ContextValue(
+            source="Référentiel des QPV (ANCT)",
+            note=f"Aucun QPV en vigueur au {last_day:%d/%m/%Y} dans l'entrepôt (référentiel non chargé).",
+        )
+    latest: dict[str, dict] = {}
+    for row in defm_rows:
+        key = row["indicator_code"]
+        if key not in latest or row["period_code"] > latest[key]["period_code"]:
+            latest[key] = dict(row)
+    defm = {key: _defm_value(latest.get(code), in_force) for key, code in DEFM_INDICATORS.items()}
+    return PaqteContext(
+        departement_code=departement_code,
+        semester=semester,
+        qpv_count=qpv_count,
+        qpv_population=ContextValue(note=NOT_IN_WAREHOUSE),
+        pru_national=ContextValue(note=NOT_IN_WAREHOUSE),
+        **defm,
+    )
+
+
+# --- validations ---------------------------------------------------------------------------------------------------
+
+
+def _validation(**options: Any) -> DataValidation:
+    validation = DataValidation(**options)
+    validation.allow_blank = True
+    validation.showErrorMessage = True
+    validation.showInputMessage = True
+    validation.errorStyle = "stop"
+    return validation
+
+
+def _text_validation(max_length: int, title: str, prompt: str) -> DataValidation:
+    return _validation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1=str(max_length),
+        errorTitle="Texte trop long",
+        error=f"Ce texte est limité à {_fr(max_length)} caractères.",
+        promptTitle=title,
+        prompt=prompt,
+    )
+
+
+def _count_validation(prompt: str) -> DataValidation:
+    return _validation(
+        type="whole",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        errorTitle="Nombre non valide",
+        error="Saisir un nombre entier supérieur ou égal à 0 (par exemple 12), sans unité ni texte.",
+        promptTitle="Nombre",
+        prompt=prompt,
+    )
+
+
+def _euros_validation(prompt: str) -> DataValidation:
+    return _validation(
+        type="decimal",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        errorTitle="Montant non valide",
+        error="Saisir un montant en euros supérieur ou égal à 0, sans le signe €.",
+        promptTitle="Montant en euros",
+        prompt=prompt,
+    )
+
+
+def _axis_validation() -> DataValidation:
+    return _validation(
+        type="list",
+        formula1='"' + ",".join(PAQTE_AXES) + '"',
+        errorTitle="Axe non valide",
+        error="Choisir un axe du PAQTE dans la liste : Sensibiliser, Former, Recruter ou Acheter.",
+        promptTitle="Axe du PAQTE",
+        prompt="Sensibiliser, Former, Recruter ou Acheter.",
+    )
+
+
+def _add(ws: Worksheet, validation: DataValidation, column: str, rows: Iterable[int]) -> None:
+    for cells in _ranges(column, rows):
+        validation.add(cells)
+    ws.add_data_validation(validation)
+
+
+# --- sheets --------------------------------------------------------------------------------------------------------
+
+
+def _label(ws: Worksheet, row: int, value: str) -> None:
+    _locked(ws, row, 1, value)
+    ws.cell(row=row, column=1).font = _HEADER_FONT
+
+
+def _metadata_sheet(ws: Worksheet, values: dict[str, Any]) -> None:
+    _write_header(ws, ("Champ", "Valeur"), (26, 100))
+    for key, (label, coordinate) in PAQTE_METADATA_FIELDS.items():
+        row, column = coordinate_to_tuple(coordinate)
+        _label(ws, row, label)
+        _locked(ws, row, column, values.get(key), TEXT_FORMAT)
+    _protect(ws)
+
+
+def _contexte_sheet(ws: Worksheet, context: PaqteContext | None) -> None:
+    _write_header(ws, CONTEXTE_HEADERS, (50, 14, 10, 40, 15, 80))
+    for key, row in CONTEXT_ROWS.items():
+        label, default_source = CONTEXT_LINES[key]
+        value: ContextValue = getattr(context, key) if context is not None else ContextValue(note=NO_CONTEXT)
+        _locked(ws, row, 1, label, TEXT_FORMAT)
+        _locked(ws, row, 2, value.value, COUNT_FORMAT)
+        _locked(ws, row, 3, value.period, TEXT_FORMAT)
+        _locked(ws, row, 4, value.source or default_source, TEXT_FORMAT)
+        _locked(ws, row, 5, value.availability, TEXT_FORMAT)
+        _locked(ws, row, 6, value.note, TEXT_FORMAT)
+    _protect(ws)
+
+
+def _bilan_sheet(ws: Worksheet) -> None:
+    _write_header(ws, BILAN_HEADERS, (60, 90))
+    rows: dict[str, list[int]] = {}
+    for row, (_, (label, kind)) in enumerate(BILAN_FIELDS.items(), start=FIRST_DATA_ROW):
+        _label(ws, row, label)
+        _input(ws, row, 2, COUNT_FORMAT if kind == "count" else TEXT_FORMAT)
+        rows.setdefault(kind, []).append(row)
+    for kind, kind_rows in rows.items():
+        if kind == "short":
+            validation = _text_validation(SHORT_TEXT_MAX_LENGTH, "Texte court", "200 caractères au plus.")
+        elif kind == "text":
+            validation = _text_validation(
+                OBSERVATIONS_MAX_LENGTH, "Texte libre", "Texte libre de 2 000 caractères au plus."
+            )
+        elif kind == "phone":
+            validation = _text_validation(PHONE_MAX_LENGTH, "Téléphone", "Numéro de téléphone (01 23 45 67 89).")
+        elif kind == "count":
+            validation = _count_validation(
+                "Nombre d'entreprises ayant signé une convention PAQTE dans le département ; les lister dans la "
+                "feuille « Entreprises »."
+            )
+        else:  # email: one cell, a formula relative to it
+            (row,) = kind_rows
+            validation = _validation(
+                type="custom",
+                formula1=f'AND(LEN(B{row})<={EMAIL_MAX_LENGTH},ISNUMBER(SEARCH("?@?*.?*",B{row})))',
+                errorTitle="Courriel non valide",
+                error="Saisir une adresse électronique de la forme prenom.nom@departement.gouv.fr.",
+                promptTitle="Courriel",
+                prompt="Adresse électronique du référent PAQTE.",
+            )
+        _add(ws, validation, "B", kind_rows)
+    _protect(ws)
+
+
+def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
+    _write_header(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40))
+    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + ENTREPRISES_ROWS)
+    formats = {"B": TEXT_FORMAT, "C": TEXT_FORMAT, "D": TEXT_FORMAT, "E": DATE_FORMAT, "F": TEXT_FORMAT}
+    for number, row in enumerate(rows, start=1):
+        _locked(ws, row, 1, number, "0")
+        for column, letter in enumerate(ENTREPRISES_INPUT_COLUMNS, start=2):
+            _input(ws, row, column, formats[letter])
+    _add(
+        ws,
+        _text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire."),
+        "B",
+        rows,
+    )
+    siren = _validation(
+        type="textLength",
+        operator="equal",
+        formula1=str(SIREN_LENGTH),
+        errorTitle="SIREN non valide",
+        error="Le SIREN compte exactement 9 chiffres, sans espace (par exemple 552100554).",
+        promptTitle="SIREN",
+        prompt="Les 9 chiffres du SIREN de l'entreprise, sans espace.",
+    )
+    _add(ws, siren, "C", rows)
+    size = _validation(
+        type="list",
+        formula1='"' + ",".join(ENTREPRISE_SIZES) + '"',
+        errorTitle="Taille non valide",
+        error="Choisir la taille dans la liste : GE, ETI, PME ou TPE.",
+        promptTitle="Taille de l'entreprise",
+        prompt="GE (grande entreprise), ETI (entreprise de taille intermédiaire), PME ou TPE.",
+    )
+    _add(ws, size, "D", rows)
+    date = _validation(
+        type="date",
+        operator="between",
+        formula1=f"DATE({FIRST_YEAR},1,1)",
+        formula2=f"DATE({last_day.year},{last_day.month},{last_day.day})",
+        errorTitle="Date non valide",
+        error=f"Saisir une date JJ/MM/AAAA entre le 01/01/{FIRST_YEAR} et le {last_day:%d/%m/%Y} (fin du semestre).",
+        promptTitle="Date de signature",
+        prompt="Date de signature de la convention PAQTE (JJ/MM/AAAA).",
+    )
+    _add(ws, date, "E", rows)
+    axes = _text_validation(
+        SHORT_TEXT_MAX_LENGTH,
+        "Axes retenus",
+        "Axes retenus dans la convention, séparés par des virgules : Sensibiliser, Former, Recruter, Acheter (une PME "
+        "ou TPE peut n'en retenir qu'une partie ou valoriser d'autres engagements).",
+    )
+    _add(ws, axes, "F", rows)
+    _protect(ws)
+
+
+def _resultats_sheet(ws: Worksheet) -> None:
+    _write_header(ws, RESULTATS_HEADERS, (18, 13, 70, 9, 16, 60))
+    units: dict[str, list[int]] = {}
+    for row, indicator in enumerate(KEY_INDICATORS, start=FIRST_DATA_ROW):
+        for column, value in enumerate((indicator.code, indicator.axis, indicator.label, indicator.unit), start=1):
+            _locked(ws, row, column, value, TEXT_FORMAT)
+        _input(ws, row, 5, NUMBER_FORMATS[indicator.unit])
+        _input(ws, row, 6, TEXT_FORMAT)
+        units.setdefault(indicator.unit, []).append(row)
+    for unit, unit_rows in units.items():
+        prompt = "Résultat agrégé des entreprises signataires du département. Laisser vide si inconnu et l'expliquer."
+        validation = _euros_validation(prompt) if unit == "euros" else _count_validation(prompt)
+        _add(ws, validation, RESULTATS_VALUE_COLUMN, unit_rows)
+    observations = _text_validation(
+        OBSERVATIONS_MAX_LENGTH,
+        "Observations",
+        "Précisions sur le résultat : entreprises prises en compte, mode de calcul, difficultés de collecte (2 000 "
+        "caractères au plus).",
+    )
+    _add(ws, observations, RESULTATS_OBSERVATIONS_COLUMN, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(KEY_INDICATORS)))
+    _protect(ws)
+
+
+def _exemples_sheet(ws: Worksheet) -> None:
+    _write_header(ws, EXEMPLES_HEADERS, (6, 40, 14, 90))
+    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + EXEMPLES_ROWS)
+    for number, row in enumerate(rows, start=1):
+        _locked(ws, row, 1, number, "0")
+        for column in range(2, 5):
+            _input(ws, row, column, TEXT_FORMAT)
+    _add(
+        ws,
+        _text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action."),
+        "B",
+        rows,
+    )
+    _add(ws, _axis_validation(), "C", rows)
+    description = _text_validation(
+        OBSERVATIONS_MAX_LENGTH,
+        "Description de l'action",
+        "Action concrète réalisée : public, nombre de bénéficiaires, partenaires, résultats (2 000 caractères au "
+        "plus).",
+    )
+    _add(ws, description, "D", rows)
+    _protect(ws)
+
+
+# --- workbook ------------------------------------------------------------------------------------------------------
+
+
+def build_paqte_template(departement_code: str, semester: str, *, context: PaqteContext | None = None) -> Workbook:
+    """The PAQTE report workbook of `departement_code` (`69`, `2A`, `974`) for `semester` (`2024-S1`).
+
+    Raises ValueError for a département code not in catalogue/departements.csv, a semester that is not `YYYY-S1` /
+    `YYYY-S2` from 2018 to 2099, or a context of another département or semester."""
+    departement_name, region_name = _departement(departement_code)
+    first_day, last_day = semester_bounds(semester)
+    if context is not None and (context.departement_code, context.semester) != (departement_code, semester):
+        raise ValueError(
+            f"The context is for département {context.departement_code} and semester {context.semester}, not for "
+            f"département {departement_code} and semester {semester}."
+        )
+    workbook = Workbook()
+    stamp = dt.datetime(first_day.year, first_day.month, first_day.day)
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    workbook.properties.creator = "Observatoire QPV"
+    workbook.properties.lastModifiedBy = None
+    workbook.properties.title = f"Bilan PAQTE {semester} - {departement_name} (modèle {PAQTE_TEMPLATE_VERSION})"
+
+    metadata = workbook.active
+    metadata.title = PAQTE_METADATA_SHEET
+    _metadata_sheet(
+        metadata,
+        {
+            "departement_code": departement_code,
+            "departement_name": departement_name,
+            "region_name": region_name,
+            "semester": semester,
+            "template_version": PAQTE_TEMPLATE_VERSION,
+            "note": GENERATION_NOTE,
+            "conventions": INPUT_CONVENTIONS,
+        },
+    )
+    _contexte_sheet(workbook.create_sheet(CONTEXTE_SHEET), context)
+    _bilan_sheet(workbook.create_sheet(BILAN_SHEET))
+    _entreprises_sheet(workbook.create_sheet(ENTREPRISES_SHEET), last_day)
+    _resultats_sheet(workbook.create_sheet(RESULTATS_SHEET))
+    _exemples_sheet(workbook.create_sheet(EXEMPLES_SHEET))
+    workbook.security = WorkbookProtection(lockStructure=True)
+
+    metadata[PAQTE_METADATA_CELLS["empreinte"]] = structure_checksum(workbook)
+    return workbook
+
+
+def write_paqte_template(
+    path: str | Path, departement_code: str, semester: str, context: PaqteContext | None = None
+) -> Path:
+    """Build the workbook (`build_paqte_template`) and write it to `path` (parent folders created); returns the path.
+
+    Nothing is written when the arguments are refused."""
+    content = workbook_bytes(build_paqte_template(departement_code, semester, context=context))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path

@@ -1,0 +1,71 @@
+"""The completeness of a regional campaign: for the 18 régions, not received / rejected / accepted.
+
+`campaign_status(engine, campaign)` reads the view core.regional_submission_status (migration 0009), which the
+monitoring view and the publication read too; `format_status` prints it for `observatoire submissions status`.
+Files whose région could not be told (neither from the workbook nor from its name) are listed apart.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+STATUS_SQL = """
+SELECT region_code, region_name, campaign, deadline, state, accepted_version, accepted_at,
+       accepted_template_version, latest_verdict, latest_errors, latest_warnings, latest_file, latest_received_at
+FROM core.regional_submission_status WHERE campaign = :campaign ORDER BY region_code
+"""
+UNATTRIBUTED_SQL = """
+SELECT v.original_name, v.errors, b.received_at FROM audit.submission_verdict v JOIN audit.batch b USING (batch_id)
+WHERE v.region_code IS NULL OR v.campaign IS NULL ORDER BY b.received_at
+"""
+
+
+def campaign_status(engine, campaign: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(one row per région for the campaign, the files whose région or campaign is unknown)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        status = pd.DataFrame(conn.execute(sa.text(STATUS_SQL), {"campaign": campaign}).mappings().all())
+        unattributed = pd.DataFrame(conn.execute(sa.text(UNATTRIBUTED_SQL)).mappings().all())
+    return status, unattributed
+
+
+def _day(value) -> str:
+    return pd.Timestamp(value).strftime("%d/%m/%Y") if value is not None and not pd.isna(value) else ""
+
+
+def format_status(status: pd.DataFrame, unattributed: pd.DataFrame, campaign: int, today: date) -> str:
+    deadline = status["deadline"].iloc[0]
+    late = today > deadline
+    counts = status["state"].value_counts()
+    lines = [
+        f"Campagne {campaign} des indicateurs locaux : date limite {_day(deadline)}" + (" (dépassée)" if late else ""),
+        f"{counts.get('acceptée', 0)} acceptée(s), {counts.get('rejetée', 0)} rejetée(s), "
+        f"{counts.get('non reçue', 0)} non reçue(s) sur {len(status)} régions.",
+        "",
+    ]
+    for row in status.itertuples(index=False):
+        if row.state == "acceptée":
+            detail = (
+                f"acceptée le {_day(row.accepted_at)}, version {int(row.accepted_version)} "
+                f"(modèle {row.accepted_template_version})"
+            )
+            if row.latest_verdict == "rejetée":
+                detail += f" ; dernier envoi rejeté ({int(row.latest_errors)} erreur(s)) : {row.latest_file}"
+        elif row.state == "rejetée":
+            detail = (
+                f"rejetée ({int(row.latest_errors)} erreur(s)) : {row.latest_file}, "
+                f"reçu le {_day(row.latest_received_at)}"
+            )
+        else:
+            detail = "non reçue" + (" (en retard)" if late else "")
+        lines.append(f"  {row.region_code}  {row.region_name:<28} {detail}")
+    if not unattributed.empty:
+        lines += ["", "Fichiers rejetés dont la région ou la campagne n'a pas pu être déterminée :"]
+        lines += [
+            f"  {r.original_name} ({int(r.errors)} erreur(s)), reçu le {_day(r.received_at)}"
+            for r in unattributed.itertuples()
+        ]
+    return "\n".join(lines)

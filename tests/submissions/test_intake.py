@@ -1,0 +1,240 @@
+"""Intake of regional workbooks into a real warehouse (etl/submissions/intake.py), GX gates included.
+
+One warehouse for the module (régions, départements, catalogue, periods loaded through the pipeline); the tests run
+in order on it: a valid workbook loads, a corrected one supersedes it (both stay queryable), every bad file is
+archived and quarantined with its reports and leaves the warehouse unchanged, the campaign status says who sent
+what.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import subprocess
+import sys
+import uuid
+import zipfile
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from etl.config import PROJECT_ROOT, Home
+from etl.generators import submissions as gen
+from etl.submissions import intake
+from etl.submissions import template as tpl
+from etl.warehouse.fingerprint import differences, fingerprint
+
+pytestmark = pytest.mark.warehouse
+
+CAMPAIGN = 2024
+DATA_SCHEMAS = ("raw.", "staging.", "core.")
+
+
+@pytest.fixture(scope="module")
+def wh(server_url, tmp_path_factory):
+    from etl import pipeline, warehouse
+    from etl.referentiels import periods
+    from etl.sources.registry import source
+    from etl.warehouse import migrations
+    from etl.warehouse.urls import with_database
+    from tests.conftest import _admin_exec
+
+    name = f"obs_regional_{uuid.uuid4().hex[:8]}"
+    _admin_exec(server_url, f'CREATE DATABASE "{name}"')
+    engine = warehouse.engine(with_database(server_url, name))
+    migrations.migrate(engine)
+    home = Home(tmp_path_factory.mktemp("regional") / "home").ensure()
+    for source_id, file_name in (
+        ("cog_regions", "regions.csv"),
+        ("cog_departements", "departements.csv"),
+        ("catalogue_indicateurs", "indicateurs_2014.csv"),
+    ):
+        inbox = home.folder("inbox") / source_id
+        inbox.mkdir(parents=True, exist_ok=True)
+        (inbox / file_name).write_bytes((PROJECT_ROOT / "catalogue" / file_name).read_bytes())
+        report = pipeline.ingest(engine, source(source_id), home=home, run_id="test")
+        assert [b.status for b in report.batches] == ["loaded"]
+    periods.load(engine)
+    yield SimpleNamespace(engine=engine, home=home)
+    engine.dispose()
+    _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _drop(home: Home, name: str, content: bytes) -> None:
+    inbox = home.folder("inbox") / intake.SOURCE_ID
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_bytes(content)
+
+
+def _rows(engine, sql: str, **params) -> list:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(sql), params)]
+
+
+def _data(engine) -> dict:
+    return {k: v for k, v in fingerprint(engine).items() if k.startswith(DATA_SCHEMAS)}
+
+
+def test_a_valid_workbook_is_loaded_with_its_observations_verbatim(wh):
+    filled = gen.filled_workbook("84", CAMPAIGN, seed=5)
+    _drop(wh.home, gen.submission_file_name("84", CAMPAIGN), filled.content)
+    report = intake.intake(wh.engine, home=wh.home, run_id="t1")
+    assert [(o.verdict.status, o.partition) for o in report.outcomes] == [("acceptée", f"84/{CAMPAIGN}")]
+    batch = report.outcomes[0].batch_id
+    values = {
+        (level, code, indicator): (value, status)
+        for level, code, indicator, value, status in _rows(
+            wh.engine,
+            "SELECT territory_level, territory_code, indicator_code, value, status FROM core.indicator_value "
+            "WHERE source_id = 'regional' AND period_code = :p",
+            p=str(CAMPAIGN),
+        )
+    }
+    for code, written in filled.regional.items():
+        value, status = values[("region", "84", code)]
+        assert (float(value), status) == (float(written), "ok") if written is not None else status == "missing"
+    for (departement, code), written in filled.departemental.items():
+        value, status = values[("departement", departement, code)]
+        assert (float(value) if value is not None else None, status) == (
+            (float(written), "ok") if written is not None else (None, "missing")
+        )
+    observations = dict(
+        _rows(
+            wh.engine,
+            "SELECT cell, observations FROM core.regional_submission_value WHERE batch_id = :b AND sheet = :s",
+            b=batch,
+            s=tpl.INDICATEURS_SHEET,
+        )
+    )
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(io.BytesIO(filled.content))[tpl.INDICATEURS_SHEET]
+    written = {f"H{r}": sheet[f"I{r}"].value for r in range(2, sheet.max_row + 1)}
+    assert observations == written  # newlines, quotes, ; and accents kept as typed
+    assert _rows(wh.engine, "SELECT verdict, errors FROM audit.submission_verdict WHERE batch_id = :b", b=batch) == [
+        ("acceptée", 0)
+    ]
+    gates = _rows(wh.engine, "SELECT DISTINCT suite FROM audit.dq_result WHERE batch_id = :b ORDER BY 1", b=batch)
+    assert gates == [("regional_submission.file",), ("regional_submission.values",)]
+
+
+def test_a_corrected_resubmission_supersedes_the_first_and_both_stay(wh):
+    first = _rows(wh.engine, "SELECT batch_id FROM core.regional_submission WHERE region_code = '84'")
+    corrected = gen.filled_workbook("84", CAMPAIGN, seed=6)
+    _drop(wh.home, gen.submission_file_name("84", CAMPAIGN, "v2"), corrected.content)
+    report = intake.intake(wh.engine, home=wh.home, run_id="t2")
+    second = report.outcomes[0].batch_id
+    assert report.outcomes[0].verdict.accepted
+    assert _rows(
+        wh.engine, "SELECT batch_id, version, superseded_by FROM core.regional_submission ORDER BY version"
+    ) == [(first[0][0], 1, second), (second, 2, None)]
+    both = _rows(wh.engine, "SELECT DISTINCT batch_id FROM core.regional_submission_value ORDER BY 1")
+    assert both == [(first[0][0],), (second,)]
+    code, written = next((c, v) for c, v in corrected.regional.items() if isinstance(v, int | float))
+    assert _rows(
+        wh.engine,
+        "SELECT value, batch_id FROM core.indicator_value WHERE indicator_code = :i AND territory_level = 'region' "
+        "AND territory_code = '84' AND period_code = :p",
+        i=code,
+        p=str(CAMPAIGN),
+    ) == [(pytest.approx(Decimal(str(written))), second)]
+    assert _rows(wh.engine, "SELECT status FROM audit.batch WHERE batch_id = :b", b=first[0][0]) == [("superseded",)]
+
+
+def _bad_files() -> dict[str, bytes]:
+    good = gen.filled_workbook("11", CAMPAIGN, seed=7).content
+    with_macros = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(good)) as source, zipfile.ZipFile(with_macros, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, source.read(item.filename))
+        target.writestr("xl/vbaProject.bin", b"\x00" * 64)
+    files = {
+        "indicateurs_locaux_R11_2024_tronque.xlsx": good[: len(good) // 2],
+        "indicateurs_locaux_R11_2024.xlsm": good,  # a valid workbook, but saved with macros enabled
+        "indicateurs_locaux_R11_2024_macros.xlsx": with_macros.getvalue(),
+        "ancien_format_R11_2024.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4096,
+        "protege_R11_2024.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+        + b"\x00" * 512
+        + "EncryptionInfo".encode("utf-16-le")
+        + b"\x00" * 512,  # fmt: skip
+        "export_R11_2024.xlsx": b"code;valeur\nIND07;12,5\n",
+        "copie\\..\\R11_2024 (copie) é.xlsx": good[:100],  # a backslash path and odd characters
+    }
+    for mistake in ("part_superieure_100", "colonne_supprimee", "formule_sans_valeur", "cellules_fusionnees"):
+        files[f"indicateurs_locaux_R11_2024_{mistake}.xlsx"] = gen.filled_workbook(
+            "11", CAMPAIGN, seed=7, mistakes=[mistake]
+        ).content
+    return files
+
+
+def test_every_bad_file_is_archived_quarantined_with_its_reports_and_changes_nothing(wh):
+    before = _data(wh.engine)
+    files = _bad_files()
+    for name, content in files.items():
+        _drop(wh.home, name, content)
+    report = intake.intake(wh.engine, home=wh.home, run_id="t3")
+    assert len(report.outcomes) == len(files)
+    assert all(not o.verdict.accepted for o in report.outcomes), [o.verdict.summary() for o in report.outcomes]
+    assert differences(before, _data(wh.engine)) == []
+    for outcome in report.outcomes:
+        archived = _rows(
+            wh.engine,
+            "SELECT f.archive_path, b.status FROM audit.batch b JOIN audit.file_registry f USING (source_id, sha256) "
+            "WHERE b.batch_id = :b",
+            b=outcome.batch_id,
+        )
+        assert archived and archived[0][1] == "quarantined"
+        report_path = outcome.report
+        assert report_path.is_file() and report_path.parent == wh.home.folder("quarantine") / "regional"
+        page = report_path.read_text(encoding="utf-8")
+        first = outcome.verdict.errors[0]
+        assert first.rule in page and "rejetée" in page
+        verdict = json.loads(
+            report_path.with_name(report_path.name.replace(".rapport.html", ".verdict.json")).read_text()
+        )
+        assert verdict["verdict"] == "rejetée" and verdict["constats"][0]["rule"]
+        assert "\\" not in report_path.name and " " not in report_path.name
+    rules = {o.original_name: {f.rule for f in o.verdict.errors} for o in report.outcomes}
+    assert rules["indicateurs_locaux_R11_2024_tronque.xlsx"] == {"FICHIER-CORROMPU"}
+    assert rules["indicateurs_locaux_R11_2024.xlsm"] == {"FICHIER-EXTENSION"}
+    assert rules["indicateurs_locaux_R11_2024_macros.xlsx"] == {"FICHIER-MACROS"}
+    assert rules["ancien_format_R11_2024.xlsx"] == {"FICHIER-XLS"}
+    assert rules["protege_R11_2024.xlsx"] == {"FICHIER-MOT-DE-PASSE"}
+    assert rules["export_R11_2024.xlsx"] == {"FICHIER-TEXTE"}
+    odd = next(o for o in report.outcomes if o.original_name.startswith("copie"))
+    assert {f.rule for f in odd.verdict.findings} == {"FICHIER-NOM", "FICHIER-CORROMPU"}
+    assert "CELLULE-PART" in rules["indicateurs_locaux_R11_2024_part_superieure_100.xlsx"]
+    highlighted = next(o for o in report.outcomes if o.original_name.endswith("part_superieure_100.xlsx"))
+    assert 'class="erreur"' in highlighted.report.read_text(encoding="utf-8")  # the faulty cell, in the sheet grid
+
+
+def test_the_campaign_status_lists_the_18_regions(wh):
+    from etl.submissions.status import campaign_status, format_status
+
+    status, _ = campaign_status(wh.engine, CAMPAIGN)
+    states = dict(zip(status["region_code"], status["state"], strict=True))
+    assert len(states) == 18
+    assert states["84"] == "acceptée" and states["11"] == "rejetée"
+    assert sum(1 for s in states.values() if s == "non reçue") == 16
+    assert set(status["deadline"]) == {dt.date(CAMPAIGN + 1, 4, 30)}
+    text = format_status(status, _, CAMPAIGN, dt.date(CAMPAIGN + 1, 5, 2))
+    assert "version 2" in text and "(dépassée)" in text and "non reçue (en retard)" in text
+
+
+def test_the_status_command(wh, monkeypatch):
+    url = wh.engine.url.render_as_string(hide_password=False)
+    env = {**__import__("os").environ, "WAREHOUSE_URL": url, "OBSERVATOIRE_HOME": str(wh.home.root)}
+    result = subprocess.run(
+        [sys.executable, "-m", "etl.cli", "submissions", "status", "--campaign", str(CAMPAIGN)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "1 acceptée(s), 1 rejetée(s), 16 non reçue(s) sur 18 régions" in result.stdout
+    unknown = subprocess.run(
+        [sys.executable, "-m", "etl.cli", "submissions", "status", "--campaign", "1999"],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, check=False,
+    )  # fmt: skip
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
