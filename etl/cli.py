@@ -86,7 +86,12 @@ WHERE v.territory_level = 'region' AND v.territory_code = :region
 
 
 def _template(args) -> int:
-    """Write a région's workbook for an annual campaign, with the national figures the warehouse knows."""
+    """Write a région's workbook for an annual campaign (with the national figures the warehouse knows), or with
+    --paqte a département's PAQTE semestrial report (with the context the warehouse knows)."""
+    if args.paqte:
+        return _paqte_template(args)
+    if not args.region or args.campaign is None:
+        raise UsageError("give --region and --campaign (or --paqte with --departement and --semester).")
     from etl.submissions import template
 
     national = None
@@ -112,6 +117,32 @@ def _template(args) -> int:
     except ValueError as exc:
         raise ObservatoireError(str(exc)) from None
     print(f"template for région {args.region}, campaign {args.campaign}: {path}")
+    return 0
+
+
+def _paqte_template(args) -> int:
+    if not args.departement or not args.semester:
+        raise UsageError("--paqte needs --departement and --semester (e.g. --departement 69 --semester 2024-S1).")
+    from etl.submissions import paqte
+
+    context = None
+    try:
+        if not args.no_warehouse:
+            import sqlalchemy as sa
+
+            from etl import warehouse
+
+            try:
+                context = paqte.paqte_context(warehouse.engine(), args.departement, args.semester)
+            except sa.exc.ProgrammingError:
+                raise ObservatoireError(
+                    "the warehouse has no territory tables yet: run `observatoire migrate` and the referentiels "
+                    "DAG, or pass --no-warehouse."
+                ) from None
+        path = paqte.write_paqte_template(args.out, args.departement, args.semester, context=context)
+    except ValueError as exc:
+        raise ObservatoireError(str(exc)) from None
+    print(f"PAQTE report template for département {args.departement}, semester {args.semester}: {path}")
     return 0
 
 
@@ -219,12 +250,17 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--months", type=int, default=None, help="months of France Travail data (1-84, default 24)")
     bench.set_defaults(func=_bench)
 
-    tpl = sub.add_parser("template", help="write a région's Excel workbook for an annual campaign")
-    tpl.add_argument("--region", required=True, help="INSEE région code, e.g. 84")
-    tpl.add_argument("--campaign", required=True, type=int, help="campaign year, e.g. 2024")
+    tpl = sub.add_parser(
+        "template", help="write a région's Excel workbook for an annual campaign, or a PAQTE report (--paqte)"
+    )
+    tpl.add_argument("--region", help="INSEE région code, e.g. 84")
+    tpl.add_argument("--campaign", type=int, help="campaign year, e.g. 2024")
+    tpl.add_argument("--paqte", action="store_true", help="the PAQTE semestrial report of a département")
+    tpl.add_argument("--departement", help="with --paqte: INSEE département code, e.g. 69")
+    tpl.add_argument("--semester", help="with --paqte: the semester, e.g. 2024-S1")
     tpl.add_argument("--out", required=True, help="the .xlsx file to write")
     tpl.add_argument(
-        "--no-warehouse", action="store_true", help="leave the national indicators' values empty (no warehouse)"
+        "--no-warehouse", action="store_true", help="do not read the warehouse (national figures, PAQTE context empty)"
     )
     tpl.set_defaults(func=_template)
 

@@ -134,6 +134,26 @@ def test_template_writes_a_workbook_and_refuses_an_unknown_region_in_one_sentenc
     assert "99" in refused.stderr and not (tmp_path / "x.xlsx").exists()
 
 
+def test_template_paqte_writes_the_departement_report_and_says_what_is_missing(tmp_path):
+    import openpyxl
+
+    from etl.submissions import paqte
+
+    out = tmp_path / "paqte_69_2024-S1.xlsx"
+    result = _run("template", "--paqte", "--departement", "69", "--semester", "2024-S1", "--out", str(out),
+                  "--no-warehouse")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "département 69, semester 2024-S1" in result.stdout
+    workbook = openpyxl.load_workbook(out)
+    assert workbook.sheetnames == list(paqte.PAQTE_SHEET_NAMES)
+    metadata = workbook[paqte.PAQTE_METADATA_SHEET]
+    assert metadata[paqte.PAQTE_METADATA_CELLS["departement_code"]].value == "69"
+
+    incomplete = _run("template", "--paqte", "--departement", "69", "--out", str(tmp_path / "y.xlsx"))
+    assert incomplete.returncode == 2 and "--semester" in incomplete.stderr and "Traceback" not in incomplete.stderr
+    assert not (tmp_path / "y.xlsx").exists()
+
+
 @pytest.mark.warehouse
 def test_template_shows_the_national_figures_the_warehouse_knows(tmp_path, warehouse_url, engine):
     import openpyxl
