@@ -6,7 +6,13 @@ and quarterly crèche places; ANS subsidy lines and licences; the other national
 QPV referential of both geographies. Each source also gets one file broken on purpose, which the demo expects
 to see quarantined. A few deliveries come in a second wave, after the first DAG runs, as in real life: a late
 France Travail month (older than deliveries already loaded: its figures are kept as an earlier vintage), a late
-crèche quarter, and a corrected CAF year (which replaces the first delivery of that year).
+crèche quarter, a corrected CAF year (which replaces the first delivery of that year), and the corrected workbook
+of a région whose first one was rejected.
+
+Regional workbooks (campaign 2024): 16 of the 18 régions send one (Mayotte and Corse do not), filled from the
+template, some typed the way staff type (`12,5 %`, `1 234`, `n.d.`); three of them with realistic mistakes
+(`REGIONAL_MISTAKES`), which the demo expects to see rejected; Île-de-France sends its corrected workbook in the
+second wave.
 
 Generators are deterministic, so a second demo drops byte-identical files, which landing recognises and skips:
 the warehouse state does not change.
@@ -29,7 +35,16 @@ LATE = {
     ("france_travail_defm", "DEFM_QPV_202506.csv"),
     ("caf_creches", "CAF_EAJE_QPV_2024T3.csv"),
     ("caf_allocataires", "CAF_QPV_2024_rectificatif.csv"),
+    ("regional", "indicateurs_locaux_R11_2024_v2.xlsx"),
 }
+DEMO_CAMPAIGN = 2024
+REGIONAL_MISSING = ("06", "94")  # Mayotte, Corse: nothing received
+REGIONAL_MISTAKES = {
+    "11": ("part_superieure_100", "texte_dans_nombre"),  # corrected in the second wave
+    "27": ("ventilation_incoherente", "formule_sans_valeur"),
+    "93": ("colonne_supprimee",),
+}
+REGIONAL_TYPED = ("24", "32", "52")  # filled by typing text the way staff do
 
 
 @dataclass
@@ -111,4 +126,32 @@ def drop_sample_files(
             if sources is None or source_id in sources:
                 for path in generate():
                     _drop(path, home, source_id, drop)
+        if sources is None or "regional" in sources:
+            for path, broken in regional_workbooks(out / "regional", seed=seed):
+                if broken:
+                    drop.expected_quarantine.add(("regional", path.name))
+                _drop(path, home, "regional", drop)
     return drop
+
+
+def regional_workbooks(folder: Path, *, seed: int, campaign: int = DEMO_CAMPAIGN) -> list[tuple[Path, bool]]:
+    """(workbook, broken on purpose) of the régions that send one (see the module doc), and the corrected one."""
+    from etl.generators import submissions
+    from etl.referentiels.territories import load_regions
+
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for code in load_regions()["code"]:
+        if code in REGIONAL_MISSING:
+            continue
+        mistakes = REGIONAL_MISTAKES.get(code, ())
+        filled = submissions.filled_workbook(code, campaign, seed=seed, mistakes=mistakes, typed=code in REGIONAL_TYPED)
+        path = folder / submissions.submission_file_name(code, campaign)
+        path.write_bytes(filled.content)
+        out.append((path, bool(mistakes)))
+        if code == "11":
+            corrected = submissions.filled_workbook(code, campaign, seed=seed)
+            path = folder / submissions.submission_file_name(code, campaign, "v2")
+            path.write_bytes(corrected.content)
+            out.append((path, False))
+    return out
