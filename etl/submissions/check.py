@@ -111,6 +111,8 @@ class Verdict:
     region_code: str | None = None
     campaign: int | None = None
     template_version: str | None = None
+    departement_code: str | None = None  # PAQTE reports: the département and semester instead of région and campaign
+    semester: str | None = None
     findings: list[Finding] = field(default_factory=list)
     values: pd.DataFrame | None = None
     cells: pd.DataFrame | None = None
@@ -133,8 +135,12 @@ class Verdict:
         return ACCEPTED if self.accepted else REJECTED
 
     def summary(self) -> str:
-        who = f"région {self.region_code}" if self.region_code else "région inconnue"
-        when = f"campagne {self.campaign}" if self.campaign else "campagne inconnue"
+        if self.departement_code or self.semester:
+            who = f"département {self.departement_code or 'inconnu'}"
+            when = f"semestre {self.semester or 'inconnu'}"
+        else:
+            who = f"région {self.region_code}" if self.region_code else "région inconnue"
+            when = f"campagne {self.campaign}" if self.campaign else "campagne inconnue"
         return (
             f"{self.file_name} ({who}, {when}) : {self.status}, {len(self.errors)} erreur(s), "
             f"{len(self.warnings)} avertissement(s)"
@@ -153,6 +159,8 @@ class Verdict:
             "region": self.region_code,
             "campagne": self.campaign,
             "version_modele": self.template_version,
+            "departement": self.departement_code,
+            "semestre": self.semester,
             "verdict": self.status,
             "erreurs": len(self.errors),
             "avertissements": len(self.warnings),
@@ -692,31 +700,39 @@ class _Checker:
             self.verdict.gate_results.append(result)
             for outcome in result.outcomes:
                 if not outcome.success:
-                    self._outcome_findings(outcome, by_line)
+                    self.verdict.findings += gate_findings(outcome, by_line)
             if not result.passed:
                 break
         self.verdict.findings.sort(key=_order)
 
-    def _outcome_findings(self, outcome, by_line: pd.DataFrame) -> None:
-        rule = outcome.meta.get("rule", outcome.expectation_type)
-        severity = ERROR if outcome.blocking else WARNING
-        rows = [item["line_no"] for item in outcome.sample if item.get("line_no") in by_line.index]
-        if not rows:  # a table-level expectation: no cell to name
-            self.add(rule, severity, f"{outcome.describe()} ({outcome.meta.get('notes', '')})".strip())
-            return
-        for line in rows:
-            row = by_line.loc[line]
-            self.add(
+def gate_findings(outcome, by_line: pd.DataFrame) -> list[Finding]:
+    """The findings of a failed expectation: one per unexpected row of `by_line` (the validated frame indexed by
+    `line_no`, with the columns sheet, cell, raw_value and, when they apply, indicator_code, territory_level,
+    territory_code). The rule code, French message (its `{column}` placeholders filled from the row), expected
+    value and the column to name (`colonne`) come from the expectation's `meta`."""
+    rule = outcome.meta.get("rule", outcome.expectation_type)
+    severity = ERROR if outcome.blocking else WARNING
+    rows = [item["line_no"] for item in outcome.sample if item.get("line_no") in by_line.index]
+    if not rows:  # a table-level expectation: no cell to name
+        return [Finding(rule, severity, f"{outcome.describe()} ({outcome.meta.get('notes', '')})".strip())]
+    findings = []
+    for line in rows:
+        row = by_line.loc[line]
+        departemental = row.get("territory_level") == "departement"
+        findings.append(
+            Finding(
                 rule,
                 severity,
                 _message(outcome.meta, row),
                 sheet=row["sheet"],
                 cell=_cell_of(row, outcome.meta.get("colonne")),
-                indicator=row["indicator_code"] or None,
-                territory=row["territory_code"] if row["territory_level"] == "departement" else None,
+                indicator=row.get("indicator_code") or None,
+                territory=row.get("territory_code") if departemental else None,
                 found=_found(row),
                 expected=outcome.meta.get("attendu"),
             )
+        )
+    return findings
 
 
 def _found(row: pd.Series) -> str:
