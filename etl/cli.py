@@ -160,35 +160,54 @@ def _submissions(args) -> int:
 
 def _submissions_check(args) -> int:
     """Print the verdict on a workbook: exit 0 accepted (warnings allowed), 1 rejected, 2 usage error."""
-    from etl.submissions.check import check_file
-
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"{args.file}: no such file (give the path of the .xlsx workbook to check).")
-    verdict = check_file(path, region=args.region, campaign=args.campaign)
+    if args.paqte or path.name.lower().startswith("paqte"):
+        if args.region or args.campaign:
+            raise UsageError("a PAQTE report is checked with --departement and --semester, not --region/--campaign.")
+        from etl.submissions.paqte_check import check_paqte_file
+
+        verdict = check_paqte_file(path, departement=args.departement, semester=args.semester)
+    else:
+        from etl.submissions.check import check_file
+
+        verdict = check_file(path, region=args.region, campaign=args.campaign)
     print(verdict.to_json() if args.json else verdict.text())
     return 0 if verdict.accepted else 1
 
 
 def _submissions_status(args) -> int:
-    """Print, for the 18 régions, the state of their workbook for a campaign."""
+    """Print, for the 18 régions, the state of their workbook for a campaign (or, with --paqte, for the 101
+    départements, the state of their PAQTE report for a semester)."""
     import datetime as dt
 
     import sqlalchemy as sa
 
     from etl import warehouse
-    from etl.submissions.status import campaign_status, format_status
+    from etl.submissions import status
 
+    if args.paqte != (args.semester is not None) or args.paqte == (args.campaign is not None):
+        raise UsageError("give --campaign <year>, or --paqte --semester <2024-S1>.")
     try:
-        status, unattributed = campaign_status(warehouse.engine(), args.campaign)
+        if args.paqte:
+            departements = status.paqte_status(warehouse.engine(), args.semester)
+            if departements.empty:
+                raise UsageError(
+                    f"semester {args.semester!r} is not a PAQTE semester of the warehouse's periods (2018-S2 onwards, "
+                    "written 2024-S1), or the départements are not loaded yet (run the referentiels DAG)."
+                )
+            print(status.format_paqte_status(departements, args.semester, dt.date.today()))
+            return 0
+        regions, unattributed = status.campaign_status(warehouse.engine(), args.campaign)
     except sa.exc.ProgrammingError:
         raise ObservatoireError("the warehouse has no submission tables yet: run `observatoire migrate`.") from None
-    if status.empty:
+    if regions.empty:
         raise UsageError(
             f"campaign {args.campaign} is not a year of the warehouse's periods, or the régions are not loaded yet "
             "(run the referentiels DAG)."
         )
-    print(format_status(status, unattributed, args.campaign, dt.date.today()))
+    print(status.format_status(regions, unattributed, args.campaign, dt.date.today()))
     return 0
 
 
@@ -264,15 +283,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tpl.set_defaults(func=_template)
 
-    subs = sub.add_parser("submissions", help="regional workbooks: check one, or see a campaign's completeness")
+    subs = sub.add_parser(
+        "submissions", help="regional workbooks and PAQTE reports: check one, or see who has sent what"
+    )
     subs_actions = subs.add_subparsers(dest="action", required=True)
     check = subs_actions.add_parser("check", help="print the verdict on a workbook without loading it (exit 0/1/2)")
     check.add_argument("file", help="the .xlsx workbook")
     check.add_argument("--region", help="the région it must be for (default: the file name's R<code>_<year>)")
     check.add_argument("--campaign", type=int, help="the campaign it must be for (default: the file name's)")
+    check.add_argument("--paqte", action="store_true", help="a PAQTE report (implied by a name starting with paqte)")
+    check.add_argument("--departement", help="PAQTE: the département it must be for (default: the file name's)")
+    check.add_argument("--semester", help="PAQTE: the semester it must be for (default: the file name's)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    status = subs_actions.add_parser("status", help="the 18 régions' state for a campaign")
-    status.add_argument("--campaign", required=True, type=int, help="campaign year, e.g. 2024")
+    status = subs_actions.add_parser(
+        "status", help="the 18 régions' state for a campaign, or (--paqte) the départements' for a semester"
+    )
+    status.add_argument("--campaign", type=int, help="campaign year, e.g. 2024")
+    status.add_argument("--paqte", action="store_true", help="the PAQTE reports of the départements")
+    status.add_argument("--semester", help="with --paqte: the semester, e.g. 2024-S1")
     subs.set_defaults(func=_submissions)
 
     af = sub.add_parser("airflow", help="run an airflow command with the project's settings (default: standalone)")

@@ -92,8 +92,8 @@ def main() -> int:
 
 
 WATCHER = "fail_if_any_task_failed"
-DAG_OF_SOURCE = {"regional": "regional_submissions"}  # sources whose DAG is not named after them
-TASK_OF_SOURCE = {"regional": "intake"}  # ... nor their task
+DAG_OF_SOURCE = {"regional": "regional_submissions", "paqte": "regional_submissions"}  # not named after the source
+TASK_OF_SOURCE = {"regional": "intake_regional", "paqte": "intake_paqte"}  # ... nor their task
 
 
 def _allowed_failures(expected_quarantine: set[tuple[str, str]]) -> set[str]:
@@ -102,19 +102,23 @@ def _allowed_failures(expected_quarantine: set[tuple[str, str]]) -> set[str]:
 
 
 def _print_regional(engine) -> None:
-    """The completeness of the demo's regional campaign (the same text as `observatoire submissions status`)."""
+    """Who has sent what: the demo's regional campaign and PAQTE semester (as `observatoire submissions status`)."""
     import datetime as dt
 
-    from etl.demo_data import DEMO_CAMPAIGN
-    from etl.submissions.status import campaign_status, format_status
+    from etl.demo_data import DEMO_CAMPAIGN, PAQTE_SEMESTER
+    from etl.submissions import status
 
-    status, unattributed = campaign_status(engine, DEMO_CAMPAIGN)
+    today = dt.date.today()
+    regions, unattributed = status.campaign_status(engine, DEMO_CAMPAIGN)
     print("\nRegional workbooks (core.regional_submission_status; reports of rejected files in quarantine/regional/):")
-    print(
-        "\n".join(
-            "  " + line for line in format_status(status, unattributed, DEMO_CAMPAIGN, dt.date.today()).splitlines()
-        )
-    )
+    print(_indented(status.format_status(regions, unattributed, DEMO_CAMPAIGN, today)))
+    departements = status.paqte_status(engine, PAQTE_SEMESTER)
+    print("\nPAQTE reports (core.paqte_submission_status; reports of rejected files in quarantine/paqte/):")
+    print(_indented(status.format_paqte_status(departements, PAQTE_SEMESTER, today)))
+
+
+def _indented(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def _unexpected(engine, outcomes, expected_quarantine: set[tuple[str, str]]) -> list[str]:

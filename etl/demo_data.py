@@ -12,7 +12,8 @@ of a région whose first one was rejected.
 Regional workbooks (campaign 2024): 16 of the 18 régions send one (Mayotte and Corse do not), filled from the
 template, some typed the way staff type (`12,5 %`, `1 234`, `n.d.`); three of them with realistic mistakes
 (`REGIONAL_MISTAKES`), which the demo expects to see rejected; Île-de-France sends its corrected workbook in the
-second wave.
+second wave. PAQTE reports of semester 2024-S2 come from the départements of Auvergne-Rhône-Alpes but the Cantal,
+the Isère's with mistakes.
 
 Generators are deterministic, so a second demo drops byte-identical files, which landing recognises and skips:
 the warehouse state does not change.
@@ -45,6 +46,10 @@ REGIONAL_MISTAKES = {
     "93": ("colonne_supprimee",),
 }
 REGIONAL_TYPED = ("24", "32", "52")  # filled by typing text the way staff do
+PAQTE_SEMESTER = "2024-S2"
+PAQTE_REGION = "84"  # the départements of Auvergne-Rhône-Alpes send their PAQTE report...
+PAQTE_MISSING = ("15",)  # ... but the Cantal
+PAQTE_MISTAKES = {"38": ("date_hors_semestre", "siren_invalide")}
 
 
 @dataclass
@@ -131,7 +136,30 @@ def drop_sample_files(
                 if broken:
                     drop.expected_quarantine.add(("regional", path.name))
                 _drop(path, home, "regional", drop)
+        if sources is None or "paqte" in sources:
+            for path, broken in paqte_reports(out / "paqte", seed=seed):
+                if broken:
+                    drop.expected_quarantine.add(("paqte", path.name))
+                _drop(path, home, "paqte", drop)
     return drop
+
+
+def paqte_reports(folder: Path, *, seed: int, semester: str = PAQTE_SEMESTER) -> list[tuple[Path, bool]]:
+    """(PAQTE report, broken on purpose) of the départements of PAQTE_REGION that send one."""
+    from etl.generators import paqte
+    from etl.referentiels.territories import load_departements
+
+    folder.mkdir(parents=True, exist_ok=True)
+    departements = load_departements()
+    out = []
+    for code in departements.loc[departements["code_region"] == PAQTE_REGION, "code"]:
+        if code in PAQTE_MISSING:
+            continue
+        mistakes = PAQTE_MISTAKES.get(code, ())
+        path = folder / paqte.paqte_file_name(code, semester)
+        path.write_bytes(paqte.filled_paqte(code, semester, seed=seed, mistakes=mistakes).content)
+        out.append((path, bool(mistakes)))
+    return out
 
 
 def regional_workbooks(folder: Path, *, seed: int, campaign: int = DEMO_CAMPAIGN) -> list[tuple[Path, bool]]:

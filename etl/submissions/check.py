@@ -113,6 +113,7 @@ class Verdict:
     template_version: str | None = None
     departement_code: str | None = None  # PAQTE reports: the département and semester instead of région and campaign
     semester: str | None = None
+    kind: str = "regional"  # regional | paqte
     findings: list[Finding] = field(default_factory=list)
     values: pd.DataFrame | None = None
     cells: pd.DataFrame | None = None
@@ -135,7 +136,7 @@ class Verdict:
         return ACCEPTED if self.accepted else REJECTED
 
     def summary(self) -> str:
-        if self.departement_code or self.semester:
+        if self.kind == "paqte":
             who = f"département {self.departement_code or 'inconnu'}"
             when = f"semestre {self.semester or 'inconnu'}"
         else:
@@ -247,7 +248,7 @@ def _shown(raw: Any) -> str:
     if raw is None:
         return "(vide)"
     if isinstance(raw, float):
-        return format(raw, "g").replace(".", ",")
+        return format(raw, ".15g").replace(".", ",")
     return str(raw)
 
 
@@ -704,6 +705,7 @@ class _Checker:
             if not result.passed:
                 break
         self.verdict.findings.sort(key=_order)
+
 
 def gate_findings(outcome, by_line: pd.DataFrame) -> list[Finding]:
     """The findings of a failed expectation: one per unexpected row of `by_line` (the validated frame indexed by

@@ -18,7 +18,7 @@ FROM core.regional_submission_status WHERE campaign = :campaign ORDER BY region_
 """
 UNATTRIBUTED_SQL = """
 SELECT v.original_name, v.errors, b.received_at FROM audit.submission_verdict v JOIN audit.batch b USING (batch_id)
-WHERE v.region_code IS NULL OR v.campaign IS NULL ORDER BY b.received_at
+WHERE v.source_id = 'regional' AND (v.region_code IS NULL OR v.campaign IS NULL) ORDER BY b.received_at
 """
 
 
@@ -68,4 +68,42 @@ def format_status(status: pd.DataFrame, unattributed: pd.DataFrame, campaign: in
             f"  {r.original_name} ({int(r.errors)} erreur(s)), reçu le {_day(r.received_at)}"
             for r in unattributed.itertuples()
         ]
+    return "\n".join(lines)
+
+
+PAQTE_STATUS_SQL = """
+SELECT departement_code, departement_name, region_code, semester, deadline, state, accepted_version, accepted_at,
+       accepted_template_version, latest_verdict, latest_errors, latest_warnings, latest_file, latest_received_at
+FROM core.paqte_submission_status WHERE semester = :semester ORDER BY departement_code
+"""
+
+
+def paqte_status(engine, semester: str) -> pd.DataFrame:
+    """One row per département for a PAQTE semester (core.paqte_submission_status)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(sa.text(PAQTE_STATUS_SQL), {"semester": semester}).mappings().all())
+
+
+def format_paqte_status(status: pd.DataFrame, semester: str, today: date) -> str:
+    """The départements that sent a report (accepted or rejected), then the codes of those that did not."""
+    deadline = status["deadline"].iloc[0]
+    late = today > deadline
+    counts = status["state"].value_counts()
+    lines = [
+        f"Bilans PAQTE du semestre {semester} : date limite {_day(deadline)}" + (" (dépassée)" if late else ""),
+        f"{counts.get('acceptée', 0)} accepté(s), {counts.get('rejetée', 0)} rejeté(s), "
+        f"{counts.get('non reçue', 0)} non reçu(s) sur {len(status)} départements.",
+        "",
+    ]
+    for row in status[status["state"] != "non reçue"].itertuples(index=False):
+        if row.state == "acceptée":
+            detail = f"accepté le {_day(row.accepted_at)}, version {int(row.accepted_version)}"
+        else:
+            detail = f"rejeté ({int(row.latest_errors)} erreur(s)) : {row.latest_file}"
+        lines.append(f"  {row.departement_code:<4} {row.departement_name:<28} {detail}")
+    missing = status.loc[status["state"] == "non reçue", "departement_code"].tolist()
+    if missing:
+        lines.append(f"  non reçus{' (en retard)' if late else ''} : {', '.join(missing)}")
     return "\n".join(lines)

@@ -1,5 +1,5 @@
 """The regional_submissions DAG through Airflow: a rejected workbook fails the run after the others were loaded, its
-reports sit in quarantine/regional/; a corrected resubmission then loads and the run succeeds."""
+reports sit in quarantine/regional/; a corrected resubmission and a PAQTE report then load and the run succeeds."""
 
 from __future__ import annotations
 
@@ -41,7 +41,9 @@ def test_rejected_then_corrected_workbooks_through_airflow(tmp_path_factory, eng
     _drop(home, gen.submission_file_name("44", CAMPAIGN), gen.filled_workbook("44", CAMPAIGN, seed=11).content)
     _drop(home, gen.submission_file_name("52", CAMPAIGN), bad.content)
     first = runner.run_dag(dags["regional_submissions"], logs, "regional-first")
-    assert first.state == "failed" and "intake" in first.failed_tasks and "completeness" not in first.failed_tasks
+    assert (
+        first.state == "failed" and "intake_regional" in first.failed_tasks and "completeness" not in first.failed_tasks
+    )
     assert _rows(engine, "SELECT region_code, version FROM core.regional_submission WHERE superseded_by IS NULL "
                          "AND region_code IN ('44', '52') ORDER BY 1") == [("44", 1)]  # fmt: skip
     reports = sorted(p.name for p in (home.folder("quarantine") / "regional").iterdir())
@@ -51,6 +53,11 @@ def test_rejected_then_corrected_workbooks_through_airflow(tmp_path_factory, eng
     assert "CELLULE-PART" in page and bad.cells["part_superieure_100"].split("!")[1] in page
 
     _drop(home, gen.submission_file_name("52", CAMPAIGN, "v2"), gen.filled_workbook("52", CAMPAIGN, seed=11).content)
+    from etl.generators import paqte
+
+    paqte_inbox = home.folder("inbox") / "paqte"
+    paqte_inbox.mkdir(parents=True, exist_ok=True)
+    (paqte_inbox / paqte.paqte_file_name("44", "2024-S2")).write_bytes(paqte.filled_paqte("44", "2024-S2").content)
     second = runner.run_dag(dags["regional_submissions"], logs, "regional-second")
     assert second.state == "success", second.failed_tasks
     states = dict(
@@ -61,3 +68,5 @@ def test_rejected_then_corrected_workbooks_through_airflow(tmp_path_factory, eng
         )  # fmt: skip
     )
     assert states == {"44": "acceptée", "52": "acceptée", "06": "non reçue"}
+    assert _rows(engine, "SELECT state FROM core.paqte_submission_status WHERE departement_code = '44' "
+                         "AND semester = '2024-S2'") == [("acceptée",)]  # fmt: skip

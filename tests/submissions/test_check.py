@@ -126,6 +126,13 @@ def test_cells_are_read_as_regional_staff_type_them(raw, number_format, value, s
     assert parsed.value == (pytest.approx(value) if value is not None else None)
 
 
+@pytest.mark.parametrize(
+    ("raw", "shown"), [(19094.22, "19094,22"), (1234567.5, "1234567,5"), (12.5, "12,5"), (40, "40")]
+)
+def test_values_are_shown_as_typed_in_messages(raw, shown):
+    assert check._shown(raw) == shown
+
+
 def test_a_share_typed_as_a_fraction_is_kept_with_a_warning(tmp_path):
     workbook = openpyxl.load_workbook(io.BytesIO(gen.filled_workbook("04", 2024, seed=3).content))
     ws = workbook[tpl.INDICATEURS_SHEET]

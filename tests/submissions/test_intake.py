@@ -238,3 +238,49 @@ def test_the_status_command(wh, monkeypatch):
         capture_output=True, text=True, cwd=PROJECT_ROOT, env=env, check=False,
     )  # fmt: skip
     assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+
+
+def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
+    from etl.generators import paqte as paqte_gen
+    from etl.submissions.status import format_paqte_status, paqte_status
+
+    semester = "2024-S1"
+    inbox = wh.home.folder("inbox") / intake.PAQTE_SOURCE_ID
+    inbox.mkdir(parents=True, exist_ok=True)
+    first = paqte_gen.filled_paqte("69", semester, seed=1)
+    (inbox / paqte_gen.paqte_file_name("69", semester)).write_bytes(first.content)
+    bad = paqte_gen.filled_paqte("2A", semester, seed=1, mistakes=["siren_invalide"])
+    (inbox / paqte_gen.paqte_file_name("2A", semester)).write_bytes(bad.content)
+    report = intake.intake(wh.engine, intake.PAQTE_SOURCE_ID, home=wh.home, run_id="p1")
+    verdicts = {o.original_name: o for o in report.outcomes}
+    assert verdicts[paqte_gen.paqte_file_name("69", semester)].partition == f"69/{semester}"
+    rejected = verdicts[paqte_gen.paqte_file_name("2A", semester)]
+    sheet, cell = bad.cells["siren_invalide"].split("!")
+    assert any(f.rule == "PAQTE-SIREN" and (f.sheet, f.cell) == (sheet, cell) for f in rejected.verdict.errors)
+    assert rejected.report.parent == wh.home.folder("quarantine") / "paqte" and rejected.report.is_file()
+
+    stored = dict(
+        _rows(
+            wh.engine, "SELECT cell, text FROM core.paqte_submission_value WHERE sheet = 'Bilan' AND text IS NOT NULL"
+        )
+    )
+    written = {key.split("!")[1]: value for key, value in first.values.items() if key.startswith("Bilan!")}
+    assert {c: v for c, v in written.items() if isinstance(v, str)}.items() <= stored.items()  # text verbatim
+
+    second = paqte_gen.filled_paqte("69", semester, seed=2)
+    (inbox / paqte_gen.paqte_file_name("69", semester, "v2")).write_bytes(second.content)
+    assert [o.verdict.accepted for o in intake.intake(wh.engine, "paqte", home=wh.home).outcomes] == [True]
+    assert _rows(wh.engine, "SELECT version, superseded_by IS NULL FROM core.paqte_submission ORDER BY version") == [
+        (1, False),
+        (2, True),
+    ]
+
+    status = paqte_status(wh.engine, semester)
+    states = dict(zip(status["departement_code"], status["state"], strict=True))
+    assert (states["69"], states["2A"], states["75"]) == ("acceptée", "rejetée", "non reçue") and len(states) == 101
+    text = format_paqte_status(status, semester, dt.date(2024, 8, 1))
+    assert "1 accepté(s), 1 rejeté(s), 99 non reçu(s) sur 101 départements" in text and "(dépassée)" in text
+    # the regional completeness is not disturbed by the PAQTE verdicts
+    from etl.submissions.status import campaign_status
+
+    assert campaign_status(wh.engine, CAMPAIGN)[1].empty
