@@ -122,17 +122,24 @@ def _indented(text: str) -> str:
 
 
 def _unexpected(engine, outcomes, expected_quarantine: set[tuple[str, str]]) -> list[str]:
-    """Problems other than the files broken on purpose: a DAG run may fail only because of those."""
+    """Problems other than the files broken on purpose: a DAG run may fail only because of those; and every
+    quarantined file must have its report beside it (for workbooks, the HTML report and the JSON verdict)."""
+    from pathlib import Path
+
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        quarantined = {
-            tuple(r)
-            for r in conn.execute(
-                sa.text("SELECT source_id, original_name FROM audit.batch WHERE status = 'quarantined'")
-            )
-        }
-    problems = [f"{s}/{n} was not quarantined" for s, n in sorted(expected_quarantine - quarantined)]
+        rows = conn.execute(
+            sa.text("SELECT source_id, original_name, report_path FROM audit.batch WHERE status = 'quarantined'")
+        ).all()
+    quarantined = {(source_id, name) for source_id, name, _ in rows}
+    problems = [f"{s}/{n} has no report beside it" for s, n, r in rows if not r or not Path(r).is_file()]
+    problems += [
+        f"{s}/{n} has no JSON verdict beside its report"
+        for s, n, r in rows
+        if r and r.endswith(".rapport.html") and not Path(r.removesuffix(".rapport.html") + ".verdict.json").is_file()
+    ]
+    problems += [f"{s}/{n} was not quarantined" for s, n in sorted(expected_quarantine - quarantined)]
     problems += [f"{s}/{n} was quarantined" for s, n in sorted(quarantined - expected_quarantine)]
     allowed = _allowed_failures(expected_quarantine)
     for o in outcomes:

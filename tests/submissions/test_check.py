@@ -46,8 +46,13 @@ def _write(tmp_path, filled: gen.Filled, name: str | None = None):
     return path
 
 
-@pytest.mark.parametrize("region", ["84", "04"])
-@pytest.mark.parametrize("typed", [False, True])
+ALL_REGIONS = [row["code"] for row in __import__("csv").DictReader(
+    (PROJECT_ROOT / "catalogue" / "regions.csv").open(encoding="utf-8"), delimiter=";")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("region", "typed"), [(code, False) for code in ALL_REGIONS] + [("84", True), ("04", True), ("11", True)]
+)
 def test_a_filled_template_is_accepted_with_every_value_read(tmp_path, region, typed):
     filled = gen.filled_workbook(region, 2024, seed=3, typed=typed)
     verdict = check.check_file(_write(tmp_path, filled))

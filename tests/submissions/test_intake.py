@@ -163,7 +163,20 @@ def _bad_files() -> dict[str, bytes]:
         "export_R11_2024.xlsx": b"code;valeur\nIND07;12,5\n",
         "copie\\..\\R11_2024 (copie) é.xlsx": good[:100],  # a backslash path and odd characters
     }
-    for mistake in ("part_superieure_100", "colonne_supprimee", "formule_sans_valeur", "cellules_fusionnees"):
+    import openpyxl
+
+    enormous = openpyxl.load_workbook(io.BytesIO(good))
+    enormous[tpl.INDICATEURS_SHEET]["A6000"] = "ligne perdue"  # beyond the 5 000 rows a sheet may have
+    big = io.BytesIO()
+    enormous.save(big)
+    files["indicateurs_locaux_R11_2024_enorme.xlsx"] = big.getvalue()
+    for mistake in (
+        "part_superieure_100",
+        "colonne_supprimee",
+        "formule_sans_valeur",
+        "cellules_fusionnees",
+        "feuille_masquee",
+    ):
         files[f"indicateurs_locaux_R11_2024_{mistake}.xlsx"] = gen.filled_workbook(
             "11", CAMPAIGN, seed=7, mistakes=[mistake]
         ).content
@@ -204,6 +217,10 @@ def test_every_bad_file_is_archived_quarantined_with_its_reports_and_changes_not
     assert rules["ancien_format_R11_2024.xlsx"] == {"FICHIER-XLS"}
     assert rules["protege_R11_2024.xlsx"] == {"FICHIER-MOT-DE-PASSE"}
     assert rules["export_R11_2024.xlsx"] == {"FICHIER-TEXTE"}
+    assert rules["indicateurs_locaux_R11_2024_enorme.xlsx"] == {"FICHIER-TAILLE"}
+    assert "STRUCTURE-FEUILLE-MASQUEE" in rules["indicateurs_locaux_R11_2024_feuille_masquee.xlsx"]
+    assert "CELLULE-FORMULE" in rules["indicateurs_locaux_R11_2024_formule_sans_valeur.xlsx"]
+    assert "STRUCTURE-FUSION" in rules["indicateurs_locaux_R11_2024_cellules_fusionnees.xlsx"]
     odd = next(o for o in report.outcomes if o.original_name.startswith("copie"))
     assert {f.rule for f in odd.verdict.findings} == {"FICHIER-NOM", "FICHIER-CORROMPU"}
     assert "CELLULE-PART" in rules["indicateurs_locaux_R11_2024_part_superieure_100.xlsx"]
