@@ -1,4 +1,5 @@
-"""Writing a generated table as a producer's CSV: `;`, minimal quoting, the producer's encoding and line ends."""
+"""What generators share: writing a table as a producer's CSV (`;`, minimal quoting, the producer's encoding and line
+ends), and choosing the mistakes a generated workbook is made with."""
 
 from __future__ import annotations
 
@@ -21,3 +22,14 @@ def write_csv(
     writer.writerows(rows)
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
+
+
+def chosen_mistakes(mistakes: Iterable[str] | str, known: Sequence[str]) -> list[str]:
+    """The mistakes asked for (one name or several), in the order of `known`; ValueError naming an unknown one."""
+    names = [mistakes] if isinstance(mistakes, str) else list(mistakes)
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise ValueError(
+            f"Unknown mistake(s) {', '.join(map(repr, unknown))}: expected names among {', '.join(known)}."
+        )
+    return [name for name in known if name in names]

@@ -45,6 +45,7 @@ from typing import Any
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 
+from etl.generators.files import chosen_mistakes
 from etl.referentiels.territories import load_departements
 from etl.submissions import paqte
 from etl.submissions import template as tpl
@@ -371,16 +372,6 @@ def _apply(name: str, workbook, values: dict, departement: str, semester: str, d
     raise AssertionError(name)  # names are checked before
 
 
-def _mistake_names(mistakes: Iterable[str]) -> list[str]:
-    names = [mistakes] if isinstance(mistakes, str) else list(mistakes)
-    unknown = [name for name in names if name not in MISTAKES]
-    if unknown:
-        raise ValueError(
-            f"Unknown mistake(s) {', '.join(map(repr, unknown))}: expected names among {', '.join(MISTAKES)}."
-        )
-    return [name for name in MISTAKES if name in names]
-
-
 def filled_paqte(
     departement: str,
     semester: str,
@@ -394,7 +385,7 @@ def filled_paqte(
     Raises ValueError for an unknown mistake (the message lists `MISTAKES`), a département code not in
     catalogue/departements.csv, a semester that is not `YYYY-S1` / `YYYY-S2` from 2018, or a context of another
     département or semester."""
-    names = _mistake_names(mistakes)
+    names = chosen_mistakes(mistakes, MISTAKES)
     template = paqte.build_paqte_template(departement, semester, context=context)
     workbook = openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(template)))
     values = _fill(workbook, departement, semester, seed)

@@ -45,6 +45,7 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
+from etl.generators.files import chosen_mistakes
 from etl.referentiels.territories import load_departements, load_regions
 from etl.submissions import template as tpl
 
@@ -492,16 +493,6 @@ def _apply(
     raise AssertionError(name)  # names are checked before
 
 
-def _mistake_names(mistakes: Iterable[str]) -> list[str]:
-    names = [mistakes] if isinstance(mistakes, str) else list(mistakes)
-    unknown = [name for name in names if name not in MISTAKES]
-    if unknown:
-        raise ValueError(
-            f"Unknown mistake(s) {', '.join(map(repr, unknown))}: expected names among {', '.join(MISTAKES)}."
-        )
-    return [name for name in MISTAKES if name in names]
-
-
 def filled_workbook(
     region_code: str,
     campaign: int,
@@ -515,7 +506,7 @@ def filled_workbook(
 
     Raises ValueError for an unknown mistake (the message lists `MISTAKES`), a région code that is not in
     catalogue/regions.csv or a campaign that is not a year."""
-    names = _mistake_names(mistakes)
+    names = chosen_mistakes(mistakes, MISTAKES)
     template = tpl.build_template(region_code, campaign, national_values=national_values)
     workbook = openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(template)))
     book = _Book(workbook)

@@ -322,45 +322,9 @@ class _Checker:
 
     def _sheets(self) -> bool:
         names = self.formulas_wb.sheetnames
-        for ws in self.formulas_wb.worksheets:
-            if ws.sheet_state != "visible":
-                self.add(
-                    "STRUCTURE-FEUILLE-MASQUEE",
-                    ERROR,
-                    f"la feuille « {ws.title} » est masquée : le modèle n'a pas de feuille masquée ; supprimer "
-                    "cette feuille ou repartir du modèle.",
-                    sheet=ws.title,
-                    found=ws.title,
-                )
-        missing = [s for s in tpl.SHEET_NAMES if s not in names]
-        extra = [s for s in names if s not in tpl.SHEET_NAMES and self.formulas_wb[s].sheet_state == "visible"]
-        found = ", ".join(f"« {s} »" for s in names)
-        for sheet in missing:
-            self.add(
-                "STRUCTURE-FEUILLES",
-                ERROR,
-                f"la feuille « {sheet} » est absente (renommée ou supprimée ?) ; feuilles trouvées : {found}.",
-                sheet=sheet,
-                expected=sheet,
-            )
-            self.unusable_sheets.add(sheet)
-        for sheet in extra:
-            self.add(
-                "STRUCTURE-FEUILLES",
-                ERROR,
-                f"la feuille « {sheet} » ne fait pas partie du modèle (feuilles attendues : "
-                f"{', '.join(tpl.SHEET_NAMES)}).",
-                sheet=sheet,
-                found=sheet,
-            )
-        present = [s for s in names if s in tpl.SHEET_NAMES]
-        if not missing and present != list(tpl.SHEET_NAMES):
-            self.add(
-                "STRUCTURE-FEUILLES",
-                ERROR,
-                f"les feuilles ont été déplacées : ordre trouvé {', '.join(present)}, attendu "
-                f"{', '.join(tpl.SHEET_NAMES)}.",
-            )
+        findings, missing = sheet_findings(self.formulas_wb, tpl.SHEET_NAMES, "le modèle")
+        self.verdict.findings += findings
+        self.unusable_sheets |= missing
         return tpl.METADATA_SHEET in names
 
     # metadata -------------------------------------------------------------------------------------------------------
@@ -705,6 +669,57 @@ class _Checker:
             if not result.passed:
                 break
         self.verdict.findings.sort(key=_order)
+
+
+def sheet_findings(workbook, expected: tuple[str, ...], model: str) -> tuple[list[Finding], set[str]]:
+    """(findings, the expected sheets that are missing) of a workbook's sheets against a template's: a hidden sheet,
+    a missing (renamed, deleted) or extra sheet, sheets moved. `model` names the template in the messages."""
+    names = workbook.sheetnames
+    findings = [
+        Finding(
+            "STRUCTURE-FEUILLE-MASQUEE",
+            ERROR,
+            f"la feuille « {ws.title} » est masquée : {model} n'a pas de feuille masquée ; supprimer cette feuille ou "
+            "repartir du modèle.",
+            sheet=ws.title,
+            found=ws.title,
+        )
+        for ws in workbook.worksheets
+        if ws.sheet_state != "visible"
+    ]
+    missing = [sheet for sheet in expected if sheet not in names]
+    found = ", ".join(f"« {s} »" for s in names)
+    findings += [
+        Finding(
+            "STRUCTURE-FEUILLES",
+            ERROR,
+            f"la feuille « {sheet} » est absente (renommée ou supprimée ?) ; feuilles trouvées : {found}.",
+            sheet=sheet,
+            expected=sheet,
+        )
+        for sheet in missing
+    ]
+    findings += [
+        Finding(
+            "STRUCTURE-FEUILLES",
+            ERROR,
+            f"la feuille « {sheet} » ne fait pas partie de {model} (feuilles attendues : {', '.join(expected)}).",
+            sheet=sheet,
+            found=sheet,
+        )
+        for sheet in names
+        if sheet not in expected and workbook[sheet].sheet_state == "visible"
+    ]
+    present = [s for s in names if s in expected]
+    if not missing and present != list(expected):
+        findings.append(
+            Finding(
+                "STRUCTURE-FEUILLES",
+                ERROR,
+                f"les feuilles ont été déplacées : ordre trouvé {', '.join(present)}, attendu {', '.join(expected)}.",
+            )
+        )
+    return findings, set(missing)
 
 
 def gate_findings(outcome, by_line: pd.DataFrame) -> list[Finding]:

@@ -48,7 +48,7 @@ from openpyxl.utils.datetime import from_excel
 
 from etl.submissions import paqte
 from etl.submissions import template as tpl
-from etl.submissions.check import ERROR, WARNING, Finding, Verdict, _shown, gate_findings, parse_cell
+from etl.submissions.check import ERROR, WARNING, Finding, Verdict, _shown, gate_findings, parse_cell, sheet_findings
 from etl.submissions.workbook import Unreadable, file_name_problem, open_workbook
 
 FILE_SUITE = "paqte_submission.file"
@@ -304,44 +304,9 @@ class _PaqteChecker:
                 expected=", ".join(expected),
             )
             return False
-        for ws in self.formulas_wb.worksheets:
-            if ws.sheet_state != "visible":
-                self.add(
-                    "STRUCTURE-FEUILLE-MASQUEE",
-                    ERROR,
-                    f"la feuille « {ws.title} » est masquée : le modèle du bilan PAQTE n'a pas de feuille masquée ; "
-                    "supprimer cette feuille ou repartir du modèle.",
-                    sheet=ws.title,
-                    found=ws.title,
-                )
-        missing = [sheet for sheet in expected if sheet not in names]
-        extra = [s for s in names if s not in expected and self.formulas_wb[s].sheet_state == "visible"]
-        found = ", ".join(f"« {s} »" for s in names)
-        for sheet in missing:
-            self.add(
-                "STRUCTURE-FEUILLES",
-                ERROR,
-                f"la feuille « {sheet} » est absente (renommée ou supprimée ?) ; feuilles trouvées : {found}.",
-                sheet=sheet,
-                expected=sheet,
-            )
-            self.unusable_sheets.add(sheet)
-        for sheet in extra:
-            self.add(
-                "STRUCTURE-FEUILLES",
-                ERROR,
-                f"la feuille « {sheet} » ne fait pas partie du modèle du bilan PAQTE (feuilles attendues : "
-                f"{', '.join(expected)}).",
-                sheet=sheet,
-                found=sheet,
-            )
-        present = [s for s in names if s in expected]
-        if not missing and present != list(expected):
-            self.add(
-                "STRUCTURE-FEUILLES",
-                ERROR,
-                f"les feuilles ont été déplacées : ordre trouvé {', '.join(present)}, attendu {', '.join(expected)}.",
-            )
+        findings, missing = sheet_findings(self.formulas_wb, expected, "le modèle du bilan PAQTE")
+        self.verdict.findings += findings
+        self.unusable_sheets |= missing
         return paqte.PAQTE_METADATA_SHEET in names
 
     # metadata -------------------------------------------------------------------------------------------------------
