@@ -43,7 +43,7 @@ def main() -> int:
     from etl.orchestration import runner
 
     log_dir = home.root / "demo" / "logs"
-    outcomes = runner.run_all(DAGS_FOLDER, log_dir)
+    outcomes = runner.run_all(DAGS_FOLDER, log_dir, skip_tags=PUBLICATION)
     if samples.held_back:
         from etl.demo_data import drop_late_files
 
@@ -51,6 +51,7 @@ def main() -> int:
         print("  second wave, late and corrected deliveries: " + ", ".join(moved))
         late_dags = {DAG_OF_SOURCE.get(s, s) for s in samples.late_sources}
         outcomes += runner.run_all(DAGS_FOLDER, log_dir, only=late_dags, label="second-wave")
+    outcomes += _publish(log_dir)
 
     state = fingerprint.fingerprint(engine)
     state_file = home.root / "demo" / "last_state.json"
@@ -67,6 +68,7 @@ def main() -> int:
 
     _print_batches(engine)
     _print_regional(engine)
+    _print_editions(engine)
     rows = sum(count for count, _ in state.values())
     print(f"\nWarehouse: {len(state)} tables, {rows} rows (run journals audit.*_log excluded)")
     if previous is None:
@@ -92,6 +94,24 @@ def main() -> int:
 
 
 WATCHER = "fail_if_any_task_failed"
+PUBLICATION = frozenset({"publication"})  # DAGs run last, once every input is in, for the demo's years
+
+
+def _publish(log_dir) -> list:
+    """The annual editions of the demo's years, through the publication DAG, after every source was loaded."""
+    from etl.demo_data import DEMO_YEARS
+    from etl.orchestration import runner
+
+    dags = runner.load_dags(DAGS_FOLDER)
+    outcomes = []
+    for year in DEMO_YEARS:
+        print(f"  running publication_annuelle for {year} through Airflow ...")
+        outcomes.append(
+            runner.run_dag(dags["publication_annuelle"], log_dir, f"publication_annuelle-{year}", conf={"year": year})
+        )
+    return outcomes
+
+
 DAG_OF_SOURCE = {"regional": "regional_submissions", "paqte": "regional_submissions"}  # not named after the source
 TASK_OF_SOURCE = {"regional": "intake_regional", "paqte": "intake_paqte"}  # ... nor their task
 
@@ -115,6 +135,22 @@ def _print_regional(engine) -> None:
     departements = status.paqte_status(engine, PAQTE_SEMESTER)
     print("\nPAQTE reports (core.paqte_submission_status; reports of rejected files in quarantine/paqte/):")
     print(_indented(status.format_paqte_status(departements, PAQTE_SEMESTER, today)))
+
+
+def _print_editions(engine) -> None:
+    """The released editions and where their files are."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        editions = conn.execute(
+            sa.text(
+                "SELECT edition_id, folder, manifest #> '{metadata,disclosure,masked_cells}' FROM publication.edition "
+                "ORDER BY kind, period_code, released_at"
+            )
+        ).all()
+    print("\nPublication editions (publication.edition; BI contract: the publication schema, role bi_reader):")
+    for edition_id, folder, masked in editions:
+        print(f"  {edition_id}  {folder}  (cells masked by statistical secrecy: {masked})")
 
 
 def _indented(text: str) -> str:

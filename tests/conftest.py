@@ -151,3 +151,38 @@ def territories_dir(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("territories")
     generate(folder)
     return folder
+
+
+# The repository's reference files a reference warehouse loads, in order (source id, file of catalogue/).
+REFERENCE_FILES = (
+    ("cog_regions", "regions.csv"),
+    ("cog_departements", "departements.csv"),
+    ("catalogue_indicateurs", "indicateurs_2014.csv"),
+    ("catalogue_mesures", "mesures_2018.csv"),
+)
+
+
+@pytest.fixture(scope="module")
+def reference_warehouse(server_url, tmp_path_factory):
+    """A warehouse of the test module's own (new database, migrated) holding the régions, départements, the 2014
+    indicator catalogue, the 2018 measures (loaded through the pipeline) and the periods; and a runtime folder."""
+    from etl import pipeline, warehouse
+    from etl.config import PROJECT_ROOT, Home
+    from etl.referentiels import periods
+    from etl.sources.registry import source
+    from etl.warehouse import migrations
+    from etl.warehouse.urls import with_database
+
+    name = f"obs_ref_{uuid.uuid4().hex[:10]}"
+    _admin_exec(server_url, f'CREATE DATABASE "{name}"')
+    eng = warehouse.engine(with_database(server_url, name))
+    migrations.migrate(eng)
+    home = Home(tmp_path_factory.mktemp("reference") / "home").ensure()
+    for source_id, file_name in REFERENCE_FILES:
+        _drop(home, source_id, file_name, (PROJECT_ROOT / "catalogue" / file_name).read_bytes())
+        report = pipeline.ingest(eng, source(source_id), home=home, run_id="test")
+        assert [b.status for b in report.batches] == ["loaded"]
+    periods.load(eng)
+    yield SimpleNamespace(engine=eng, home=home, url=with_database(server_url, name))
+    eng.dispose()
+    _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -126,15 +126,24 @@ def run_dag(
 
 
 def run_all(
-    dags_folder: Path, log_dir: Path, progress=print, *, only: set[str] | None = None, label: str = ""
+    dags_folder: Path,
+    log_dir: Path,
+    progress=print,
+    *,
+    only: set[str] | None = None,
+    label: str = "",
+    skip_tags: frozenset[str] = frozenset(),
 ) -> list[DagOutcome]:
-    """Run every DAG of the folder (or those of `only`) in dependency order; `label` tells the runs' logs apart."""
+    """Run every DAG of the folder (or those of `only`, and none tagged with one of `skip_tags`) in dependency
+    order; `label` tells the runs' logs apart."""
     prepare_metadata_db(log_dir)
     with _output_to(log_dir / "dagbag.log"):
         dags = load_dags(dags_folder)
     outcomes = []
     for dag_id in run_order(dags):
         if only is not None and dag_id not in only:
+            continue
+        if skip_tags & set(getattr(dags[dag_id], "tags", None) or ()):
             continue
         progress(f"  running {dag_id} through Airflow{' (' + label + ')' if label else ''} ...")
         outcomes.append(run_dag(dags[dag_id], log_dir, f"{dag_id}-{label}" if label else None))

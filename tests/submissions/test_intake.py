@@ -13,10 +13,8 @@ import io
 import json
 import subprocess
 import sys
-import uuid
 import zipfile
 from decimal import Decimal
-from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -34,33 +32,8 @@ DATA_SCHEMAS = ("raw.", "staging.", "core.")
 
 
 @pytest.fixture(scope="module")
-def wh(server_url, tmp_path_factory):
-    from etl import pipeline, warehouse
-    from etl.referentiels import periods
-    from etl.sources.registry import source
-    from etl.warehouse import migrations
-    from etl.warehouse.urls import with_database
-    from tests.conftest import _admin_exec
-
-    name = f"obs_regional_{uuid.uuid4().hex[:8]}"
-    _admin_exec(server_url, f'CREATE DATABASE "{name}"')
-    engine = warehouse.engine(with_database(server_url, name))
-    migrations.migrate(engine)
-    home = Home(tmp_path_factory.mktemp("regional") / "home").ensure()
-    for source_id, file_name in (
-        ("cog_regions", "regions.csv"),
-        ("cog_departements", "departements.csv"),
-        ("catalogue_indicateurs", "indicateurs_2014.csv"),
-    ):
-        inbox = home.folder("inbox") / source_id
-        inbox.mkdir(parents=True, exist_ok=True)
-        (inbox / file_name).write_bytes((PROJECT_ROOT / "catalogue" / file_name).read_bytes())
-        report = pipeline.ingest(engine, source(source_id), home=home, run_id="test")
-        assert [b.status for b in report.batches] == ["loaded"]
-    periods.load(engine)
-    yield SimpleNamespace(engine=engine, home=home)
-    engine.dispose()
-    _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def wh(reference_warehouse):
+    return reference_warehouse
 
 
 def _drop(home: Home, name: str, content: bytes) -> None:

@@ -1,0 +1,157 @@
+"""The annual publication's tables: the bilan of the 2014 conventions and the 40 measures of the 2018 roadmap.
+
+`bilan_conventions(engine, year)` reads sql/publication/bilan_conventions.sql (France and every région × the 32
+indicators: value, target and gap, N-1 and N-3, the région's observations verbatim) and returns the table with the
+additive relations disclosure control needs (France = the sum of the 18 régions, for counts) and the input batches
+its rows were computed from. `measures(engine)` returns the 40 measures with their status and the status summary
+(3 / 1 / 22 / 14 in the seed's 2019 table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from etl.config import SQL_FOLDER
+
+BILAN_SQL = SQL_FOLDER / "publication" / "bilan_conventions.sql"
+
+
+@dataclass
+class Built:
+    """A table before disclosure control, with what disclosure control and the manifest need."""
+
+    table: object  # etl.publication.tables.Table
+    value_column: str | None = None
+    status_column: str | None = None
+    relations: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
+    count_rows: list[int] = field(default_factory=list)  # rows whose value is a count of people
+    batches: set[int] = field(default_factory=set)
+
+
+def _columns(spec):
+    from etl.publication.tables import Column
+
+    return tuple(Column(name, header, role, unit, description) for name, header, role, unit, description in spec)
+
+
+BILAN_COLUMNS = (
+    ("annee", "Année", "period", "", "Année de la campagne (résultats au 31 décembre)."),
+    ("niveau", "Niveau", "code", "", "france ou region."),
+    ("code_territoire", "Code territoire", "code", "", "FR, ou le code INSEE de la région."),
+    ("territoire", "Territoire", "label", "", "Nom du territoire."),
+    ("code_indicateur", "Code indicateur", "code", "", "Code de l'indicateur du catalogue 2014."),
+    ("convention", "Convention", "label", "", "Convention interministérielle."),
+    ("libelle", "Indicateur", "label", "", "Libellé de l'indicateur."),
+    ("mode_renseignement", "Mode de renseignement", "label", "", "national ou local."),
+    ("producteur", "Producteur", "label", "", "Producteur de la donnée."),
+    ("unite", "Unité", "label", "", "nombre, % ou euros."),
+    ("valeur", "Valeur", "rate", "selon l'unité", "Valeur de l'année ; s si secret statistique."),
+    ("statut", "Statut", "status", "", "ok, masked (secret statistique), missing, not_applicable."),
+    ("cible_texte", "Cible nationale", "text", "", "Cible nationale telle qu'écrite dans l'annexe 2."),
+    ("cible_valeur", "Cible (valeur)", "rate", "selon l'unité", "Cible nationale chiffrée."),
+    ("ecart_cible", "Écart à la cible", "rate", "selon l'unité", "Valeur moins cible (points pour une part)."),
+    ("valeur_n1", "Valeur N-1", "rate", "selon l'unité", "Valeur de l'année précédente."),
+    ("evolution_n1", "Évolution sur 1 an", "rate", "selon l'unité", "Valeur moins valeur N-1."),
+    ("valeur_n3", "Valeur N-3", "rate", "selon l'unité", "Valeur trois ans plus tôt."),
+    ("evolution_n3", "Évolution sur 3 ans", "rate", "selon l'unité", "Valeur moins valeur N-3."),
+    ("observations", "Observations", "text", "", "Observations de la région, telles que saisies."),
+)
+
+
+def bilan_conventions(engine, year: int) -> Built:
+    import sqlalchemy as sa
+
+    from etl.publication.tables import Table
+
+    with engine.connect() as conn:
+        frame = pd.DataFrame(
+            conn.execute(sa.text(BILAN_SQL.read_text(encoding="utf-8")), {"annee": year}).mappings().all()
+        )
+    batches = {int(b) for cell in frame.pop("batches") for b in str(cell or "").split(",") if b}
+    numeric = ["valeur", "cible_valeur", "ecart_cible", "valeur_n1", "evolution_n1", "valeur_n3", "evolution_n3"]
+    for column in numeric:
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
+    frame["annee"] = frame["annee"].astype("int64")
+    frame = frame[[name for name, *_ in BILAN_COLUMNS]].reset_index(drop=True)
+    counts = frame["unite"] == "nombre"
+    relations = []
+    for code in frame.loc[counts, "code_indicateur"].unique():
+        rows = frame.index[frame["code_indicateur"] == code]
+        france = [r for r in rows if frame.at[r, "niveau"] == "france"]
+        regions = tuple(r for r in rows if frame.at[r, "niveau"] == "region")
+        known = frame.loc[[*france, *regions], "statut"].isin(["ok", "masked"]).all()
+        if france and regions and known:
+            relations.append((france[0], regions))
+    table = Table(
+        name="bilan_conventions",
+        title=f"Bilan {year} des conventions interministérielles",
+        description="Pour la France et chaque région, les 32 indicateurs des conventions interministérielles (annexe 2 "
+        "de l'instruction du 26 mars 2014) : valeur, cible nationale, écart à la cible, évolutions et observations.",
+        columns=_columns(BILAN_COLUMNS),
+        frame=frame,
+    )
+    return Built(table, "valeur", "statut", relations, list(frame.index[counts]), batches)
+
+
+MEASURE_COLUMNS = (
+    ("numero", "Numéro", "code", "", "Numéro de la mesure (1.a pour une sous-mesure)."),
+    ("axe", "Axe", "label", "", "Axe de la feuille de route."),
+    ("programme", "Programme", "label", "", "Programme."),
+    ("theme", "Thème", "label", "", "Thème."),
+    ("libelle", "Mesure", "label", "", "Libellé de la mesure."),
+    ("statut", "État d'avancement", "label", "", "Objectif atteint, En voie de finalisation, ..."),
+)
+SUMMARY_COLUMNS = (
+    ("statut", "État d'avancement", "label", "", "État d'avancement."),
+    ("mesures", "Mesures", "count", "nombre", "Nombre de mesures numérotées dans cet état."),
+    ("part", "Part", "share", "%", "Part des mesures numérotées, en %."),
+)
+
+
+def measures(engine) -> tuple[Built, Built]:
+    """(the measures with their status, the status summary over the numbered measures)."""
+    import sqlalchemy as sa
+
+    from etl.publication.tables import Table
+
+    with engine.connect() as conn:
+        rows = pd.DataFrame(
+            conn.execute(
+                sa.text(
+                    "SELECT numero, axe, programme, theme, libelle, statut FROM core.measure "
+                    "ORDER BY substring(numero from '^[0-9]+')::int, numero"
+                )
+            )
+            .mappings()
+            .all()
+        )
+        summary = pd.DataFrame(
+            conn.execute(
+                sa.text(
+                    "SELECT statut, measures AS mesures, percent AS part FROM core.measure_status_summary "
+                    "ORDER BY measures DESC, statut"
+                )  # fmt: skip
+            )
+            .mappings()
+            .all()
+        )
+    summary["mesures"] = summary["mesures"].astype("int64")
+    summary["part"] = summary["part"].astype("float64")
+    listing = Table(
+        name="mesures_feuille_de_route",
+        title="Les 40 mesures de la feuille de route de 2018",
+        description="Mesures de la feuille de route gouvernementale pour les quartiers (2018) et leur état "
+        "d'avancement.",
+        columns=_columns(MEASURE_COLUMNS),
+        frame=rows[[name for name, *_ in MEASURE_COLUMNS]],
+    )
+    synthese = Table(
+        name="mesures_synthese",
+        title="Synthèse de l'état des mesures",
+        description="Nombre et part des 40 mesures numérotées par état d'avancement.",
+        columns=_columns(SUMMARY_COLUMNS),
+        frame=summary[[name for name, *_ in SUMMARY_COLUMNS]],
+    )
+    return Built(listing), Built(synthese)

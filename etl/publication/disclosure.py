@@ -1,0 +1,481 @@
+"""Statistical disclosure control of the published tables (issue 6, item 3): primary and secondary suppression.
+
+A table's value column goes through two steps before anything leaves the warehouse:
+
+1. **Primary suppression** (`primary`) masks the sensitive cells themselves: counts of people from 1 to
+   `Rules.count_threshold - 1` (0 is published), amounts with 1 to `Rules.dominance_units - 1` contributing units or
+   one unit above `Rules.dominance_share` of the cell. Shares and rates are never masked here: their numerators and
+   denominators are. A cell the producer already masked (`s` in its file) stays masked, reason `source`.
+2. **Secondary suppression** (`secondary`) masks complementary cells so that no masked cell can be recomputed from
+   the published cells through the table's additive relations `(total_row, (part_row, ...))` (France = sum of the
+   régions, a région = sum of its départements, total = women + men...).
+
+The attacker of step 2 knows every published value and every relation, and solves the linear system the relations
+form over the unknown (masked) cells. A masked cell is disclosed when it is uniquely determined by that system,
+i.e. when the unit vector e_i lies in the row space of the unknowns' coefficient matrix. This is checked exactly,
+with rational arithmetic on a sparse reduced row echelon form, per connected component of the masked cells (two
+masked cells are connected when a relation holds both), so large hierarchies stay fast: a component's system only
+involves its own cells. A relation with exactly one masked cell is the common case of disclosure; it is resolved
+first, without any matrix.
+
+Missing values (NaN, not masked) are treated as *known* to the attacker: a total may have been computed with the
+missing part counted as nothing, so a missing cell does not protect its neighbours. It is never chosen as a
+complement either (masking it would not hide anything). When nothing publishable is left to mask around a disclosed
+cell, it is left as it is (it can only be recomputed if the missing values were known).
+
+The complement chosen for a disclosed cell is, among the published cells of the relations that hold it, a part
+before a total (a total is only masked when no part will do), a non-zero value before a zero (a masked 0 next to a
+small cell gives the small cell away as the upper bound of its interval), then the smallest `cost` (by default the
+absolute value: small cells go first), then the smallest row index. When the cell is still disclosed through other
+relations, the candidate that removes the disclosure is taken first. Masking goes on until no masked cell is
+determined: the result is deterministic and does not depend on the order of the relations.
+
+Only exact recomputation is prevented: the bounds that non-negativity puts on a masked cell (interval disclosure)
+are not checked.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+import pandas as pd
+
+KINDS = ("count", "amount", "share", "rate")
+STATUS_OK = "ok"
+STATUS_MASKED = "masked"
+STATUS_MISSING = "missing"
+STATUS_NOT_APPLICABLE = "not_applicable"
+REASON_SOURCE = "source"
+REASON_SECONDARY = "secondary"
+REASON_PRIMARY = "primary"  # a cell given as masked to `secondary` without a reason
+
+# Candidates tried, cheapest first, when a cell is disclosed through several relations (see `_choose_complement`).
+_MAX_TRIALS = 25
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The disclosure rules applied to a table (recorded in the edition's manifest)."""
+
+    count_threshold: int = 11  # counts of people: 1..threshold-1 are masked (0 is published)
+    dominance_units: int = 3  # amounts: fewer than 3 contributing units -> masked
+    dominance_share: float = 0.85  # amounts: one unit above 85 % of the cell -> masked
+
+    def __post_init__(self) -> None:
+        if self.count_threshold < 1:
+            raise ValueError(f"count_threshold must be >= 1, got {self.count_threshold}")
+        if self.dominance_units < 1:
+            raise ValueError(f"dominance_units must be >= 1, got {self.dominance_units}")
+        if not 0 < self.dominance_share <= 1:
+            raise ValueError(f"dominance_share must be in ]0, 1], got {self.dominance_share}")
+
+    @property
+    def count_reason(self) -> str:
+        return f"primary:count<{self.count_threshold}"
+
+    @property
+    def contributors_reason(self) -> str:
+        return f"primary:contributors<{self.dominance_units}"
+
+    @property
+    def dominance_reason(self) -> str:
+        return f"primary:dominance>{self.dominance_share * 100:g}%"
+
+
+@dataclass
+class Suppression:
+    """The outcome of disclosure control for one value column: per row, masked or not, and why."""
+
+    masked: np.ndarray  # bool per row: masked in the end
+    reason: list[str | None]  # per row: "primary:...", "secondary", "source", or None (published)
+
+    def __post_init__(self) -> None:
+        self.masked = np.asarray(self.masked, dtype=bool)
+        if self.masked.ndim != 1 or len(self.reason) != len(self.masked):
+            raise ValueError("masked and reason must be one entry per row")
+
+    def __len__(self) -> int:
+        return len(self.masked)
+
+    def counts(self) -> dict[str, int]:
+        """Number of masked cells per reason (for the manifest), reasons sorted."""
+        out: dict[str, int] = {}
+        for flag, why in zip(self.masked, self.reason, strict=True):
+            if flag:
+                out[why or REASON_PRIMARY] = out.get(why or REASON_PRIMARY, 0) + 1
+        return dict(sorted(out.items()))
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _as_float(values, n: int | None = None, name: str = "values") -> np.ndarray:
+    """A float array (NaN for missing) from a list, array or Series, positional."""
+    if isinstance(values, pd.Series | pd.Index):
+        out = values.to_numpy(dtype=float, na_value=np.nan)
+    else:
+        out = np.asarray(
+            [np.nan if v is None or v is pd.NA else v for v in values] if isinstance(values, list) else values,
+            dtype=float,
+        )
+    out = np.atleast_1d(out).astype(float, copy=True)
+    if out.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional")
+    if n is not None and len(out) != n:
+        raise ValueError(f"{name} has {len(out)} entries, expected {n}")
+    return out
+
+
+def _as_bool(values, n: int, name: str) -> np.ndarray:
+    if values is None:
+        return np.zeros(n, dtype=bool)
+    if isinstance(values, Suppression):
+        values = values.masked
+    if isinstance(values, pd.Series):
+        values = values.fillna(False).to_numpy()
+    out = np.asarray(values, dtype=bool)
+    if out.shape != (n,):
+        raise ValueError(f"{name} has shape {out.shape}, expected ({n},)")
+    return out
+
+
+def _kinds(kind: str | Sequence[str], n: int) -> list[str]:
+    kinds = [kind] * n if isinstance(kind, str) else list(kind)
+    if len(kinds) != n:
+        raise ValueError(f"kind has {len(kinds)} entries, expected {n}")
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise ValueError(f"unknown kind(s) {unknown}; expected one of {KINDS}")
+    return kinds
+
+
+def _relations(relations, n: int) -> list[tuple[int, tuple[int, ...]]]:
+    """Validated relations, with plain ints, in a canonical order (so the result never depends on their order)."""
+    out = set()
+    for relation in relations:
+        total, parts = relation
+        total = int(total)
+        parts = tuple(int(p) for p in parts)
+        if not parts:
+            raise ValueError(f"relation of row {total} has no part")
+        for row in (total, *parts):
+            if not 0 <= row < n:
+                raise ValueError(f"relation row {row} is outside 0..{n - 1}")
+        if total in parts or len(set(parts)) != len(parts):
+            raise ValueError(f"relation {total} = {parts} repeats a row")
+        out.add((total, tuple(sorted(parts))))
+    return sorted(out)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Primary suppression
+
+
+def primary(
+    values,
+    kind: str | Sequence[str],
+    rules: Rules = Rules(),  # noqa: B008 - frozen dataclass, immutable default
+    *,
+    contributors=None,
+    top_share=None,
+    already_masked=None,
+) -> Suppression:
+    """Primary suppression of one value column.
+
+    `kind` is `count`, `amount`, `share` or `rate` (or one of these per row, for a column mixing indicators).
+    Counts: 0 < value < `count_threshold` is masked. Amounts: `contributors` (number of contributing units per row)
+    from 1 to `dominance_units - 1`, or `top_share` (the largest unit's share of the cell, a fraction between 0
+    and 1) above `dominance_share`, is masked; a missing (NaN) contributor count or share, or no array at all,
+    masks nothing; an amount with 0 contributors is an empty cell (published like a count of 0) unless its value
+    is not 0. Shares and rates are not masked here. A NaN value is missing, not masked. `already_masked` (bool per
+    row) marks the cells the producer masked: they stay masked with reason `source`, whatever their value.
+    """
+    v = _as_float(values)
+    n = len(v)
+    kinds = _kinds(kind, n)
+    source = _as_bool(already_masked, n, "already_masked")
+    units = _as_float(contributors, n, "contributors") if contributors is not None else np.full(n, np.nan)
+    top = _as_float(top_share, n, "top_share") if top_share is not None else np.full(n, np.nan)
+
+    masked = np.zeros(n, dtype=bool)
+    reason: list[str | None] = [None] * n
+    for i in range(n):
+        why = None
+        if source[i]:
+            why = REASON_SOURCE
+        elif math.isnan(v[i]):
+            why = None
+        elif kinds[i] == "count":
+            if 0 < v[i] < rules.count_threshold:
+                why = rules.count_reason
+        elif kinds[i] == "amount":
+            if not math.isnan(units[i]) and units[i] < rules.dominance_units and (units[i] > 0 or v[i] != 0):
+                why = rules.contributors_reason
+            elif not math.isnan(top[i]) and top[i] > rules.dominance_share:
+                why = rules.dominance_reason
+        if why is not None:
+            masked[i] = True
+            reason[i] = why
+    return Suppression(masked, reason)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Exact linear algebra on the masked cells
+
+
+def _reduced_rows(rows: Iterable[dict[int, int]]) -> dict[int, dict[int, Fraction]]:
+    """Sparse reduced row echelon form: pivot column -> its row (pivot 1, no other pivot column in it)."""
+    pivots: dict[int, dict[int, Fraction]] = {}
+    for row in rows:
+        r = {c: Fraction(x) for c, x in row.items() if x}
+        for c in [c for c in r if c in pivots]:
+            factor = r.get(c)
+            if not factor:
+                continue
+            for cc, x in pivots[c].items():
+                y = r.get(cc, 0) - factor * x
+                if y:
+                    r[cc] = y
+                else:
+                    r.pop(cc, None)
+        if not r:
+            continue
+        p = min(r)
+        scale = r[p]
+        r = {c: x / scale for c, x in r.items()}
+        for prow in pivots.values():
+            factor = prow.get(p)
+            if factor:
+                for cc, x in r.items():
+                    y = prow.get(cc, 0) - factor * x
+                    if y:
+                        prow[cc] = y
+                    else:
+                        prow.pop(cc, None)
+        pivots[p] = r
+    return pivots
+
+
+class _System:
+    """The relations seen by the attacker: which cells are masked, and which relations hold each cell."""
+
+    def __init__(self, relations: list[tuple[int, tuple[int, ...]]], masked: np.ndarray):
+        self.relations = relations
+        self.masked = set(np.flatnonzero(masked).tolist())
+        self.of_cell: dict[int, list[int]] = {}
+        for k, (total, parts) in enumerate(relations):
+            for row in (total, *parts):
+                self.of_cell.setdefault(row, []).append(k)
+        self._cache: dict[frozenset[int], frozenset[int]] = {}
+
+    def coefficients(self, k: int) -> dict[int, int]:
+        total, parts = self.relations[k]
+        out = {p: 1 for p in parts}
+        out[total] = -1
+        return out
+
+    def component(self, seed: int, masked: set[int]) -> tuple[set[int], set[int]]:
+        """The masked cells connected to `seed` through relations, and those relations."""
+        cells, rels, todo = {seed}, set(), [seed]
+        while todo:
+            cell = todo.pop()
+            for k in self.of_cell.get(cell, ()):
+                if k in rels:
+                    continue
+                rels.add(k)
+                for other in self.coefficients(k):
+                    if other in masked and other not in cells:
+                        cells.add(other)
+                        todo.append(other)
+        return cells, rels
+
+    def determined_in(self, cells: set[int], rels: set[int], masked: set[int]) -> frozenset[int]:
+        """The cells of a component that its relations determine uniquely."""
+        key = frozenset(cells)
+        if masked is self.masked and key in self._cache:
+            return self._cache[key]
+        rows = []
+        for k in sorted(rels):
+            row = {c: x for c, x in self.coefficients(k).items() if c in masked}
+            if row:
+                rows.append(row)
+        pivots = _reduced_rows(rows)
+        found = frozenset(p for p, row in pivots.items() if len(row) == 1)
+        if masked is self.masked:
+            self._cache[key] = found
+        return found
+
+    def determined(self) -> list[int]:
+        """Every masked cell the published cells and the relations determine, sorted."""
+        seen: set[int] = set()
+        out: set[int] = set()
+        for cell in sorted(self.masked):
+            if cell in seen:
+                continue
+            cells, rels = self.component(cell, self.masked)
+            seen |= cells
+            out |= self.determined_in(cells, rels, self.masked)
+        return sorted(out)
+
+    def is_determined(self, cell: int, masked: set[int]) -> bool:
+        cells, rels = self.component(cell, masked)
+        return cell in self.determined_in(cells, rels, masked)
+
+
+def _candidate_key(row: int, is_total: bool, values: np.ndarray, cost: np.ndarray) -> tuple:
+    return (is_total, values[row] == 0, cost[row], row)
+
+
+def _candidates(system: _System, rels: Iterable[int], publishable: np.ndarray, values, cost) -> list[int]:
+    """The publishable cells of `rels`, best complement first (a cell's best role over these relations counts)."""
+    best: dict[int, tuple] = {}
+    for k in rels:
+        total, parts = system.relations[k]
+        for row, is_total in [(total, True)] + [(p, False) for p in parts]:
+            if row in system.masked or not publishable[row]:
+                continue
+            key = _candidate_key(row, is_total, values, cost)
+            if row not in best or key < best[row]:
+                best[row] = key
+    return sorted(best, key=best.__getitem__)
+
+
+def _choose_complement(system: _System, cell: int, publishable, values, cost) -> int | None:
+    """The cell to mask so that `cell` stops being determined, or None when nothing publishable is left."""
+    candidates = _candidates(system, system.of_cell.get(cell, ()), publishable, values, cost)
+    if not candidates:
+        _, rels = system.component(cell, system.masked)
+        candidates = _candidates(system, rels, publishable, values, cost)
+    if not candidates:
+        return None
+    for candidate in candidates[:_MAX_TRIALS]:
+        if not system.is_determined(cell, system.masked | {candidate}):
+            return candidate
+    return candidates[0]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Secondary suppression
+
+
+def secondary(values, masked, relations, *, cost=None) -> Suppression:
+    """Complementary suppression: mask published cells until no masked cell can be recomputed through `relations`.
+
+    `masked` is the primary outcome (a `Suppression`, whose reasons are kept, or a bool per row, reason `primary`).
+    `relations` are `(total_row, (part_row, ...))` with positional rows. `cost` (per row) orders the complements,
+    smallest first; by default the absolute value. Complements get reason `secondary`.
+    """
+    v = _as_float(values)
+    n = len(v)
+    if isinstance(masked, Suppression):
+        if len(masked) != n:
+            raise ValueError(f"masked has {len(masked)} entries, expected {n}")
+        flags = masked.masked.copy()
+        reason = list(masked.reason)
+    else:
+        flags = _as_bool(masked, n, "masked")
+        reason = [REASON_PRIMARY if f else None for f in flags]
+    c = np.abs(v) if cost is None else _as_float(cost, n, "cost")
+    c = np.where(np.isnan(c), np.inf, c)
+    rels = _relations(relations, n)
+    publishable = ~np.isnan(v)
+    system = _System(rels, flags)
+
+    def mask(row: int) -> None:
+        flags[row] = True
+        reason[row] = REASON_SECONDARY
+        system.masked.add(row)
+
+    stuck: set[int] = set()  # disclosed cells around which nothing publishable is left
+
+    # 1. No relation may hold exactly one masked cell: resolved relation by relation, lowest masked row first.
+    def single(k: int) -> int | None:
+        total, parts = rels[k]
+        inside = [r for r in (total, *parts) if r in system.masked]
+        return inside[0] if len(inside) == 1 else None
+
+    def close_singles() -> None:
+        heap = []
+        for k in range(len(rels)):
+            lone = single(k)
+            if lone is not None:
+                heap.append((lone, rels[k], k))
+        heapq.heapify(heap)
+        while heap:
+            lone, _, k = heapq.heappop(heap)
+            if single(k) != lone:
+                continue
+            choice = _candidates(system, [k], publishable, v, c)
+            if not choice:
+                stuck.add(lone)
+                continue
+            mask(choice[0])
+            for kk in system.of_cell.get(choice[0], ()):
+                other = single(kk)
+                if other is not None:
+                    heapq.heappush(heap, (other, rels[kk], kk))
+
+    # 2. No masked cell may be determined by the whole system: one complement at a time, to a fixed point.
+    while True:
+        close_singles()
+        disclosed = [cell for cell in system.determined() if cell not in stuck]
+        if not disclosed:
+            break
+        cell = disclosed[0]
+        choice = _choose_complement(system, cell, publishable, v, c)
+        if choice is None:
+            stuck.add(cell)
+            continue
+        mask(choice)
+    return Suppression(flags, reason)
+
+
+def suppress(
+    values,
+    kind: str | Sequence[str],
+    relations=(),
+    rules: Rules = Rules(),  # noqa: B008 - frozen dataclass, immutable default
+    *,
+    cost=None,
+    **primary_options,
+) -> Suppression:
+    """Primary then secondary suppression of one value column (`primary_options`: contributors, top_share,
+    already_masked; `cost` goes to `secondary`)."""
+    first = primary(values, kind, rules, **primary_options)
+    return secondary(values, first, relations, cost=cost)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Applying the outcome to a table
+
+
+def apply(table_frame: pd.DataFrame, value_column: str, status_column: str, suppression: Suppression) -> pd.DataFrame:
+    """A copy of `table_frame` with the masked values set to NaN and their status `masked`.
+
+    The status column is created when absent (`ok`, or `missing` where the value is NaN); when present, its
+    statuses are kept except that masked rows become `masked` and unmasked rows without a value and with status
+    `ok` or no status become `missing`. Rows are matched by position.
+    """
+    if len(suppression) != len(table_frame):
+        raise ValueError(f"suppression has {len(suppression)} rows, the table {len(table_frame)}")
+    out = table_frame.copy()
+    masked = np.asarray(suppression.masked, dtype=bool)
+    values = out[value_column]
+    missing = values.isna().to_numpy() & ~masked
+    out[value_column] = values.where(~pd.Series(masked, index=out.index))
+    if status_column in out.columns:
+        status = out[status_column].astype(object).to_numpy(copy=True)
+        unset = pd.isna(status) | (status == STATUS_OK)
+        status[missing & unset] = STATUS_MISSING
+        status[pd.isna(status)] = STATUS_OK
+    else:
+        status = np.where(missing, STATUS_MISSING, STATUS_OK).astype(object)
+    status[masked] = STATUS_MASKED
+    out[status_column] = pd.Series(status, index=out.index, dtype=object)
+    return out

@@ -1,0 +1,178 @@
+"""The annual edition on a real warehouse (etl/publication/publish.py): aggregation per unit, disclosure control and
+gate 3, edition files and immutability, the publication schema and the bi_reader role.
+
+Facts are inserted directly into core.indicator_value_vintage (with the audit rows of a fake delivery), so that the
+expected figures are known here: they are recomputed in the test from what was inserted, never read back from the
+code under test.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from etl.publication import publish
+
+pytestmark = pytest.mark.warehouse
+
+YEAR = 2024
+SMALL_REGION = "06"  # Mayotte: a count of 5 people, under the threshold of 11
+
+
+@pytest.fixture(scope="module")
+def facts(reference_warehouse):
+    engine = reference_warehouse.engine
+    with engine.connect() as conn:
+        regions = [r[0] for r in conn.execute(sa.text("SELECT code FROM core.region ORDER BY code"))]
+    values = {}  # (indicator, level, code, year) -> value
+    for index, region in enumerate(regions):
+        values[("IND04", "region", region, YEAR)] = 5.0 if region == SMALL_REGION else 200.0 + 37 * index
+        values[("IND09", "region", region, YEAR)] = 50.0 + 3 * index
+        values[("IND09", "region", region, YEAR - 1)] = 40.0 + 3 * index
+        values[("IND07", "region", region, YEAR)] = 20.0 + index / 2
+        values[("IND01", "region", region, YEAR)] = 25.0 + index / 4
+    values[("IND01", "france", "FR", YEAR)] = 29.9
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("INSERT INTO audit.file_registry VALUES ('test_source', :h, 1, 'facts.csv', '/dev/null', :t)"),
+            {"h": "0" * 64, "t": datetime(2025, 3, 1, tzinfo=UTC)},
+        )
+        batch = conn.execute(
+            sa.text(
+                "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at, partition_key) "
+                "VALUES ('test_source', :h, 'facts.csv', 'loaded', :t, 'test') RETURNING batch_id"
+            ),
+            {"h": "0" * 64, "t": datetime(2025, 3, 1, tzinfo=UTC)},
+        ).scalar()
+        conn.execute(
+            sa.text(
+                "INSERT INTO core.indicator_value_vintage (indicator_code, territory_level, territory_code, "
+                "period_code, breakdown, value, status, vintage, source_id, batch_id, line_no) "
+                "VALUES (:i, :l, :c, :p, 'total', :v, 'ok', 'test', 'test_source', :b, :n)"
+            ),
+            [
+                {"i": i, "l": level, "c": code, "p": str(year), "v": value, "b": batch, "n": n}
+                for n, ((i, level, code, year), value) in enumerate(values.items(), start=1)
+            ],
+        )
+    return reference_warehouse, regions, values, batch
+
+
+def _bilan(engine, edition: str):
+    import pandas as pd
+
+    with engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(sa.text("SELECT * FROM publication.bilan_conventions WHERE edition_id = :e"), {"e": edition})
+            .mappings()
+            .all()
+        ).set_index(["code_territoire", "code_indicateur"])
+
+
+def test_the_annual_edition_aggregates_per_unit_and_masks_small_counts(facts):
+    wh, regions, values, batch = facts
+    released = publish.publish_annual(wh.engine, YEAR, home=wh.home, now=datetime(2025, 6, 1, 6, tzinfo=UTC))
+    assert released.new and (released.folder / "manifest.json").is_file()
+    bilan = _bilan(wh.engine, released.edition_id)
+    assert len(bilan) == 19 * 32
+
+    # counts: France is the sum of the 18 régions
+    ind09 = sum(values[("IND09", "region", r, YEAR)] for r in regions)
+    assert float(bilan.loc[("FR", "IND09"), "valeur"]) == pytest.approx(ind09)
+    assert float(bilan.loc[("FR", "IND09"), "evolution_n1"]) == pytest.approx(
+        ind09 - sum(values[("IND09", "region", r, YEAR - 1)] for r in regions)
+    )
+    # shares: the producer's France value, never an average of the régions
+    assert float(bilan.loc[("FR", "IND01"), "valeur"]) == pytest.approx(29.9)
+    assert bilan.loc[("FR", "IND07"), "statut"] == "not_applicable" and bilan.loc[("FR", "IND07"), "valeur"] is None
+    # target gap in the indicator's unit
+    ind04 = sum(values[("IND04", "region", r, YEAR)] for r in regions)
+    assert float(bilan.loc[("FR", "IND04"), "ecart_cible"]) == pytest.approx(ind04 - 5000)
+
+    # disclosure: the small région is masked, and so is at least one other (else France - the others gives it)
+    ind04_regions = bilan.xs("IND04", level="code_indicateur").drop(index="FR")
+    masked = ind04_regions[ind04_regions["statut"] == "masked"]
+    assert SMALL_REGION in masked.index and len(masked) >= 2
+    assert masked["valeur"].isna().all() and masked["ecart_cible"].isna().all()
+    assert bilan.loc[("FR", "IND04"), "statut"] == "ok"
+    counts = bilan[(bilan["unite"] == "nombre") & (bilan["statut"] == "ok")]["valeur"].astype(float)
+    assert not ((counts >= 1) & (counts < 11)).any()
+
+    # the files: CSV with `s` for the masked cells; the manifest lists the input batch and the disclosure rules
+    csv_text = (released.folder / "bilan_conventions.csv").read_text(encoding="utf-8-sig")
+    mayotte = next(line for line in csv_text.splitlines() if f";{SMALL_REGION};" in line and ";IND04;" in line)
+    assert ";s;" in mayotte
+    manifest = json.loads((released.folder / "manifest.json").read_text(encoding="utf-8"))
+    metadata = manifest["metadata"]
+    assert batch in {s["batch_id"] for s in metadata["sources"]}
+    assert metadata["disclosure"]["rules"]["count_threshold"] == 11
+    assert (
+        metadata["latency_seconds"]
+        == (datetime(2025, 6, 1, 6, tzinfo=UTC) - datetime(2025, 3, 1, tzinfo=UTC)).total_seconds()
+    )
+    assert {item["file"] for item in manifest["files"]} >= {"bilan_conventions.csv", "bilan_conventions.parquet",
+                                                           "tables.xlsx", "dictionnaire.csv"}  # fmt: skip
+    for item in manifest["files"]:
+        assert hashlib.sha256((released.folder / item["file"]).read_bytes()).hexdigest() == item["sha256"]
+
+
+def test_the_measures_summary_is_3_1_22_14(facts):
+    wh, *_ = facts
+    with wh.engine.connect() as conn:
+        summary = dict(conn.execute(sa.text("SELECT statut, mesures FROM publication.mesures_synthese_courant")).all())
+    assert sorted(summary.values()) == [1, 3, 14, 22] and sum(summary.values()) == 40
+
+
+def test_a_rerun_without_change_keeps_the_edition_and_a_forced_one_is_byte_identical(facts):
+    from etl.publication.editions import data_files_digest
+
+    wh, *_ = facts
+    with wh.engine.connect() as conn:
+        first, folder = conn.execute(sa.text("SELECT edition_id, folder FROM publication.edition")).one()
+    again = publish.publish_annual(wh.engine, YEAR, home=wh.home)
+    assert (again.edition_id, again.new) == (first, False)
+    forced = publish.publish_annual(wh.engine, YEAR, home=wh.home, force=True, now=datetime(2025, 6, 2, tzinfo=UTC))
+    assert forced.new and forced.edition_id != first
+    assert data_files_digest(forced.folder) == data_files_digest(folder)
+    with wh.engine.connect() as conn:
+        assert (
+            conn.execute(sa.text("SELECT edition_id FROM publication.edition_courante")).scalar() == forced.edition_id
+        )
+    # released files and folder are read-only (mode bits: these tests may run as root, whom modes do not stop)
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o222 == 0 for p in [forced.folder, *forced.folder.iterdir()])
+
+
+@pytest.mark.parametrize("schema_table", ["raw.cog_region", "staging.cog_region", "core.indicator", "audit.batch"])
+def test_bi_reader_reads_publication_only(facts, schema_table):
+    wh, *_ = facts
+    with wh.engine.connect() as conn:
+        conn.execute(sa.text("SET ROLE bi_reader"))
+        assert conn.execute(sa.text("SELECT count(*) FROM publication.bilan_conventions_courant")).scalar() == 19 * 32
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            conn.execute(sa.text(f"SELECT 1 FROM {schema_table} LIMIT 1"))
+        conn.rollback()
+
+
+def test_every_publication_table_and_column_is_commented(facts):
+    wh, *_ = facts
+    with wh.engine.connect() as conn:
+        undocumented = (
+            conn.execute(
+                sa.text(
+                    "SELECT c.relname || coalesce('.' || a.attname, '') FROM pg_class c "
+                    "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'publication' "
+                    "LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped "
+                    "AND c.relkind = 'r' "
+                    "WHERE c.relkind IN ('r', 'v') AND (CASE WHEN a.attname IS NULL THEN obj_description(c.oid) "
+                    "ELSE col_description(c.oid, a.attnum) END) IS NULL"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert undocumented == []

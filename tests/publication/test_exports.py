@@ -1,0 +1,349 @@
+"""The exports and editions of published tables (etl/publication/tables.py, exports.py, editions.py).
+
+Expected file contents are written out by hand from the table below, not produced by the code under test; XLSX files
+are read back with openpyxl (and their XML inspected), Parquet files with pyarrow, manifests' hashes recomputed with
+hashlib.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import math
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from etl.config import PROJECT_ROOT
+from etl.publication import editions, exports
+from etl.publication.tables import Column, Table
+
+NAN = math.nan
+HYPERLINK = '=HYPERLINK("http://example.org","clic")'
+FORMULA_LIKE = (HYPERLINK, "+33 1 23", "@SUM(A1)")
+LONG_QPV = "tableau_de_bord_semestriel_des_demandeurs_par_qpv"
+LONG_DEP = "tableau_de_bord_semestriel_des_demandeurs_par_departement"
+
+
+def emploi_table(name: str = "emploi_qpv") -> Table:
+    columns = (
+        Column("code_territoire", "Code territoire", "code", "", "Code INSEE du territoire."),
+        Column("territoire", "Territoire", "label", "", "Nom du territoire."),
+        Column("periode", "Période", "period", "", "Semestre."),
+        Column("demandeurs", "Demandeurs d'emploi", "count", "nombre", "Demandeurs en fin de semestre."),
+        Column("part_qpv", "Part en QPV", "share", "%", "Part des demandeurs résidant en QPV."),
+        Column("montant", "Montant", "amount", "euros", "Montant des subventions."),
+        Column("statut", "Statut", "status", "", "Statut de la valeur."),
+        Column("observations", "Observations", "text", "", "Observations telles que saisies."),
+        Column("mise_a_jour", "Mise à jour", "text", "", "Date de mise à jour."),
+    )
+    frame = pd.DataFrame(
+        [
+            ("01", "Ain", "2024-S1", 12345, 12.5, 1234567.891, "ok", HYPERLINK, dt.date(2024, 6, 30)),
+            ("02", "Aisne", "2024-S1", NAN, NAN, 250.0, "masked", "+33 1 23", dt.date(2024, 6, 30)),
+            ("03", "Allier", "2024-S1", NAN, NAN, NAN, "missing", "@SUM(A1)", None),
+            ("2A", "Corse-du-Sud", "2024-S1", 0, 0.0, NAN, "not_applicable", "Texte ; avec\nretour", None),
+        ],
+        columns=[column.name for column in columns],
+    )
+    return Table(name, "Demandeurs d'emploi en QPV", "Demandeurs d'emploi par territoire.", columns, frame)
+
+
+def small_table(name: str) -> Table:
+    columns = (Column("code", "Code", "code"), Column("valeur", "Valeur", "count", "nombre"))
+    return Table(name, f"Table {name}", "Petite table.", columns, pd.DataFrame({"code": ["a", "b"], "valeur": [1, 2]}))
+
+
+def all_tables() -> list[Table]:
+    return [emploi_table(), small_table(LONG_QPV), small_table(LONG_DEP)]
+
+
+EXPECTED_CSV = (
+    "\ufeffCode territoire;Territoire;Période;Demandeurs d'emploi;Part en QPV;Montant;Statut;Observations;"
+    "Mise à jour\r\n"
+    '01;Ain;2024-S1;12345;12,5;1234567,891;ok;"=HYPERLINK(""http://example.org"",""clic"")";2024-06-30\r\n'
+    "02;Aisne;2024-S1;s;s;250;masked;+33 1 23;2024-06-30\r\n"
+    "03;Allier;2024-S1;;;;missing;@SUM(A1);\r\n"
+    '2A;Corse-du-Sud;2024-S1;0;0;;not_applicable;"Texte ; avec\nretour";\r\n'
+)
+
+
+# --- tables ---------------------------------------------------------------------------------------------------------
+
+
+def test_table_validation():
+    table = emploi_table()
+    assert table.column("part_qpv").unit == "%"
+    with pytest.raises(KeyError):
+        table.column("absente")
+    columns = table.columns
+    with pytest.raises(ValueError, match="not the declared columns"):
+        Table("t", "T", "", columns, table.frame[list(reversed(table.frame.columns))])
+    with pytest.raises(ValueError, match="unknown role"):
+        Table("t", "T", "", (Column("a", "A", "nombre"),), pd.DataFrame({"a": [1]}))
+    with pytest.raises(ValueError, match="more than once"):
+        Table("t", "T", "", (Column("a", "A", "code"), Column("a", "A bis", "code")), pd.DataFrame([[1, 2]]))
+
+
+# --- CSV and dictionary ---------------------------------------------------------------------------------------------
+
+
+def test_csv_bytes(tmp_path):
+    path = exports.write_csv(emploi_table(), tmp_path / "sous" / "emploi.csv")
+    content = path.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")
+    assert content.decode("utf-8") == EXPECTED_CSV
+
+
+def test_csv_refuses_inconsistent_cells():
+    base = emploi_table()
+    frame = base.frame.copy()
+    frame.loc[0, "statut"] = "provided"
+    with pytest.raises(ValueError, match="provided"):
+        exports.csv_bytes(Table("t", "T", "", base.columns, frame))
+    frame = base.frame.copy()
+    frame["demandeurs"] = frame["demandeurs"].astype(object)
+    frame.loc[1, "demandeurs"] = "s"
+    with pytest.raises(ValueError, match="not a number"):
+        exports.csv_bytes(Table("t", "T", "", base.columns, frame))
+    frame = base.frame.copy()
+    frame.loc[0, "statut"] = "masked"  # row 0 has every value: nothing is actually masked
+    with pytest.raises(ValueError, match="every number cell"):
+        exports.csv_bytes(Table("t", "T", "", base.columns, frame))
+    # a status column of its own: a masked cell holding a value is refused, an empty one becomes s
+    columns = (Column("code", "Code", "code"), Column("n", "N", "count"), Column("n_statut", "Statut N", "status"))
+    leaked = Table("t", "T", "", columns, pd.DataFrame({"code": ["a"], "n": [5], "n_statut": ["masked"]}))
+    with pytest.raises(ValueError, match="must hold no value"):
+        exports.csv_bytes(leaked)
+    hidden = Table("t", "T", "", columns, pd.DataFrame({"code": ["a"], "n": [NAN], "n_statut": ["masked"]}))
+    assert exports.csv_bytes(hidden).decode("utf-8-sig") == "Code;N;Statut N\r\na;s;masked\r\n"
+
+
+def test_dictionary(tmp_path):
+    tables = all_tables()
+    content = exports.write_dictionary(tables, tmp_path / "dictionnaire.csv").read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf") and b"\r\n" in content
+    rows = list(csv_rows(content))
+    assert rows[0] == ["Table", "Colonne", "En-tête", "Rôle", "Unité", "Description", "Valeurs particulières"]
+    described = {(row[0], row[1]): row for row in rows[1:]}
+    assert len(rows) == 1 + 3 + 9 + 2 + 2  # header, one row per table, one per column
+    assert described[("emploi_qpv", "")][2:6] == [
+        "Demandeurs d'emploi en QPV",
+        "table",
+        "",
+        "Demandeurs d'emploi par territoire.",
+    ]
+    assert described[("emploi_qpv", "demandeurs")][2:6] == [
+        "Demandeurs d'emploi",
+        "count",
+        "nombre",
+        "Demandeurs en fin de semestre.",
+    ]
+    assert described[("emploi_qpv", "part_qpv")][4] == "%"
+    assert described[("emploi_qpv", "demandeurs")][6].startswith("s : secret statistique")
+    status_conventions = described[("emploi_qpv", "statut")][6]
+    for status in ("ok", "masked", "missing", "not_applicable"):
+        assert f"{status} : " in status_conventions
+    assert described[(LONG_DEP, "valeur")][6] == "vide : donnée non disponible"  # no status column
+
+
+def csv_rows(content: bytes):
+    import csv
+
+    return csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""), delimiter=";")
+
+
+# --- XLSX -----------------------------------------------------------------------------------------------------------
+
+
+def test_xlsx_read_back(tmp_path):
+    path = exports.write_xlsx(all_tables(), tmp_path / "tables.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["emploi_qpv", LONG_QPV[:31], LONG_DEP[:29] + "~2"]
+    assert all(len(name) <= 31 for name in workbook.sheetnames)
+    sheet = workbook["emploi_qpv"]
+    assert sheet.freeze_panes == "A2"
+    assert [cell.value for cell in sheet[1]] == [column.header for column in emploi_table().columns]
+    assert all(cell.font.b for cell in sheet[1])
+    assert sheet["D2"].value == 12345 and sheet["D2"].number_format == "#,##0"
+    assert sheet["E2"].value == 12.5 and sheet["E2"].number_format == '0.0" %"'
+    assert sheet["F2"].value == pytest.approx(1234567.891) and sheet["F2"].number_format == '#,##0" €"'
+    assert sheet["D3"].value == "s" and sheet["E3"].value == "s"  # masked
+    assert sheet["D4"].value is None and sheet["F4"].value is None  # missing, not applicable
+    assert sheet["I2"].value == dt.datetime(2024, 6, 30) and sheet["I2"].number_format == "yyyy-mm-dd"
+    assert sheet["A5"].value == "2A" and sheet["A5"].data_type == "s"
+    for coordinate, text in zip(("H2", "H3", "H4"), FORMULA_LIKE, strict=True):
+        cell = sheet[coordinate]
+        assert (cell.value, cell.data_type) == (text, "s")
+        assert cell.quotePrefix
+    assert sheet.column_dimensions["A"].width >= len("Code territoire")
+    assert 8 <= sheet.column_dimensions["H"].width <= 60
+    for each in workbook.worksheets:
+        assert not [cell.coordinate for row in each.iter_rows() for cell in row if cell.data_type == "f"]
+    with zipfile.ZipFile(path) as package:
+        sheets = [name for name in package.namelist() if name.startswith("xl/worksheets/sheet")]
+        assert len(sheets) == 3
+        for name in sheets:
+            assert b"<f>" not in package.read(name) and b"<f " not in package.read(name)
+        assert b"1980-01-01" in package.read("docProps/core.xml")
+
+
+# --- Parquet --------------------------------------------------------------------------------------------------------
+
+
+def test_parquet_read_back(tmp_path):
+    path = exports.write_parquet(emploi_table(), tmp_path / "emploi.parquet")
+    read = pq.read_table(path)
+    types = {field.name: field.type for field in read.schema}
+    assert types["code_territoire"] == pa.string() and types["statut"] == pa.string()
+    assert types["demandeurs"] == pa.int64()
+    assert types["part_qpv"] == pa.float64() and types["montant"] == pa.float64()
+    data = read.to_pydict()
+    assert data["code_territoire"] == ["01", "02", "03", "2A"]
+    assert data["demandeurs"] == [12345, None, None, 0]
+    assert data["part_qpv"] == [12.5, None, None, 0.0]
+    assert data["montant"] == [1234567.891, 250.0, None, None]
+    assert data["observations"][:3] == list(FORMULA_LIKE)
+    assert data["mise_a_jour"] == ["2024-06-30", "2024-06-30", None, None]
+    field = read.schema.field("demandeurs")
+    assert field.metadata[b"unit"] == b"nombre"
+    assert field.metadata[b"description"].decode() == "Demandeurs en fin de semestre."
+    described = json.loads(read.schema.metadata[exports.PARQUET_METADATA_KEY.encode()])
+    assert described["table"] == "emploi_qpv"
+    assert {column["name"]: column["unit"] for column in described["columns"]}["part_qpv"] == "%"
+    assert described["columns"][3]["description"] == "Demandeurs en fin de semestre."
+
+
+# --- determinism ----------------------------------------------------------------------------------------------------
+
+_OTHER_PROCESS = """
+import runpy, sys
+from pathlib import Path
+from etl.publication import exports
+module = runpy.run_path(sys.argv[1])
+out = Path(sys.argv[2])
+tables = module["all_tables"]()
+exports.write_csv(tables[0], out / "a.csv")
+exports.write_parquet(tables[0], out / "a.parquet")
+exports.write_xlsx(tables, out / "a.xlsx")
+exports.write_dictionary(tables, out / "a.dictionnaire.csv")
+"""
+
+
+def test_exports_are_deterministic(tmp_path):
+    first, second, third = (tmp_path / name for name in ("first", "second", "third"))
+    for folder in (first, second):
+        tables = all_tables()
+        exports.write_csv(tables[0], folder / "a.csv")
+        exports.write_parquet(tables[0], folder / "a.parquet")
+        exports.write_xlsx(tables, folder / "a.xlsx")
+        exports.write_dictionary(tables, folder / "a.dictionnaire.csv")
+    third.mkdir()
+    subprocess.run(
+        [sys.executable, "-c", _OTHER_PROCESS, __file__, str(third)], check=True, cwd=PROJECT_ROOT, timeout=120
+    )
+    for name in ("a.csv", "a.parquet", "a.xlsx", "a.dictionnaire.csv"):
+        assert (first / name).read_bytes() == (second / name).read_bytes() == (third / name).read_bytes(), name
+
+
+# --- editions -------------------------------------------------------------------------------------------------------
+
+METADATA = {
+    "sources": {"france_travail_defm": {"vintage": "2024-07-05", "batches": [12, 13]}},
+    "dq_runs": [41, 42],
+    "disclosure": {"threshold": 11},
+    "latency_seconds": 3600,
+}
+
+
+def test_edition_id():
+    created = dt.datetime(2026, 11, 22, 10, 15, tzinfo=dt.UTC)
+    assert editions.edition_id("annuelle", "2024", created) == "annuelle-2024-20261122T101500Z"
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert editions.edition_id("semestrielle", "2024-S1", dt.datetime(2024, 9, 1, 8, 0, 5, tzinfo=paris)) == (
+        "semestrielle-2024-S1-20240901T070005Z"
+    )
+    with pytest.raises(ValueError, match="time zone"):
+        editions.edition_id("annuelle", "2024", dt.datetime(2026, 11, 22))
+    with pytest.raises(ValueError):
+        editions.edition_id("annuelle/..", "2024", created)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_edition(tmp_path):
+    home = tmp_path / "publication"
+    tables = all_tables()
+    folder = editions.write_edition(home, "annuelle-2024-20261122T101500Z", tables, metadata=METADATA)
+    assert folder == home / "annuelle-2024-20261122T101500Z"
+    names = sorted(path.name for path in folder.iterdir())
+    expected = sorted(
+        [f"{table.name}.{ext}" for table in tables for ext in ("csv", "parquet")]
+        + ["tables.xlsx", "dictionnaire.csv", "manifest.json"]
+    )
+    assert names == expected
+    assert [path.name for path in home.iterdir()] == [folder.name]  # no temporary folder left
+    assert (folder / "emploi_qpv.csv").read_bytes().decode("utf-8") == EXPECTED_CSV
+
+    manifest_text = (folder / "manifest.json").read_text(encoding="utf-8")
+    manifest = json.loads(manifest_text)
+    assert manifest_text == json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    assert manifest["edition_id"] == folder.name
+    assert manifest["metadata"] == METADATA
+    assert [table["name"] for table in manifest["tables"]] == [table.name for table in tables]
+    emploi = manifest["tables"][0]
+    assert emploi["row_count"] == 4 and emploi["title"] == "Demandeurs d'emploi en QPV"
+    assert emploi["columns"][3] == {
+        "name": "demandeurs",
+        "header": "Demandeurs d'emploi",
+        "role": "count",
+        "unit": "nombre",
+        "description": "Demandeurs en fin de semestre.",
+    }
+    assert [entry["file"] for entry in emploi["files"]] == ["emploi_qpv.csv", "emploi_qpv.parquet"]
+    listed = {entry["file"]: entry for entry in manifest["files"]}
+    assert sorted(listed) == sorted(set(expected) - {"manifest.json"})
+    for entry in [*listed.values(), *(entry for table in manifest["tables"] for entry in table["files"])]:
+        content = (folder / entry["file"]).read_bytes()
+        assert entry["sha256"] == hashlib.sha256(content).hexdigest()
+        assert entry["size"] == len(content)
+
+    assert _mode(folder) == 0o555
+    assert all(_mode(path) == 0o444 for path in folder.iterdir())
+
+    before = editions.data_files_digest(folder)
+    assert sorted(before) == sorted(listed)
+    with pytest.raises(editions.EditionExists, match="already exists"):
+        editions.write_edition(home, folder.name, [small_table("autre")], metadata={})
+    assert editions.data_files_digest(folder) == before
+    assert [path.name for path in home.iterdir()] == [folder.name]
+
+    other = editions.write_edition(home, "annuelle-2024-20261123T090000Z", all_tables(), metadata=METADATA)
+    assert editions.data_files_digest(other) == before
+    assert (other / "manifest.json").read_bytes() != (folder / "manifest.json").read_bytes()
+
+
+def test_edition_failing_export_leaves_nothing(tmp_path):
+    home = tmp_path / "publication"
+    base = emploi_table()
+    frame = base.frame.copy()
+    frame.loc[0, "statut"] = "fourni"
+    with pytest.raises(ValueError, match="fourni"):
+        editions.write_edition(home, "x-1", [Table("t", "T", "", base.columns, frame)], metadata={})
+    with pytest.raises(ValueError, match="two tables"):
+        editions.write_edition(home, "x-2", [small_table("a"), small_table("a")], metadata={})
+    with pytest.raises(ValueError, match="cannot name its files"):
+        editions.write_edition(home, "x-3", [small_table("dictionnaire")], metadata={})
+    assert not home.exists() or not list(home.iterdir())
