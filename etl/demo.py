@@ -98,8 +98,9 @@ PUBLICATION = frozenset({"publication"})  # DAGs run last, once every input is i
 
 
 def _publish(log_dir) -> list:
-    """The annual editions of the demo's years, through the publication DAG, after every source was loaded."""
-    from etl.demo_data import DEMO_YEARS
+    """The annual editions of the demo's years and the semestrial editions of its complete semesters, through the
+    publication DAGs, once every source was loaded."""
+    from etl.demo_data import DEMO_MONTHS, DEMO_YEARS
     from etl.orchestration import runner
 
     dags = runner.load_dags(DAGS_FOLDER)
@@ -108,6 +109,17 @@ def _publish(log_dir) -> list:
         print(f"  running publication_annuelle for {year} through Airflow ...")
         outcomes.append(
             runner.run_dag(dags["publication_annuelle"], log_dir, f"publication_annuelle-{year}", conf={"year": year})
+        )
+    semesters = [f"{m[:4]}-S{1 if m.endswith('-06') else 2}" for m in DEMO_MONTHS if m[5:] in ("06", "12")]
+    for semester in semesters:
+        print(f"  running publication_semestrielle for {semester} through Airflow ...")
+        outcomes.append(
+            runner.run_dag(
+                dags["publication_semestrielle"],
+                log_dir,
+                f"publication_semestrielle-{semester}",
+                conf={"semester": semester},
+            )
         )
     return outcomes
 

@@ -159,13 +159,15 @@ REFERENCE_FILES = (
     ("cog_departements", "departements.csv"),
     ("catalogue_indicateurs", "indicateurs_2014.csv"),
     ("catalogue_mesures", "mesures_2018.csv"),
+    ("catalogue_operateurs", "indicateurs_operateurs.csv"),
 )
 
 
 @pytest.fixture(scope="module")
 def reference_warehouse(server_url, tmp_path_factory):
     """A warehouse of the test module's own (new database, migrated) holding the régions, départements, the 2014
-    indicator catalogue, the 2018 measures (loaded through the pipeline) and the periods; and a runtime folder."""
+    indicator catalogue, the 2018 measures, the operators' statistics (loaded through the pipeline) and the periods;
+    and a runtime folder."""
     from etl import pipeline, warehouse
     from etl.config import PROJECT_ROOT, Home
     from etl.referentiels import periods

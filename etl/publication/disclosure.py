@@ -446,9 +446,47 @@ def suppress(
     **primary_options,
 ) -> Suppression:
     """Primary then secondary suppression of one value column (`primary_options`: contributors, top_share,
-    already_masked; `cost` goes to `secondary`)."""
+    already_masked; `cost` goes to `secondary`). For counts, the protection interval is then widened: when a
+    published total minus its published parts leaves less than the threshold to share among masked parts, each of
+    them is known to be that small (and a residual of 0 gives them all exactly): one more part is masked, and
+    secondary suppression runs again, until no relation is that narrow."""
     first = primary(values, kind, rules, **primary_options)
-    return secondary(values, first, relations, cost=cost)
+    result = secondary(values, first, relations, cost=cost)
+    if not all(k == "count" for k in _kinds(kind, len(result))):
+        return result
+    values = _as_float(values, len(result))
+    checked = _relations(relations, len(result))
+    for _ in range(len(result)):
+        extra = _narrow_interval_complements(values, result.masked, checked, rules.count_threshold)
+        if not extra:
+            return result
+        reasons = list(result.reason)
+        for row in extra:
+            reasons[row] = REASON_SECONDARY
+        masked = result.masked.copy()
+        masked[sorted(extra)] = True
+        result = secondary(values, Suppression(masked, reasons), checked, cost=cost)
+    return result
+
+
+def _narrow_interval_complements(values, masked, relations, threshold: int) -> set[int]:
+    """One published part per narrow relation, to mask so that its masked parts share at least `threshold` (none
+    when no relation is narrow): the smallest part that widens the interval enough, else the largest."""
+    published = ~masked & ~np.isnan(values)
+    chosen: set[int] = set()
+    for total, parts in relations:
+        hidden = [p for p in parts if not published[p]]
+        if not published[total] or not any(masked[p] for p in hidden):
+            continue
+        residual = values[total] - sum(values[p] for p in parts if published[p])
+        if residual >= threshold:
+            continue
+        candidates = sorted((values[p], p) for p in parts if published[p])
+        if not candidates:
+            continue
+        enough = [(v, p) for v, p in candidates if residual + v >= threshold]
+        chosen.add((enough[0] if enough else candidates[-1])[1])
+    return chosen
 
 
 # --------------------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -102,40 +103,110 @@ def publish_annual(
     engine, year: int, *, home: Home | None = None, force: bool = False, now: datetime | None = None
 ) -> Published:
     """Release the annual edition of `year` (see the module doc); returns what was released or kept."""
-    from etl.publication import annual, disclosure, editions
+    from etl.publication import annual, disclosure
     from etl.publication.tables import Table
-    from etl.quality import gates
 
-    home = home or Home.from_env()
     rules = disclosure.Rules()
     bilan = annual.bilan_conventions(engine, year)
     listing, synthese = annual.measures(engine)
     period = str(year)
-    digest = _digest([bilan.table, listing.table, synthese.table], rules)
-    latest = _latest(engine, "annuelle", period)
+
+    def protected():
+        frame, masked, checks = protect_bilan(bilan, rules)
+        table = Table(bilan.table.name, bilan.table.title, bilan.table.description, bilan.table.columns, frame)
+        return [table, listing.table, synthese.table], masked, [("bilan_conventions", c, f) for c, f in checks]
+
+    return _release(
+        engine, "annuelle", period, [bilan.table, listing.table, synthese.table], protected, bilan.batches, rules,
+        home=home, force=force, now=now,
+    )  # fmt: skip
+
+
+def publish_semestrial(
+    engine, semester: str, *, home: Home | None = None, force: bool = False, now: datetime | None = None
+) -> Published:
+    """Release the semestrial edition of `semester` (`2024-S1`): the employment dashboard and its series."""
+    import sqlalchemy as sa
+
+    from etl.publication import disclosure, semestrial
+    from etl.quality.disclosure_check import gate3_frame
+
+    rules = disclosure.Rules()
+    months = semestrial.semester_months(semester)
+    all_months = sorted(
+        {*months, *(semestrial.semester_months(s)[0] for s in semestrial.previous_semesters(semester, 6))}
+    )
+    raw = semestrial.read_counts(engine, all_months)
+    if raw.empty or not (raw["mois"] == months[0]).any():
+        raise ObservatoireError(
+            f"no France Travail figures for {months[0]}: the semester {semester} cannot be published."
+        )
+    inputs = [SimpleNamespace(name="france_travail_counts", frame=raw)]
+    with engine.connect() as conn:
+        batches = set(
+            conn.execute(
+                sa.text(
+                    "SELECT DISTINCT batch_id FROM core.indicator_value WHERE source_id = 'france_travail_defm' "
+                    "AND period_code = ANY(CAST(:m AS text[]))"
+                ),  # fmt: skip
+                {"m": all_months},
+            ).scalars()
+        )
+
+    def protected():
+        frame, masked, months_protected = semestrial.dashboard(engine, semester, rules)
+        serie = semestrial.series(engine, semester, rules, months_protected)
+        checks = [
+            (
+                "emploi_qpv",
+                month,
+                gate3_frame(
+                    pd.DataFrame({"v": p.values, "s": p.statuses}),
+                    "v",
+                    "s",
+                    "count",
+                    p.relations,
+                    rules.count_threshold,
+                ),
+            )  # fmt: skip
+            for month, p in months_protected.items()
+        ]
+        return semestrial.tables(frame, serie), masked, checks
+
+    return _release(
+        engine, "semestrielle", semester, inputs, protected, batches, rules, home=home, force=force, now=now
+    )
+
+
+def _release(engine, kind, period, inputs, protected, batches, rules, *, home, force, now) -> Published:
+    """Make the edition of `inputs` unless the latest one of the same kind and period has the same inputs digest:
+    `protected()` gives (tables after disclosure control, cells masked, gate-3 frames), each frame checked by the
+    GX suite before anything is written."""
+    from etl.publication import editions
+    from etl.quality import gates
+
+    home = home or Home.from_env()
+    digest = _digest(inputs, rules)
+    latest = _latest(engine, kind, period)
     if latest is not None and latest.inputs_digest == digest and not force:
         return Published(latest.edition_id, False, Path(latest.folder))
-
-    frame, masked, checks = protect_bilan(bilan, rules)
+    tables, masked, checks = protected()
     gate_results = []
-    for column, check in checks:
+    for table, column, check in checks:
         result = gates.run_suite(DISCLOSURE_SUITE, check, gate="publication", home=home, complete=True)
-        gate_results.append({"table": "bilan_conventions", "column": column, "passed": result.passed,
+        gate_results.append({"table": table, "column": column, "passed": result.passed,
                              "expectations": len(result.outcomes)})  # fmt: skip
         if not result.passed:
             failure = result.blocking_failures[0]
             raise PublicationBlocked(
-                f"gate 3 refused the annual edition {year}: column {column} of bilan_conventions, "
-                f"{failure.describe()}; nothing was released."
+                f"gate 3 refused the {kind} edition {period}: {table} ({column}), {failure.describe()}; "
+                "nothing was released."
             )
-    protected = Table(bilan.table.name, bilan.table.title, bilan.table.description, bilan.table.columns, frame)
-    tables = [protected, listing.table, synthese.table]
-
     released = now or datetime.now(UTC)
-    edition = editions.edition_id("annuelle", period, released)
-    sources, latency = _inputs(engine, bilan.batches, released)
+    edition = editions.edition_id(kind, period, released)
+    sources, latency = _inputs(engine, batches, released)
     metadata = {
-        "kind": "annuelle",
+        "kind": kind,
         "period": period,
         "released_at": released.isoformat(),
         "inputs_digest": digest,
@@ -144,8 +215,22 @@ def publish_annual(
         "latency_seconds": latency,
     }
     folder = editions.write_edition(home.folder("publication"), edition, tables, metadata=metadata)
-    _load(engine, edition, period, released, digest, folder, latency, tables)
+    try:
+        _load(engine, kind, edition, period, released, digest, folder, latency, tables)
+    except BaseException:
+        _withdraw(folder)  # not released: an edition is released once it is in the warehouse too
+        raise
     return Published(edition, True, folder, masked)
+
+
+def _withdraw(folder: Path) -> None:
+    """Remove the files of an edition whose load failed (they are read-only)."""
+    import shutil
+
+    folder.chmod(0o755)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    shutil.rmtree(folder)
 
 
 def _inputs(engine, batches: set[int], released: datetime) -> tuple[list[dict], int | None]:
@@ -185,10 +270,7 @@ def _inputs(engine, batches: set[int], released: datetime) -> tuple[list[dict], 
     return sources, int((released - newest).total_seconds())
 
 
-TABLES_OF_EDITION = ("bilan_conventions", "mesures_feuille_de_route", "mesures_synthese")
-
-
-def _load(engine, edition, period, released, digest, folder, latency, tables) -> None:
+def _load(engine, kind, edition, period, released, digest, folder, latency, tables) -> None:
     """The edition's row and its tables' rows, in one transaction."""
     import sqlalchemy as sa
 
@@ -199,10 +281,11 @@ def _load(engine, edition, period, released, digest, folder, latency, tables) ->
         conn.execute(
             sa.text(
                 "INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, "
-                "manifest, latency_seconds) VALUES (:e, 'annuelle', :p, :r, :d, :f, CAST(:m AS jsonb), :l)"
+                "manifest, latency_seconds) VALUES (:e, :k, :p, :r, :d, :f, CAST(:m AS jsonb), :l)"
             ),
             {
                 "e": edition,
+                "k": kind,
                 "p": period,
                 "r": released,
                 "d": digest,
@@ -226,4 +309,23 @@ def run_annual(params: dict, logical_date) -> dict:
     print(f"annual edition {year}: {state} {released.edition_id} in {released.folder}")
     for column, count in released.masked.items():
         print(f"  bilan_conventions.{column}: {count} cell(s) masked by statistical secrecy")
+    return {"edition_id": released.edition_id, "new": released.new, "folder": str(released.folder)}
+
+
+def run_semestrial(params: dict, logical_date) -> dict:
+    """Body of the publication_semestrielle task: the `semester` param, else the last complete semester before the
+    run's logical date (a run in August publishes S1, one in February the previous S2)."""
+    from etl.orchestration.connections import warehouse_engine
+    from etl.referentiels.periods import period_before
+
+    semester = params.get("semester")
+    if not semester:
+        month = period_before("month", logical_date or datetime.now(UTC))
+        year, number = int(month[:4]), int(month[5:])
+        semester = f"{year}-S1" if 6 <= number < 12 else (f"{year}-S2" if number == 12 else f"{year - 1}-S2")
+    released = publish_semestrial(warehouse_engine(), semester, force=bool(params.get("force")))
+    state = "released" if released.new else "unchanged inputs: kept"
+    print(f"semestrial edition {semester}: {state} {released.edition_id} in {released.folder}")
+    for column, count in released.masked.items():
+        print(f"  emploi_qpv.{column}: {count} cell(s) masked by statistical secrecy")
     return {"edition_id": released.edition_id, "new": released.new, "folder": str(released.folder)}

@@ -351,3 +351,19 @@ def test_counts_per_reason():
     counts = result.counts()
     assert sum(counts.values()) == int(result.masked.sum())
     assert counts[f"primary:count<{Rules().count_threshold}"] == 1
+
+
+def test_masked_parts_never_share_less_than_the_threshold_of_a_published_total():
+    """Two small parts masked under a published total of 200 with a published part of 190: the two are known to sum
+    to 10, so each is known to be at most 10 (and a residual of 0 would give them exactly): a third part goes."""
+    values = np.array([200.0, 190.0, 5.0, 5.0])
+    result = suppress(values, "count", [(0, (1, 2, 3))])
+    assert result.masked[2] and result.masked[3]
+    published = ~result.masked
+    residual = values[0] - values[1:][published[1:]].sum() if published[0] else None
+    assert residual is None or residual >= 11
+
+    zeros = np.array([40.0, 40.0, 0.0, 0.0, 3.0])  # a masked 3 beside published zeros: residual 3
+    result = suppress(zeros, "count", [(0, (1, 2, 3, 4))])
+    published = ~result.masked
+    assert not published[0] or zeros[0] - zeros[1:][published[1:]].sum() >= 11

@@ -1,0 +1,119 @@
+"""The semestrial edition on a real warehouse: France Travail files generated and loaded through the pipeline, then
+the dashboard published (etl/publication/publish.py). Expected figures are recomputed here from the warehouse's
+inputs (core.indicator_value, core.qpv) with pandas, not with the publication's SQL.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from etl.publication import publish
+
+pytestmark = pytest.mark.warehouse
+
+SEMESTER = "2024-S1"
+MONTHS = ["2023-06", "2023-12", "2024-06"]
+
+
+@pytest.fixture(scope="module")
+def loaded(reference_warehouse, territories_dir, tmp_path_factory):
+    from etl import pipeline
+    from etl.generators.france_travail import generate_defm
+    from etl.sources.registry import source
+
+    wh = reference_warehouse
+    inbox = wh.home.folder("inbox")
+    for name in ("qpv_2015.csv", "qpv_2024.csv"):
+        (inbox / "anct_qpv").mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(territories_dir / name, inbox / "anct_qpv" / name)
+    assert {b.status for b in pipeline.ingest(wh.engine, source("anct_qpv"), home=wh.home).batches} == {"loaded"}
+    (inbox / "france_travail_defm").mkdir(parents=True, exist_ok=True)
+    for path in generate_defm(tmp_path_factory.mktemp("ft"), territories_dir, MONTHS):
+        shutil.copyfile(path, inbox / "france_travail_defm" / path.name)
+    report = pipeline.ingest(wh.engine, source("france_travail_defm"), home=wh.home)
+    assert {b.status for b in report.batches} == {"loaded"}
+    released = publish.publish_semestrial(wh.engine, SEMESTER, home=wh.home)
+    with wh.engine.connect() as conn:
+        table = pd.DataFrame(
+            conn.execute(
+                sa.text("SELECT * FROM publication.emploi_qpv WHERE edition_id = :e"), {"e": released.edition_id}
+            )
+            .mappings()
+            .all()
+        )
+        inputs = pd.DataFrame(
+            conn.execute(
+                sa.text(
+                    "SELECT v.indicator_code, v.territory_level, v.territory_code, v.period_code, v.breakdown, "
+                    "v.value, v.status, q.departement_code FROM core.indicator_value v "
+                    "LEFT JOIN core.qpv q ON q.code = v.territory_code AND v.territory_level = 'qpv' "
+                    "WHERE v.source_id = 'france_travail_defm'"
+                )
+            )
+            .mappings()
+            .all()
+        )
+    for frame in (table, inputs):
+        for column in frame.columns:
+            if column.startswith(("de_", "part", "evolution", "ecart", "value")) and not column.endswith("statut"):
+                frame[column] = pd.to_numeric(frame[column], errors="coerce")
+    return wh, released, table, inputs
+
+
+def test_departement_figures_are_the_sum_of_their_qpv_and_the_rest_of_the_unit(loaded):
+    _, _, table, inputs = loaded
+    june = inputs[(inputs["period_code"] == "2024-06") & (inputs["indicator_code"] == "FT_DEFM_ABC")]
+    qpv = june[(june["territory_level"] == "qpv") & (june["breakdown"] == "total")]
+    checked = 0
+    for departement, rows in qpv.groupby("departement_code"):
+        published = table[(table["niveau"] == "departement") & (table["code_territoire"] == departement)
+                          & (table["categorie"] == "ABC") & (table["ventilation"] == "total")].iloc[0]  # fmt: skip
+        if published["de_qpv_statut"] != "ok":
+            continue
+        unit = june[(june["territory_level"] == "departement") & (june["territory_code"] == departement)
+                    & (june["breakdown"] == "total")]["value"].iloc[0]  # fmt: skip
+        assert published["de_qpv"] == pytest.approx(rows["value"].sum())
+        assert published["de_unite"] == pytest.approx(unit)
+        assert published["de_hors_qpv"] == pytest.approx(unit - rows["value"].sum())
+        assert published["part_qpv"] == pytest.approx(100 * rows["value"].sum() / unit, abs=0.006)
+        checked += 1
+    assert checked > 10
+
+
+def test_no_published_count_is_small_and_masked_cells_have_no_value(loaded):
+    _, released, table, _ = loaded
+    for column in ("de_qpv", "de_unite", "de_hors_qpv"):
+        published = table[table[f"{column}_statut"] == "ok"][column]
+        assert not ((published >= 1) & (published < 11)).any(), column
+        assert table[table[f"{column}_statut"] == "masked"][column].isna().all()
+    assert released.masked["de_qpv"] > 0  # the generated QPV include small ones: something had to be masked
+    masked_rows = table[table["statut"] == "masked"]
+    derived = ["part_qpv", "evolution_6_mois_qpv", "evolution_12_mois_qpv"]
+    assert masked_rows[masked_rows["de_qpv_statut"] == "masked"][derived].isna().all().all()
+
+
+def test_changes_over_6_and_12_months(loaded):
+    _, _, table, inputs = loaded
+    france = inputs[(inputs["territory_level"] == "qpv") & (inputs["breakdown"] == "total")
+                    & (inputs["indicator_code"] == "FT_DEFM_A")]  # fmt: skip
+    row = table[(table["niveau"] == "france") & (table["categorie"] == "A") & (table["ventilation"] == "total")].iloc[0]
+    if row["de_qpv_statut"] == "ok":
+        totals = {m: france[(france["period_code"] == m)]["value"] for m in MONTHS}
+        if all((france[france["period_code"] == m]["status"] == "ok").all() for m in MONTHS):
+            now, before = totals["2024-06"].sum(), totals["2023-12"].sum()
+            assert row["evolution_6_mois_qpv"] == pytest.approx(100 * (now - before) / before, abs=0.006)
+
+
+def test_the_edition_is_kept_when_inputs_did_not_change(loaded):
+    wh, released, _, _ = loaded
+    again = publish.publish_semestrial(wh.engine, SEMESTER, home=wh.home)
+    assert (again.edition_id, again.new) == (released.edition_id, False)
+    with wh.engine.connect() as conn:
+        serie = conn.execute(
+            sa.text("SELECT count(DISTINCT semestre) FROM publication.emploi_qpv_serie_courant")
+        ).scalar()
+    assert serie >= 2  # 2023-S1 and 2023-S2 and 2024-S1 as far as generated
