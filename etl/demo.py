@@ -162,7 +162,8 @@ def _print_editions(engine) -> None:
         ).all()
     print("\nPublication editions (publication.edition; BI contract: the publication schema, role bi_reader):")
     for edition_id, folder, masked in editions:
-        print(f"  {edition_id}  {folder}  (cells masked by statistical secrecy: {masked})")
+        print(f"  {edition_id}  cells masked by statistical secrecy: {masked}")
+        print(f"    files {folder}  HTML report {folder}/index.html")
 
 
 def _indented(text: str) -> str:

@@ -155,3 +155,49 @@ def measures(engine) -> tuple[Built, Built]:
         frame=summary[[name for name, *_ in SUMMARY_COLUMNS]],
     )
     return Built(listing), Built(synthese)
+
+
+COMPLETENESS_COLUMNS = (
+    ("code_region", "Code région", "code", "", "Code INSEE de la région."),
+    ("region", "Région", "label", "", "Nom de la région."),
+    ("campagne", "Campagne", "period", "", "Année de la campagne des indicateurs locaux."),
+    ("etat", "État", "label", "", "acceptée, rejetée ou non reçue."),
+    ("erreurs", "Erreurs du dernier envoi", "count", "nombre", "Erreurs du dernier classeur reçu s'il a été rejeté."),
+    ("version", "Version acceptée", "count", "nombre", "1 pour le premier classeur accepté, 2 pour le suivant..."),
+    ("date_acceptation", "Date d'acceptation", "period", "", "Date d'acceptation du classeur en vigueur."),
+    ("date_limite", "Date limite", "period", "", "Date limite de la campagne (30 avril de l'année suivante)."),
+)
+
+
+def completeness(engine, year: int) -> Built:
+    """The regional campaign's completeness (core.regional_submission_status) for the edition."""
+    import sqlalchemy as sa
+
+    from etl.publication.tables import Table
+
+    with engine.connect() as conn:
+        frame = pd.DataFrame(
+            conn.execute(
+                sa.text(
+                    "SELECT region_code AS code_region, region_name AS region, campaign AS campagne, state AS etat, "
+                    "CASE WHEN state = 'rejetée' THEN latest_errors END AS erreurs, accepted_version AS version, "
+                    "to_char(accepted_at, 'YYYY-MM-DD') AS date_acceptation, "
+                    "to_char(deadline, 'YYYY-MM-DD') AS date_limite "
+                    "FROM core.regional_submission_status WHERE campaign = :y ORDER BY region_code"
+                ),
+                {"y": year},
+            )
+            .mappings()
+            .all()
+        )
+    for column in ("erreurs", "version"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    frame["campagne"] = frame["campagne"].astype(str)
+    table = Table(
+        name="completude_campagne",
+        title=f"Complétude de la campagne {year} des indicateurs locaux",
+        description="Pour chaque région : classeur accepté (version, date), rejeté (nombre d'erreurs) ou non reçu.",
+        columns=_columns(COMPLETENESS_COLUMNS),
+        frame=frame[[name for name, *_ in COMPLETENESS_COLUMNS]],
+    )
+    return Built(table)

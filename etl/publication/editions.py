@@ -11,6 +11,12 @@ then it is renamed to its final name in one step (readers never see a half-writt
 itself (0555). An edition is never overwritten: `write_edition` refuses an id that exists (`EditionExists`); a new
 run makes a new edition. The data files depend only on the tables (the exports stamp no time), so two editions of
 the same tables have byte-identical data files (`data_files_digest`); only the manifest names its edition.
+
+`write_edition(..., extra=callable)` lets the caller add files beside the data files (the HTML report,
+etl.publication.report): `extra` is called with the temporary folder once the data files are written, before the
+manifest; the files it adds (at any depth, not named like a data file or the manifest) are listed in the manifest
+under `report` (sha256 and size), made read-only like the rest, and left out of `data_files_digest` (which hashes the
+data files only: every file but the manifest and the `*.html` pages).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,10 +129,16 @@ def _exists_error(edition: str, target: Path) -> EditionExists:
 
 
 def write_edition(
-    home_publication_dir: str | Path, edition_id: str, tables: Sequence[Table], *, metadata: dict
+    home_publication_dir: str | Path,
+    edition_id: str,
+    tables: Sequence[Table],
+    *,
+    metadata: dict,
+    extra: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write the edition `edition_id` of `tables` into `home_publication_dir` (created if needed) and return its
-    folder; see the module docstring. Raises `EditionExists` when that edition is already there."""
+    folder; see the module docstring (`extra`: a function adding files to the temporary folder, e.g. the report).
+    Raises `EditionExists` when that edition is already there."""
     tables = list(tables)
     _check(edition_id, tables)
     home = Path(home_publication_dir)
@@ -171,17 +183,22 @@ def write_edition(
         "files": [_described(name, content) for name, content in sorted(files)],
         "metadata": metadata,
     }
-    manifest_bytes = (
-        json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-    ).encode()
 
     home.mkdir(parents=True, exist_ok=True)
     staging = home / f".{edition_id}.partial-{uuid.uuid4().hex[:12]}"
     staging.mkdir()
     try:
-        for name, content in [*files, (MANIFEST, manifest_bytes)]:
+        for name, content in files:
             _write_file(staging, name, content)
             (staging / name).chmod(FILE_MODE)
+        if extra is not None:
+            extra(staging)
+            manifest["report"] = _extra_files(edition_id, staging, files)
+        manifest_bytes = (
+            json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default) + "\n"
+        ).encode()
+        _write_file(staging, MANIFEST, manifest_bytes)
+        (staging / MANIFEST).chmod(FILE_MODE)
         _fsync_folder(staging)
         if target.exists() or target.is_symlink():
             raise _exists_error(edition_id, target)
@@ -192,17 +209,42 @@ def write_edition(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    for folder in sorted((path for path in target.rglob("*") if path.is_dir()), reverse=True):
+        folder.chmod(FOLDER_MODE)  # the extra files' subfolders, once the edition is in place
     target.chmod(FOLDER_MODE)
     _fsync_folder(home)
     return target
 
 
+def _extra_files(edition: str, staging: Path, files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """The files `extra` added to the temporary folder (described, sorted), made read-only; refuses an `extra`
+    that changed, removed or shadowed a data file or wrote the manifest."""
+    data = dict(files)
+    for name, content in files:
+        path = staging / name
+        if not path.is_file() or path.read_bytes() != content:
+            raise ValueError(f"Edition {edition}: the extra files step changed or removed the data file {name}.")
+    added = []
+    for path in sorted(staging.rglob("*")):
+        relative = path.relative_to(staging).as_posix()
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            raise ValueError(f"Edition {edition}: the extra files step left {relative}, which is not a plain file.")
+        if path.is_dir() or relative in data:
+            continue
+        if relative == MANIFEST:
+            raise ValueError(f"Edition {edition}: the extra files step cannot write {MANIFEST}.")
+        added.append((relative, path.read_bytes()))
+        path.chmod(FILE_MODE)
+    return [_described(name, content) for name, content in added]
+
+
 def data_files_digest(edition_dir: str | Path) -> dict[str, str]:
-    """sha256 (hex) of every file of an edition folder except its manifest, by path relative to the folder (POSIX
-    separators, sorted)."""
+    """sha256 (hex) of every data file of an edition folder (every file except its manifest and the `*.html` pages of
+    the report), by path relative to the folder (POSIX separators, sorted)."""
     folder = Path(edition_dir)
     digest = {}
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and path.relative_to(folder).as_posix() != MANIFEST:
-            digest[path.relative_to(folder).as_posix()] = _sha256(path.read_bytes())
+        relative = path.relative_to(folder).as_posix()
+        if path.is_file() and relative != MANIFEST and not relative.endswith(".html"):
+            digest[relative] = _sha256(path.read_bytes())
     return digest

@@ -5,7 +5,8 @@ requires (etl.publication.disclosure: primary then secondary suppression, on the
 N-3 columns; a gap or change computed from a masked value is blanked too), proves with the independent check
 (etl.quality.disclosure_check, GX suite `publication.disclosure`: gate 3) that no published cell discloses
 anything, then writes the edition (etl.publication.editions: CSV, XLSX, Parquet, dictionary, manifest, read-only)
-and loads its rows into the publication schema in one transaction.
+and loads its rows into the publication schema in one transaction. The edition folder also holds the HTML report
+(etl.publication.report: `index.html`, one page per région), listed in the manifest apart from the data files.
 
 A run whose inputs did not change since the latest edition of the same kind and period makes no new edition (the
 warehouse and the folder stay as they are) unless `force`: then the new edition's data files are byte-identical
@@ -109,15 +110,17 @@ def publish_annual(
     rules = disclosure.Rules()
     bilan = annual.bilan_conventions(engine, year)
     listing, synthese = annual.measures(engine)
+    campaign = annual.completeness(engine, year)
     period = str(year)
+    others = [listing.table, synthese.table, campaign.table]
 
     def protected():
         frame, masked, checks = protect_bilan(bilan, rules)
         table = Table(bilan.table.name, bilan.table.title, bilan.table.description, bilan.table.columns, frame)
-        return [table, listing.table, synthese.table], masked, [("bilan_conventions", c, f) for c, f in checks]
+        return [table, *others], masked, [("bilan_conventions", c, f) for c, f in checks]
 
     return _release(
-        engine, "annuelle", period, [bilan.table, listing.table, synthese.table], protected, bilan.batches, rules,
+        engine, "annuelle", period, [bilan.table, *others], protected, bilan.batches, rules,
         home=home, force=force, now=now,
     )  # fmt: skip
 
@@ -125,7 +128,8 @@ def publish_annual(
 def publish_semestrial(
     engine, semester: str, *, home: Home | None = None, force: bool = False, now: datetime | None = None
 ) -> Published:
-    """Release the semestrial edition of `semester` (`2024-S1`): the employment dashboard and its series."""
+    """Release the semestrial edition of `semester` (`2024-S1`): the employment dashboard, its series and the
+    départements' PAQTE results."""
     import sqlalchemy as sa
 
     from etl.publication import disclosure, semestrial
@@ -141,7 +145,16 @@ def publish_semestrial(
         raise ObservatoireError(
             f"no France Travail figures for {months[0]}: the semester {semester} cannot be published."
         )
-    inputs = [SimpleNamespace(name="france_travail_counts", frame=raw)]
+    with engine.connect() as conn:
+        paqte_inputs = pd.DataFrame(
+            conn.execute(sa.text(semestrial.PAQTE_SQL.read_text(encoding="utf-8")), {"semester": semester})
+            .mappings()
+            .all()
+        )
+    inputs = [
+        SimpleNamespace(name="france_travail_counts", frame=raw),
+        SimpleNamespace(name="paqte", frame=paqte_inputs),
+    ]
     with engine.connect() as conn:
         batches = set(
             conn.execute(
@@ -152,10 +165,13 @@ def publish_semestrial(
                 {"m": all_months},
             ).scalars()
         )
+    if not paqte_inputs.empty:
+        batches |= {int(b) for b in paqte_inputs["accepted_batch_id"].dropna().unique()}
 
     def protected():
         frame, masked, months_protected = semestrial.dashboard(engine, semester, rules)
         serie = semestrial.series(engine, semester, rules, months_protected)
+        paqte, masked["paqte_valeur"], paqte_check = semestrial.paqte_table(engine, semester, rules)
         checks = [
             (
                 "emploi_qpv",
@@ -171,7 +187,8 @@ def publish_semestrial(
             )  # fmt: skip
             for month, p in months_protected.items()
         ]
-        return semestrial.tables(frame, serie), masked, checks
+        checks.append(("paqte_departements", "valeur", paqte_check))
+        return semestrial.tables(frame, serie, paqte), masked, checks
 
     return _release(
         engine, "semestrielle", semester, inputs, protected, batches, rules, home=home, force=force, now=now
@@ -214,7 +231,12 @@ def _release(engine, kind, period, inputs, protected, batches, rules, *, home, f
         "disclosure": {"rules": rules.__dict__, "masked_cells": masked, "gate3": gate_results},
         "latency_seconds": latency,
     }
-    folder = editions.write_edition(home.folder("publication"), edition, tables, metadata=metadata)
+    from etl.publication.report import render_report
+
+    def report(folder: Path) -> None:
+        render_report(tables, folder, edition_id=edition, kind=kind, period=period)
+
+    folder = editions.write_edition(home.folder("publication"), edition, tables, metadata=metadata, extra=report)
     try:
         _load(engine, kind, edition, period, released, digest, folder, latency, tables)
     except BaseException:

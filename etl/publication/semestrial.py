@@ -271,8 +271,9 @@ SERIE_COLUMNS = (
 DERIVED_COLUMNS = [name for name, _, role, *_ in EMPLOI_COLUMNS if role in ("share", "rate")]
 
 
-def tables(frame: pd.DataFrame, serie: pd.DataFrame | None) -> list:
-    """The semestrial edition's tables (`emploi_qpv`, and `emploi_qpv_serie` when given), shares rounded to 0.01."""
+def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame | None = None) -> list:
+    """The semestrial edition's tables (`emploi_qpv`, and `emploi_qpv_serie` and `paqte_departements` when given),
+    shares rounded to 0.01."""
     from etl.publication.tables import Table
 
     frame = frame.copy()
@@ -298,4 +299,97 @@ def tables(frame: pd.DataFrame, serie: pd.DataFrame | None) -> list:
                 frame=serie[[name for name, *_ in SERIE_COLUMNS]].reset_index(drop=True),
             )
         )
+    if paqte is not None:
+        out.append(
+            Table(
+                name="paqte_departements",
+                title=f"PAQTE : bilans des départements, {frame['semestre'].iloc[0]}",
+                description="Pacte avec les quartiers pour toutes les entreprises : état du bilan semestriel de "
+                "chaque département et résultats agrégés des entreprises signataires par axe (sensibiliser, former, "
+                "recruter, acheter). Effectifs de personnes sous 11 et montants de moins de 3 entreprises masqués.",
+                columns=_columns(PAQTE_COLUMNS),
+                frame=paqte.reset_index(drop=True),
+            )
+        )
     return out
+
+
+PAQTE_SQL = SQL_FOLDER / "publication" / "paqte_departements.sql"
+PAQTE_COLUMNS = (
+    ("code_departement", "Code département", "code", "", "Code INSEE du département."),
+    ("departement", "Département", "label", "", "Nom du département."),
+    ("code_region", "Code région", "code", "", "Région du département."),
+    ("semestre", "Semestre", "period", "", "Semestre du bilan PAQTE."),
+    ("etat", "État du bilan", "label", "", "acceptée, rejetée ou non reçue (bilan reçu et vérifié ou non)."),
+    ("code_indicateur", "Code indicateur", "code", "", "Indicateur clé du PAQTE (ENTREPRISES : signataires)."),
+    ("axe", "Axe", "label", "", "Sensibiliser, Former, Recruter, Acheter (vide pour les signataires)."),
+    ("indicateur", "Indicateur", "label", "", "Libellé de l'indicateur clé."),
+    ("unite", "Unité", "label", "", "nombre ou euros."),
+    ("valeur", "Valeur", "rate", "selon l'unité", "Résultat agrégé des entreprises signataires du département."),
+    ("statut", "Statut", "status", "", "ok, masked (secret statistique), missing (bilan non reçu ou non renseigné)."),
+)
+PEOPLE = ("SENS_ELEVES_3E", "FORM_ALTERNANCE", "RECR_RESIDENTS", "RECR_CDI")  # counts of people: secrecy under 11
+
+
+def paqte_table(engine, semester: str, rules):
+    """(the PAQTE results of the semester per département, long: one row per département and key indicator, masked
+    as statistical secrecy requires, and the gate-3 frame of its counts of people).
+
+    Counts of people (pupils, work-study contracts, recruits) under the threshold are masked; an amount bought from
+    fewer than `dominance_units` companies engaged on the axis is masked (the report does not give each company's
+    share, so dominance cannot be checked beyond that: said in the dictionary). Nothing here is additive (CDI is a
+    part of all recruits, not a sum), so there is no secondary suppression."""
+    import sqlalchemy as sa
+
+    from etl.publication import disclosure
+    from etl.quality.disclosure_check import gate3_frame
+    from etl.submissions.paqte import KEY_INDICATORS
+
+    with engine.connect() as conn:
+        raw = pd.DataFrame(
+            conn.execute(sa.text(PAQTE_SQL.read_text(encoding="utf-8")), {"semester": semester}).mappings().all()
+        )
+    indicators = [("ENTREPRISES", "", "Entreprises signataires du PAQTE dans le département", "nombre")]
+    indicators += [(k.code, k.axis, k.label, k.unit) for k in KEY_INDICATORS]
+    departements = raw.drop_duplicates("code_departement")[
+        ["code_departement", "departement", "code_region", "semestre", "etat", "accepted_batch_id"]
+    ]
+    values = {
+        (
+            r.code_departement,
+            "ENTREPRISES" if r.field == "entreprises_signataires" else r.field.removeprefix("resultat."),
+        ): r.value
+        for r in raw.dropna(subset=["field"]).itertuples(index=False)
+        if r.status == "ok"
+    }
+    rows = []
+    for d in departements.itertuples(index=False):
+        for code, axis, label, unit in indicators:
+            value = values.get((d.code_departement, code))
+            rows.append({
+                "code_departement": d.code_departement, "departement": d.departement, "code_region": d.code_region,
+                "semestre": d.semestre, "etat": d.etat, "code_indicateur": code, "axe": axis, "indicateur": label,
+                "unite": unit, "valeur": float(value) if value is not None else np.nan,
+            })  # fmt: skip
+    frame = pd.DataFrame(rows)
+    people = frame["code_indicateur"].isin(PEOPLE).to_numpy()
+    counts = disclosure.primary(np.where(people, frame["valeur"], np.nan), "count", rules)
+    # companies engaged on the indicator's axis (ACHA_QPV -> ACHA_ENTREPRISES): the units behind an amount
+    engaged = [
+        values.get((r.code_departement, f"{r.code_indicateur.split('_')[0]}_ENTREPRISES")) for r in frame.itertuples()
+    ]
+    euros = (frame["unite"] == "euros").to_numpy()
+    contributors = np.where(euros, pd.to_numeric(pd.Series(engaged, dtype="object"), errors="coerce"), np.nan)
+    amounts = disclosure.primary(np.where(euros, frame["valeur"], np.nan), "amount", rules, contributors=contributors)
+    masked = counts.masked | amounts.masked
+    frame.loc[masked, "valeur"] = np.nan
+    frame["statut"] = np.where(masked, "masked", np.where(frame["valeur"].isna(), "missing", "ok"))
+    check = gate3_frame(
+        pd.DataFrame({"v": frame["valeur"].where(people), "s": frame["statut"]}),
+        "v",
+        "s",
+        "count",
+        (),
+        rules.count_threshold,
+    )
+    return frame[[name for name, *_ in PAQTE_COLUMNS]], int(masked.sum()), check

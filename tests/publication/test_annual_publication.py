@@ -117,8 +117,19 @@ def test_the_annual_edition_aggregates_per_unit_and_masks_small_counts(facts):
     )
     assert {item["file"] for item in manifest["files"]} >= {"bilan_conventions.csv", "bilan_conventions.parquet",
                                                            "tables.xlsx", "dictionnaire.csv"}  # fmt: skip
-    for item in manifest["files"]:
+    for item in manifest["files"] + manifest["report"]:
         assert hashlib.sha256((released.folder / item["file"]).read_bytes()).hexdigest() == item["sha256"]
+    pages = {item["file"] for item in manifest["report"]}
+    assert "index.html" in pages and {f"region-{r}.html" for r in regions} <= pages
+    with wh.engine.connect() as conn:
+        states = conn.execute(
+            sa.text(
+                "SELECT count(*), count(*) FILTER (WHERE etat = 'non reçue') FROM publication.completude_campagne "
+                "WHERE edition_id = :e"
+            ),  # fmt: skip
+            {"e": released.edition_id},
+        ).one()
+    assert tuple(states) == (18, 18)  # no workbook was sent in this warehouse
 
 
 def test_the_measures_summary_is_3_1_22_14(facts):

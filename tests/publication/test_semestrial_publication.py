@@ -16,7 +16,7 @@ from etl.publication import publish
 pytestmark = pytest.mark.warehouse
 
 SEMESTER = "2024-S1"
-MONTHS = ["2023-06", "2023-12", "2024-06"]
+MONTHS = ["2023-12", "2024-06"]  # the semester's last month and 6 months before
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +36,14 @@ def loaded(reference_warehouse, territories_dir, tmp_path_factory):
         shutil.copyfile(path, inbox / "france_travail_defm" / path.name)
     report = pipeline.ingest(wh.engine, source("france_travail_defm"), home=wh.home)
     assert {b.status for b in report.batches} == {"loaded"}
+    from etl.generators.paqte import filled_paqte, paqte_file_name
+    from etl.submissions import intake
+
+    (inbox / "paqte").mkdir(parents=True, exist_ok=True)
+    for departement in ("69", "13"):
+        report = filled_paqte(departement, SEMESTER, seed=3)
+        (inbox / "paqte" / paqte_file_name(departement, SEMESTER)).write_bytes(report.content)
+    assert all(o.verdict.accepted for o in intake.intake(wh.engine, "paqte", home=wh.home).outcomes)
     released = publish.publish_semestrial(wh.engine, SEMESTER, home=wh.home)
     with wh.engine.connect() as conn:
         table = pd.DataFrame(
@@ -116,4 +124,44 @@ def test_the_edition_is_kept_when_inputs_did_not_change(loaded):
         serie = conn.execute(
             sa.text("SELECT count(DISTINCT semestre) FROM publication.emploi_qpv_serie_courant")
         ).scalar()
-    assert serie >= 2  # 2023-S1 and 2023-S2 and 2024-S1 as far as generated
+    assert serie == 2  # 2023-S2 and 2024-S1: the semesters generated
+
+
+def test_paqte_results_per_departement_with_people_counts_and_small_amounts_masked(loaded):
+    wh, released, _, _ = loaded
+    with wh.engine.connect() as conn:
+        paqte = pd.DataFrame(
+            conn.execute(
+                sa.text("SELECT * FROM publication.paqte_departements WHERE edition_id = :e"),
+                {"e": released.edition_id},
+            )
+            .mappings()
+            .all()
+        )
+        submitted = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT s.departement_code || '/' || replace(replace(v.field, 'resultat.', ''), "
+                    "'entreprises_signataires', 'ENTREPRISES'), v.value "
+                    "FROM core.paqte_submission s JOIN core.paqte_submission_value v USING (batch_id) "
+                    "WHERE (v.field LIKE 'resultat.%' OR v.field = 'entreprises_signataires') AND v.status = 'ok' "
+                    "AND v.field NOT LIKE '%.observations'"
+                )
+            ).all()
+        )
+    assert paqte["code_departement"].nunique() == 101
+    states = paqte.drop_duplicates("code_departement").set_index("code_departement")["etat"]
+    assert (states["69"], states["13"], states["75"]) == ("acceptée", "acceptée", "non reçue")
+    for row in paqte[paqte["code_departement"].isin(["69", "13"])].itertuples():
+        typed = submitted.get(f"{row.code_departement}/{row.code_indicateur}")
+        people = row.code_indicateur in ("SENS_ELEVES_3E", "FORM_ALTERNANCE", "RECR_RESIDENTS", "RECR_CDI")
+        engaged = submitted.get(f"{row.code_departement}/{row.code_indicateur.split('_')[0]}_ENTREPRISES")
+        small = (people and typed is not None and 1 <= typed < 11) or (
+            row.unite == "euros" and typed and engaged is not None and engaged < 3
+        )
+        if typed is None:
+            assert row.statut == "missing"
+        elif small:
+            assert (row.statut, row.valeur) == ("masked", None)
+        else:
+            assert row.statut == "ok" and float(row.valeur) == pytest.approx(float(typed))
