@@ -159,6 +159,7 @@ REFERENCE_FILES = (
     ("cog_departements", "departements.csv"),
     ("catalogue_indicateurs", "indicateurs_2014.csv"),
     ("catalogue_mesures", "mesures_2018.csv"),
+    ("catalogue_mesure_indicateurs", "mesures_2018_indicateurs.csv"),
     ("catalogue_operateurs", "indicateurs_operateurs.csv"),
 )
 

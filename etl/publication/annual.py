@@ -201,3 +201,52 @@ def completeness(engine, year: int) -> Built:
         frame=frame[[name for name, *_ in COMPLETENESS_COLUMNS]],
     )
     return Built(table)
+
+
+MEASURE_INDICATOR_COLUMNS = (
+    ("numero_mesure", "Mesure", "code", "", "Numéro de la mesure de la feuille de route de 2018."),
+    ("code_indicateur", "Code indicateur", "code", "", "Code de l'indicateur de la mesure (FDR<mesure>-<rang>)."),
+    ("indicateur", "Indicateur", "label", "", "Libellé de l'indicateur tel qu'écrit dans le tableau de suivi."),
+    ("cible_texte", "Cible", "text", "", "Cible de l'indicateur quand le tableau de suivi en donne une."),
+    ("unite", "Unité", "label", "", "Unité de l'indicateur."),
+    ("periode", "Période", "period", "", "Période de la dernière valeur nationale connue."),
+    ("valeur", "Valeur", "rate", "selon l'unité", "Dernière valeur nationale connue de l'entrepôt."),
+    ("statut", "Statut", "status", "", "ok, masked, ou missing (aucune source ne la fournit encore)."),
+)
+
+
+def measure_indicators(engine, year: int) -> Built:
+    """The indicators of the 2018 measures with the latest France value the warehouse holds up to `year` (none of
+    them has a source yet: they are published as missing, so that the gap is visible)."""
+    import sqlalchemy as sa
+
+    from etl.publication.tables import Table
+
+    with engine.connect() as conn:
+        frame = pd.DataFrame(
+            conn.execute(
+                sa.text(
+                    "SELECT i.measure_numero AS numero_mesure, i.code AS code_indicateur, i.libelle AS indicateur, "
+                    "i.cible_texte, i.unite, v.period_code AS periode, v.value AS valeur, "
+                    "coalesce(v.status, 'missing') AS statut "
+                    "FROM core.indicator i LEFT JOIN LATERAL (SELECT period_code, value, status "
+                    "  FROM core.indicator_value WHERE indicator_code = i.code AND territory_level = 'france' "
+                    "  AND breakdown = 'total' AND left(period_code, 4)::int <= :y "
+                    "  ORDER BY period_code DESC LIMIT 1) v ON true "
+                    "WHERE i.family = 'feuille_de_route_2018' "
+                    "ORDER BY substring(i.measure_numero from '^[0-9]+')::int, i.measure_numero, i.code"
+                ),
+                {"y": year},
+            )
+            .mappings()
+            .all()
+        )
+    frame["valeur"] = pd.to_numeric(frame["valeur"], errors="coerce").astype("float64")
+    table = Table(
+        name="mesures_indicateurs",
+        title="Indicateurs des mesures de la feuille de route de 2018",
+        description="Les indicateurs de suivi des 40 mesures, leur cible et la dernière valeur nationale connue.",
+        columns=_columns(MEASURE_INDICATOR_COLUMNS),
+        frame=frame[[name for name, *_ in MEASURE_INDICATOR_COLUMNS]],
+    )
+    return Built(table)

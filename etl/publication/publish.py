@@ -111,8 +111,9 @@ def publish_annual(
     bilan = annual.bilan_conventions(engine, year)
     listing, synthese = annual.measures(engine)
     campaign = annual.completeness(engine, year)
+    indicators = annual.measure_indicators(engine, year)
     period = str(year)
-    others = [listing.table, synthese.table, campaign.table]
+    others = [listing.table, synthese.table, indicators.table, campaign.table]
 
     def protected():
         frame, masked, checks = protect_bilan(bilan, rules)
