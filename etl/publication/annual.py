@@ -30,12 +30,6 @@ class Built:
     batches: set[int] = field(default_factory=set)
 
 
-def _columns(spec):
-    from etl.publication.tables import Column
-
-    return tuple(Column(name, header, role, unit, description) for name, header, role, unit, description in spec)
-
-
 BILAN_COLUMNS = (
     ("annee", "Année", "period", "", "Année de la campagne (résultats au 31 décembre)."),
     ("niveau", "Niveau", "code", "", "france ou region."),
@@ -63,7 +57,7 @@ BILAN_COLUMNS = (
 def bilan_conventions(engine, year: int) -> Built:
     import sqlalchemy as sa
 
-    from etl.publication.tables import Table
+    from etl.publication.tables import table_from_spec
 
     with engine.connect() as conn:
         frame = pd.DataFrame(
@@ -84,13 +78,13 @@ def bilan_conventions(engine, year: int) -> Built:
         known = frame.loc[[*france, *regions], "statut"].isin(["ok", "masked"]).all()
         if france and regions and known:
             relations.append((france[0], regions))
-    table = Table(
-        name="bilan_conventions",
-        title=f"Bilan {year} des conventions interministérielles",
-        description="Pour la France et chaque région, les 32 indicateurs des conventions interministérielles (annexe 2 "
+    table = table_from_spec(
+        "bilan_conventions",
+        f"Bilan {year} des conventions interministérielles",
+        "Pour la France et chaque région, les 32 indicateurs des conventions interministérielles (annexe 2 "
         "de l'instruction du 26 mars 2014) : valeur, cible nationale, écart à la cible, évolutions et observations.",
-        columns=_columns(BILAN_COLUMNS),
-        frame=frame,
+        BILAN_COLUMNS,
+        frame,
     )
     return Built(table, "valeur", "statut", relations, list(frame.index[counts]), batches)
 
@@ -114,7 +108,7 @@ def measures(engine) -> tuple[Built, Built]:
     """(the measures with their status, the status summary over the numbered measures)."""
     import sqlalchemy as sa
 
-    from etl.publication.tables import Table
+    from etl.publication.tables import table_from_spec
 
     with engine.connect() as conn:
         rows = pd.DataFrame(
@@ -139,20 +133,19 @@ def measures(engine) -> tuple[Built, Built]:
         )
     summary["mesures"] = summary["mesures"].astype("int64")
     summary["part"] = summary["part"].astype("float64")
-    listing = Table(
-        name="mesures_feuille_de_route",
-        title="Les 40 mesures de la feuille de route de 2018",
-        description="Mesures de la feuille de route gouvernementale pour les quartiers (2018) et leur état "
-        "d'avancement.",
-        columns=_columns(MEASURE_COLUMNS),
-        frame=rows[[name for name, *_ in MEASURE_COLUMNS]],
+    listing = table_from_spec(
+        "mesures_feuille_de_route",
+        "Les 40 mesures de la feuille de route de 2018",
+        "Mesures de la feuille de route gouvernementale pour les quartiers (2018) et leur état d'avancement.",
+        MEASURE_COLUMNS,
+        rows,
     )
-    synthese = Table(
-        name="mesures_synthese",
-        title="Synthèse de l'état des mesures",
-        description="Nombre et part des 40 mesures numérotées par état d'avancement.",
-        columns=_columns(SUMMARY_COLUMNS),
-        frame=summary[[name for name, *_ in SUMMARY_COLUMNS]],
+    synthese = table_from_spec(
+        "mesures_synthese",
+        "Synthèse de l'état des mesures",
+        "Nombre et part des 40 mesures numérotées par état d'avancement.",
+        SUMMARY_COLUMNS,
+        summary,
     )
     return Built(listing), Built(synthese)
 
@@ -173,7 +166,7 @@ def completeness(engine, year: int) -> Built:
     """The regional campaign's completeness (core.regional_submission_status) for the edition."""
     import sqlalchemy as sa
 
-    from etl.publication.tables import Table
+    from etl.publication.tables import table_from_spec
 
     with engine.connect() as conn:
         frame = pd.DataFrame(
@@ -193,12 +186,12 @@ def completeness(engine, year: int) -> Built:
     for column in ("erreurs", "version"):
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     frame["campagne"] = frame["campagne"].astype(str)
-    table = Table(
-        name="completude_campagne",
-        title=f"Complétude de la campagne {year} des indicateurs locaux",
-        description="Pour chaque région : classeur accepté (version, date), rejeté (nombre d'erreurs) ou non reçu.",
-        columns=_columns(COMPLETENESS_COLUMNS),
-        frame=frame[[name for name, *_ in COMPLETENESS_COLUMNS]],
+    table = table_from_spec(
+        "completude_campagne",
+        f"Complétude de la campagne {year} des indicateurs locaux",
+        "Pour chaque région : classeur accepté (version, date), rejeté (nombre d'erreurs) ou non reçu.",
+        COMPLETENESS_COLUMNS,
+        frame,
     )
     return Built(table)
 
@@ -220,7 +213,7 @@ def measure_indicators(engine, year: int) -> Built:
     them has a source yet: they are published as missing, so that the gap is visible)."""
     import sqlalchemy as sa
 
-    from etl.publication.tables import Table
+    from etl.publication.tables import table_from_spec
 
     with engine.connect() as conn:
         frame = pd.DataFrame(
@@ -242,11 +235,11 @@ def measure_indicators(engine, year: int) -> Built:
             .all()
         )
     frame["valeur"] = pd.to_numeric(frame["valeur"], errors="coerce").astype("float64")
-    table = Table(
-        name="mesures_indicateurs",
-        title="Indicateurs des mesures de la feuille de route de 2018",
-        description="Les indicateurs de suivi des 40 mesures, leur cible et la dernière valeur nationale connue.",
-        columns=_columns(MEASURE_INDICATOR_COLUMNS),
-        frame=frame[[name for name, *_ in MEASURE_INDICATOR_COLUMNS]],
+    table = table_from_spec(
+        "mesures_indicateurs",
+        "Indicateurs des mesures de la feuille de route de 2018",
+        "Les indicateurs de suivi des 40 mesures, leur cible et la dernière valeur nationale connue.",
+        MEASURE_INDICATOR_COLUMNS,
+        frame,
     )
     return Built(table)

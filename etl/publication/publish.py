@@ -327,11 +327,15 @@ def run_annual(params: dict, logical_date) -> dict:
     from etl.orchestration.connections import warehouse_engine
 
     year = int(params.get("year") or (logical_date.year - 1 if logical_date else datetime.now(UTC).year - 1))
-    released = publish_annual(warehouse_engine(), year, force=bool(params.get("force")))
+    return _announce("annual", year, publish_annual(warehouse_engine(), year, force=bool(params.get("force"))))
+
+
+def _announce(kind: str, period, released: Published) -> dict:
+    """Print what a publication task did (the task's log in the Airflow UI) and return it (its XCom)."""
     state = "released" if released.new else "unchanged inputs: kept"
-    print(f"annual edition {year}: {state} {released.edition_id} in {released.folder}")
+    print(f"{kind} edition {period}: {state} {released.edition_id} in {released.folder}")
     for column, count in released.masked.items():
-        print(f"  bilan_conventions.{column}: {count} cell(s) masked by statistical secrecy")
+        print(f"  {column}: {count} cell(s) masked by statistical secrecy")
     return {"edition_id": released.edition_id, "new": released.new, "folder": str(released.folder)}
 
 
@@ -347,8 +351,4 @@ def run_semestrial(params: dict, logical_date) -> dict:
         year, number = int(month[:4]), int(month[5:])
         semester = f"{year}-S1" if 6 <= number < 12 else (f"{year}-S2" if number == 12 else f"{year - 1}-S2")
     released = publish_semestrial(warehouse_engine(), semester, force=bool(params.get("force")))
-    state = "released" if released.new else "unchanged inputs: kept"
-    print(f"semestrial edition {semester}: {state} {released.edition_id} in {released.folder}")
-    for column, count in released.masked.items():
-        print(f"  emploi_qpv.{column}: {count} cell(s) masked by statistical secrecy")
-    return {"edition_id": released.edition_id, "new": released.new, "folder": str(released.folder)}
+    return _announce("semestrial", semester, released)

@@ -213,12 +213,6 @@ def series(engine, semester: str, rules, known: dict[str, Protected], count: int
                 "statut"]]  # fmt: skip
 
 
-def _columns(spec):
-    from etl.publication.tables import Column
-
-    return tuple(Column(*item) for item in spec)
-
-
 EMPLOI_COLUMNS = (
     ("semestre", "Semestre", "period", "", "Semestre publié (2024-S1 : fin juin 2024)."),
     ("mois", "Mois", "period", "", "Mois de fin de semestre des données (demandeurs d'emploi en fin de mois)."),
@@ -274,41 +268,41 @@ DERIVED_COLUMNS = [name for name, _, role, *_ in EMPLOI_COLUMNS if role in ("sha
 def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame | None = None) -> list:
     """The semestrial edition's tables (`emploi_qpv`, and `emploi_qpv_serie` and `paqte_departements` when given),
     shares rounded to 0.01."""
-    from etl.publication.tables import Table
+    from etl.publication.tables import table_from_spec
 
     frame = frame.copy()
     frame[DERIVED_COLUMNS] = frame[DERIVED_COLUMNS].astype("float64").round(2)
     out = [
-        Table(
-            name="emploi_qpv",
-            title=f"Demandeurs d'emploi dans les QPV, {frame['semestre'].iloc[0]}",
-            description="Tableau de bord semestriel régional et départemental de l'emploi dans les quartiers "
+        table_from_spec(
+            "emploi_qpv",
+            f"Demandeurs d'emploi dans les QPV, {frame['semestre'].iloc[0]}",
+            "Tableau de bord semestriel régional et départemental de l'emploi dans les quartiers "
             "prioritaires : demandeurs d'emploi en fin de semestre (catégories A et ABC, par sexe et âge) en QPV et "
             "dans le reste du territoire, parts, écarts et évolutions sur 6 et 12 mois.",
-            columns=_columns(EMPLOI_COLUMNS),
-            frame=frame[[name for name, *_ in EMPLOI_COLUMNS]].reset_index(drop=True),
+            EMPLOI_COLUMNS,
+            frame,
         )
     ]
     if serie is not None:
         out.append(
-            Table(
-                name="emploi_qpv_serie",
-                title="Demandeurs d'emploi en QPV et hors QPV, derniers semestres",
-                description="France et régions : demandeurs d'emploi (total) en QPV et hors QPV en fin de semestre.",
-                columns=_columns(SERIE_COLUMNS),
-                frame=serie[[name for name, *_ in SERIE_COLUMNS]].reset_index(drop=True),
+            table_from_spec(
+                "emploi_qpv_serie",
+                "Demandeurs d'emploi en QPV et hors QPV, derniers semestres",
+                "France et régions : demandeurs d'emploi (total) en QPV et hors QPV en fin de semestre.",
+                SERIE_COLUMNS,
+                serie,
             )
         )
     if paqte is not None:
         out.append(
-            Table(
-                name="paqte_departements",
-                title=f"PAQTE : bilans des départements, {frame['semestre'].iloc[0]}",
-                description="Pacte avec les quartiers pour toutes les entreprises : état du bilan semestriel de "
+            table_from_spec(
+                "paqte_departements",
+                f"PAQTE : bilans des départements, {frame['semestre'].iloc[0]}",
+                "Pacte avec les quartiers pour toutes les entreprises : état du bilan semestriel de "
                 "chaque département et résultats agrégés des entreprises signataires par axe (sensibiliser, former, "
                 "recruter, acheter). Effectifs de personnes sous 11 et montants de moins de 3 entreprises masqués.",
-                columns=_columns(PAQTE_COLUMNS),
-                frame=paqte.reset_index(drop=True),
+                PAQTE_COLUMNS,
+                paqte,
             )
         )
     return out

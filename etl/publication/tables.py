@@ -81,3 +81,10 @@ class Table:
             if column.name == name:
                 return column
         raise KeyError(f"Table {self.name} has no column {name!r}.")
+
+
+def table_from_spec(name: str, title: str, description: str, spec, frame: pd.DataFrame) -> Table:
+    """A Table whose columns are given as (name, header, role, unit, description) tuples, the frame cut to them in
+    that order (index reset)."""
+    columns = tuple(Column(*item) for item in spec)
+    return Table(name, title, description, columns, frame[[c.name for c in columns]].reset_index(drop=True))
