@@ -3,12 +3,15 @@
 
 Keeps the warehouse fit for the loads: applies pending schema migrations (`sql/migrations/`), appends a
 heartbeat line to `audit.heartbeat_log` (proof that the scheduler reaches the warehouse through the
-`warehouse` connection), then refreshes planner statistics.
+`warehouse` connection), then `VACUUM (ANALYZE)` of the tables that changed since their last analyze, a report of
+the archive's size per source in `audit.archive_size_log` (the archive is never deleted; the task fails if a
+registered file lost its archive copy), and the deletion of Airflow task logs older than
+`OBSERVATOIRE_LOG_RETENTION_DAYS` (default 90).
 
 | what | value |
 |---|---|
 | schedule | daily, 03:00 Europe/Paris |
-| reads / writes | the `warehouse` connection: `audit.alembic_version`, `audit.heartbeat_log` |
+| reads / writes | the `warehouse` connection: `audit.alembic_version`, `audit.heartbeat_log`, `audit.archive_size_log`; `archive/` (read only), Airflow's `logs/` |
 | on failure | retried twice; a migration failure names the revision and PostgreSQL's reason |
 """
 
@@ -44,13 +47,41 @@ def warehouse_maintenance():
         return maintenance.record_heartbeat(warehouse_engine(), dag_run.dag_id, dag_run.run_id)
 
     @task
-    def analyze(_beat_id: int) -> None:
+    def vacuum_analyze(_beat_id: int) -> list[str]:
         from etl import maintenance
         from etl.orchestration.connections import warehouse_engine
 
-        maintenance.analyze(warehouse_engine())
+        tables = maintenance.vacuum_analyze(warehouse_engine())
+        print(f"VACUUM (ANALYZE) of {len(tables)} changed table(s): {', '.join(tables) or 'none'}")
+        return tables
 
-    analyze(heartbeat(migrate()))
+    @task
+    def archive_report(_beat_id: int, dag_run=None) -> list[dict]:
+        from etl import maintenance
+        from etl.config import Home
+        from etl.orchestration.connections import warehouse_engine
+
+        rows = maintenance.archive_report(warehouse_engine(), Home.from_env(), dag_run.run_id if dag_run else None)
+        for row in rows:
+            print(f"  {row['source_id']}: {row['files']} file(s), {row['bytes']} bytes, {row['registered']} registered")
+        return rows
+
+    @task
+    def clean_task_logs() -> int:
+        import os
+
+        from etl import maintenance
+        from etl.config import Home
+
+        days = int(os.environ.get("OBSERVATOIRE_LOG_RETENTION_DAYS", "90"))
+        deleted = maintenance.clean_task_logs(Home.from_env().airflow_home / "logs", days)
+        print(f"{deleted} Airflow task log file(s) older than {days} days deleted")
+        return deleted
+
+    beat = heartbeat(migrate())
+    vacuum_analyze(beat)
+    archive_report(beat)
+    clean_task_logs()
 
 
 warehouse_maintenance()
