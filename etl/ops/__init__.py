@@ -1,0 +1,1 @@
+"""Operations: what the data engineers watch (the observatory page in the Airflow UI), alerts and maintenance."""

@@ -1,0 +1,73 @@
+"""The "Observatoire" page (etl/ops/page.py) through FastAPI's test client, on a real warehouse holding a loaded
+reference file, an accepted and a rejected regional workbook and a released annual edition."""
+
+from __future__ import annotations
+
+import importlib.util
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+
+from etl.config import PROJECT_ROOT
+from etl.generators import submissions as gen
+from etl.ops.page import create_app
+
+pytestmark = pytest.mark.warehouse
+
+
+@pytest.fixture(scope="module")
+def client(reference_warehouse):
+    from etl.publication import publish
+    from etl.submissions import intake
+
+    wh = reference_warehouse
+    inbox = wh.home.folder("inbox") / "regional"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / gen.submission_file_name("84", 2024)).write_bytes(gen.filled_workbook("84", 2024, seed=1).content)
+    bad = gen.filled_workbook("11", 2024, seed=1, mistakes=["part_superieure_100"])
+    (inbox / gen.submission_file_name("11", 2024)).write_bytes(bad.content)
+    intake.intake(wh.engine, home=wh.home)
+    publish.publish_annual(wh.engine, 2024, home=wh.home, now=datetime(2025, 6, 1, tzinfo=UTC))
+    return TestClient(create_app(lambda: wh.engine))
+
+
+def test_every_declared_source_is_listed_with_its_state(client):
+    from etl.sources.registry import all_sources
+
+    sources = {s["source_id"]: s for s in client.get("/api/sources").json()}
+    assert set(sources) == set(all_sources()[0])
+    assert sources["cog_regions"]["last_status"] == "loaded" and not sources["cog_regions"]["late"]
+    assert sources["france_travail_defm"]["last_file"] is None and sources["france_travail_defm"]["late"]
+    assert sources["regional"]["failed"]  # the last workbook received was rejected
+    assert sources["regional"]["last_blocking_failures"] > 0
+
+
+def test_campaigns_and_editions(client):
+    [campaign] = client.get("/api/campaigns").json()
+    states = {r["region_code"]: r["state"] for r in campaign["regions"]}
+    assert campaign["campaign"] == 2024 and len(states) == 18
+    assert (states["84"], states["11"], states["93"]) == ("acceptée", "rejetée", "non reçue")
+    [edition] = client.get("/api/editions").json()
+    assert edition["kind"] == "annuelle" and edition["period_code"] == "2024" and edition["gate3_passed"] is True
+
+
+def test_the_page_flags_what_needs_attention(client):
+    response = client.get("/")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert "france_travail_defm" in page and "en retard" in page and "fichier rejeté" in page
+    assert "Campagne 2024" in page and "annuelle-2024" in page and "réussi" in page
+    assert "<script" not in page
+
+
+def test_the_plugin_mounts_the_app_and_adds_a_navigation_entry():
+    spec = importlib.util.spec_from_file_location("observatoire_plugin", PROJECT_ROOT / "plugins" / "observatoire.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    plugin = module.ObservatoirePlugin
+    [app] = plugin.fastapi_apps
+    assert app["url_prefix"] == "/observatoire"
+    assert {route.path for route in app["app"].routes} >= {"/", "/api/sources", "/api/campaigns", "/api/editions"}
+    [view] = plugin.external_views
+    assert view["href"] == "observatoire/" and not view["href"].startswith("/")
