@@ -63,7 +63,10 @@ def warehouse_maintenance():
 
         rows = maintenance.archive_report(warehouse_engine(), Home.from_env(), dag_run.run_id if dag_run else None)
         for row in rows:
-            print(f"  {row['source_id']}: {row['files']} file(s), {row['bytes']} bytes, {row['registered']} registered")
+            outside = f", {row['outside']} registered outside this archive" if row["outside"] else ""
+            print(
+                f"  {row['source_id']}: {row['files']} file(s), {row['bytes']} bytes, {row['registered']} registered{outside}"
+            )
         return rows
 
     @task

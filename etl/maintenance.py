@@ -54,9 +54,11 @@ class ArchiveDamaged(Exception):
 
 
 def archive_report(engine, home, run_id: str | None = None) -> list[dict]:
-    """Per source: files and bytes in `archive/<source>/`, files registered in audit.file_registry, and registered
-    files whose archive copy is missing. Appended to audit.archive_size_log; raises ArchiveDamaged when a copy is
-    missing (after the report is written), since the archive is the platform's only proof of what was received."""
+    """Per source: files and bytes in `archive/<source>/`, files registered in audit.file_registry with their copy in
+    this archive, those whose copy is missing, and those registered with a copy outside this archive (another
+    runtime folder: a warehouse shared by several homes, as in tests, or a moved OBSERVATOIRE_HOME; reported, not
+    checked). Appended to audit.archive_size_log; raises ArchiveDamaged when a copy is missing (after the report is
+    written), since the archive is the platform's only proof of what was received."""
     from pathlib import Path
 
     import sqlalchemy as sa
@@ -69,7 +71,8 @@ def archive_report(engine, home, run_id: str | None = None) -> list[dict]:
     rows = []
     for source in sources:
         files = [p for p in (root / source).rglob("*") if p.is_file()] if (root / source).is_dir() else []
-        registered = [Path(path) for s, path in registry if s == source]
+        paths = [Path(path) for s, path in registry if s == source]
+        registered = [p for p in paths if p.is_relative_to(root)]
         rows.append(
             {
                 "source_id": source,
@@ -77,14 +80,16 @@ def archive_report(engine, home, run_id: str | None = None) -> list[dict]:
                 "bytes": sum(p.stat().st_size for p in files),
                 "registered": len(registered),
                 "missing": sum(1 for p in registered if not p.is_file()),
+                "outside": len(paths) - len(registered),
             }
         )
     with engine.begin() as conn:
         if rows:
             conn.execute(
                 sa.text(
-                    "INSERT INTO audit.archive_size_log (run_id, source_id, files, bytes, registered, missing) "
-                    "VALUES (:run_id, :source_id, :files, :bytes, :registered, :missing)"
+                    "INSERT INTO audit.archive_size_log (run_id, source_id, files, bytes, registered, missing, "
+                    "outside) "
+                    "VALUES (:run_id, :source_id, :files, :bytes, :registered, :missing, :outside)"
                 ),
                 [{"run_id": run_id, **row} for row in rows],
             )

@@ -35,7 +35,14 @@ def test_the_archive_report_counts_files_and_fails_when_a_copy_is_missing(isolat
     receipt = landing.receive(isolated.engine, isolated.home, "cog_regions", dropped)
     rows = maintenance.archive_report(isolated.engine, isolated.home, "run-1")
     assert rows == [
-        {"source_id": "cog_regions", "files": 1, "bytes": receipt.size_bytes, "registered": 1, "missing": 0}
+        {
+            "source_id": "cog_regions",
+            "files": 1,
+            "bytes": receipt.size_bytes,
+            "registered": 1,
+            "missing": 0,
+            "outside": 0,
+        }
     ]
     receipt.archive_path.chmod(0o644)
     receipt.archive_path.unlink()  # something deleted part of the archive
@@ -46,6 +53,17 @@ def test_the_archive_report_counts_files_and_fails_when_a_copy_is_missing(isolat
             sa.text("SELECT run_id, files, missing FROM audit.archive_size_log ORDER BY log_id")
         ).all()
     assert [tuple(r) for r in journal] == [("run-1", 1, 0), ("run-2", 0, 1)]  # the report is kept, then it fails
+
+
+def test_files_registered_in_another_runtime_folder_are_reported_not_checked(isolated, tmp_path):
+    from etl.config import Home
+
+    elsewhere = Home(tmp_path / "other-home").ensure()
+    dropped = tmp_path / "departements.csv"
+    dropped.write_text("code;nom;code_region\n01;Ain;84\n", encoding="utf-8")
+    landing.receive(isolated.engine, elsewhere, "cog_departements", dropped)
+    rows = {r["source_id"]: r for r in maintenance.archive_report(isolated.engine, isolated.home)}
+    assert (rows["cog_departements"]["registered"], rows["cog_departements"]["outside"]) == (0, 1)
 
 
 def test_old_task_logs_are_deleted_and_recent_ones_kept(tmp_path):

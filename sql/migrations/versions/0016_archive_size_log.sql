@@ -8,6 +8,7 @@ CREATE TABLE audit.archive_size_log (
     files         int         NOT NULL,
     bytes         bigint      NOT NULL,
     registered    int         NOT NULL,
-    missing       int         NOT NULL
+    missing       int         NOT NULL,
+    outside       int         NOT NULL
 );
-COMMENT ON TABLE audit.archive_size_log IS 'One line per source and warehouse_maintenance run: files and bytes in archive/<source>/, files registered in audit.file_registry, and registered files whose archive copy is missing (must be 0).';
+COMMENT ON TABLE audit.archive_size_log IS 'One line per source and warehouse_maintenance run: files and bytes in archive/<source>/, files registered in audit.file_registry, registered files whose archive copy is missing (must be 0), and registered files whose copy is outside this runtime folder archive (another home sharing the warehouse, or a moved OBSERVATOIRE_HOME: reported, not checked).';
