@@ -70,15 +70,49 @@ class BatchQuarantined(Exception):
 def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | None = None) -> IngestReport:
     home = home or Home.from_env()
     report = IngestReport(source.id)
-    for path in landing.pending(home, source.id, source.patterns):
-        report.received.append(landing.receive(engine, home, source.id, path))
-    batches = _received_batches(engine, source.id)
-    known = gates.validation_keys(home) if batches else set()
-    for batch_id, name, archive in batches:
-        report.batches.append(process_batch(engine, source, batch_id, name, Path(archive), home=home, run_id=run_id))
-    if batches:
-        gates.build_data_docs(home, only=gates.validation_keys(home) - known)
+    report.received = receive_pending(engine, source, home)
+    report.batches = process_received(
+        engine,
+        source.id,
+        home,
+        lambda batch_id, name, archive: process_batch(
+            engine, source, batch_id, name, archive, home=home, run_id=run_id
+        ),
+    )
     return report
+
+
+def receive_pending(engine, source: Source, home: Home) -> list[landing.Receipt]:
+    """Land every file waiting in the source's inbox (archive by sha256, register, open a batch)."""
+    return [
+        landing.receive(engine, home, source.id, path) for path in landing.pending(home, source.id, source.patterns)
+    ]
+
+
+def process_received(engine, source_id: str, home: Home, process) -> list:
+    """Run `process(batch_id, original_name, archive_path)` on every batch of the source still `received` (a crash
+    included), oldest first, then render the Data Docs pages of the validations this made; returns the outcomes."""
+    batches = _received_batches(engine, source_id)
+    if not batches:
+        return []
+    known = gates.validation_keys(home)
+    outcomes = [process(batch_id, name, Path(archive)) for batch_id, name, archive in batches]
+    gates.build_data_docs(home, only=gates.validation_keys(home) - known)
+    return outcomes
+
+
+def mark_quarantined(engine, batch_id: int, message: str, report: Path) -> None:
+    """Record a batch as quarantined, with the first problem (2 000 characters at most) and its report's path."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r "
+                "WHERE batch_id = :b"
+            ),
+            {"m": message[:2000], "r": str(report), "b": batch_id},
+        )
 
 
 def reload(engine, source: Source, period: str, *, home: Home | None = None, run_id: str | None = None) -> IngestReport:
@@ -201,7 +235,6 @@ def _partition(source: Source, staged: dict) -> str:
 
 
 def _quarantine(engine, source, outcome, archive, home, failures, warnings) -> BatchOutcome:
-    import sqlalchemy as sa
 
     folder = home.folder("quarantine") / source.id
     folder.mkdir(parents=True, exist_ok=True)
@@ -222,13 +255,6 @@ def _quarantine(engine, source, outcome, archive, home, failures, warnings) -> B
         lines += ["", "Warnings:", *[f"  - {w}" for w in warnings]]
     lines += ["", "Fix the file and drop the corrected version in the inbox again."]
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r "
-                "WHERE batch_id = :b"
-            ),
-            {"m": failures[0][:2000], "r": str(report), "b": outcome.batch_id},
-        )
+    mark_quarantined(engine, outcome.batch_id, failures[0], report)
     outcome.status, outcome.reason, outcome.report = "quarantined", failures[0], report
     return outcome

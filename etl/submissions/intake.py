@@ -132,21 +132,19 @@ def paqte_partition(staged: dict[str, pd.DataFrame]) -> str:
 
 def intake(engine, source_id: str = SOURCE_ID, *, home: Home | None = None, run_id: str | None = None) -> IntakeReport:
     """Receive what waits in the source's inbox and give every received batch its verdict (see the module doc)."""
-    from etl.pipeline import _received_batches
-    from etl.quality import gates
+    from etl.pipeline import process_received, receive_pending
 
     home = home or Home.from_env()
     kind = KINDS[source_id]
     entry = source(source_id)
     report = IntakeReport(source_id=source_id)
-    for path in landing.pending(home, source_id, entry.patterns):
-        report.received.append(landing.receive(engine, home, source_id, path))
-    batches = _received_batches(engine, source_id)
-    known = gates.validation_keys(home) if batches else set()
-    for batch_id, name, archive in batches:
-        report.outcomes.append(process(engine, kind, batch_id, name, Path(archive), home=home, run_id=run_id))
-    if batches:
-        gates.build_data_docs(home, only=gates.validation_keys(home) - known)
+    report.received = receive_pending(engine, entry, home)
+    report.outcomes = process_received(
+        engine,
+        source_id,
+        home,
+        lambda batch_id, name, archive: process(engine, kind, batch_id, name, archive, home=home, run_id=run_id),
+    )
     return report
 
 
@@ -207,8 +205,7 @@ def _record_verdict(engine, source_id: str, batch_id: int, verdict: Verdict, rep
 
 def _quarantine(engine, home: Home, source_id: str, batch_id: int, archive: Path, verdict: Verdict) -> Path:
     """Copy the file to quarantine/<source>/ with its verdict beside it (HTML report, JSON); mark the batch."""
-    import sqlalchemy as sa
-
+    from etl.pipeline import mark_quarantined
     from etl.submissions.report import write_html
 
     folder = home.folder("quarantine") / source_id
@@ -220,14 +217,7 @@ def _quarantine(engine, home: Home, source_id: str, batch_id: int, archive: Path
     (folder / f"{stem}.verdict.json").write_text(verdict.to_json() + "\n", encoding="utf-8")
     report = write_html(verdict, folder / f"{stem}.rapport.html", workbook=archive)
     first = verdict.errors[0]
-    with engine.begin() as conn:
-        conn.execute(
-            sa.text(
-                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r "
-                "WHERE batch_id = :b"
-            ),
-            {"m": f"[{first.rule}] {first.where} {first.message}"[:2000], "r": str(report), "b": batch_id},
-        )
+    mark_quarantined(engine, batch_id, f"[{first.rule}] {first.where} {first.message}", report)
     return report
 
 
