@@ -16,13 +16,14 @@ TOLERANCE = timedelta(days=3)  # as the sources' sensors (etl/orchestration/sour
 PRESETS = {"@yearly": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0", "@daily": "0 0 * * *"}
 
 LAST_BATCHES = """
-SELECT DISTINCT ON (b.source_id) b.source_id, b.original_name, b.received_at, b.status, b.batch_id,
-       (SELECT count(*) FROM audit.dq_result d WHERE d.batch_id = b.batch_id AND d.blocking AND NOT d.success)
+SELECT l.*,
+       (SELECT count(*) FROM audit.dq_result d WHERE d.batch_id = l.batch_id AND d.blocking AND NOT d.success)
            AS blocking_failures,
-       (SELECT count(*) FROM audit.dq_result d WHERE d.batch_id = b.batch_id AND NOT d.blocking AND NOT d.success)
+       (SELECT count(*) FROM audit.dq_result d WHERE d.batch_id = l.batch_id AND NOT d.blocking AND NOT d.success)
            AS warnings
-FROM audit.batch b ORDER BY b.source_id, b.received_at DESC, b.batch_id DESC
-"""
+FROM (SELECT DISTINCT ON (source_id) source_id, original_name, received_at, status, batch_id
+      FROM audit.batch ORDER BY source_id, received_at DESC, batch_id DESC) l
+"""  # the DQ counts of each source's last batch only, not of every batch
 LAST_LOADS = """
 SELECT DISTINCT ON (source_id) source_id, finished_at, partition_key, original_name
 FROM audit.batch WHERE status = 'loaded' ORDER BY source_id, finished_at DESC NULLS LAST, batch_id DESC
