@@ -20,6 +20,7 @@ after a drop.
 from airflow.sdk import dag, task
 
 from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
+from etl.orchestration.notifiers import FailureAlert
 from etl.orchestration.source_tasks import assets_of, watcher_task
 
 
@@ -34,13 +35,15 @@ from etl.orchestration.source_tasks import assets_of, watcher_task
     max_active_runs=1,
 )
 def regional_submissions():
-    @task(task_id="intake_regional", outlets=assets_of("regional"))
+    @task(
+        task_id="intake_regional", outlets=assets_of("regional"), on_failure_callback=FailureAlert(sources=["regional"])
+    )
     def intake_regional(dag_run=None) -> dict:
         from etl.submissions.intake import run_intake
 
         return run_intake(dag_run.run_id if dag_run else None, "regional")
 
-    @task(task_id="intake_paqte", outlets=assets_of("paqte"))
+    @task(task_id="intake_paqte", outlets=assets_of("paqte"), on_failure_callback=FailureAlert(sources=["paqte"]))
     def intake_paqte(dag_run=None) -> dict:
         from etl.submissions.intake import run_intake
 

@@ -101,17 +101,18 @@ def process_received(engine, source_id: str, home: Home, process) -> list:
     return outcomes
 
 
-def mark_quarantined(engine, batch_id: int, message: str, report: Path) -> None:
-    """Record a batch as quarantined, with the first problem (2 000 characters at most) and its report's path."""
+def mark_quarantined(engine, batch_id: int, message: str, report: Path, run_id: str | None) -> None:
+    """Record a batch as quarantined by this run, with the first problem (2 000 characters at most) and its report's
+    path (the run's alert finds its batches by run id)."""
     import sqlalchemy as sa
 
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r "
-                "WHERE batch_id = :b"
+                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r, "
+                "run_id = :run WHERE batch_id = :b"
             ),
-            {"m": message[:2000], "r": str(report), "b": batch_id},
+            {"m": message[:2000], "r": str(report), "b": batch_id, "run": run_id},
         )
 
 
@@ -182,7 +183,7 @@ def process_batch(
     except FileShapeError as exc:
         where = f"line {exc.line}" if exc.line else "file"
         col = f", column {exc.column}" if exc.column else ""
-        return _quarantine(engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {exc}"], [])
+        return _quarantine(engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {exc}"], [], run_id)
 
     with clock("gate_file"):
         results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
@@ -203,7 +204,14 @@ def process_batch(
     outcome.warnings = [f"{o.suite}: {o.describe()}" for r in results for o in r.warnings]
     if failures:
         return _quarantine(
-            engine, source, outcome, archive, home, [f"{o.suite}: {o.describe()}" for o in failures], outcome.warnings
+            engine,
+            source,
+            outcome,
+            archive,
+            home,
+            [f"{o.suite}: {o.describe()}" for o in failures],
+            outcome.warnings,
+            run_id,
         )
 
     partition = _partition(source, staged)
@@ -234,7 +242,7 @@ def _partition(source: Source, staged: dict) -> str:
     return str(source.resolve(source.partition)(staged))
 
 
-def _quarantine(engine, source, outcome, archive, home, failures, warnings) -> BatchOutcome:
+def _quarantine(engine, source, outcome, archive, home, failures, warnings, run_id) -> BatchOutcome:
 
     folder = home.folder("quarantine") / source.id
     folder.mkdir(parents=True, exist_ok=True)
@@ -255,6 +263,6 @@ def _quarantine(engine, source, outcome, archive, home, failures, warnings) -> B
         lines += ["", "Warnings:", *[f"  - {w}" for w in warnings]]
     lines += ["", "Fix the file and drop the corrected version in the inbox again."]
     report.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    mark_quarantined(engine, outcome.batch_id, failures[0], report)
+    mark_quarantined(engine, outcome.batch_id, failures[0], report, run_id)
     outcome.status, outcome.reason, outcome.report = "quarantined", failures[0], report
     return outcome

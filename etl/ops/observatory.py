@@ -3,16 +3,16 @@
 `sources(engine, now)`: per declared source (etl/sources/registry.yaml), the last file received, the last successful
 load and its vintage (partition), the blocking and warning data-quality results of the last batch, the next file
 expected from the source's cadence and whether it is late (the last delivery is older than the last expected date
-plus the tolerance the sensors use, 3 days). `campaigns(engine)`: per regional campaign that received files, the
-18 régions' states against the deadline. `editions(engine)`: per released edition, release time, latency from its
-newest input to release, cells masked and gate 3's verdict. Everything is read from `audit` and `publication`.
+plus the source's `tolerance_days`, as its DAG's deadline alert). `campaigns(engine)`: per regional campaign that
+received files, the 18 régions' states against the deadline. `editions(engine)`: per released edition, release
+time, latency from its newest input to release, cells masked and gate 3's verdict. Everything is read from `audit`
+and `publication`.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-TOLERANCE = timedelta(days=3)  # as the sources' sensors (etl/orchestration/source_dags.py)
 PRESETS = {"@yearly": "0 0 1 1 *", "@monthly": "0 0 1 * *", "@weekly": "0 0 * * 0", "@daily": "0 0 * * *"}
 
 LAST_BATCHES = """
@@ -62,8 +62,9 @@ def sources(engine, now: datetime | None = None) -> list[dict]:
         last, nxt = expected_dates(entry.cadence, now)
         batch, load = batches.get(source_id), loads.get(source_id)
         received = batch["received_at"] if batch else None
+        tolerance = timedelta(days=entry.tolerance_days)
         late = (
-            (received is None or received < last - TOLERANCE) and now > last + TOLERANCE and not entry.repository_files
+            (received is None or received < last - tolerance) and now > last + tolerance and not entry.repository_files
         )
         out.append(
             {

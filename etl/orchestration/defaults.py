@@ -1,4 +1,4 @@
-"""What every DAG of the project shares: owner, retries, and the date schedules start from.
+"""What every DAG of the project shares: owner, retries, the failure alert, and the date schedules start from.
 
 Kept free of heavy imports: DAG files import it at parse time.
 """
@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from etl.orchestration.notifiers import FailureAlert
 
 PARIS = ZoneInfo("Europe/Paris")
 # The first period the observatory follows: a backfill can reach any period since (catchup stays off, so the
@@ -18,4 +20,6 @@ DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": True,
+    # one mail per failed task after its last retry (none for a quarantined file already mailed): notifiers.py
+    "on_failure_callback": FailureAlert(),
 }

@@ -3,18 +3,21 @@
 `source_dag(source_id, schedule=..., wait=...)` builds: a sensor that waits (rescheduling, not holding a
 worker slot) until a file matching the source's patterns is in its inbox, or the run's period (the last complete
 one before its logical date, or the `period` param) is already in the archive, failing when the producer is
-later than `wait` (a late file is an alert, not a silence); the ingest task (etl.orchestration.source_tasks);
-and the watcher that marks the run failed if a file was quarantined. The schedule defaults to the
-registry's `cadence`; a broken registry entry fails only the DAG file that asks for it.
+later than `wait`; the ingest task (etl.orchestration.source_tasks); and the watcher that marks the run failed if a
+file was quarantined. A DeadlineAlert mails that the file is late when the run has not finished `tolerance` (the
+registry's `tolerance_days`) after it was queued and no file of the source came meanwhile
+(etl.orchestration.notifiers.late_file). The schedule defaults to the registry's `cadence`; a broken registry
+entry fails only the DAG file that asks for it.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, DeadlineAlert, DeadlineReference, Param, SyncCallback, task
 
 from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
+from etl.orchestration.notifiers import late_file
 from etl.orchestration.source_tasks import ingest_task, run_period, watcher_task
 from etl.sources.registry import source
 
@@ -40,6 +43,7 @@ def source_dag(
     *,
     schedule: str | None = None,
     wait: timedelta = timedelta(days=3),
+    tolerance: timedelta | None = None,
     tags: tuple[str, ...] = (),
     doc_md: str | None = None,
 ) -> DAG:
@@ -55,6 +59,12 @@ def source_dag(
         or f"### {source_id}\n\n{entry.description}\n\nProducer: {entry.producer}. "
         f"Cadence: `{schedule or entry.cadence}`. Patterns: {', '.join(entry.patterns)}.",
         max_active_runs=1,
+        deadline=DeadlineAlert(
+            reference=DeadlineReference.DAGRUN_QUEUED_AT,
+            interval=tolerance if tolerance is not None else timedelta(days=entry.tolerance_days),
+            callback=SyncCallback(late_file, kwargs={"source_id": source_id}),
+            name="late_file",
+        ),
         params={
             "period": Param(
                 None,

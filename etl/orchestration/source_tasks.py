@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from airflow.sdk import Asset, task
 
+from etl.orchestration.notifiers import FailureAlert
 from etl.sources.registry import source
 
 
@@ -23,7 +24,13 @@ def assets_of(source_id: str) -> list[Asset]:
 def ingest_task(source_id: str, **task_kwargs):
     entry = source(source_id)
 
-    @task(task_id=f"ingest_{source_id}", outlets=assets_of(source_id), doc_md=entry.description, **task_kwargs)
+    @task(
+        task_id=f"ingest_{source_id}",
+        outlets=assets_of(source_id),
+        doc_md=entry.description,
+        on_failure_callback=FailureAlert(sources=[source_id]),
+        **task_kwargs,
+    )
     def ingest(dag_run=None, params=None, logical_date=None) -> dict:
         return run_ingest(source_id, dag_run.run_id if dag_run else None, run_period(source_id, logical_date, params))
 
@@ -101,10 +108,10 @@ def watcher_task():
 
     Ingest tasks run with trigger rule `all_done` (a quarantined file must not stop the next source), so a
     failure in the middle of a DAG would otherwise leave the run green. `one_failed` looks only at direct
-    upstream tasks, so wire it after every other task.
+    upstream tasks, so wire it after every other task. It mails nothing: the failure it repeats was mailed.
     """
 
-    @task(task_id="fail_if_any_task_failed", trigger_rule="one_failed")
+    @task(task_id="fail_if_any_task_failed", trigger_rule="one_failed", on_failure_callback=[])
     def watcher() -> None:
         from airflow.sdk.exceptions import AirflowFailException
 

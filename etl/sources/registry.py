@@ -52,6 +52,8 @@ class Source(BaseModel):
     producer: str
     description: str
     cadence: str
+    # Days after the expected date (the run's queue time) before a missing file is mailed as late (DeadlineAlert).
+    tolerance_days: int = Field(default=3, ge=0, le=60)
     patterns: list[str] = Field(min_length=1)
     reader: str
     normaliser: str

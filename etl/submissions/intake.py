@@ -159,7 +159,7 @@ def process(
     gates.record(engine, verdict.gate_results, batch_id, run_id)
     outcome = SubmissionOutcome(batch_id, original_name, verdict)
     if not verdict.accepted:
-        outcome.report = _quarantine(engine, home, kind.source_id, batch_id, archive, verdict)
+        outcome.report = _quarantine(engine, home, kind.source_id, batch_id, archive, verdict, run_id)
         _record_verdict(engine, kind.source_id, batch_id, verdict, outcome.report)
         return outcome
     staged = normalise(verdict.values)
@@ -203,7 +203,9 @@ def _record_verdict(engine, source_id: str, batch_id: int, verdict: Verdict, rep
         )
 
 
-def _quarantine(engine, home: Home, source_id: str, batch_id: int, archive: Path, verdict: Verdict) -> Path:
+def _quarantine(
+    engine, home: Home, source_id: str, batch_id: int, archive: Path, verdict: Verdict, run_id: str | None
+) -> Path:
     """Copy the file to quarantine/<source>/ with its verdict beside it (HTML report, JSON); mark the batch."""
     from etl.pipeline import mark_quarantined
     from etl.submissions.report import write_html
@@ -217,7 +219,7 @@ def _quarantine(engine, home: Home, source_id: str, batch_id: int, archive: Path
     (folder / f"{stem}.verdict.json").write_text(verdict.to_json() + "\n", encoding="utf-8")
     report = write_html(verdict, folder / f"{stem}.rapport.html", workbook=archive)
     first = verdict.errors[0]
-    mark_quarantined(engine, batch_id, f"[{first.rule}] {first.where} {first.message}", report)
+    mark_quarantined(engine, batch_id, f"[{first.rule}] {first.where} {first.message}", report, run_id)
     return report
 
 

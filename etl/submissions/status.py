@@ -7,9 +7,24 @@ Files whose région could not be told (neither from the workbook nor from its na
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import pandas as pd
+
+WATCH_OPENS = (3, 1)  # regional_campaign_watch starts watching campaign N on 1 March of N + 1
+
+
+def campaign_deadline(campaign: int) -> date:
+    """Campaign N's workbooks are due by 30 April of N + 1 (as core.regional_submission_status says)."""
+    return date(campaign + 1, 4, 30)
+
+
+def watched_campaign(logical_date: datetime) -> int:
+    """The campaign a run of regional_campaign_watch watches: the year before its logical date (Paris time)."""
+    from etl.orchestration.defaults import PARIS
+
+    return logical_date.astimezone(PARIS).year - 1
+
 
 STATUS_SQL = """
 SELECT region_code, region_name, campaign, deadline, state, accepted_version, accepted_at,
