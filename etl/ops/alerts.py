@@ -6,7 +6,8 @@ Four kinds of alert, each with a key that makes it unique in `audit.alert_log` (
   check and the quarantine report, with a link to the task's log.
 - `task:<dag>/<run>/<task>/<try>`: a task failed with no quarantined file to blame (a sensor timed out, the
   warehouse was unreachable, a disclosure gate refused an edition...).
-- `late:<dag>/<run>`: a source's file had not arrived by its expected date plus the tolerance (DeadlineAlert).
+- `late:<dag>/<period>`: a source's file for that period had not arrived by its expected date plus the tolerance
+  (DeadlineAlert); once per period, however many runs wait for it (`late:<dag>/<run>` for a source without periods).
 - `campaign:<year>`: the regional campaign's deadline passed with régions not accepted (DeadlineAlert).
 
 `claim(engine, alert, recipients)` inserts the key and says whether this caller won it; the notifier mails only
@@ -161,7 +162,7 @@ def late_file_alert(
     }
     note = "Le DAG attend toujours le fichier dans inbox/ ; il échouera si le fichier n'arrive pas avant son délai."
     return Alert(
-        key=f"late:{dag_id}/{run_id}",
+        key=f"late:{dag_id}/{period}" if period else f"late:{dag_id}/{run_id}",
         kind="late_file",
         subject=f"{SUBJECT_PREFIX} {source_id} : fichier en retard ({period or 'période courante'})",
         html=_body(f"Fichier de {producer} non reçu", facts, link, note),

@@ -189,7 +189,7 @@ def late_file(source_id: str, context: dict | None = None) -> None:
         run_id=run_id,
         expected=expected,
         deadline=deadline,
-        period=run_period(source_id, _when(run.get("logical_date")), run.get("conf")),
+        period=run_period(source_id, _when(run.get("logical_date") or run.get("run_after")), run.get("conf")),
         link=f"{_base_url()}/dags/{dag_id}/runs/{run_id}",
     )
     send_once(engine, alert, context)
