@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 export OBSERVATOIRE_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-system lint airflow bench lock install clean-var
+.PHONY: demo test test-system test-celery lint airflow bench lock install clean-var
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) scripts/check_python.py
@@ -33,7 +33,11 @@ test: $(STAMP)
 ## Warehouse integration tests again, on the system PostgreSQL 15 (CI machines have one).
 test-system: $(STAMP)
 	@WAREHOUSE_URL=$${SYSTEM_WAREHOUSE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q -m "(system_postgres or warehouse) and not airflow"
+		$(BIN)/python -m pytest -q -m "(system_postgres or warehouse) and not airflow and not celery"
+
+## Airflow on CeleryExecutor (api-server, scheduler, dag-processor, one worker) on the system Redis and PostgreSQL.
+test-celery: $(STAMP)
+	@$(BIN)/python -m pytest -q -m celery
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
