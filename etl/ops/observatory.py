@@ -119,6 +119,20 @@ def campaigns(engine, today=None) -> list[dict]:
     return out
 
 
+ALERTS = """
+SELECT sent_at, kind, subject, dag_id, run_id, task_id, batch_id, recipients
+FROM audit.alert_log ORDER BY sent_at DESC, alert_key LIMIT :limit
+"""
+
+
+def alerts(engine, limit: int = 50) -> list[dict]:
+    """The last alerts mailed (audit.alert_log, newest first)."""
+    import sqlalchemy as sa
+
+    with engine.connect() as conn:
+        return [dict(r) for r in conn.execute(sa.text(ALERTS), {"limit": limit}).mappings()]
+
+
 def editions(engine) -> list[dict]:
     import sqlalchemy as sa
 

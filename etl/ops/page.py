@@ -1,5 +1,6 @@
 """The "Observatoire" page of the Airflow UI: a small FastAPI app (mounted by plugins/observatoire.py) serving one
-HTML page and its data as JSON (`api/sources`, `api/campaigns`, `api/editions`), read from the warehouse.
+HTML page and its data as JSON (`api/sources`, `api/campaigns`, `api/editions`, `api/alerts`), read from the
+warehouse.
 
 `create_app(engine_factory)` takes the function giving the warehouse engine: in the api-server, the `warehouse`
 connection Airflow has in its environment (AIRFLOW_CONN_WAREHOUSE); tests pass their own warehouse. The page has no
@@ -57,6 +58,7 @@ def render(engine) -> str:
     rows_sources = observatory.sources(engine)
     rows_campaigns = observatory.campaigns(engine)
     rows_editions = observatory.editions(engine)
+    rows_alerts = observatory.alerts(engine)
     parts = [
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Observatoire QPV</title>',
         f"<style>{STYLE}</style></head><body><h1>Observatoire QPV : état des sources, campagnes et éditions</h1>",
@@ -101,6 +103,16 @@ def render(engine) -> str:
             f"<td>{_e(latency)}</td><td>{_e(json.dumps(e['masked'], ensure_ascii=False))}</td>"
             f"<td>{_e(gate)} ({_e(e['gate3_checks'])} contrôles)</td></tr>"
         )
+    parts.append(
+        "</table><h2>Dernières alertes envoyées</h2><table><tr><th>Envoyée le</th><th>Type</th><th>Objet</th>"
+        "<th>DAG</th><th>Tâche</th><th>Lot</th><th>Destinataires</th></tr>"
+    )
+    for a in rows_alerts:
+        parts.append(
+            f"<tr><td>{_e(a['sent_at'])}</td><td>{_e(a['kind'])}</td><td>{_e(a['subject'])}</td>"
+            f"<td>{_e(a['dag_id'])}</td><td>{_e(a['task_id'])}</td><td>{_e(a['batch_id'])}</td>"
+            f"<td>{_e(a['recipients'])}</td></tr>"
+        )
     parts.append("</table></body></html>")
     return "\n".join(parts)
 
@@ -135,5 +147,9 @@ def create_app(engine_factory: Callable = warehouse_engine):
     @app.get("/api/editions")
     def api_editions() -> Response:
         return as_json(observatory.editions(engine()))
+
+    @app.get("/api/alerts")
+    def api_alerts() -> Response:
+        return as_json(observatory.alerts(engine()))
 
     return app

@@ -68,6 +68,27 @@ def test_the_plugin_mounts_the_app_and_adds_a_navigation_entry():
     plugin = module.ObservatoirePlugin
     [app] = plugin.fastapi_apps
     assert app["url_prefix"] == "/observatoire"
-    assert {route.path for route in app["app"].routes} >= {"/", "/api/sources", "/api/campaigns", "/api/editions"}
+    assert {route.path for route in app["app"].routes} >= {
+        "/",
+        "/api/sources",
+        "/api/campaigns",
+        "/api/editions",
+        "/api/alerts",
+    }
     [view] = plugin.external_views
     assert view["href"] == "observatoire/" and not view["href"].startswith("/")
+
+
+def test_the_alerts_mailed_are_listed_newest_first_and_escaped(client, reference_warehouse):
+    from etl.ops import alerts
+
+    for n in (1, 2):
+        alert = alerts.task_alert(dag_id="publication_annuelle", run_id=f"manual__{n}", task_id="release",
+                                  try_number=1, period="2024", error="x", log_url=None)  # fmt: skip
+        alert.subject += f" <script>n{n}</script>"
+        assert alerts.claim(reference_warehouse.engine, alert, ["astreinte@observatoire.test"])
+    listed = client.get("/api/alerts").json()
+    assert [a["subject"].rsplit(" ", 1)[-1] for a in listed[:2]] == ["<script>n2</script>", "<script>n1</script>"]
+    assert listed[0]["kind"] == "task" and listed[0]["recipients"] == "astreinte@observatoire.test"
+    page = client.get("/").text
+    assert "&lt;script&gt;n2&lt;/script&gt;" in page and "<script" not in page
