@@ -33,8 +33,15 @@ class DagOutcome:
         return self.state == "success"
 
 
+_MIGRATED: set[str] = set()  # metadata databases this process already migrated
+
+
 def prepare_metadata_db(log_dir: Path) -> None:
-    """`airflow db migrate` on the configured metadata database (idempotent)."""
+    """`airflow db migrate` on the configured metadata database (idempotent; once per database and process: the
+    command takes 10-15 s even when there is nothing to do)."""
+    target = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    if target and target in _MIGRATED:
+        return
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / "airflow-db-migrate.log"
     with log_file.open("w") as out:
@@ -43,6 +50,8 @@ def prepare_metadata_db(log_dir: Path) -> None:
         )
     if result.returncode != 0:
         raise ObservatoireError(f"Airflow's metadata database could not be migrated: read {log_file}.")
+    if target:
+        _MIGRATED.add(target)
 
 
 def load_dags(dags_folder: Path) -> dict:
