@@ -240,10 +240,11 @@ def _airflow(args) -> int:
             raise ObservatoireError(
                 f"port {port} is already in use: stop the program using it or set AIRFLOW__API__PORT to a free port."
             )
-        print(
-            f"Airflow UI on http://{env['AIRFLOW__API__HOST']}:{port} (local: every user is admin)",
-            flush=True,
+        # task processes reach the api-server's execution API there; Airflow's default assumes localhost:8080
+        os.environ.setdefault(
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://{env['AIRFLOW__API__HOST']}:{port}/execution/"
         )
+        print(environment.where_to_go(os.environ, port), flush=True)
     venv_bin = str(Path(sys.executable).parent)
     # `airflow standalone` starts its components as `airflow ...` subprocesses: they must be on PATH
     os.environ["PATH"] = os.pathsep.join([venv_bin, os.environ.get("PATH", "")])

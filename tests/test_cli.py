@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -187,3 +188,79 @@ def test_template_shows_the_national_figures_the_warehouse_knows(tmp_path, wareh
     assert result.returncode == 0, result.stderr
     rows = {row[0]: row for row in openpyxl.load_workbook(out)["Indicateurs nationaux"].iter_rows(values_only=True)}
     assert 31.5 in rows["IND01"] and "2024" in [str(cell) for cell in rows["IND01"]]
+
+
+def _where_to_go_env(tmp_path, **overrides):
+    from etl.config import Home
+    from etl.orchestration.environment import airflow_environment
+
+    env = airflow_environment(Home(tmp_path / "home"), "postgresql://postgres@127.0.0.1:1/x")
+    env.update(overrides)
+    return env
+
+
+def test_make_airflow_prints_the_ui_the_observatory_page_and_that_no_password_is_needed(tmp_path):
+    from etl.orchestration.environment import where_to_go
+
+    env = _where_to_go_env(tmp_path)  # the project's environment: SIMPLE_AUTH_MANAGER_ALL_ADMINS=True
+    text = where_to_go(env, 8099)
+    lines = text.splitlines()
+    assert lines[0].endswith("http://127.0.0.1:8099")
+    assert "http://127.0.0.1:8099/observatoire/" in lines[1] and "http://127.0.0.1:8099/plugin/observatoire" in lines[1]
+    assert "no password is asked" in lines[2]
+    password_file = tmp_path / "home" / "airflow" / "simple_auth_manager_passwords.json.generated"
+    assert str(password_file) in lines[2] and "neither written nor read" in lines[2]
+    # a host listening on every interface is reached on the loopback
+    assert "http://127.0.0.1:8080/observatoire/" in where_to_go({**env, "AIRFLOW__API__HOST": "0.0.0.0"}, 8080)
+
+
+def test_make_airflow_says_where_the_admin_password_is_when_logins_are_on(tmp_path):
+    from etl.orchestration.environment import where_to_go
+
+    env = _where_to_go_env(tmp_path, AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="False")
+    password_file = tmp_path / "home" / "airflow" / "simple_auth_manager_passwords.json.generated"
+    before = where_to_go(env, 8080).splitlines()[2]
+    assert f"user admin, password in {password_file} (not there yet:" in before
+    password_file.parent.mkdir(parents=True)
+    password_file.write_text('{"admin": "x"}\n')
+    assert where_to_go(env, 8080).splitlines()[2].endswith(f"user admin, password in {password_file} (exists)")
+
+
+def test_the_printed_login_facts_are_those_of_the_installed_airflow(tmp_path, monkeypatch):
+    """Airflow's own SimpleAuthManager: all-admins mode writes no password file and logs in without a form; without
+    it, the first start writes the admin's password to the file `where_to_go` names."""
+    from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+    from etl.orchestration.environment import where_to_go
+
+    password_file = tmp_path / "passwords.json.generated"
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE", str(password_file))
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "True")
+    SimpleAuthManager().init()
+    assert not password_file.exists()
+    assert SimpleAuthManager().get_url_login().endswith("/token/login")  # a token for everyone, no login form
+    assert "no password is asked" in where_to_go(os.environ, 8080)
+
+    monkeypatch.setenv("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False")
+    assert f"password in {password_file} (not there yet" in where_to_go(os.environ, 8080)
+    SimpleAuthManager().init()
+    assert set(json.loads(password_file.read_text())) == {"admin"}
+    assert f"user admin, password in {password_file} (exists)" in where_to_go(os.environ, 8080)
+
+
+def test_the_printed_observatory_addresses_are_where_the_plugin_puts_the_page(tmp_path):
+    """The app's mount point and the navigation entry's route (the UI shows external views at /plugin/<url_route>),
+    read from plugins/observatoire.py itself."""
+    import importlib.util
+
+    from etl.config import PLUGINS_FOLDER
+    from etl.orchestration.environment import where_to_go
+
+    spec = importlib.util.spec_from_file_location("observatoire_plugin", PLUGINS_FOLDER / "observatoire.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    [app] = module.ObservatoirePlugin.fastapi_apps
+    [view] = module.ObservatoirePlugin.external_views
+    printed = where_to_go(_where_to_go_env(tmp_path), 8080)
+    assert f"http://127.0.0.1:8080{app['url_prefix']}/ " in printed
+    assert f"http://127.0.0.1:8080/plugin/{view['url_route']})" in printed

@@ -44,3 +44,45 @@ def apply(home: Home, warehouse_url: str) -> dict[str, str]:
     for key, value in airflow_environment(home, warehouse_url).items():
         os.environ.setdefault(key, value)
     return {key: os.environ[key] for key in airflow_environment(home, warehouse_url)}
+
+
+def where_to_go(environ, port: int) -> str:
+    """What `make airflow` prints before handing over to `airflow standalone`: the UI's address, the observatory
+    page's (mounted at /observatoire/ by plugins/observatoire.py, and the *Observatoire* entry of the UI's
+    navigation, /plugin/observatoire), and how to log in. With `[core] simple_auth_manager_all_admins` true (this
+    environment's default) Airflow 3.3's SimpleAuthManager has no login form: every visitor gets an admin session and
+    no password file is written. Otherwise the users of `simple_auth_manager_users` (default `admin`) log in with the
+    passwords of `simple_auth_manager_passwords.json.generated` under AIRFLOW_HOME (or the configured file), written
+    and printed by the first start. `environ` is the effective environment (os.environ after `apply`)."""
+    from pathlib import Path
+
+    host = environ.get("AIRFLOW__API__HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    base = f"http://{host}:{port}"
+    lines = [
+        f"Airflow UI:       {base}",
+        f"Observatory page: {base}/observatoire/ (in the UI: the Observatoire entry of the navigation, "
+        f"{base}/plugin/observatoire)",
+    ]
+    all_admins = environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "False").strip().lower() == "true"
+    password_file = Path(
+        environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+        or Path(environ.get("AIRFLOW_HOME", "~/airflow")).expanduser() / "simple_auth_manager_passwords.json.generated"
+    )
+    if all_admins:
+        lines.append(
+            "Login:            none: AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True opens every visitor's session "
+            f"as admin, no password is asked and {password_file} is neither written nor read (set the variable to "
+            "False to log in as admin with the password Airflow then writes there)"
+        )
+    else:
+        users = environ.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", "admin:admin")
+        names = ", ".join(user.split(":")[0].strip() for user in users.split(",") if user.strip())
+        state = (
+            "exists"
+            if password_file.is_file()
+            else "not there yet: Airflow writes it and prints the password on the first start"
+        )
+        lines.append(f"Login:            user {names}, password in {password_file} ({state})")
+    return "\n".join(lines)
