@@ -189,3 +189,71 @@ def reference_warehouse(server_url, tmp_path_factory):
     yield SimpleNamespace(engine=eng, home=home, url=with_database(server_url, name))
     eng.dispose()
     _admin_exec(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def chromium(tmp_path):
+    """Open a page in headless Chromium (Debian's `chromium`; the test is skipped when there is none on PATH): a
+    function `open_page(url)` returning (exit code, the DOM after the page's scripts ran, console lines). Chromium
+    logs every console message (console.log as console.error) as INFO:CONSOLE on stderr, and an uncaught exception
+    as "Uncaught ...": a page meant to run cleanly shows neither. The profile lives in the test's tmp_path; a
+    Chromium that does not finish in 90 s is killed, and its helper processes in any case."""
+    import contextlib
+    import signal
+    import subprocess
+
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--enable-logging=stderr",
+        "--v=1",
+        "--virtual-time-budget=2000",
+        "--dump-dom",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ]
+
+    def open_page(url: str) -> tuple[int, str, list[str]]:
+        process = subprocess.Popen(
+            [binary, *flags, url], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+        )
+        try:
+            out, err = process.communicate(timeout=90)
+        finally:  # a helper process left behind (or a Chromium that hung) goes with its process group
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        console = [line for line in err.splitlines() if "CONSOLE" in line or "Uncaught" in line]
+        return process.returncode, out, console
+
+    return open_page
+
+
+@pytest.fixture(scope="module")
+def observatory_app(reference_warehouse):
+    """The "Observatoire" page's FastAPI app (etl/ops/page.py) on a reference warehouse of the test module's own that
+    also holds an accepted (région 84) and a rejected (région 11) workbook of campaign 2024 and the released annual
+    edition 2024; France Travail has sent nothing, so it is late."""
+    from datetime import UTC, datetime
+
+    from etl.generators import submissions as gen
+    from etl.ops.page import create_app
+    from etl.publication import publish
+    from etl.submissions import intake
+
+    wh = reference_warehouse
+    inbox = wh.home.folder("inbox") / "regional"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / gen.submission_file_name("84", 2024)).write_bytes(gen.filled_workbook("84", 2024, seed=1).content)
+    bad = gen.filled_workbook("11", 2024, seed=1, mistakes=["part_superieure_100"])
+    (inbox / gen.submission_file_name("11", 2024)).write_bytes(bad.content)
+    intake.intake(wh.engine, home=wh.home)
+    publish.publish_annual(wh.engine, 2024, home=wh.home, now=datetime(2025, 6, 1, tzinfo=UTC))
+    return create_app(lambda: wh.engine)

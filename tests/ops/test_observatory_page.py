@@ -4,32 +4,19 @@ reference file, an accepted and a rejected regional workbook and a released annu
 from __future__ import annotations
 
 import importlib.util
-from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
 
 from etl.config import PROJECT_ROOT
-from etl.generators import submissions as gen
-from etl.ops.page import create_app
 
 pytestmark = pytest.mark.warehouse
 
 
 @pytest.fixture(scope="module")
-def client(reference_warehouse):
-    from etl.publication import publish
-    from etl.submissions import intake
-
-    wh = reference_warehouse
-    inbox = wh.home.folder("inbox") / "regional"
-    inbox.mkdir(parents=True, exist_ok=True)
-    (inbox / gen.submission_file_name("84", 2024)).write_bytes(gen.filled_workbook("84", 2024, seed=1).content)
-    bad = gen.filled_workbook("11", 2024, seed=1, mistakes=["part_superieure_100"])
-    (inbox / gen.submission_file_name("11", 2024)).write_bytes(bad.content)
-    intake.intake(wh.engine, home=wh.home)
-    publish.publish_annual(wh.engine, 2024, home=wh.home, now=datetime(2025, 6, 1, tzinfo=UTC))
-    return TestClient(create_app(lambda: wh.engine))
+def client(observatory_app):
+    """The page's app (the `observatory_app` fixture of tests/conftest.py) through FastAPI's test client."""
+    return TestClient(observatory_app)
 
 
 def test_every_declared_source_is_listed_with_its_state(client):

@@ -13,9 +13,7 @@ import hashlib
 import json
 import math
 import re
-import shutil
 import stat
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -408,46 +406,18 @@ def test_edition_extra_cannot_touch_data_files(tmp_path):
     assert list(home.iterdir()) == []
 
 
-# --- in a real browser ----------------------------------------------------------------------------------------------
-
-CHROMIUM = shutil.which("chromium")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--enable-logging=stderr",
-    "--v=1",
-    "--virtual-time-budget=2000",
-    "--dump-dom",
-]
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="no chromium binary on PATH (Debian: apt-get install chromium)"
-)
-
-
-def open_in_chromium(path: Path, profile: Path) -> tuple[int, str, list[str]]:
-    """(exit code, dumped DOM, console lines of stderr) of `path` opened in headless Chromium."""
-    done = subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", path.resolve().as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    # Chromium logs every console message as INFO:CONSOLE, whatever its level; the report holds no script, so any
-    # console message (an error, an uncaught exception, a resource refused by the Content-Security-Policy) is a fault
-    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line or "Uncaught" in line]
-    return done.returncode, done.stdout, console
+# --- in a real browser (the `chromium` fixture of tests/conftest.py) -----------------------------------------------
 
 
 @pytest.mark.browser
-@needs_chromium
-def test_report_in_chromium(tmp_path):
+def test_report_in_chromium(tmp_path, chromium):
     written = render(tmp_path / "report")
     for path in (written[0], written[2]):  # the national page and Auvergne-Rhône-Alpes
         expected = len(re.findall(r'<svg class="chart[ "]', path.read_text(encoding="utf-8")))
-        code, dom, console = open_in_chromium(path, tmp_path / "profile")
+        code, dom, console = chromium(path.resolve().as_uri())
         assert code == 0, f"chromium failed on {path.name}"
+        # the report holds no script, so any console message (an error, an uncaught exception, a resource refused by
+        # the Content-Security-Policy) is a fault
         assert console == [], f"console messages on {path.name}: {console}"
         charts = re.findall(r'<svg [^>]*class="chart[ "]', dom)
         assert len(charts) == expected > 0
@@ -460,5 +430,5 @@ def test_report_in_chromium(tmp_path):
         '<body><script>console.error("échec"); inconnue();</script></body></html>',
         encoding="utf-8",
     )
-    code, _, console = open_in_chromium(broken, tmp_path / "profile")
+    code, _, console = chromium(broken.resolve().as_uri())
     assert code == 0 and any("Uncaught" in line for line in console) and any("échec" in line for line in console)
