@@ -265,6 +265,18 @@ def test_metadata_database_and_broker_are_their_own_services(compose):
             server["POSTGRES_PASSWORD"],
             server["POSTGRES_DB"],
         ), key
+    # the connection warehouse_maintenance's metadata purge runs through names that same database
+    granted, metadata = (
+        make_url(common["AIRFLOW_CONN_AIRFLOW_METADATA"]),
+        make_url(common["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]),
+    )
+    assert (granted.host, granted.port, granted.username, granted.password, granted.database) == (
+        metadata.host,
+        metadata.port,
+        metadata.username,
+        metadata.password,
+        metadata.database,
+    )
     broker = urlsplit(common["AIRFLOW__CELERY__BROKER_URL"])
     assert broker.scheme == "redis" and broker.hostname in services
     assert services[broker.hostname]["image"].startswith("redis:")
