@@ -1,7 +1,8 @@
 """Sample files for `make demo`: the generators' output dropped in the inboxes of the sources they imitate.
 
 Three years of files for every source: monthly France Travail job seekers (2023-10 to 2026-09, each revising the
-two months before it, Latin-1 before 2024, UTF-8 after) and yearly contact points; CAF households (2023-2025)
+two months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for the last three months, the
+individual extract (300,000 job seekers a month, the last one gzip-compressed); CAF households (2023-2025)
 and quarterly crèche places; ANS subsidy lines and licences; the other national producers' indicator files; the
 QPV referential of both geographies. Each source also gets one file broken on purpose, which the demo expects
 to see quarantined. A few deliveries come in a second wave, after the first DAG runs, as in real life: a late
@@ -29,6 +30,10 @@ from pathlib import Path
 from etl.config import Home
 
 DEMO_MONTHS = [f"{y}-{m:02d}" for y in (2023, 2024, 2025, 2026) for m in range(1, 13)][9:45]  # 2023-10 .. 2026-09
+# France Travail's individual extract: the last three demo months, at a twentieth of France's 6 million job seekers
+# (make bench measures the full size), the last one gzip-compressed as the producer may send it
+DEMO_EXTRACT_MONTHS = DEMO_MONTHS[-3:]
+DEMO_EXTRACT_ROWS = 300_000
 DEMO_YEARS = [2023, 2024, 2025]
 DEMO_QUARTERS = [f"{y}-Q{q}" for y in DEMO_YEARS for q in range(1, 5)]
 # Delivered in the second wave: (source, file name).
@@ -119,6 +124,7 @@ def drop_sample_files(
                 out / "ft", terr, months or DEMO_MONTHS, seed=seed, broken=True
             ),
             "france_travail_contacts": lambda: ft.generate_contacts(out / "ftc", terr, years, seed=seed),
+            "france_travail_individus": lambda: _extracts(out / "fti", terr, months, seed),
             "caf_allocataires": lambda: caf.generate_allocataires(
                 out / "caf", terr, years, seed=seed, broken=True, revised=[2024]
             ),
@@ -142,6 +148,18 @@ def drop_sample_files(
                     drop.expected_quarantine.add(("paqte", path.name))
                 _drop(path, home, "paqte", drop)
     return drop
+
+
+def _extracts(folder: Path, territories_dir: Path, months: list[str] | None, seed: int) -> list[Path]:
+    """The individual extracts of the demo (or of the last of `months`, for tests), the last gzip-compressed, and a
+    broken one."""
+    from etl.generators import france_travail_individus as fti
+
+    wanted = months[-1:] if months else DEMO_EXTRACT_MONTHS
+    files = fti.generate(folder, territories_dir, wanted[:-1], rows=DEMO_EXTRACT_ROWS, seed=seed)
+    files += fti.generate(folder, territories_dir, wanted[-1:], rows=DEMO_EXTRACT_ROWS, seed=seed, gzip=True,
+                          broken=True)  # fmt: skip
+    return files
 
 
 def paqte_reports(folder: Path, *, seed: int, semester: str = PAQTE_SEMESTER) -> list[tuple[Path, bool]]:

@@ -163,3 +163,176 @@ def read_delimited(
         )
     frame.attrs["encoding"] = encoding
     return frame
+
+
+# --- extracts too large for memory: streamed into the warehouse, read back grouped ----------------------------------
+
+GZIP_MAGIC = b"\x1f\x8b"
+COPY_CHUNK = 1 << 20  # bytes handed to COPY at a time
+
+
+class _LineCountingReader:
+    """The file object COPY reads: passes the bytes through, counting the line breaks and remembering the last byte
+    (a last line without a line break is a line too)."""
+
+    def __init__(self, stream) -> None:
+        self.stream, self.line_breaks, self.last, self.size = stream, 0, b"\n", 0
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(max(size, COPY_CHUNK))
+        if chunk:
+            self.line_breaks += chunk.count(b"\n")
+            self.last, self.size = chunk[-1:], self.size + len(chunk)
+        return chunk
+
+    @property
+    def lines(self) -> int:
+        return self.line_breaks + (self.size > 0 and self.last != b"\n")
+
+
+def open_maybe_gzip(path: Path):
+    """A binary stream of the file's bytes, gunzipped on the fly when the file is gzip (by its magic bytes, whatever
+    its name)."""
+    import gzip
+
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == GZIP_MAGIC
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def _copy_error(exc, name: str, columns: Sequence[str]) -> FileShapeError:
+    """FileShapeError from PostgreSQL's COPY error: its CONTEXT names the input line (the header was consumed
+    before, so the file line is one more) and, for a field, the column."""
+    diag = getattr(exc, "diag", None)
+    context = (getattr(diag, "context", None) or "").splitlines()
+    primary = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
+    match = next((m for line in context if (m := re.search(r"line (\d+)(?:, column (\w+))?", line))), None)
+    line = int(match.group(1)) + 1 if match else None
+    column = match.group(2) if match and match.group(2) in columns else None
+    rule = "encoding" if "encoding" in primary.lower() or "utf8" in primary.lower() else "field_count"
+    where = f"line {line}" + (f", column {column}" if column else "") if line else "the file"
+    return FileShapeError(
+        f"{name}: {where}: {primary}; fix that line and drop the file again.", rule=rule, line=line, column=column
+    )
+
+
+def group_in_warehouse(path: Path, engine, columns: Sequence[str], key_column: str, key_pattern: str) -> pd.DataFrame:
+    """Read a `;`-separated UTF-8 extract (plain or gzip) too large for memory: the bytes are streamed through COPY
+    into a temporary table of the warehouse (each line numbered as in the file), and what comes back is the distinct
+    lines without `key_column`, as text, with `lignes` (how many file lines are that line) and `line_no` (the first
+    of them). Memory holds one COPY chunk and the distinct lines, whatever the file's size; the temporary table is
+    gone at the end of the transaction.
+
+    `key_column` (a pseudonymised id) must match `key_pattern` and be unique in the file. Raises FileShapeError for
+    an empty file or header, missing or unexpected columns, a line with more or fewer fields than the header, bytes
+    that are not UTF-8 (PostgreSQL's message, with the line and column), a quoted field holding a line break (line
+    numbers would drift), and a malformed or repeated key (the first lines concerned)."""
+    import sqlalchemy as sa
+
+    path = Path(path)
+    with open_maybe_gzip(path) as stream:
+        header_bytes = stream.readline()
+        header = header_bytes.removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").rstrip("\r\n")
+        if not header.strip():
+            raise FileShapeError(
+                f"{path.name}: line 1 is empty; the file must start with a header line ({';'.join(columns)}).",
+                rule="empty_file",
+                line=1,
+            )
+        names = [name.strip().lower() for name in header.split(";")]
+        missing = [c for c in columns if c not in names]
+        if missing:
+            raise FileShapeError(
+                f"{path.name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; expected "
+                f"{';'.join(columns)}.",
+                rule="missing_columns",
+                line=1,
+                column=", ".join(missing),
+            )
+        extra = [n for n in names if n not in columns] or sorted({n for n in names if names.count(n) > 1})
+        if extra:
+            raise FileShapeError(
+                f"{path.name}: line 1 (header) has unexpected or repeated column(s) {', '.join(extra)}; expected "
+                f"{';'.join(columns)}.",
+                rule="unexpected_columns",
+                line=1,
+                column=", ".join(extra),
+            )
+        grouped = [c for c in columns if c != key_column]
+        quoted = ", ".join(f'"{c}"' for c in names)
+        body = _LineCountingReader(stream)
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "CREATE TEMPORARY TABLE extract_lines (line_no bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
+                + ", ".join(f'"{c}" text' for c in columns)
+                + ") ON COMMIT DROP"
+            )
+            cursor = conn.connection.dbapi_connection.cursor()
+            try:
+                cursor.copy_expert(
+                    f"COPY extract_lines ({quoted}) FROM STDIN WITH (FORMAT csv, DELIMITER ';', ENCODING 'UTF8')",
+                    body,
+                    size=COPY_CHUNK,
+                )
+            except Exception as exc:
+                if getattr(exc, "pgcode", None) is None:  # not PostgreSQL's verdict on the data
+                    raise
+                raise _copy_error(exc, path.name, columns) from None
+            records = cursor.rowcount
+            if records <= 0:
+                raise FileShapeError(
+                    f"{path.name}: the file has a header but no data row (line 2 onwards is empty).",
+                    rule="empty_file",
+                    line=2,
+                )
+            if records != body.lines:
+                any_break = " OR ".join(f"strpos(\"{c}\", E'\\n') > 0" for c in columns)
+                first = conn.exec_driver_sql(f"SELECT min(line_no) FROM extract_lines WHERE {any_break}").scalar()
+                raise FileShapeError(
+                    f"{path.name}: line {first} holds a quoted field with a line break ({body.lines} lines for "
+                    f"{records} records); an extract must have one line per record.",
+                    rule="multiline_field",
+                    line=first,
+                )
+            key = f'"{key_column}"'
+            bad = conn.execute(
+                sa.text(f"SELECT min(line_no), count(*) FROM extract_lines WHERE {key} IS NULL OR {key} !~ :pattern"),
+                {"pattern": key_pattern},
+            ).one()
+            if bad[1]:
+                raise FileShapeError(
+                    f"{path.name}: line {bad[0]}, column {key_column}: {bad[1]} line(s) with an empty or malformed "
+                    f"identifier (expected {key_pattern}).",
+                    rule="key_format",
+                    line=bad[0],
+                    column=key_column,
+                )
+            conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+            repeated = conn.exec_driver_sql(
+                f"SELECT {key}, count(*), min(line_no), max(line_no) FROM extract_lines GROUP BY {key} "
+                "HAVING count(*) > 1 ORDER BY min(line_no) LIMIT 3"
+            ).all()
+            if repeated:
+                lines = ", ".join(
+                    f"{r[0]} on lines {r[2]} and {r[3]}" + (f" (x{r[1]})" if r[1] > 2 else "") for r in repeated
+                )
+                raise FileShapeError(
+                    f"{path.name}: line {repeated[0][3]}, column {key_column}: identifiers repeated ({lines}); each "
+                    "record must have its own.",
+                    rule="key_repeated",
+                    line=repeated[0][3],
+                    column=key_column,
+                )
+            keys = ", ".join(f'"{c}"' for c in grouped)
+            sink = io.BytesIO()
+            cursor.copy_expert(
+                f"COPY (SELECT {keys}, count(*) AS lignes, min(line_no) AS line_no FROM extract_lines GROUP BY {keys} "
+                "ORDER BY line_no) TO STDOUT WITH (FORMAT csv, HEADER true)",
+                sink,
+            )
+    sink.seek(0)
+    frame = pd.read_csv(sink, dtype=str, keep_default_na=False)
+    frame["lignes"] = frame["lignes"].astype("int64")
+    frame.insert(0, "line_no", frame.pop("line_no").astype("int64"))
+    frame.attrs["records"] = records
+    return frame

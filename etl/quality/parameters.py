@@ -20,6 +20,9 @@ QUERIES = {
     "years": "SELECT code FROM core.period WHERE kind = 'year' ORDER BY 1",
     "quarters": "SELECT code FROM core.period WHERE kind = 'quarter' ORDER BY 1",
     "qpv_codes": "SELECT code FROM core.qpv ORDER BY 1",
+    "communes": "SELECT code FROM core.commune ORDER BY 1",
+    # the (QPV, commune) pairs of the referential, as `QPV|commune`: a job seeker's QPV must lie in their commune
+    "qpv_communes": "SELECT qpv_code || '|' || commune_code FROM core.qpv_commune ORDER BY 1",
     "territory_codes": (
         "SELECT code FROM core.qpv UNION SELECT code FROM core.commune UNION SELECT siren FROM core.epci "
         "UNION SELECT code FROM core.departement UNION SELECT code FROM core.region UNION SELECT 'FR' ORDER BY 1"
