@@ -183,6 +183,9 @@ def stack(metadata_db, warehouse_url, tmp_path):
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_db,
         "AIRFLOW__CELERY__BROKER_URL": REDIS_URL,
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_db}",
+        # as docker-compose does: the workers' tasks cannot see the metadata database, the deployment grants it to
+        # warehouse_maintenance's clean_airflow_metadata through this connection
+        "AIRFLOW_CONN_AIRFLOW_METADATA": make_url(metadata_db).set(drivername="postgresql").render_as_string(False),
         # the result backend records which worker ran each Celery task (column `worker`)
         "AIRFLOW__CELERY__EXTRA_CELERY_CONFIG": '{"result_extended": true}',
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
