@@ -1,22 +1,363 @@
-"""`make bench`: how close the platform's ingest comes to PostgreSQL's raw COPY rate on a job-seeker file.
+"""`make bench`: the platform's speed measured against references taken in the same run, printed as one table.
 
-In a throw-away database on the warehouse server and a throw-away runtime folder, it loads the reference
-data, generates one France Travail DEFM file of N months concatenated (UTF-8 months only: 2024 onwards),
-then measures (1) `COPY` of that file as it is into an unlogged table of text columns, and (2) the platform's
-whole path for the same file: register and archive, read, gate 1, normalise, gate 2, cross-source checks,
-COPY into raw and staging, core swap. It prints both rates in file lines per second, their ratio, and the
-time per stage. Timings live here, never in pass/fail tests.
+In a throw-away database on the warehouse server and a throw-away runtime folder (reference data and both QPV
+geographies loaded through the pipeline first), it measures:
+
+1. France Travail's individual extract (6 million lines by default, `BENCH_ROWS`): `COPY` of the file as it is into
+   an unlogged table of text columns (the reference), against the platform's end-to-end ingest of the same kind of
+   file (landing with sha256 and archive copy, streaming into the warehouse, every gate, raw and staging, counts at
+   every territory level and breakdown); time, lines per second, ratio, peak RSS of the client process. Median of
+   `BENCH_RUNS` (3) runs, each on its own file (landing skips bytes it already has) of another month;
+2. the same kind of load through `pandas.to_sql` on a 200,000-line sample, beside `COPY` of that sample;
+3. the Great Expectations gates' share of the ingest time;
+4. the import time of each DAG file (a fresh interpreter with Airflow already imported, as the DAG processor has
+   it) and of the whole DagBag;
+5. p50 / p95 latency of 10 typical BI queries on `publication` (territory, period and indicator filters) with 10
+   years of monthly rows for every territory (QPV, départements, régions, France) loaded into
+   `publication.emploi_qpv`: 20 runs of each after 2 warm-ups;
+6. the aggregated France Travail file (DEFM, `BENCH_MONTHS` months concatenated, default 12) against its raw COPY;
+7. the last `make demo`'s total time, as the demo recorded it.
+
+Every measurement that needs its own peak RSS runs in a child process (`--child`). Timings live here and in
+BENCHMARKS.md, never in pass/fail tests.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import platform
 import shutil
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from etl.errors import ObservatoireError
+
+EXTRACT_ROWS = 6_000_000
+SAMPLE_ROWS = 200_000
+RUNS = 3
+EXTRACT_MONTHS = ("2025-04", "2025-05", "2025-06", "2025-07", "2025-08")
+BI_RUNS, BI_WARMUPS = 20, 2
+
+
+# --- children: one measurement each, the result as the last line of stdout ---------------------------------------
+
+
+def _engine(url: str):
+    from etl import warehouse
+
+    return warehouse.engine(url)
+
+
+def _child_copy(task: dict) -> dict:
+    """COPY of the file as it is into a fresh unlogged table of text columns."""
+    engine = _engine(task["url"])
+    columns = ", ".join(f'"{c}" text' for c in task["columns"])
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS public.{task['table']}")
+        conn.exec_driver_sql(f"CREATE UNLOGGED TABLE public.{task['table']} ({columns})")
+    started = time.perf_counter()
+    with engine.begin() as conn, open(task["file"], "rb") as fh:
+        cursor = conn.connection.dbapi_connection.cursor()
+        cursor.copy_expert(
+            f"COPY public.{task['table']} FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')", fh, size=1 << 20
+        )
+        rows = cursor.rowcount
+    return {"seconds": time.perf_counter() - started, "rows": rows}
+
+
+def _child_ingest(task: dict) -> dict:
+    """The platform's whole path for what waits in the source's inbox."""
+    from etl import pipeline
+    from etl.config import Home
+    from etl.sources.registry import source
+
+    os.environ["OBSERVATOIRE_HOME"] = task["home"]
+    engine = _engine(task["url"])
+    started = time.perf_counter()
+    report = pipeline.ingest(engine, source(task["source"]), home=Home.from_env())
+    seconds = time.perf_counter() - started
+    [batch] = report.batches
+    return {"seconds": seconds, "status": batch.status, "reason": batch.reason, "stages": batch.seconds}
+
+
+def _child_to_sql(task: dict) -> dict:
+    """pandas.read_csv of the sample (not timed) then DataFrame.to_sql with its defaults (timed)."""
+    import pandas as pd
+
+    engine = _engine(task["url"])
+    frame = pd.read_csv(task["file"], sep=";", dtype=str, keep_default_na=False)
+    started = time.perf_counter()
+    frame.to_sql(task["table"], engine, schema="public", if_exists="replace", index=False)
+    return {"seconds": time.perf_counter() - started, "rows": len(frame)}
+
+
+def _child_dag_file(task: dict) -> dict:
+    import runpy
+
+    import airflow.sdk  # noqa: F401  (the DAG processor has Airflow imported before it parses a file)
+
+    started = time.perf_counter()
+    runpy.run_path(task["path"])
+    return {"seconds": time.perf_counter() - started}
+
+
+def _child_dagbag(task: dict) -> dict:
+    import airflow.sdk  # noqa: F401
+    from airflow.dag_processing.dagbag import DagBag
+
+    started = time.perf_counter()
+    bag = DagBag(dag_folder=task["folder"])
+    return {"seconds": time.perf_counter() - started, "dags": len(bag.dags), "errors": len(bag.import_errors)}
+
+
+CHILDREN = {
+    "copy": _child_copy,
+    "ingest": _child_ingest,
+    "to_sql": _child_to_sql,
+    "dag_file": _child_dag_file,
+    "dagbag": _child_dagbag,
+}
+
+
+def _spawn(task: dict) -> tuple[dict, float]:
+    """Run one child measurement; (its result, its peak RSS in MiB)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "etl.bench", "--child", json.dumps(task)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out, err = proc.stdout.read(), proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or not out.strip():
+        last = (err.strip().splitlines() or ["no output"])[-1]
+        raise ObservatoireError(f"the bench step {task['step']} failed ({last}).")
+    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+
+
+def _median_runs(tasks: list[dict]) -> tuple[dict, float, list[float]]:
+    """The run of median time among `tasks` (one child each), the largest peak RSS, and every run's seconds."""
+    results = [_spawn(task) for task in tasks]
+    ordered = sorted(results, key=lambda r: r[0]["seconds"])
+    return ordered[len(ordered) // 2][0], max(rss for _, rss in results), [r["seconds"] for r, _ in results]
+
+
+# --- the bench warehouse -------------------------------------------------------------------------------------------
+
+
+def _prepare(engine, home, territory_dir: Path) -> None:
+    """Migrations, periods, the reference files and both QPV geographies, through the pipeline."""
+    from etl import pipeline
+    from etl.config import PROJECT_ROOT
+    from etl.generators import territories
+    from etl.referentiels import periods
+    from etl.sources.registry import source
+    from etl.warehouse import migrations
+
+    migrations.migrate(engine)
+    periods.load(engine)
+    inboxes = {"cog_regions": "regions.csv", "cog_departements": "departements.csv",
+               "catalogue_operateurs": "indicateurs_operateurs.csv"}  # fmt: skip
+    for source_id, name in inboxes.items():
+        (home.folder("inbox") / source_id).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(PROJECT_ROOT / "catalogue" / name, home.folder("inbox") / source_id / name)
+    (home.folder("inbox") / "anct_qpv").mkdir(parents=True, exist_ok=True)
+    for path in territories.generate(territory_dir):
+        if path.name.startswith("qpv_20"):
+            shutil.copyfile(path, home.folder("inbox") / "anct_qpv" / path.name)
+    for source_id in (*inboxes, "anct_qpv"):
+        report = pipeline.ingest(engine, source(source_id), home=home)
+        if any(b.status != "loaded" for b in report.batches):
+            raise ObservatoireError(f"the bench reference data {source_id} did not load.")
+
+
+# --- 1-3: the individual extract ------------------------------------------------------------------------------------
+
+
+def _bench_extract(url: str, home, tmp: Path, territory_dir: Path, rows: int, runs: int) -> dict:
+    from etl.generators import france_travail_individus as gen
+    from etl.sources.france_travail_individus import COLUMNS
+
+    months = EXTRACT_MONTHS[:runs]
+    print(f"generating {runs} individual extracts of {rows:,} lines ...", flush=True)
+    files = [gen.write_extract(tmp / gen.file_name(m), territory_dir, m, rows=rows, seed=index)
+             for index, m in enumerate(months)]  # fmt: skip
+    size_mb = files[0].stat().st_size / 1e6
+    print(f"measuring raw COPY ({runs} runs) ...", flush=True)
+    copy, copy_rss, copy_runs = _median_runs(
+        [{"step": "copy", "url": url, "file": str(f), "table": "bench_copy", "columns": list(COLUMNS)} for f in files]
+    )
+    inbox = home.folder("inbox") / "france_travail_individus"
+    inbox.mkdir(parents=True, exist_ok=True)
+    results = []
+    print(f"measuring the platform's ingest ({runs} runs) ...", flush=True)
+    for path in files:  # one file at a time in the inbox: each run ingests its own
+        shutil.copyfile(path, inbox / path.name)
+        task = {"step": "ingest", "url": url, "home": str(home.root), "source": "france_travail_individus"}
+        result, rss = _spawn(task)
+        if result["status"] != "loaded":
+            raise ObservatoireError(f"the bench extract was not loaded: {result['reason']}")
+        results.append((result, rss))
+    ordered = sorted(results, key=lambda r: r[0]["seconds"])
+    ingest = ordered[len(ordered) // 2][0]
+
+    sample = tmp / "sample.csv"
+    with files[0].open("rb") as src, sample.open("wb") as out:
+        for index, line in enumerate(src):
+            if index > SAMPLE_ROWS:
+                break
+            out.write(line)
+    print("measuring pandas.to_sql on a 200,000-line sample ...", flush=True)
+    to_sql, to_sql_rss = _spawn({"step": "to_sql", "url": url, "file": str(sample), "table": "bench_to_sql"})
+    sample_copy, _ = _spawn(
+        {"step": "copy", "url": url, "file": str(sample), "table": "bench_sample", "columns": list(COLUMNS)}
+    )
+    gates = sum(ingest["stages"].get(k, 0.0) for k in ("gate_file", "gate_rows", "cross_checks"))
+    return {
+        "rows": rows,
+        "size_mb": size_mb,
+        "copy": {**copy, "runs": copy_runs, "peak_rss_mb": copy_rss},
+        "ingest": {**ingest, "runs": [r["seconds"] for r, _ in results], "peak_rss_mb": max(r for _, r in results)},
+        "to_sql": {**to_sql, "peak_rss_mb": to_sql_rss},
+        "sample_copy": sample_copy,
+        "gates_share": gates / ingest["seconds"],
+    }
+
+
+# --- 4: DAG parsing ------------------------------------------------------------------------------------------------
+
+
+def _bench_dags() -> dict:
+    from etl.config import DAGS_FOLDER
+
+    print("measuring DAG file imports ...", flush=True)
+    files = {}
+    for path in sorted(DAGS_FOLDER.glob("*.py")):
+        runs = [_spawn({"step": "dag_file", "path": str(path)})[0]["seconds"] for _ in range(3)]
+        files[path.name] = statistics.median(runs)
+    bag = [_spawn({"step": "dagbag", "folder": str(DAGS_FOLDER)})[0] for _ in range(3)]
+    return {"files": files, "dagbag": statistics.median(b["seconds"] for b in bag), "dags": bag[0]["dags"]}
+
+
+# --- 5: BI queries -------------------------------------------------------------------------------------------------
+
+BI_MONTHS = 120  # 10 years of monthly editions
+
+FILL_EDITIONS = """
+INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, manifest)
+SELECT 'bench-' || to_char(m, 'YYYY-MM'), 'semestrielle',
+       to_char(m, 'YYYY') || '-S' || CASE WHEN extract(month FROM m) <= 6 THEN '1' ELSE '2' END,
+       m + interval '45 days', 'bench', '/nonexistent', '{}'::jsonb
+FROM generate_series(DATE '2016-01-01', DATE '2016-01-01' + (:months - 1) * interval '1 month', interval '1 month') m
+"""
+
+FILL_ROWS = """
+WITH territories AS (
+    SELECT 'france' AS niveau, 'FR' AS code, 'France' AS nom, NULL AS region, NULL AS departement
+    UNION ALL SELECT 'region', code, nom, code, NULL FROM core.region
+    UNION ALL SELECT 'departement', code, nom, region_code, code FROM core.departement
+    UNION ALL SELECT 'qpv', code, nom, region_code, departement_code FROM core.qpv WHERE geography = '2024'
+), editions AS (
+    SELECT edition_id, period_code AS semestre, substr(edition_id, 7) AS mois FROM publication.edition
+    WHERE edition_id LIKE 'bench-%'
+)
+INSERT INTO publication.emploi_qpv (edition_id, semestre, mois, niveau, code_territoire, territoire, code_region,
+    code_departement, categorie, ventilation, de_qpv, de_qpv_statut, de_unite, de_unite_statut, de_hors_qpv,
+    de_hors_qpv_statut, part_ventilation_qpv, part_qpv, evolution_6_mois_qpv, evolution_12_mois_qpv, statut)
+SELECT e.edition_id, e.semestre, e.mois, t.niveau, t.code, t.nom, t.region, t.departement, c.categorie, v.ventilation,
+       n.qpv, CASE WHEN n.qpv < 11 THEN 'masked' ELSE 'ok' END, n.unite, 'ok', n.unite - n.qpv, 'ok',
+       round(100 * random()::numeric, 1), round(100 * n.qpv / n.unite, 1), round(10 * random()::numeric - 5, 1),
+       round(20 * random()::numeric - 10, 1), CASE WHEN n.qpv < 11 THEN 'masked' ELSE 'ok' END
+FROM editions e CROSS JOIN territories t
+CROSS JOIN (VALUES ('A'), ('ABC')) c (categorie)
+CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) v (ventilation)
+CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite)
+    n
+"""
+
+# (label, SQL): what a dashboard or an analyst asks the publication schema, with the bench's own codes
+BI_QUERIES = [
+    ("one QPV's monthly series (10 years)",
+     "SELECT mois, de_qpv, de_qpv_statut FROM publication.emploi_qpv WHERE code_territoire = :qpv "
+     "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY mois"),
+    ("a département's QPV in one semester",
+     "SELECT mois, code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE semestre = :semester "
+     "AND niveau = 'qpv' AND code_departement = :departement AND categorie = 'ABC' AND ventilation = 'total'"),
+    ("the current edition, régions",
+     "SELECT * FROM publication.emploi_qpv_courant WHERE niveau = 'region' AND categorie = 'ABC'"),
+    ("France, QPV and rest over 10 years",
+     "SELECT mois, de_qpv, de_hors_qpv FROM publication.emploi_qpv WHERE niveau = 'france' AND categorie = 'A' "
+     "AND ventilation = 'total' ORDER BY mois"),
+    ("the 20 largest QPV in one month",
+     "SELECT code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE mois = :month AND niveau = 'qpv' "
+     "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY de_qpv DESC NULLS LAST LIMIT 20"),
+    ("masked cells per région in one semester",
+     "SELECT code_region, count(*) FILTER (WHERE statut = 'masked') AS masquees, count(*) FROM publication.emploi_qpv "
+     "WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region ORDER BY code_region"),
+    ("a région's départements by sex in one month",
+     "SELECT code_territoire, ventilation, de_qpv, de_unite FROM publication.emploi_qpv WHERE mois = :month "
+     "AND niveau = 'departement' AND code_region = :region AND ventilation IN ('sexe=F', 'sexe=H')"),
+    ("12-month change of a département's QPV",
+     "SELECT code_territoire, mois, evolution_12_mois_qpv FROM publication.emploi_qpv WHERE niveau = 'qpv' "
+     "AND code_departement = :departement AND categorie = 'ABC' AND ventilation = 'total' AND mois >= :since"),
+    ("yearly mean share in QPV per région",
+     "SELECT code_territoire, avg(part_qpv) FROM publication.emploi_qpv WHERE niveau = 'region' AND categorie = 'ABC' "
+     "AND ventilation = 'total' AND mois BETWEEN :year_start AND :year_end GROUP BY code_territoire"),
+    ("50 QPV picked on a map, one month",
+     "SELECT code_territoire, de_qpv, part_qpv FROM publication.emploi_qpv WHERE code_territoire = ANY(:qpvs) "
+     "AND mois = :month AND categorie = 'ABC' AND ventilation = 'total'"),
+]  # fmt: skip
+
+
+def _bench_bi(engine) -> dict:
+    import sqlalchemy as sa
+
+    print(f"loading {BI_MONTHS // 12} years of monthly publication rows for every territory ...", flush=True)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(sa.text(FILL_EDITIONS), {"months": BI_MONTHS})
+        conn.execute(sa.text(FILL_ROWS))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE publication.edition, publication.emploi_qpv")
+        rows = conn.exec_driver_sql("SELECT count(*) FROM publication.emploi_qpv").scalar()
+        qpvs = list(conn.exec_driver_sql("SELECT code FROM core.qpv WHERE geography = '2024' ORDER BY code").scalars())
+    fill_seconds = time.perf_counter() - started
+    params = {
+        "qpv": qpvs[len(qpvs) // 2], "qpvs": qpvs[::max(1, len(qpvs) // 50)][:50], "semester": "2024-S1",
+        "departement": "59", "region": "32", "month": "2024-06", "since": "2024-07", "year_start": "2024-01",
+        "year_end": "2024-12",
+    }  # fmt: skip
+    print(f"measuring {len(BI_QUERIES)} BI queries ({BI_RUNS} runs each) ...", flush=True)
+    results, every = [], []
+    with engine.connect() as conn:
+        for label, sql in BI_QUERIES:
+            statement = sa.text(sql)
+            wanted = {k: v for k, v in params.items() if f":{k}" in sql}
+            timings = []
+            for run in range(BI_WARMUPS + BI_RUNS):
+                started = time.perf_counter()
+                fetched = conn.execute(statement, wanted).fetchall()
+                if run >= BI_WARMUPS:
+                    timings.append((time.perf_counter() - started) * 1000)
+            results.append({"query": label, "rows": len(fetched), **_percentiles(timings)})
+            every += timings
+    return {"rows": rows, "fill_seconds": fill_seconds, "queries": results, "all": _percentiles(every)}
+
+
+def _percentiles(milliseconds: list[float]) -> dict:
+    ordered = sorted(milliseconds)
+    return {"p50_ms": statistics.median(ordered), "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]}
+
+
+# --- 6: the aggregated DEFM file -------------------------------------------------------------------------------------
 
 
 def _concatenate(files: list[Path], target: Path) -> int:
@@ -34,89 +375,167 @@ def _concatenate(files: list[Path], target: Path) -> int:
     return lines
 
 
-def run(months: int) -> None:
-    from etl import pipeline, warehouse
-    from etl.config import PROJECT_ROOT, Home
-    from etl.generators import france_travail, territories
-    from etl.referentiels import periods
-    from etl.sources.france_travail import DEFM_COLUMNS, DEFM_COUNTS
-    from etl.sources.registry import source
-    from etl.warehouse import migrations
+def _bench_defm(url: str, home, tmp: Path, territory_dir: Path, months: int) -> dict:
+    from etl.generators import france_travail
+    from etl.sources.france_travail import DEFM_COLUMNS
+
+    wanted = [f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(months)]
+    print(f"generating {months} months of aggregated France Travail files ...", flush=True)
+    files = france_travail.generate_defm(tmp / "ft", territory_dir, wanted)
+    big = tmp / f"DEFM_QPV_{wanted[-1].replace('-', '')}.csv"
+    lines = _concatenate(files, big)
+    copy, _ = _spawn(
+        {"step": "copy", "url": url, "file": str(big), "table": "bench_defm", "columns": list(DEFM_COLUMNS)}
+    )
+    inbox = home.folder("inbox") / "france_travail_defm"
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(big, inbox / big.name)
+    ingest, rss = _spawn({"step": "ingest", "url": url, "home": str(home.root), "source": "france_travail_defm"})
+    if ingest["status"] != "loaded":
+        raise ObservatoireError(f"the bench DEFM file was not loaded: {ingest['reason']}")
+    return {"lines": lines, "months": months, "copy": copy, "ingest": {**ingest, "peak_rss_mb": rss}}
+
+
+# --- the whole bench -----------------------------------------------------------------------------------------------
+
+
+def _demo_time() -> dict | None:
+    from etl.config import Home
+
+    path = Home.from_env().root / "demo" / "last_run.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12) -> dict:
+    from etl import warehouse
+    from etl.config import Home
     from etl.warehouse.urls import with_database
 
+    demo = _demo_time()
     server = warehouse.url()
     database = f"obs_bench_{uuid.uuid4().hex[:8]}"
     admin = warehouse.engine(with_database(server, "postgres")).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
     tmp = Path(tempfile.mkdtemp(prefix="obs-bench-"))
+    saved_home = os.environ.get("OBSERVATOIRE_HOME")
     os.environ["OBSERVATOIRE_HOME"] = str(tmp / "home")
     try:
         home = Home.from_env().ensure()
-        engine = warehouse.engine(with_database(server, database))
-        migrations.migrate(engine)
-        periods.load(engine)
+        url = with_database(server, database)
+        engine = warehouse.engine(url)
         territory_dir = tmp / "territories"
-        inboxes = {"cog_regions": "regions.csv", "cog_departements": "departements.csv",
-                   "catalogue_operateurs": "indicateurs_operateurs.csv"}  # fmt: skip
-        for source_id, name in inboxes.items():
-            (home.folder("inbox") / source_id).mkdir(parents=True)
-            shutil.copyfile(PROJECT_ROOT / "catalogue" / name, home.folder("inbox") / source_id / name)
-        for path in territories.generate(territory_dir):
-            if path.name.startswith("qpv_20"):
-                (home.folder("inbox") / "anct_qpv").mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, home.folder("inbox") / "anct_qpv" / path.name)
-        for source_id in (*inboxes, "anct_qpv"):
-            pipeline.ingest(engine, source(source_id), home=home)
-
-        wanted = [f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(months)]
-        print(f"generating {months} months of France Travail files ...", flush=True)
-        files = france_travail.generate_defm(tmp / "ft", territory_dir, wanted)
-        big = tmp / f"DEFM_QPV_{wanted[-1].replace('-', '')}.csv"
-        lines = _concatenate(files, big)
-        size_mb = big.stat().st_size / 1e6
-        print(f"bench file: {lines:,} lines, {size_mb:.0f} MB", flush=True)
-
-        columns = ", ".join(f"{c} text" for c in DEFM_COLUMNS)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(f"CREATE UNLOGGED TABLE public.bench_copy ({columns})")
-        started = time.perf_counter()
-        with engine.begin() as conn, big.open("r", encoding="utf-8") as fh:
-            cursor = conn.connection.dbapi_connection.cursor()
-            cursor.copy_expert("COPY public.bench_copy FROM STDIN WITH (FORMAT csv, HEADER true, DELIMITER ';')", fh)
-        copy_seconds = time.perf_counter() - started
-
-        (home.folder("inbox") / "france_travail_defm").mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(big, home.folder("inbox") / "france_travail_defm" / big.name)
-        started = time.perf_counter()
-        report = pipeline.ingest(engine, source("france_travail_defm"), home=home)
-        ingest_seconds = time.perf_counter() - started
-        [batch] = report.batches
-        if batch.status != "loaded":
-            raise SystemExit(f"the bench file was not loaded: {batch.reason}")
-
-        copy_rate, ingest_rate = lines / copy_seconds, lines / ingest_seconds
-        print(f"\nraw COPY into an unlogged table : {copy_rate:>12,.0f} lines/s ({copy_seconds:.1f} s)")
-        print(f"platform end-to-end ingest      : {ingest_rate:>12,.0f} lines/s ({ingest_seconds:.1f} s)")
-        print(f"ratio                           : {ingest_rate / copy_rate:>12.4f}  (target >= 0.35)")
-        print(
-            f"figures written to core         : {batch.rows * len(DEFM_COUNTS) / ingest_seconds:>12,.0f} values/s "
-            f"({len(DEFM_COUNTS)} per file line)"
-        )
-        print("\nwhere the ingest time goes:")
-        other = ingest_seconds - sum(batch.seconds.values())
-        for stage, seconds in [*batch.seconds.items(), ("landing, audit, Data Docs", other)]:
-            print(f"  {stage:<26} {seconds:6.1f} s  {100 * seconds / ingest_seconds:5.1f} %")
+        print("loading the reference data and the QPV referential ...", flush=True)
+        _prepare(engine, home, territory_dir)
+        results = {
+            "extract": _bench_extract(url, home, tmp, territory_dir, rows, runs),
+            "dags": _bench_dags(),
+            "bi": _bench_bi(engine),
+            "defm": _bench_defm(url, home, tmp, territory_dir, months),
+            "demo": demo,
+            "machine": _machine(),
+        }
         engine.dispose()
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
         shutil.rmtree(tmp, ignore_errors=True)
+        if saved_home is None:
+            os.environ.pop("OBSERVATOIRE_HOME", None)
+        else:
+            os.environ["OBSERVATOIRE_HOME"] = saved_home
+    return results
+
+
+def _machine() -> dict:
+    memory = None
+    with open("/proc/meminfo", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("MemTotal:"):
+                memory = round(int(line.split()[1]) / 1024**2, 1)
+    return {"cpus": os.cpu_count(), "memory_gib": memory, "python": platform.python_version(),
+            "system": platform.platform(), "date": time.strftime("%Y-%m-%d")}  # fmt: skip
+
+
+def table(results: dict) -> str:
+    """The one table `make bench` prints (Markdown, pasted into BENCHMARKS.md)."""
+    ex, dags, bi, defm = results["extract"], results["dags"], results["bi"], results["defm"]
+    rows = ex["rows"]
+    copy_rate, ingest_rate = rows / ex["copy"]["seconds"], rows / ex["ingest"]["seconds"]
+    sample_rate, to_sql_rate = (
+        ex["sample_copy"]["rows"] / ex["sample_copy"]["seconds"],
+        ex["to_sql"]["rows"] / ex["to_sql"]["seconds"],
+    )
+    defm_copy, defm_ingest = defm["lines"] / defm["copy"]["seconds"], defm["lines"] / defm["ingest"]["seconds"]
+    slowest = max(dags["files"], key=dags["files"].get)
+    lines = [
+        "| measure | time | lines/s | ratio to its reference | peak RSS | target |",
+        "|---|---|---|---|---|---|",
+        f"| individual extract, {rows:,} lines ({ex['size_mb']:.0f} MB): raw COPY into an unlogged table "
+        f"(reference, median of {len(ex['copy']['runs'])}) | {ex['copy']['seconds']:.1f} s | {copy_rate:,.0f} | 1 | "
+        f"{ex['copy']['peak_rss_mb']:.0f} MiB | |",
+        f"| the same, the platform's end-to-end ingest + aggregation (median of {len(ex['ingest']['runs'])}) | "
+        f"{ex['ingest']['seconds']:.1f} s | {ingest_rate:,.0f} | {ingest_rate / copy_rate:.2f} | "
+        f"{ex['ingest']['peak_rss_mb']:.0f} MiB | ≥ 0.35, < 30 s, < 1 GiB |",
+        f"| {ex['to_sql']['rows']:,}-line sample: COPY (reference) | {ex['sample_copy']['seconds']:.2f} s | "
+        f"{sample_rate:,.0f} | 1 | | |",
+        f"| the same sample through pandas.to_sql | {ex['to_sql']['seconds']:.1f} s | {to_sql_rate:,.0f} | "
+        f"{to_sql_rate / sample_rate:.3f} | {ex['to_sql']['peak_rss_mb']:.0f} MiB | |",
+        f"| Great Expectations gates in the extract's ingest | "
+        f"{ex['gates_share'] * ex['ingest']['seconds']:.1f} s | | {100 * ex['gates_share']:.0f} % of the ingest | | |",
+        f"| aggregated DEFM file, {defm['months']} months ({defm['lines']:,} lines): raw COPY (reference) | "
+        f"{defm['copy']['seconds']:.1f} s | {defm_copy:,.0f} | 1 | | |",
+        f"| the same, the platform's ingest | {defm['ingest']['seconds']:.1f} s | {defm_ingest:,.0f} | "
+        f"{defm_ingest / defm_copy:.2f} | {defm['ingest']['peak_rss_mb']:.0f} MiB | |",
+        f"| DAG file import, slowest ({slowest}; median of 3) | {dags['files'][slowest]:.2f} s | | | | < 0.3 s |",
+        f"| DagBag of the {dags['dags']} DAGs (median of 3) | {dags['dagbag']:.2f} s | | | | < 2 s |",
+        f"| {len(bi['queries'])} BI queries on publication ({bi['rows']:,} rows: 10 years, monthly, every territory), "
+        f"{BI_RUNS} runs each | p50 {bi['all']['p50_ms']:.1f} ms, p95 {bi['all']['p95_ms']:.1f} ms | | | | "
+        "p95 < 50 ms |",
+    ]
+    demo = results.get("demo")
+    if demo:
+        kind = "first run" if demo.get("first_on_this_warehouse") else "run on a loaded warehouse"
+        demo_text = f"{demo['seconds']:.0f} s ({kind}, {demo['finished_at']})"
+    else:
+        demo_text = "no demo recorded in this runtime folder: run make demo first"
+    lines.append(f"| last make demo | {demo_text} | | | | < 3 min |")
+    out = ["\n".join(lines), "", "Where the extract's ingest time goes (median run):"]
+    stages = ex["ingest"]["stages"]
+    for stage, seconds in [
+        *stages.items(),
+        ("landing, audit, Data Docs", ex["ingest"]["seconds"] - sum(stages.values())),
+    ]:
+        out.append(f"  {stage:<26} {seconds:6.2f} s  {100 * seconds / ex['ingest']['seconds']:5.1f} %")
+    out += ["", "DAG files (median import time of 3, Airflow already imported):"]
+    out += [f"  {name:<30} {seconds:.3f} s" for name, seconds in dags["files"].items()]
+    out += ["", "BI queries (ms):"]
+    out += [
+        f"  {q['query']:<45} p50 {q['p50_ms']:7.1f}  p95 {q['p95_ms']:7.1f}  ({q['rows']} rows)" for q in bi["queries"]
+    ]
+    m = results["machine"]
+    out += ["", f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, Python {m['python']}, {m['system']}, {m['date']}"]
+    return "\n".join(out)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="observatoire bench")
-    parser.add_argument("--months", type=int, default=int(os.environ.get("BENCH_MONTHS", "24")))
+    parser.add_argument("--rows", type=int, default=int(os.environ.get("BENCH_ROWS", EXTRACT_ROWS)))
+    parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", RUNS)))
+    parser.add_argument("--months", type=int, default=int(os.environ.get("BENCH_MONTHS", "12")))
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    run(min(max(args.months, 1), 84))
+    if args.child:
+        task = json.loads(args.child)
+        print(json.dumps(CHILDREN[task["step"]](task)), flush=True)
+        return 0
+    results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84))
+    print("\n" + table(results))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

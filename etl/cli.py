@@ -74,7 +74,8 @@ def _demo(_args) -> int:
 def _bench(args) -> int:
     from etl import bench
 
-    return bench.main(["--months", str(args.months)] if args.months else [])
+    argv = [f"--{name}={value}" for name in ("rows", "runs", "months", "json") if (value := getattr(args, name))]
+    return bench.main(argv)
 
 
 NATIONAL_VALUES = """
@@ -266,8 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply pending warehouse migrations").set_defaults(func=_migrate)
     sub.add_parser("demo", help="run every DAG end to end through Airflow and summarise").set_defaults(func=_demo)
 
-    bench = sub.add_parser("bench", help="measure ingest speed against the raw COPY rate")
-    bench.add_argument("--months", type=int, default=None, help="months of France Travail data (1-84, default 24)")
+    bench = sub.add_parser("bench", help="measure ingest, parsing and BI query speed against same-run references")
+    bench.add_argument("--rows", type=int, default=None, help="lines of the individual extract (default 6,000,000)")
+    bench.add_argument("--runs", type=int, default=None, help="runs of the extract's COPY and ingest (default 3)")
+    bench.add_argument("--months", type=int, default=None, help="months of aggregated DEFM files (1-84, default 12)")
+    bench.add_argument("--json", default=None, help="also write the figures to this JSON file")
     bench.set_defaults(func=_bench)
 
     tpl = sub.add_parser(
