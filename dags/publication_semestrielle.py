@@ -13,9 +13,7 @@ Schedule: 15 February and 15 August, 06:00 (the semester before), and whenever F
 loaded (Asset). Params: `semester` (`2024-S1`), `force`. A run whose inputs did not change makes no new edition.
 """
 
-from airflow.sdk import Param, dag, task
-from airflow.timetables.assets import AssetOrTimeSchedule
-from airflow.timetables.trigger import CronTriggerTimetable
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
 from etl.orchestration.source_tasks import assets_of
