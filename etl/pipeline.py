@@ -179,8 +179,7 @@ def process_batch(
     clock = _Clock(outcome.seconds)
     try:
         with clock("read"):
-            reader = source.resolve(source.reader)
-            raw = reader(archive, engine) if source.reader_in_warehouse else reader(archive)
+            raw = source.resolve(source.reader)(archive)
     except FileShapeError as exc:
         where = f"line {exc.line}" if exc.line else "file"
         col = f", column {exc.column}" if exc.column else ""

@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class FileShapeError(ValueError):
@@ -165,29 +170,17 @@ def read_delimited(
     return frame
 
 
-# --- extracts too large for memory: streamed into the warehouse, read back grouped ----------------------------------
+# --- extracts too large for memory: streamed block by block, kept as their distinct lines ------------------------
 
 GZIP_MAGIC = b"\x1f\x8b"
-COPY_CHUNK = 1 << 20  # bytes handed to COPY at a time
+BLOCK_BYTES = 4 << 20  # bytes of the file parsed at a time
+MERGE_ROWS = 500_000  # partial counts held before they are folded into the running total
+HEX_KEY = "^[0-9a-f]{16}$"  # a pseudonymised identifier: 16 lower-case hexadecimal digits (64 bits)
 
 
-class _LineCountingReader:
-    """The file object COPY reads: passes the bytes through, counting the line breaks and remembering the last byte
-    (a last line without a line break is a line too)."""
-
-    def __init__(self, stream) -> None:
-        self.stream, self.line_breaks, self.last, self.size = stream, 0, b"\n", 0
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(max(size, COPY_CHUNK))
-        if chunk:
-            self.line_breaks += chunk.count(b"\n")
-            self.last, self.size = chunk[-1:], self.size + len(chunk)
-        return chunk
-
-    @property
-    def lines(self) -> int:
-        return self.line_breaks + (self.size > 0 and self.last != b"\n")
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as probe:
+        return probe.read(2) == GZIP_MAGIC
 
 
 def open_maybe_gzip(path: Path):
@@ -195,143 +188,216 @@ def open_maybe_gzip(path: Path):
     its name)."""
     import gzip
 
-    with open(path, "rb") as probe:
-        compressed = probe.read(2) == GZIP_MAGIC
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")
 
 
-def _copy_error(exc, name: str, columns: Sequence[str]) -> FileShapeError:
-    """FileShapeError from PostgreSQL's COPY error: its CONTEXT names the input line (the header was consumed
-    before, so the file line is one more) and, for a field, the column."""
-    diag = getattr(exc, "diag", None)
-    context = (getattr(diag, "context", None) or "").splitlines()
-    primary = getattr(diag, "message_primary", None) or str(exc).splitlines()[0]
-    match = next((m for line in context if (m := re.search(r"line (\d+)(?:, column (\w+))?", line))), None)
-    line = int(match.group(1)) + 1 if match else None
-    column = match.group(2) if match and match.group(2) in columns else None
-    rule = "encoding" if "encoding" in primary.lower() or "utf8" in primary.lower() else "field_count"
-    where = f"line {line}" + (f", column {column}" if column else "") if line else "the file"
-    return FileShapeError(
-        f"{name}: {where}: {primary}; fix that line and drop the file again.", rule=rule, line=line, column=column
+def _extract_header(path: Path, columns: Sequence[str]) -> list[str]:
+    """The header's column names (BOM dropped, stripped, lower-cased), checked against `columns`."""
+    with open_maybe_gzip(path) as stream:
+        header = stream.readline().removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").rstrip("\r\n")
+    if not header.strip():
+        raise FileShapeError(
+            f"{path.name}: line 1 is empty; the file must start with a header line ({';'.join(columns)}).",
+            rule="empty_file",
+            line=1,
+        )
+    names = [name.strip().lower() for name in header.split(";")]
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise FileShapeError(
+            f"{path.name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; expected "
+            f"{';'.join(columns)}.",
+            rule="missing_columns",
+            line=1,
+            column=", ".join(missing),
+        )
+    extra = [n for n in names if n not in columns] or sorted({n for n in names if names.count(n) > 1})
+    if extra:
+        raise FileShapeError(
+            f"{path.name}: line 1 (header) has unexpected or repeated column(s) {', '.join(extra)}; expected "
+            f"{';'.join(columns)}.",
+            rule="unexpected_columns",
+            line=1,
+            column=", ".join(extra),
+        )
+    return names
+
+
+def _first_bad_line(path: Path, names: Sequence[str]) -> FileShapeError:
+    """The precise refusal of an extract that Arrow's fast parser did not accept: a second, line by line pass names
+    the first line that is not UTF-8 (and its column), holds an unterminated quote (a quoted line break: one record
+    per line is required), or has another number of fields than the header. Only refused files pay for it."""
+    with open_maybe_gzip(path) as stream:
+        stream.readline()
+        for line_no, raw in enumerate(stream, start=2):
+            try:
+                text = raw.decode("utf-8").rstrip("\r\n")
+            except UnicodeDecodeError as exc:
+                index = _field_index(raw[: exc.start].decode("utf-8", "replace"))
+                column = names[index] if index < len(names) else None
+                where = f", column {column}" if column else ""
+                return FileShapeError(
+                    f"{path.name}: line {line_no} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}{where}); the file "
+                    "looks like Latin-1 or Windows-1252: save it as UTF-8 and drop it again.",
+                    rule="encoding",
+                    line=line_no,
+                    column=column,
+                )
+            if text.count('"') % 2:
+                return FileShapeError(
+                    f"{path.name}: line {line_no} holds a quoted field that goes on to the next line; an extract must "
+                    "have one line per record.",
+                    rule="multiline_field",
+                    line=line_no,
+                )
+            fields = next(csv.reader([text], delimiter=";"), [])
+            if len(fields) != len(names):
+                return FileShapeError(
+                    f"{path.name}: line {line_no} has {len(fields)} field(s) where the header has {len(names)}; check "
+                    "the separators and quotes on that line.",
+                    rule="field_count",
+                    line=line_no,
+                )
+    return FileShapeError(  # pragma: no cover - Arrow refused what a line by line reading accepts
+        f"{path.name}: the file could not be parsed as `;`-separated UTF-8 text; check its separators and quotes.",
+        rule="field_count",
     )
 
 
-def group_in_warehouse(path: Path, engine, columns: Sequence[str], key_column: str, key_pattern: str) -> pd.DataFrame:
-    """Read a `;`-separated UTF-8 extract (plain or gzip) too large for memory: the bytes are streamed through COPY
-    into a temporary table of the warehouse (each line numbered as in the file), and what comes back is the distinct
-    lines without `key_column`, as text, with `lignes` (how many file lines are that line) and `line_no` (the first
-    of them). Memory holds one COPY chunk and the distinct lines, whatever the file's size; the temporary table is
-    gone at the end of the transaction.
+def _hex_keys(keys) -> np.ndarray:
+    """16-hex-digit identifiers (already checked) as unsigned 64-bit integers, without a Python loop."""
+    import numpy as np
 
-    `key_column` (a pseudonymised id) must match `key_pattern` and be unique in the file. Raises FileShapeError for
-    an empty file or header, missing or unexpected columns, a line with more or fewer fields than the header, bytes
-    that are not UTF-8 (PostgreSQL's message, with the line and column), a quoted field holding a line break (line
-    numbers would drift), and a malformed or repeated key (the first lines concerned)."""
-    import sqlalchemy as sa
+    offsets = np.frombuffer(keys.buffers()[1], dtype=np.int32)[keys.offset : keys.offset + len(keys) + 1]
+    digits = np.frombuffer(keys.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(len(keys), 16)
+    nibbles = _hex_values()[digits]
+    value = np.zeros(len(keys), dtype=np.uint64)
+    for position in range(16):
+        value = (value << np.uint64(4)) | nibbles[:, position]
+    return value
+
+
+@functools.cache
+def _hex_values() -> np.ndarray:
+    """The value of each byte as a hexadecimal digit (0 for the others, which HEX_KEY has already refused)."""
+    import numpy as np
+
+    table = np.zeros(256, dtype=np.uint64)
+    for value, digit in enumerate(b"0123456789abcdef"):
+        table[digit] = value
+    return table
+
+
+def _repeated_keys(path: Path, key_column: str, chunks: list) -> FileShapeError | None:
+    """The refusal naming the first repeated identifiers (by their first line), or None when all are distinct."""
+    import numpy as np
+
+    keys = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.uint64)
+    ordered = np.sort(keys)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return None
+    order = np.argsort(keys, kind="stable")  # only a refused file pays for the positions
+    ordered = keys[order]
+    same = ordered[1:] == ordered[:-1]
+    starts = np.flatnonzero(same & ~np.concatenate(([False], same[:-1])))
+    groups = []
+    for start in starts:
+        end = start + 1
+        while end < len(ordered) and ordered[end] == ordered[start]:
+            end += 1
+        lines = order[start:end] + 2
+        groups.append((int(lines.min()), int(lines.max()), end - start, f"{int(ordered[start]):016x}"))
+    groups.sort()
+    first = groups[:3]
+    described = ", ".join(
+        f"{key} on lines {low} and {high}" + (f" (x{count})" if count > 2 else "") for low, high, count, key in first
+    )
+    return FileShapeError(
+        f"{path.name}: line {first[0][1]}, column {key_column}: identifiers repeated ({described}); each record must "
+        "have its own.",
+        rule="key_repeated",
+        line=first[0][1],
+        column=key_column,
+    )
+
+
+def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.DataFrame:
+    """Read a `;`-separated UTF-8 extract (plain or gzip) too large for memory, one line per record, and keep its
+    distinct lines without `key_column`, as text, with `lignes` (how many file lines are that line) and `line_no` (the
+    first of them): a lossless summary of every count the file allows.
+
+    Arrow's CSV parser reads the file in blocks of BLOCK_BYTES; each block is grouped at once and the partial counts
+    are folded into a running total, so memory holds a few blocks and the distinct lines, not the file. The only thing
+    that grows with the file is the identifiers, 8 bytes a line (48 MB for 6 million lines), kept to check that
+    `key_column` (16 lower-case hex digits, HEX_KEY) is unique.
+
+    Raises FileShapeError for an empty file or header, missing or unexpected columns, a malformed or repeated key (the
+    first lines concerned), and, found by a second line by line pass only when Arrow refuses the file or a value holds
+    a line break, bytes that are not UTF-8 (line and column), a quoted line break, or a line with another number of
+    fields than the header."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
 
     path = Path(path)
-    with open_maybe_gzip(path) as stream:
-        header_bytes = stream.readline()
-        header = header_bytes.removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").rstrip("\r\n")
-        if not header.strip():
-            raise FileShapeError(
-                f"{path.name}: line 1 is empty; the file must start with a header line ({';'.join(columns)}).",
-                rule="empty_file",
-                line=1,
-            )
-        names = [name.strip().lower() for name in header.split(";")]
-        missing = [c for c in columns if c not in names]
-        if missing:
-            raise FileShapeError(
-                f"{path.name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; expected "
-                f"{';'.join(columns)}.",
-                rule="missing_columns",
-                line=1,
-                column=", ".join(missing),
-            )
-        extra = [n for n in names if n not in columns] or sorted({n for n in names if names.count(n) > 1})
-        if extra:
-            raise FileShapeError(
-                f"{path.name}: line 1 (header) has unexpected or repeated column(s) {', '.join(extra)}; expected "
-                f"{';'.join(columns)}.",
-                rule="unexpected_columns",
-                line=1,
-                column=", ".join(extra),
-            )
-        grouped = [c for c in columns if c != key_column]
-        quoted = ", ".join(f'"{c}"' for c in names)
-        body = _LineCountingReader(stream)
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "CREATE TEMPORARY TABLE extract_lines (line_no bigint GENERATED ALWAYS AS IDENTITY (START WITH 2), "
-                + ", ".join(f'"{c}" text' for c in columns)
-                + ") ON COMMIT DROP"
-            )
-            cursor = conn.connection.dbapi_connection.cursor()
-            try:
-                cursor.copy_expert(
-                    f"COPY extract_lines ({quoted}) FROM STDIN WITH (FORMAT csv, DELIMITER ';', ENCODING 'UTF8')",
-                    body,
-                    size=COPY_CHUNK,
-                )
-            except Exception as exc:
-                if getattr(exc, "pgcode", None) is None:  # not PostgreSQL's verdict on the data
-                    raise
-                raise _copy_error(exc, path.name, columns) from None
-            records = cursor.rowcount
-            if records <= 0:
+    names = _extract_header(path, columns)
+    grouped = [c for c in columns if c != key_column]
+    options = {
+        "read_options": pacsv.ReadOptions(skip_rows=1, column_names=names, block_size=BLOCK_BYTES, use_threads=True),
+        "parse_options": pacsv.ParseOptions(delimiter=";", newlines_in_values=False, ignore_empty_lines=False),
+        "convert_options": pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, quoted_strings_can_be_null=False
+        ),
+    }
+
+    def fold(tables: list) -> pa.Table:
+        total = pa.concat_tables(tables).group_by(grouped, use_threads=False)
+        return total.aggregate([("lignes", "sum"), ("line_no", "min")]).rename_columns([*grouped, "lignes", "line_no"])
+
+    summary, partial, partial_rows, keys, first_line = None, [], 0, [], 2
+    try:  # Arrow parses the first block on opening
+        source = pa.input_stream(str(path), compression="gzip" if is_gzip(path) else None)
+        reader = pacsv.open_csv(source, **options)
+        for batch in reader:
+            rows = batch.num_rows
+            # a quoted line break parses as one value but would shift every later line number
+            if any(pc.any(pc.match_substring(column, "\n")).as_py() for column in batch.columns):
+                raise _first_bad_line(path, names)
+            key = batch.column(names.index(key_column))
+            well_formed = pc.match_substring_regex(key, HEX_KEY)
+            if not pc.all(well_formed).as_py():
+                bad = np.flatnonzero(~well_formed.to_numpy(zero_copy_only=False))
                 raise FileShapeError(
-                    f"{path.name}: the file has a header but no data row (line 2 onwards is empty).",
-                    rule="empty_file",
-                    line=2,
-                )
-            if records != body.lines:
-                any_break = " OR ".join(f"strpos(\"{c}\", E'\\n') > 0" for c in columns)
-                first = conn.exec_driver_sql(f"SELECT min(line_no) FROM extract_lines WHERE {any_break}").scalar()
-                raise FileShapeError(
-                    f"{path.name}: line {first} holds a quoted field with a line break ({body.lines} lines for "
-                    f"{records} records); an extract must have one line per record.",
-                    rule="multiline_field",
-                    line=first,
-                )
-            key = f'"{key_column}"'
-            bad = conn.execute(
-                sa.text(f"SELECT min(line_no), count(*) FROM extract_lines WHERE {key} IS NULL OR {key} !~ :pattern"),
-                {"pattern": key_pattern},
-            ).one()
-            if bad[1]:
-                raise FileShapeError(
-                    f"{path.name}: line {bad[0]}, column {key_column}: {bad[1]} line(s) with an empty or malformed "
-                    f"identifier (expected {key_pattern}).",
+                    f"{path.name}: line {first_line + int(bad[0])}, column {key_column}: an empty or malformed "
+                    f"identifier ({key[int(bad[0])].as_py()!r}; expected 16 lower-case hexadecimal digits).",
                     rule="key_format",
-                    line=bad[0],
+                    line=first_line + int(bad[0]),
                     column=key_column,
                 )
-            conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-            repeated = conn.exec_driver_sql(
-                f"SELECT {key}, count(*), min(line_no), max(line_no) FROM extract_lines GROUP BY {key} "
-                "HAVING count(*) > 1 ORDER BY min(line_no) LIMIT 3"
-            ).all()
-            if repeated:
-                lines = ", ".join(
-                    f"{r[0]} on lines {r[2]} and {r[3]}" + (f" (x{r[1]})" if r[1] > 2 else "") for r in repeated
-                )
-                raise FileShapeError(
-                    f"{path.name}: line {repeated[0][3]}, column {key_column}: identifiers repeated ({lines}); each "
-                    "record must have its own.",
-                    rule="key_repeated",
-                    line=repeated[0][3],
-                    column=key_column,
-                )
-            keys = ", ".join(f'"{c}"' for c in grouped)
-            sink = io.BytesIO()
-            cursor.copy_expert(
-                f"COPY (SELECT {keys}, count(*) AS lignes, min(line_no) AS line_no FROM extract_lines GROUP BY {keys} "
-                "ORDER BY line_no) TO STDOUT WITH (FORMAT csv, HEADER true)",
-                sink,
-            )
-    sink.seek(0)
-    frame = pd.read_csv(sink, dtype=str, keep_default_na=False)
+            keys.append(_hex_keys(key))
+            block = pa.table({c: batch.column(names.index(c)) for c in grouped})
+            block = block.append_column("line_no", pa.array(np.arange(first_line, first_line + rows, dtype=np.int64)))
+            counts = block.group_by(grouped, use_threads=False).aggregate([("line_no", "count"), ("line_no", "min")])
+            partial.append(counts.rename_columns([*grouped, "lignes", "line_no"]))
+            partial_rows += counts.num_rows
+            first_line += rows
+            if partial_rows > max(MERGE_ROWS, 2 * (summary.num_rows if summary is not None else 0)):
+                summary = fold(([summary] if summary is not None else []) + partial)
+                partial, partial_rows = [], 0
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        raise _first_bad_line(path, names) from None
+    records = first_line - 2
+    if records == 0:
+        raise FileShapeError(
+            f"{path.name}: the file has a header but no data row (line 2 onwards is empty).", rule="empty_file", line=2
+        )
+    repeated = _repeated_keys(path, key_column, keys)
+    if repeated:
+        raise repeated
+    summary = fold(([summary] if summary is not None else []) + partial).sort_by("line_no")
+    frame = summary.to_pandas()
+    frame = frame[[*grouped, "lignes", "line_no"]]
     frame["lignes"] = frame["lignes"].astype("int64")
     frame.insert(0, "line_no", frame.pop("line_no").astype("int64"))
     frame.attrs["records"] = records

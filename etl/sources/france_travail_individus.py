@@ -3,10 +3,10 @@
 `DE_INDIVIDUS_<YYYYMM>.csv` (or `.csv.gz`), UTF-8, `;`: `id_anonyme` (16 hex digits, unique in the file), `mois`
 (`2025-06`), `code_commune` (INSEE code of residence), `code_qpv` (the QPV of residence, geocoded by the producer,
 empty outside any QPV), `categorie` (A, B, C), `sexe` (F, H), `tranche_age` and `anciennete` (registration duration
-band). About 6 million lines a month: far too many for a DataFrame. So `read_extract` streams the file into a
-temporary table of the warehouse (`etl.readers.group_in_warehouse`) and reads back its distinct lines without the
-id, each with its number of job seekers (`lignes`) and first file line: a lossless summary of every breakdown the
-file allows, a few hundred thousand rows at most, bounded by the territories and bands, not by the file. The gates
+band). About 6 million lines a month: far too many for a DataFrame. So `read_extract` streams the file through
+Arrow's CSV parser block by block (`etl.readers.group_extract`) and keeps its distinct lines without the id, each
+with its number of job seekers (`lignes`) and first file line: a lossless summary of every breakdown the file
+allows, a few hundred thousand rows at most, bounded by the territories and bands, not by the file. The gates
 check that summary (every distinct value of every column is in it, so nothing is sampled), `normalise_extract`
 types it into `staging.france_travail_individus`, and `sql/core/france_travail_individus.sql` aggregates it to
 every territory level with GROUPING SETS: QPV, commune, EPCI, département, région and France, for categories A and
@@ -20,13 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.readers import group_in_warehouse
+from etl.readers import group_extract
 from etl.referentiels.codes import pad_digits
 from etl.sources.values import latest_period, text
 
 COLUMNS = ("id_anonyme", "mois", "code_commune", "code_qpv", "categorie", "sexe", "tranche_age", "anciennete")
 KEY_COLUMN = "id_anonyme"
-KEY_PATTERN = "^[0-9a-f]{16}$"
 CATEGORIES = ("A", "B", "C")
 SEXES = ("F", "H")
 AGE_BANDS = ("moins_26", "26_49", "50_plus")
@@ -37,9 +36,9 @@ DURATION_BREAKDOWN = {"moins_1an": "<1an", "1_2ans": "1-2ans", "2ans_plus": "2an
 INDICATORS = ("FT_DEFM_INDIV_A", "FT_DEFM_INDIV_ABC")
 
 
-def read_extract(path: Path, engine) -> pd.DataFrame:
+def read_extract(path: Path) -> pd.DataFrame:
     """The extract's distinct lines (every column but the id, as text) with `lignes` and `line_no`."""
-    return group_in_warehouse(path, engine, COLUMNS, KEY_COLUMN, KEY_PATTERN)
+    return group_extract(path, COLUMNS, KEY_COLUMN)
 
 
 def departement_of(communes: pd.Series) -> pd.Series:

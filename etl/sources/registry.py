@@ -56,9 +56,6 @@ class Source(BaseModel):
     tolerance_days: int = Field(default=3, ge=0, le=60)
     patterns: list[str] = Field(min_length=1)
     reader: str
-    # The reader streams the file into the warehouse and is called reader(path, engine): for extracts too large to
-    # read into memory (etl.readers.group_in_warehouse); it returns their distinct lines with their counts.
-    reader_in_warehouse: bool = False
     normaliser: str
     partition: str
     raw_table: str

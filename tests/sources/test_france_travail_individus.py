@@ -214,7 +214,7 @@ def test_structural_problems_are_refused_with_their_line_and_column(wh, tmp_path
     if not lines:
         path.write_bytes(b"")
     with pytest.raises(FileShapeError) as refused:
-        fti.read_extract(path, wh.engine)
+        fti.read_extract(path)
     assert (refused.value.rule, refused.value.line) == (rule, line), str(refused.value)
     if column:
         assert refused.value.column == column
@@ -227,7 +227,7 @@ def test_bytes_that_are_not_utf8_are_refused_with_their_line(wh, tmp_path):
         f"{HEADER}\n{GOOD[0]}\n".encode() + "0000000000000003;2025-03;13055;;A;F;26_49;ancienneté\n".encode("cp1252")
     )
     with pytest.raises(FileShapeError) as refused:
-        fti.read_extract(path, wh.engine)
+        fti.read_extract(path)
     assert (refused.value.rule, refused.value.line) == ("encoding", 3), str(refused.value)
 
 
@@ -242,3 +242,30 @@ def test_a_refused_extract_leaves_the_warehouse_unchanged_and_is_quarantined(wh,
     batch = _ingest(wh, _write(tmp_path / "DE_INDIVIDUS_202504.csv", [HEADER, GOOD[0], GOOD[1], GOOD[0]]))
     assert batch.status == "quarantined" and "[key_repeated] line 4, column id_anonyme" in batch.reason
     assert counts() == before
+
+
+def test_small_blocks_fold_to_the_same_summary_and_name_the_right_lines(extract, tmp_path, monkeypatch):
+    """The reader parses the file block by block and folds partial counts: with blocks of 64 KiB (25 of them here)
+    and a fold every 1,000 partial rows, the summary is the one a single block gives, and a bad or repeated
+    identifier far into the file is named at its own line."""
+    from etl import readers
+
+    whole = fti.read_extract(extract)
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 64 << 10)
+    monkeypatch.setattr(readers, "MERGE_ROWS", 1_000)
+    pd.testing.assert_frame_equal(fti.read_extract(extract), whole)
+
+    lines = extract.read_text(encoding="utf-8").splitlines()
+    bad = lines.copy()
+    bad[24_999] = "Z" + bad[24_999][1:]  # file line 25,000
+    with pytest.raises(FileShapeError) as refused:
+        fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", bad))
+    assert (refused.value.rule, refused.value.line, refused.value.column) == ("key_format", 25_000, "id_anonyme")
+
+    repeated = lines.copy()
+    # line 29,000 reuses the identifier of line 100
+    repeated[28_999] = lines[99].split(";", 1)[0] + ";" + lines[28_999].split(";", 1)[1]
+    with pytest.raises(FileShapeError) as refused:
+        fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", repeated))
+    assert (refused.value.rule, refused.value.line) == ("key_repeated", 29_000)
+    assert "on lines 100 and 29000" in str(refused.value)
