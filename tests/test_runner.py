@@ -31,3 +31,24 @@ def test_a_cycle_still_runs_every_dag_once():
         "q": _dag(outlets=["x://2"], consumes=["x://1"]),
     }
     assert sorted(run_order(dags)) == ["p", "q"]
+
+
+def test_schedules_written_with_airflow_sdk_classes_are_ordered_too():
+    """airflow.sdk's AssetOrTimeSchedule keeps sdk assets (no `iter_assets`): a single Asset or AssetAny/AssetAll of
+    them, nested (the demo failed on publication_semestrielle's schedule before this was read)."""
+    from airflow.sdk import Asset, AssetAll, AssetAny, AssetOrTimeSchedule, CronTriggerTimetable
+
+    def consumer(assets):
+        schedule = AssetOrTimeSchedule(timetable=CronTriggerTimetable("0 6 15 2,8 *", timezone="UTC"), assets=assets)
+        return SimpleNamespace(tasks=[SimpleNamespace(outlets=[])], timetable=schedule)
+
+    one, two = Asset(name="one", uri="x://one"), Asset(name="two", uri="x://two")
+    dags = {
+        "a_single": consumer(one),
+        "b_nested": consumer(AssetAny(AssetAll(one), two)),
+        "y_one": _dag(outlets=[one.uri]),  # Asset normalises its URI (x://one/)
+        "z_two": _dag(outlets=[two.uri]),
+    }
+    order = run_order(dags)
+    assert order.index("y_one") < order.index("a_single")
+    assert order.index("y_one") < order.index("b_nested") and order.index("z_two") < order.index("b_nested")

@@ -69,6 +69,18 @@ def _asset_uris(objs) -> set[str]:
     return {uri for obj in objs if (uri := getattr(obj, "uri", None))}
 
 
+def _condition_uris(condition) -> set[str]:
+    """The URIs of the assets a schedule waits for: an Asset, or AssetAny / AssetAll of them (airflow.sdk's classes
+    nest their members in `objects`; the scheduler's serialised ones iterate with `iter_assets`)."""
+    if condition is None:
+        return set()
+    if hasattr(condition, "iter_assets"):
+        return {asset.uri for _, asset in condition.iter_assets()}
+    if uri := getattr(condition, "uri", None):
+        return {uri}
+    return set().union(*(_condition_uris(member) for member in getattr(condition, "objects", ())))
+
+
 REFERENCE_TAG = "referentiels"
 
 
@@ -78,8 +90,7 @@ def run_order(dags: dict) -> list[str]:
     produced = {dag_id: _asset_uris(o for t in dag.tasks for o in t.outlets) for dag_id, dag in dags.items()}
     consumed: dict[str, set[str]] = {}
     for dag_id, dag in dags.items():
-        condition = getattr(dag.timetable, "asset_condition", None)
-        consumed[dag_id] = {asset.uri for _, asset in condition.iter_assets()} if condition is not None else set()
+        consumed[dag_id] = _condition_uris(getattr(dag.timetable, "asset_condition", None))
     reference = {d for d, dag in dags.items() if REFERENCE_TAG in (getattr(dag, "tags", None) or ())}
     needs = {
         d: {p for p in dags if p != d and (produced[p] & consumed[d] or (p in reference and d not in reference))}
