@@ -138,21 +138,26 @@ CHILDREN = {
 }
 
 
+def _peak_rss_mib() -> float:
+    """This process's own peak resident memory (VmHWM, per address space). Not getrusage's ru_maxrss: Linux carries
+    the parent's peak across fork and exec into it, so every child would show the bench's own memory."""
+    with open("/proc/self/status", encoding="ascii") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def _spawn(task: dict) -> tuple[dict, float]:
     """Run one child measurement; (its result, its peak RSS in MiB)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "etl.bench", "--child", json.dumps(task)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = subprocess.run(
+        [sys.executable, "-m", "etl.bench", "--child", json.dumps(task)], capture_output=True, text=True, check=False
     )
-    out, err = proc.stdout.read(), proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0 or not out.strip():
-        last = (err.strip().splitlines() or ["no output"])[-1]
+    if proc.returncode != 0 or not proc.stdout.strip():
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         raise ObservatoireError(f"the bench step {task['step']} failed ({last}).")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result, result.pop("peak_rss_mib")
 
 
 def _median_runs(tasks: list[dict]) -> tuple[dict, float, list[float]]:
@@ -548,7 +553,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.child:
         task = json.loads(args.child)
-        print(json.dumps(CHILDREN[task["step"]](task)), flush=True)
+        result = CHILDREN[task["step"]](task)
+        print(json.dumps({**result, "peak_rss_mib": _peak_rss_mib()}), flush=True)
         return 0
     results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84))
     print("\n" + table(results))
