@@ -37,6 +37,26 @@ class FileShapeError(ValueError):
         self.rule, self.line, self.column = rule, line, column
 
 
+def _not_utf8(name: str, line: int, byte: int, column: str | None) -> FileShapeError:
+    where = f", column {column}" if column else ""
+    return FileShapeError(
+        f"{name}: line {line} is not valid UTF-8 (byte 0x{byte:02x}{where}); the file looks like Latin-1 or "
+        "Windows-1252: save it as UTF-8 and drop it again.",
+        rule="encoding",
+        line=line,
+        column=column,
+    )
+
+
+def _missing_columns(name: str, missing: Sequence[str], expected: Sequence[str]) -> FileShapeError:
+    return FileShapeError(
+        f"{name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; expected {';'.join(expected)}.",
+        rule="missing_columns",
+        line=1,
+        column=", ".join(missing),
+    )
+
+
 def _field_index(line_prefix: str) -> int:
     """Index of the `;`-separated field in which a line prefix ends (separators inside quotes do not count)."""
     index, quoted = 0, False
@@ -70,14 +90,7 @@ def _decode(data: bytes, name: str, fallback: str | None = None) -> tuple[str, s
             index = _field_index(data[line_start:bad].decode("utf-8", "replace"))
             if index < len(header):
                 column = header[index].strip().lower()
-        where = f", column {column}" if column else ""
-        raise FileShapeError(
-            f"{name}: line {line} is not valid UTF-8 (byte 0x{data[bad]:02x}{where}); the file looks like Latin-1 "
-            "or Windows-1252: save it as UTF-8 and drop it again.",
-            rule="encoding",
-            line=line,
-            column=column,
-        ) from None
+        raise _not_utf8(name, line, data[bad], column) from None
 
 
 def _first_overlong_line(text: str) -> tuple[int | None, int, int]:
@@ -141,13 +154,7 @@ def read_delimited(
     frame.columns = [str(name).strip().lower() for name in frame.columns]
     missing = [name for name in required_columns if name not in frame.columns]
     if missing:
-        raise FileShapeError(
-            f"{path.name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; "
-            f"expected {';'.join(required_columns)}.",
-            rule="missing_columns",
-            line=1,
-            column=", ".join(missing),
-        )
+        raise _missing_columns(path.name, missing, required_columns)
 
     values = list(frame.columns)
     # A quoted field can hold line breaks: a row then spans several physical lines.
@@ -204,13 +211,7 @@ def _extract_header(path: Path, columns: Sequence[str]) -> list[str]:
     names = [name.strip().lower() for name in header.split(";")]
     missing = [c for c in columns if c not in names]
     if missing:
-        raise FileShapeError(
-            f"{path.name}: line 1 (header) lacks the required column(s) {', '.join(missing)}; expected "
-            f"{';'.join(columns)}.",
-            rule="missing_columns",
-            line=1,
-            column=", ".join(missing),
-        )
+        raise _missing_columns(path.name, missing, columns)
     extra = [n for n in names if n not in columns] or sorted({n for n in names if names.count(n) > 1})
     if extra:
         raise FileShapeError(
@@ -235,14 +236,7 @@ def _first_bad_line(path: Path, names: Sequence[str]) -> FileShapeError:
             except UnicodeDecodeError as exc:
                 index = _field_index(raw[: exc.start].decode("utf-8", "replace"))
                 column = names[index] if index < len(names) else None
-                where = f", column {column}" if column else ""
-                return FileShapeError(
-                    f"{path.name}: line {line_no} is not valid UTF-8 (byte 0x{raw[exc.start]:02x}{where}); the file "
-                    "looks like Latin-1 or Windows-1252: save it as UTF-8 and drop it again.",
-                    rule="encoding",
-                    line=line_no,
-                    column=column,
-                )
+                return _not_utf8(path.name, line_no, raw[exc.start], column)
             if text.count('"') % 2:
                 return FileShapeError(
                     f"{path.name}: line {line_no} holds a quoted field that goes on to the next line; an extract must "
