@@ -25,7 +25,8 @@ Conventions (also described, in French, in the dictionary file each edition carr
   formats per role and unit (`number_format`), masked cells as the text `s`, missing ones empty. Every text cell is
   stored as a string, never as a formula, and a text starting with `=`, `+`, `-`, `@`, a tab or a carriage return
   also gets Excel's quote prefix (the apostrophe) so that editing the cell does not turn it into a formula either.
-  The document dates are fixed (`DOCUMENT_DATE`) and the package is written by `template.workbook_bytes`.
+  The sheets are written row by row in openpyxl's write-only mode (no cell is kept in memory); the document dates
+  are fixed (`DOCUMENT_DATE`) and the package is written by `template.workbook_bytes`.
 - **Parquet** (`write_parquet`): counts as int64 (float64 if one is not a whole number), amounts, shares and rates as
   float64, masked and missing cells null; other columns as strings (ISO dates, decimal point), except integer,
   boolean and datetime frame columns which keep their type. Each field carries its header, role, unit and
@@ -40,6 +41,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import itertools
 import json
 import math
 import numbers
@@ -53,8 +55,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils.cell import get_column_letter
 
 from etl.publication.tables import NUMERIC_ROLES, STATUS_MASKED, STATUSES, Column, Table
@@ -354,82 +358,158 @@ def _width(texts: Iterable[str]) -> int:
     return min(_MAX_WIDTH, max(_MIN_WIDTH, longest + 2))
 
 
-def _set_text(cell: Any, text: str) -> None:
-    """Store `text` in `cell` as a string, never a formula or an error code; formula-like text gets the quote
-    prefix."""
-    cell.value = ILLEGAL_CHARACTERS_RE.sub("", text)
-    cell.data_type = "s"
-    if text.startswith(FORMULA_TRIGGERS):
-        cell.quotePrefix = True
+class _SheetCells:
+    """The cells of one write-only sheet. A cell that needs a style or a forced type is made here (`Cell` with one of
+    the sheet's shared style arrays, each made once on a template cell); a value openpyxl stores as it is (None, a
+    float or boolean outside a number column, a text that cannot be read as a formula or an error code) is appended
+    as it is, which is much cheaper. Every cell made here is checked not to be a formula (`_checked`)."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.sheet = sheet
+        self._styles: dict[tuple[str, bool, bool, bool], StyleArray] = {}
+
+    def style(self, fmt: str = "General", bold: bool = False, right: bool = False, quote: bool = False) -> StyleArray:
+        key = (fmt, bold, right, quote)
+        if key not in self._styles:
+            # value first, then the format, as cells were set up one by one: the workbook registers the same number
+            # formats (with a date, openpyxl's default date format first), so styles.xml is unchanged
+            template = WriteOnlyCell(self.sheet, _FORMAT_SAMPLES.get(fmt))
+            template.number_format = fmt
+            if bold:
+                template.font = Font(bold=True)
+            if right:
+                template.alignment = Alignment(horizontal="right")
+            if quote:
+                template.quotePrefix = True
+            self._styles[key] = StyleArray(template._style)
+        return self._styles[key]
+
+    def register(self, table: Table, columns: list[list[Any]]) -> None:
+        """Make the styles with a number format of its own that `table`'s cells use, column by column and in each
+        column in order of first use, before the rows: the workbook numbers the formats in the order they are made
+        (as they were when the cells were made column by column), and lists every format made in styles.xml, so a
+        format no cell uses is not made."""
+        for column, values in zip(table.columns, columns, strict=True):
+            if column.role in NUMERIC_ROLES:
+                if any(value is not None and value is not MASKED for value in values):
+                    self.style(number_format(column))
+            elif any(issubclass(kind, dt.date) for kind in set(map(type, values))):
+                for value in values:
+                    if isinstance(value, dt.datetime):
+                        if value.tzinfo is None:
+                            self.style(DATETIME_FORMAT)
+                    elif isinstance(value, dt.date):
+                        self.style(DATE_FORMAT)
+
+    def cell(self, value: Any, style: StyleArray) -> Cell:
+        return _checked(Cell(self.sheet, row=1, column=1, value=value, style_array=style))
+
+    def text(self, text: str, bold: bool = False, right: bool = False) -> Cell | str:
+        """`text` stored as a string, never a formula or an error code (illegal characters removed); formula-like
+        text gets the quote prefix."""
+        if not bold and not right and not text.startswith(_NOT_PLAIN) and not ILLEGAL_CHARACTERS_RE.search(text):
+            return text  # openpyxl stores it as a string: it cannot start with "=" (formula) or "#" (error code)
+        style = self.style(bold=bold, right=right, quote=text.startswith(FORMULA_TRIGGERS))
+        cell = Cell(self.sheet, row=1, column=1, value=ILLEGAL_CHARACTERS_RE.sub("", text), style_array=style)
+        cell.data_type = "s"
+        return _checked(cell)
+
+    def number_column(self, column: Column) -> Any:
+        """The converter of a number column's prepared cells (after `register`)."""
+        fmt = number_format(column)
+
+        def convert(value: Any) -> Any:
+            if value is None:
+                return None
+            if value is MASKED:
+                return self.text(MASKED_MARK, right=True)
+            if fmt == "General":
+                return value
+            return self.cell(value, self.style(fmt))
+
+        return convert
+
+    def other(self, value: Any) -> Any:
+        """A prepared cell of a column that is not a number column."""
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, bool | float):
+            return value
+        if isinstance(value, int):
+            return self.cell(value, self.style("0"))
+        if isinstance(value, dt.datetime):
+            if value.tzinfo is not None:  # Excel has no time zones: keep the offset in text
+                return self.text(_iso(value))
+            return self.cell(value, self.style(DATETIME_FORMAT))
+        if isinstance(value, dt.date):
+            return self.cell(value, self.style(DATE_FORMAT))
+        return self.text(str(value))
 
 
-def _set_other(cell: Any, value: Any) -> None:
-    if isinstance(value, str):
-        _set_text(cell, value)
-    elif isinstance(value, bool):
-        cell.value = value
-    elif isinstance(value, int):
-        cell.value = value
-        cell.number_format = "0"
-    elif isinstance(value, float):
-        cell.value = value
-    elif isinstance(value, dt.datetime):
-        if value.tzinfo is not None:  # Excel has no time zones: keep the offset in text
-            _set_text(cell, _iso(value))
-        else:
-            cell.value = value
-            cell.number_format = DATETIME_FORMAT
-    elif isinstance(value, dt.date):
-        cell.value = value
-        cell.number_format = DATE_FORMAT
-    else:
-        _set_text(cell, str(value))
+_FORMAT_SAMPLES = {DATETIME_FORMAT: DOCUMENT_DATE, DATE_FORMAT: DOCUMENT_DATE.date()}
+_NOT_PLAIN = (*FORMULA_TRIGGERS, "#")  # text that needs a cell of its own (quote prefix, or forced string type)
+
+
+def _checked(cell: Cell) -> Cell:
+    """`cell`, refused if it would hold a formula (the exports never write one; a guard for later edits)."""
+    if cell.data_type == "f":
+        raise RuntimeError(f"Sheet {cell.parent.title} would contain a formula ({cell.value!r}).")
+    return cell
+
+
+def _last_row(columns: list[list[Any]]) -> int:
+    """The number of the last data row (1 for the first one after the header) holding a cell, 0 when none does:
+    the sheet's used range (`<dimension>`) ends there, as openpyxl writes it for a normal sheet."""
+    last = 0
+    for values in columns:
+        for row in range(len(values), last, -1):
+            if values[row - 1] is not None:
+                last = row
+                break
+    return last
+
+
+def _column_width(column: Column, values: list[Any]) -> int:
+    if column.role in NUMERIC_ROLES:  # room for the thousands separators and the unit; equal values, equal texts
+        return _width([column.header, *(_text(value) + " " * 4 for value in set(values))])
+    return _width([column.header, *(_text(value) for value in values)])
 
 
 def xlsx_workbook(tables: Sequence[Table]) -> Workbook:
-    """The workbook of `tables` (see the module docstring); `xlsx_bytes` serialises it."""
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    bold = Font(bold=True)
-    right = Alignment(horizontal="right")
-    for table, title in zip(tables, sheet_names(tables), strict=True):
+    """The workbook of `tables` (see the module docstring), in openpyxl's write-only mode: the rows are already
+    written (to temporary files, row by row) and the workbook can be saved once, as `xlsx_bytes` does."""
+    prepared = [prepared_columns(table) for table in tables]  # every table checked before a row is written
+    workbook = Workbook(write_only=True)
+    for table, title, columns in zip(tables, sheet_names(tables), prepared, strict=True):
         sheet = workbook.create_sheet(title)
-        columns = prepared_columns(table)
-        for index, column in enumerate(table.columns, start=1):
-            header = sheet.cell(row=1, column=index)
-            _set_text(header, column.header)
-            header.font = bold
-            numeric = column.role in NUMERIC_ROLES
-            fmt = number_format(column)
-            for row, value in enumerate(columns[index - 1], start=2):
-                if value is None:
-                    continue
-                cell = sheet.cell(row=row, column=index)
-                if value is MASKED:
-                    _set_text(cell, MASKED_MARK)
-                    cell.alignment = right
-                elif numeric:
-                    cell.value = value
-                    cell.number_format = fmt
-                else:
-                    _set_other(cell, value)
-            extra = 4 if numeric else 0  # thousands separators and unit
-            texts = [column.header, *(_text(value) + " " * extra for value in columns[index - 1])]
-            sheet.column_dimensions[get_column_letter(index)].width = _width(texts)
+        # what precedes the rows in the sheet's XML is set before the first row is appended
+        for index, (column, values) in enumerate(zip(table.columns, columns, strict=True), start=1):
+            sheet.column_dimensions[get_column_letter(index)].width = _column_width(column, values)
         sheet.freeze_panes = "A2"
-        if table.columns:
-            sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.frame) + 1}"
+        last = _last_row(columns)
+        used = f"A1:{get_column_letter(len(columns))}{last + 1}" if columns else "A1:A1"
+        sheet.calculate_dimension = lambda used=used: used  # what openpyxl's writer writes as <dimension>
+        if not table.columns:
+            continue
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.frame) + 1}"
+        cells = _SheetCells(sheet)
+        sheet.append([cells.text(column.header, bold=True) for column in table.columns])
+        cells.register(table, columns)
+        converters = [
+            cells.number_column(column) if column.role in NUMERIC_ROLES else cells.other for column in table.columns
+        ]
+        rows = zip(*(map(convert, values) for convert, values in zip(converters, columns, strict=True)), strict=True)
+        for row in itertools.islice(rows, last):  # not the empty rows at the end: no cell, no <row>
+            sheet.append(row)
     if not tables:
-        workbook.create_sheet("vide")
+        workbook.create_sheet("vide").calculate_dimension = lambda: "A1:A1"
     workbook.properties.created = DOCUMENT_DATE
     workbook.properties.modified = DOCUMENT_DATE
     workbook.properties.creator = "Observatoire QPV"
     workbook.properties.lastModifiedBy = None
     workbook.properties.title = "Observatoire QPV - tables publiées"
-    for sheet in workbook.worksheets:
-        formulas = [cell.coordinate for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
-        if formulas:  # cannot happen with _set_text; kept as a guard for later edits
-            raise RuntimeError(f"Sheet {sheet.title} would contain formulas ({', '.join(formulas[:5])}).")
     return workbook
 
 

@@ -198,6 +198,151 @@ def test_xlsx_read_back(tmp_path):
         assert b"1980-01-01" in package.read("docProps/core.xml")
 
 
+MIXED_HEADERS = ("=Code", "Effectif", "Statut effectif", "Montant", "Part", "Écart", "Valeur", "Statut", "Texte\nlibre")
+
+
+def mixed_table() -> Table:
+    """Every column role and every kind of cell the XLSX writes, an empty row inside the table and one at its end."""
+    columns = (
+        Column("code", MIXED_HEADERS[0], "code"),
+        Column("n", MIXED_HEADERS[1], "count", "nombre"),
+        Column("n_statut", MIXED_HEADERS[2], "status"),
+        Column("montant", MIXED_HEADERS[3], "amount", "euros"),
+        Column("part", MIXED_HEADERS[4], "share", "%"),
+        Column("ecart", MIXED_HEADERS[5], "rate", "pts"),
+        Column("valeur", MIXED_HEADERS[6], "rate", "selon l'unité"),
+        Column("statut", MIXED_HEADERS[7], "status"),
+        Column("texte", MIXED_HEADERS[8], "text"),
+        Column("divers", "Divers", "label"),
+    )
+    paris = dt.timezone(dt.timedelta(hours=2))
+    empty = (None, NAN, None, NAN, NAN, NAN, NAN, None, None, None)
+    rows = [
+        ("01", 12345, "ok", 1234567.891, 12.5, -1.5, 7, "ok", HYPERLINK, 5),
+        ("02", NAN, "masked", NAN, NAN, NAN, NAN, "masked", "#N/A", 2.5),
+        empty,
+        ("03", 0, "ok", 250, 0.0, NAN, 3.5, "missing", "a\x01b", True),
+        ("04", 7, "ok", NAN, NAN, NAN, NAN, "not_applicable", "", dt.date(2024, 6, 30)),
+        ("05", 8, "ok", 1, 99.9, 0.25, NAN, "ok", "-5", dt.datetime(2024, 6, 30, 10, 15)),
+        ("06", 9, "ok", NAN, NAN, NAN, NAN, "ok", "\tretrait", dt.datetime(2024, 6, 30, 10, 15, tzinfo=paris)),
+        ("07", 10, "ok", NAN, NAN, NAN, NAN, "ok", "fin", dt.time(10, 15)),
+        empty,
+    ]
+    frame = pd.DataFrame(rows, columns=[column.name for column in columns])
+    return Table("mixte", "Toutes les sortes de cellules", "", columns, frame)
+
+
+COUNT, EURO, PERCENT, POINTS = "#,##0", '#,##0" €"', '0.0" %"', '0.0" pts"'
+# coordinate: value, data type, number format, right-aligned, quote prefix (every other cell of rows 2-10 is empty)
+MIXED_CELLS = {
+    "A1": ("=Code", "s", "General", False, True),
+    "A2": ("01", "s", "General", False, False),
+    "B2": (12345, "n", COUNT, False, False),
+    "C2": ("ok", "s", "General", False, False),
+    "D2": (1234567.891, "n", EURO, False, False),
+    "E2": (12.5, "n", PERCENT, False, False),
+    "F2": (-1.5, "n", POINTS, False, False),
+    "G2": (7, "n", "General", False, False),
+    "H2": ("ok", "s", "General", False, False),
+    "I2": (HYPERLINK, "s", "General", False, True),
+    "J2": (5, "n", "0", False, False),
+    "A3": ("02", "s", "General", False, False),
+    "B3": ("s", "s", "General", True, False),
+    "C3": ("masked", "s", "General", False, False),
+    "D3": ("s", "s", "General", True, False),
+    "E3": ("s", "s", "General", True, False),
+    "F3": ("s", "s", "General", True, False),
+    "G3": ("s", "s", "General", True, False),
+    "H3": ("masked", "s", "General", False, False),
+    "I3": ("#N/A", "s", "General", False, False),  # a text, not Excel's error value
+    "J3": (2.5, "n", "General", False, False),
+    "A5": ("03", "s", "General", False, False),
+    "B5": (0, "n", COUNT, False, False),
+    "C5": ("ok", "s", "General", False, False),
+    "D5": (250, "n", EURO, False, False),
+    "E5": (0, "n", PERCENT, False, False),
+    "G5": (3.5, "n", "General", False, False),
+    "H5": ("missing", "s", "General", False, False),
+    "I5": ("ab", "s", "General", False, False),  # the control character removed
+    "J5": (True, "b", "General", False, False),
+    "A6": ("04", "s", "General", False, False),
+    "B6": (7, "n", COUNT, False, False),
+    "C6": ("ok", "s", "General", False, False),
+    "H6": ("not_applicable", "s", "General", False, False),
+    "I6": (None, "inlineStr", "General", False, False),  # an empty text (a string cell without text)
+    "J6": (dt.datetime(2024, 6, 30), "d", "yyyy-mm-dd", False, False),
+    "A7": ("05", "s", "General", False, False),
+    "B7": (8, "n", COUNT, False, False),
+    "C7": ("ok", "s", "General", False, False),
+    "D7": (1, "n", EURO, False, False),
+    "E7": (99.9, "n", PERCENT, False, False),
+    "F7": (0.25, "n", POINTS, False, False),
+    "H7": ("ok", "s", "General", False, False),
+    "I7": ("-5", "s", "General", False, True),
+    "J7": (dt.datetime(2024, 6, 30, 10, 15), "d", "yyyy-mm-dd hh:mm:ss", False, False),
+    "A8": ("06", "s", "General", False, False),
+    "B8": (9, "n", COUNT, False, False),
+    "C8": ("ok", "s", "General", False, False),
+    "H8": ("ok", "s", "General", False, False),
+    "I8": ("\tretrait", "s", "General", False, True),
+    "J8": ("2024-06-30T10:15:00+02:00", "s", "General", False, False),  # Excel has no time zones
+    "A9": ("07", "s", "General", False, False),
+    "B9": (10, "n", COUNT, False, False),
+    "C9": ("ok", "s", "General", False, False),
+    "H9": ("ok", "s", "General", False, False),
+    "I9": ("fin", "s", "General", False, False),
+    "J9": ("10:15:00", "s", "General", False, False),
+}
+MIXED_WIDTHS = {"A": 8, "B": 11, "C": 17, "D": 17, "E": 10, "F": 10, "G": 9, "H": 16, "I": 41, "J": 27}
+
+
+def test_xlsx_every_kind_of_cell(tmp_path):
+    """Each cell of a table mixing every role, masked, empty and formula-like cells, read back: value, type, number
+    format, font, alignment and quote prefix; the widths, frozen header, autofilter, used range and properties."""
+    path = exports.write_xlsx([mixed_table()], tmp_path / "mixte.xlsx")
+    assert path.read_bytes() == exports.xlsx_bytes([mixed_table()])
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["mixte"]
+    sheet = workbook["mixte"]
+    assert (sheet.max_row, sheet.max_column) == (9, 10)
+    for row in sheet.iter_rows(min_row=1, max_row=10, max_col=10):
+        for cell in row:
+            expected = MIXED_CELLS.get(cell.coordinate)
+            if cell.row == 1 and expected is None:
+                expected = (([*MIXED_HEADERS, "Divers"])[cell.column - 1], "s", "General", False, False)
+            if expected is None:
+                expected = (None, "n", "General", False, False)
+            got = (cell.value, cell.data_type, cell.number_format, cell.alignment.horizontal == "right")
+            assert (*got, cell.quotePrefix) == expected, cell.coordinate
+            assert cell.font.b == (cell.row == 1), cell.coordinate
+    assert {letter: sheet.column_dimensions[letter].width for letter in MIXED_WIDTHS} == MIXED_WIDTHS
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:J10"  # the whole table, its empty last row included
+    read_only = openpyxl.load_workbook(path, read_only=True)  # sized by the file's <dimension>
+    assert (read_only["mixte"].max_row, read_only["mixte"].max_column) == (9, 10)
+    read_only.close()
+    properties = workbook.properties
+    assert properties.created == properties.modified == dt.datetime(1980, 1, 1)
+    assert (properties.creator, properties.lastModifiedBy) == ("Observatoire QPV", None)
+    assert properties.title == "Observatoire QPV - tables publiées"
+    with zipfile.ZipFile(path) as package:
+        content = package.read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in content and b"<f " not in content
+        assert b'<dimension ref="A1:J9"' in content
+    empty = openpyxl.load_workbook(exports.write_xlsx([], tmp_path / "vide.xlsx"))
+    assert empty.sheetnames == ["vide"] and empty["vide"].max_row == 1 and empty["vide"]["A1"].value is None
+
+
+def test_xlsx_formula_guard():
+    """A text is always stored as a string; a cell that would still hold a formula is refused when it is made."""
+    cells = exports._SheetCells(openpyxl.Workbook(write_only=True).create_sheet("x"))
+    stored = cells.text("=1+1")
+    assert (stored.value, stored.data_type, stored.quotePrefix) == ("=1+1", "s", True)
+    assert cells.text("texte") == "texte"  # appended as is: openpyxl stores it as a string
+    with pytest.raises(RuntimeError, match="formula"):
+        cells.cell("=1+1", cells.style())
+
+
 # --- Parquet --------------------------------------------------------------------------------------------------------
 
 
