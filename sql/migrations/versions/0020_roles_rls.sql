@@ -1,9 +1,9 @@
 -- Least privilege (issue 9, item 4). Three kinds of login, besides the owner that runs these migrations (and the
 -- platform's own loads, `make demo`: it owns every table, so row-level security does not apply to it):
 --   bi_reader         (0011) reads publication, nothing else;
---   etl_writer        loads: reads and writes the rows of raw, staging, core, audit, publication; no DDL (no CREATE on
---                     any schema, owns nothing, so it can neither create, alter nor drop a table): the schema changes
---                     only through these migrations, run by the owner;
+--   etl_writer        loads: reads and writes the rows of raw, staging, core, audit, publication (every région's:
+--                     BYPASSRLS); no DDL (no CREATE on any schema, owns nothing, so it can neither create, alter nor
+--                     drop a table): the schema changes only through these migrations, run by the owner;
 --   region_<code>     one per région (the 18 INSEE codes of catalogue/regions.csv, as core.region.code), members of the
 --                     group role region_submitter which holds the grants: each reads and submits (SELECT, INSERT) only
 --                     its own région's rows of the regional and PAQTE submission tables, enforced by row-level security.
@@ -20,10 +20,21 @@ BEGIN
     -- the check and the statement: its duplicate is harmless. Comments are written by whoever creates the role.
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'etl_writer') THEN
         BEGIN
-            CREATE ROLE etl_writer LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS;
+            CREATE ROLE etl_writer LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE;
             COMMENT ON ROLE etl_writer IS 'Loads: SELECT, INSERT, UPDATE, DELETE on the rows of raw, staging, core, audit, publication; no DDL (the migrations, run by the owner, change the schema).';
         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
         END;
+    END IF;
+    -- The loader reads and writes every région's rows, and COPY (the load's bulk path) refuses a table whose
+    -- row-level security applies to the caller: etl_writer bypasses it. Only a superuser may grant that; a migration
+    -- run by a non-superuser owner leaves it to the administrator (the etl_writer_all policies below still let its
+    -- INSERT, UPDATE, DELETE through, not its COPY into the submission tables).
+    IF NOT (SELECT rolbypassrls FROM pg_roles WHERE rolname = 'etl_writer') THEN
+        IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+            ALTER ROLE etl_writer BYPASSRLS;
+        ELSE
+            RAISE WARNING 'etl_writer needs BYPASSRLS to COPY into the submission tables: ALTER ROLE etl_writer BYPASSRLS as a superuser';
+        END IF;
     END IF;
     IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'region_submitter') THEN
         BEGIN
@@ -108,8 +119,9 @@ GRANT SELECT, INSERT ON raw.regional_submission_cell, staging.regional_submissio
 GRANT SELECT ON audit.submission_verdict TO region_submitter;
 
 -- Row-level security: ENABLE (not FORCE), so the owner (migrations, the platform's loads, the publication) is not
--- affected. With it on, a role without a policy sees no row: etl_writer gets one that lets everything through, the
--- région roles one per table that keeps their own région's rows, bi_reader has no grant here at all.
+-- affected. With it on, a role without a policy sees no row: etl_writer bypasses it (and, where it could not be given
+-- BYPASSRLS, has a policy that lets every row through), the région roles have one per table that keeps their own
+-- région's rows, bi_reader has no grant here at all.
 -- A row's région: region_code where the table has it; the département's région for PAQTE rows; for rows that only
 -- carry a batch_id, the région of that batch's submission header (core.regional_submission / core.paqte_submission,
 -- itself filtered by its policy, so a région can only hang rows on its own submissions).
