@@ -1,7 +1,9 @@
 """Landing: every file dropped in `inbox/<source>/` is hashed, archived immutably, and registered in audit.
 
 `receive()` hashes the file (sha256, streamed), copies it to `archive/<source>/<sha256[:2]>/<sha256><suffix>`
-(read-only; an existing archive copy is never rewritten or deleted), records the drop in
+(read-only; an existing archive copy is never rewritten or deleted; `<suffix>` is the name's extension lower-cased
+when it is a plain one, `.csv`, `.xlsx`, `.gz`..., and nothing otherwise, so that no name sent can make the archive
+path too long or odd), records the drop in
 `audit.receipt_log`, and for bytes never seen before registers the file (`audit.file_registry`) and opens
 a batch (`audit.batch`, status `received`). The same bytes dropped again are recognised and get no new
 batch. The inbox copy is removed only once the archive copy and the registry row exist, so nothing is lost
@@ -13,6 +15,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +24,7 @@ from pathlib import Path
 from etl.config import Home
 
 CHUNK = 1 << 20
+_PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,10 @@ def sha256_of(path: Path) -> str:
 
 
 def archive_path(home: Home, source_id: str, sha256: str, suffix: str) -> Path:
-    return home.folder("archive") / source_id / sha256[:2] / f"{sha256}{suffix.lower()}"
+    """Where the bytes of `sha256` are archived; `suffix` (the name's extension) is kept only when it is a plain one
+    (a dot and 1 to 10 letters or digits): a name sent may end in anything, up to 255 bytes."""
+    suffix = suffix.lower() if _PLAIN_SUFFIX.fullmatch(suffix.lower()) else ""
+    return home.folder("archive") / source_id / sha256[:2] / f"{sha256}{suffix}"
 
 
 def _archive(src: Path, dest: Path) -> None:

@@ -3,9 +3,16 @@
 `read_delimited()` is the one CSV entry point of the readers: every cell stays text (no float ever eats a
 leading zero or a "2A"), column names are lower-cased and stripped, and `line_no` is the physical line in
 the file (header = line 1), right even when a quoted field holds a line break. Structural problems that no
-expectation can see (bytes that are not UTF-8, an empty file, missing columns, a row with more fields than
-the header) raise `FileShapeError` naming the line, the column and the rule; the pipeline turns it into a
-gate-1 failure and quarantines the file.
+expectation can see (bytes that are not UTF-8, or UTF-8 and another encoding mixed, a binary file, a NUL byte, an
+empty file, missing columns, a row with more or fewer fields than the header, a file or a line too long) raise
+`FileShapeError` naming the line, the column and the rule; the pipeline turns it into a gate-1 failure and
+quarantines the file.
+
+Limits (module constants, read at each call so that a deployment or a test can change them; every reader takes the
+default): `MAX_FILE_BYTES` (256 MiB) for a file read whole by `read_delimited`, `MAX_EXTRACT_BYTES` (2 GiB on disk)
+and `MAX_EXTRACT_RECORDS` (20 million lines, which also bounds what a gzip file may inflate to) for an extract
+streamed by `group_extract`, and `MAX_LINE_BYTES` (1 MiB) for any physical line. The largest real deliveries are a
+few MB (aggregated files) and about 330 MB / 6 million lines (France Travail's individual extract).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import codecs
 import csv
 import functools
 import io
+import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +43,104 @@ class FileShapeError(ValueError):
     def __init__(self, message: str, *, rule: str, line: int | None = None, column: str | None = None) -> None:
         super().__init__(message)
         self.rule, self.line, self.column = rule, line, column
+
+
+MAX_FILE_BYTES = 256 << 20  # a file read whole (read_delimited)
+MAX_LINE_BYTES = 1 << 20  # one physical line, in any reader
+MAX_EXTRACT_BYTES = 2 << 30  # an extract streamed by group_extract, as stored (plain or gzip)
+MAX_EXTRACT_RECORDS = 20_000_000  # lines of an extract (France Travail: about 6 million job seekers a month)
+
+# Leading bytes of files that are not text, and what to call them in a message.
+_BINARY_MAGIC = (
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook or a compressed folder)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls workbook or another Office document"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+)
+_UTF16_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MB"
+
+
+def _too_large(name: str, size: int, limit: int) -> FileShapeError:
+    return FileShapeError(
+        f"{name}: the file holds {_megabytes(size)}, more than the {_megabytes(limit)} a file of this source may "
+        "hold; check that it is the expected export (not another file renamed) and drop it again.",
+        rule="file_size",
+        line=None,
+    )
+
+
+def _line_too_long(name: str, line: int, length: int | None, limit: int) -> FileShapeError:
+    size = f"is {_megabytes(length)} long, more than" if length else "is longer than"
+    return FileShapeError(
+        f"{name}: line {line} {size} the {_megabytes(limit)} a line may hold; the file has probably lost its line "
+        "breaks or holds a runaway value: export it again and drop it again.",
+        rule="line_length",
+        line=line,
+    )
+
+
+def _not_text(name: str, head: bytes, *, gzip_allowed: bool = False) -> FileShapeError | None:
+    """The refusal of a file that is not `;`-separated UTF-8 text, judged by its first bytes (a known binary
+    format, or a UTF-16/32 byte order mark); None when they look like text."""
+    for magic, kind in _BINARY_MAGIC:
+        if head.startswith(magic) and not (gzip_allowed and magic == b"\x1f\x8b"):
+            return FileShapeError(
+                f"{name}: line 1: the file is {kind}, not `;`-separated text; export the data as CSV (UTF-8, `;`) and "
+                "drop that file instead.",
+                rule="not_text",
+                line=1,
+            )
+    if head.startswith(_UTF16_BOMS):
+        return FileShapeError(
+            f'{name}: line 1: the file is UTF-16 (or UTF-32) text, not UTF-8; save it as "CSV UTF-8" and drop it '
+            "again.",
+            rule="encoding",
+            line=1,
+        )
+    return None
+
+
+def _position(data: bytes, offset: int, start: int = 0) -> tuple[int, str | None]:
+    """(line, column) of the byte at `offset` of `data` (text from `start`, after a BOM): the physical line (header =
+    1) and, below the header, the name of the `;`-separated field it falls in (None when beyond the header)."""
+    line = data.count(b"\n", start, offset) + 1
+    if line == 1:
+        return line, None
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    header_bytes = data[start : data.find(b"\n", start)]
+    header = next(csv.reader([header_bytes.decode("utf-8", "replace").rstrip("\r")], delimiter=";"), [])
+    index = _field_index(data[line_start:offset].decode("utf-8", "replace"))
+    return line, header[index].strip().lower() if index < len(header) else None
+
+
+def _nul_byte(name: str, line: int, column: str | None) -> FileShapeError:
+    where = f", column {column}" if column else ""
+    return FileShapeError(
+        f"{name}: line {line}{where} holds a NUL byte (0x00), which no text file contains; the file is binary, UTF-16 "
+        "or damaged: export it again as CSV UTF-8 and drop it again.",
+        rule="nul_byte",
+        line=line,
+        column=column,
+    )
+
+
+def _longest_line(data: bytes) -> tuple[int, int, int]:
+    """(length, line, start offset) of the longest physical line (ended by LF, CR or CRLF; line numbers count LFs)."""
+    import numpy as np
+
+    if len(data) <= MAX_LINE_BYTES:  # no line can be too long: skip the scan
+        return len(data), 1, 0
+    array = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero((array == 0x0A) | (array == 0x0D))
+    starts = np.concatenate(([0], ends + 1))
+    lengths = np.concatenate((ends, [len(data)])) - starts
+    longest = int(np.argmax(lengths))
+    start = int(starts[longest])
+    return int(lengths[longest]), data.count(b"\n", 0, start) + 1, start
 
 
 def _not_utf8(name: str, line: int, byte: int, column: str | None) -> FileShapeError:
@@ -70,39 +176,72 @@ def _field_index(line_prefix: str) -> int:
 
 def _decode(data: bytes, name: str, fallback: str | None = None) -> tuple[str, str]:
     """(text, encoding). UTF-8 first; then `fallback` (e.g. cp1252 for a producer's older files) if the source
-    declares one; bytes valid in neither raise `FileShapeError` naming the line (and column) of the first bad byte."""
+    declares one, unless some lines are UTF-8 and others not (a mixed file would be read half garbled); bytes valid in
+    neither raise `FileShapeError` naming the line (and column) of the first bad byte."""
     offset = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
         return data[offset:].decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
+        bad = offset + exc.start
+        line, column = _position(data, bad, offset)
         if fallback:
+            utf8_line = _first_utf8_line(data, offset)
+            if utf8_line is not None:
+                where = f", column {column}" if column else ""
+                raise FileShapeError(
+                    f"{name}: the file mixes encodings: line {utf8_line} is UTF-8 but line {line} is not (byte "
+                    f"0x{data[bad]:02x}{where}); save the whole file in one encoding (UTF-8) and drop it again.",
+                    rule="encoding",
+                    line=line,
+                    column=column,
+                ) from None
             try:
                 return data.decode(fallback), fallback
             except UnicodeDecodeError:
                 pass
-        bad = offset + exc.start
-        line = data.count(b"\n", 0, bad) + 1
-        line_start = data.rfind(b"\n", 0, bad) + 1
-        column = None
-        if line > 1:
-            header_bytes = data[offset : data.find(b"\n")]
-            header = next(csv.reader([header_bytes.decode("utf-8", "replace").rstrip("\r")], delimiter=";"), [])
-            index = _field_index(data[line_start:bad].decode("utf-8", "replace"))
-            if index < len(header):
-                column = header[index].strip().lower()
         raise _not_utf8(name, line, data[bad], column) from None
 
 
-def _first_overlong_line(text: str) -> tuple[int | None, int, int]:
-    """Physical line where the first row with more fields than the header starts, the header width and that count."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+def _first_utf8_line(data: bytes, start: int) -> int | None:
+    """The first physical line holding non-ASCII characters that are valid UTF-8 (None when there is none)."""
+    for number, line in enumerate(data[start:].split(b"\n"), start=1):
+        if not line.isascii():
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            return number
+    return None
+
+
+def _csv_records(text: str):
+    """csv.reader over `text` (`;`, any line end), its field size limit raised to the text's length (the default,
+    128 KiB, would fail on a long value of an otherwise readable file)."""
+    if csv.field_size_limit() < len(text):
+        csv.field_size_limit(len(text))
+    return csv.reader(io.StringIO(text, newline=""), delimiter=";")
+
+
+def _first_misshapen_line(text: str) -> tuple[int | None, int, int]:
+    """Physical line where the first row with more fields than the header, or fewer without being blank, starts; the
+    header width and that row's number of fields."""
+    reader = _csv_records(text)
     width = len(next(reader, []))
     previous_end = reader.line_num
     for record in reader:
-        if len(record) > width:
+        if len(record) > width or (len(record) < width and any(field.strip() for field in record)):
             return previous_end + 1, width, len(record)
         previous_end = reader.line_num
     return None, width, 0
+
+
+def _field_count_error(name: str, line: int | None, width: int, seen: int) -> FileShapeError:
+    return FileShapeError(
+        f"{name}: line {line} has {seen or 'more'} fields where the header has {width}; "
+        "check the separators and quotes on that line.",
+        rule="field_count",
+        line=line,
+    )
 
 
 def read_delimited(
@@ -115,11 +254,27 @@ def read_delimited(
 
     Every column is text (no value goes through a number); column names are stripped and lower-cased. Rows whose
     fields are all empty (blank lines, `;;;` lines left by spreadsheets) are dropped, and line numbers still refer
-    to the file as it is. Raises `FileShapeError` for undecodable bytes, an empty file or one without data rows,
-    missing required columns, and a row with more fields than the header.
+    to the file as it is. Raises `FileShapeError` for a file over `MAX_FILE_BYTES` (only that much is read), a binary
+    file (ZIP/xlsx, xls, PDF, gzip, UTF-16), a NUL byte, a line over `MAX_LINE_BYTES`, undecodable or mixed bytes, an
+    empty file or one without data rows, missing required columns, and a non-blank row with more or fewer fields than
+    the header.
     """
     path = Path(path)
-    data = path.read_bytes()
+    limit = MAX_FILE_BYTES
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)  # never more than the limit in memory
+        if len(data) > limit:
+            raise _too_large(path.name, max(os.fstat(handle.fileno()).st_size, len(data)), limit)
+    refusal = _not_text(path.name, data[:8])
+    if refusal:
+        raise refusal
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
+        raise _nul_byte(path.name, *_position(data, nul, bom))
+    length, line, _ = _longest_line(data)
+    if length > MAX_LINE_BYTES:
+        raise _line_too_long(path.name, line, length, MAX_LINE_BYTES)
     text, encoding = _decode(data, path.name, fallback_encoding)
     first_line = text.split("\n", 1)[0]
     if not first_line.strip():
@@ -139,22 +294,23 @@ def read_delimited(
     except pd.errors.EmptyDataError:
         raise FileShapeError(f"{path.name}: the file is empty.", rule="empty_file", line=1) from None
     except pd.errors.ParserError as exc:
-        line, width, seen = _first_overlong_line(text)
+        line, width, seen = _first_misshapen_line(text)
         if line is None:  # pragma: no cover - pandas found a problem the csv module does not see
             match = re.search(r"line (\d+)", str(exc))
             line = int(match.group(1)) if match else None
-        raise FileShapeError(
-            f"{path.name}: line {line} has {seen or 'more'} fields where the header has {width}; "
-            "check the separators and quotes on that line.",
-            rule="field_count",
-            line=line,
-        ) from None
+        raise _field_count_error(path.name, line, width, seen) from None
 
     header_lines = 1 + sum(str(name).count("\n") for name in frame.columns)
     frame.columns = [str(name).strip().lower() for name in frame.columns]
     missing = [name for name in required_columns if name not in frame.columns]
     if missing:
         raise _missing_columns(path.name, missing, required_columns)
+    # pandas pads a row with fewer fields than the header with empty values: find it (only when the separators do not
+    # add up to one full row per record, so that well-formed files skip the second reading)
+    if text.count(";") != (len(frame.columns) - 1) * (len(frame) + 1):
+        line, width, seen = _first_misshapen_line(text)
+        if line is not None:
+            raise _field_count_error(path.name, line, width, seen)
 
     values = list(frame.columns)
     # A quoted field can hold line breaks: a row then spans several physical lines.
@@ -199,9 +355,21 @@ def open_maybe_gzip(path: Path):
 
 
 def _extract_header(path: Path, columns: Sequence[str]) -> list[str]:
-    """The header's column names (BOM dropped, stripped, lower-cased), checked against `columns`."""
+    """The header's column names (BOM dropped, stripped, lower-cased), checked against `columns`; the file's size
+    and its first bytes (decompressed) are checked first."""
+    size = path.stat().st_size
+    if size > MAX_EXTRACT_BYTES:
+        raise _too_large(path.name, size, MAX_EXTRACT_BYTES)
     with open_maybe_gzip(path) as stream:
-        header = stream.readline().removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").rstrip("\r\n")
+        first = stream.readline(MAX_LINE_BYTES + 1)  # bounded: a line without end would otherwise be read whole
+    refusal = _not_text(path.name, first[:8])
+    if refusal:
+        raise refusal
+    if len(first.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+        raise _line_too_long(path.name, 1, None, MAX_LINE_BYTES)
+    if b"\x00" in first:
+        raise _nul_byte(path.name, 1, None)
+    header = first.removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace").rstrip("\r\n")
     if not header.strip():
         raise FileShapeError(
             f"{path.name}: line 1 is empty; the file must start with a header line ({';'.join(columns)}).",
@@ -226,17 +394,25 @@ def _extract_header(path: Path, columns: Sequence[str]) -> list[str]:
 
 def _first_bad_line(path: Path, names: Sequence[str]) -> FileShapeError:
     """The precise refusal of an extract that Arrow's fast parser did not accept: a second, line by line pass names
-    the first line that is not UTF-8 (and its column), holds an unterminated quote (a quoted line break: one record
-    per line is required), or has another number of fields than the header. Only refused files pay for it."""
+    the first line that is longer than MAX_LINE_BYTES (never read whole), is not UTF-8 or holds a NUL byte (and its
+    column), holds an unterminated quote (a quoted line break: one record per line is required), or has another number
+    of fields than the header. Only refused files pay for it."""
     with open_maybe_gzip(path) as stream:
-        stream.readline()
-        for line_no, raw in enumerate(stream, start=2):
+        stream.readline(MAX_LINE_BYTES + 1)
+        line_no = 1
+        while raw := stream.readline(MAX_LINE_BYTES + 1):
+            line_no += 1
+            if len(raw.rstrip(b"\r\n")) > MAX_LINE_BYTES:
+                return _line_too_long(path.name, line_no, None, MAX_LINE_BYTES)
             try:
                 text = raw.decode("utf-8").rstrip("\r\n")
             except UnicodeDecodeError as exc:
                 index = _field_index(raw[: exc.start].decode("utf-8", "replace"))
                 column = names[index] if index < len(names) else None
                 return _not_utf8(path.name, line_no, raw[exc.start], column)
+            if "\x00" in text:
+                index = _field_index(text[: text.index("\x00")])
+                return _nul_byte(path.name, line_no, names[index] if index < len(names) else None)
             if text.count('"') % 2:
                 return FileShapeError(
                     f"{path.name}: line {line_no} holds a quoted field that goes on to the next line; an extract must "
@@ -244,7 +420,7 @@ def _first_bad_line(path: Path, names: Sequence[str]) -> FileShapeError:
                     rule="multiline_field",
                     line=line_no,
                 )
-            fields = next(csv.reader([text], delimiter=";"), [])
+            fields = next(_csv_records(text), [])
             if len(fields) != len(names):
                 return FileShapeError(
                     f"{path.name}: line {line_no} has {len(fields)} field(s) where the header has {len(names)}; check "
@@ -355,8 +531,16 @@ def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.Dat
         reader = pacsv.open_csv(source, **options)
         for batch in reader:
             rows = batch.num_rows
-            # a quoted line break parses as one value but would shift every later line number
-            if any(pc.any(pc.match_substring(column, "\n")).as_py() for column in batch.columns):
+            if first_line - 2 + rows > MAX_EXTRACT_RECORDS:
+                raise FileShapeError(
+                    f"{path.name}: the extract holds more than {MAX_EXTRACT_RECORDS:,} lines (line "
+                    f"{first_line + rows - 1:,} reached); check that it is the expected extract (a gzip file may "
+                    "inflate far beyond its size) and drop it again.",
+                    rule="file_size",
+                    line=MAX_EXTRACT_RECORDS + 2,
+                )
+            # a quoted line break parses as one value but would shift every later line number; a NUL byte is no text
+            if any(pc.any(pc.match_substring(c, needle)).as_py() for needle in "\n\x00" for c in batch.columns):
                 raise _first_bad_line(path, names)
             key = batch.column(names.index(key_column))
             well_formed = pc.match_substring_regex(key, HEX_KEY)
