@@ -299,3 +299,14 @@ def test_messages_quoting_an_address_mask_its_password():
     )
     assert SECRET not in redact_text(message)
     assert redact_text(message).count("***") == 3
+
+
+def test_warehouse_status_of_an_answering_warehouse_masks_its_password(warehouse_url, engine):
+    """The test servers trust local connections, so a URL carrying a password still reaches the warehouse."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(warehouse_url).set(password=SECRET).render_as_string(hide_password=False)
+    result = _cli("warehouse", "status", url=url)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("external warehouse answers: ") and ":***@" in result.stdout
+    assert SECRET not in result.stdout + result.stderr
