@@ -23,6 +23,7 @@ from etl.quality import gates
 from etl.quality.parameters import parameters_for
 from etl.readers import FileShapeError
 from etl.sources.registry import Source
+from etl.submissions.workbook import safe_file_name
 
 
 @dataclass
@@ -183,7 +184,11 @@ def process_batch(
     except FileShapeError as exc:
         where = f"line {exc.line}" if exc.line else "file"
         col = f", column {exc.column}" if exc.column else ""
-        return _quarantine(engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {exc}"], [], run_id)
+        # the reader read the archive copy (`<sha256>.csv`): the message names the file as the producer sent it
+        message = str(exc).replace(archive.name, original_name)
+        return _quarantine(
+            engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {message}"], [], run_id
+        )
 
     with clock("gate_file"):
         results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
@@ -246,7 +251,7 @@ def _quarantine(engine, source, outcome, archive, home, failures, warnings, run_
 
     folder = home.folder("quarantine") / source.id
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{outcome.batch_id:06d}-{outcome.original_name}"
+    stem = f"{outcome.batch_id:06d}-{safe_file_name(outcome.original_name)}"  # a 250-byte name cannot get a prefix
     copy = folder / stem
     if not copy.exists():
         shutil.copyfile(archive, copy)

@@ -202,3 +202,22 @@ def test_data_docs_render_each_new_validation_once(with_territories):
     after = {p: p.stat().st_mtime_ns for p in docs.rglob("*.html")}
     assert {p for p in after if "anct_qpv" in str(p)}, "the new batch's validations have their pages"
     assert all(after[p] == mtime for p, mtime in pages.items()), "earlier pages were rendered again"
+
+
+def test_a_refused_file_with_a_very_long_name_is_quarantined_under_a_safe_name_and_named_as_sent(with_territories):
+    """A 250-byte name (the file system's limit is 255) made the quarantine copy fail (`File name too long`): the
+    batch stayed `received` and every later ingest of the source failed the same way. The report, the batch's
+    message and the log name the file as it was sent, never its archive copy."""
+    name = "qpv-" + "x" * 242 + ".csv"
+    _drop(with_territories.home, "anct_qpv", name, b"")
+    [batch] = _ingest(with_territories, "anct_qpv").batches
+    assert batch.status == "quarantined"
+    assert batch.report.exists() and len(batch.report.name) < 255
+    assert batch.reason.startswith(f"[empty_file] line 1: {name}: ")
+    with with_territories.engine.connect() as conn:
+        status, message = conn.execute(
+            sa.text("SELECT status, message FROM audit.batch WHERE batch_id = :b"), {"b": batch.batch_id}
+        ).one()
+    assert status == "quarantined" and name in message
+    _drop(with_territories.home, "anct_qpv", "b-good.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    assert [b.status for b in _ingest(with_territories, "anct_qpv").batches] == ["loaded"]
