@@ -21,6 +21,8 @@ import html
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from etl.warehouse.urls import redact_text
+
 SUBJECT_PREFIX = "[Observatoire QPV]"
 
 RUN_BATCHES_SQL = """
@@ -120,7 +122,7 @@ def task_alert(
         "Exécution": run_id,
         "Période": period or "",
         "Tentative": str(try_number),
-        "Erreur": error,
+        "Erreur": redact_text(error),  # an exception may quote a connection string: its password never goes out
     }
     return Alert(
         key=f"task:{dag_id}/{run_id}/{task_id}/{try_number}",

@@ -204,3 +204,20 @@ def test_the_watcher_task_and_every_source_task_carry_the_right_notifier():
                 assert len(alerts) == 1, (dag_id, task.task_id)
             if task.task_id.startswith(("ingest_", "intake_")):
                 assert alerts[0].sources == [task.task_id.split("_", 1)[1]], (dag_id, task.task_id)
+
+
+def test_a_task_failure_mail_never_shows_a_connection_password():
+    """The error of a failed task goes into the mail; one quoting a connection string keeps its password masked."""
+    from etl.ops.alerts import task_alert
+
+    alert = task_alert(
+        dag_id="caf_allocataires",
+        run_id="r",
+        task_id="ingest",
+        try_number=1,
+        period="2024",
+        error='OperationalError: connection to "postgresql://etl:s3cr%40t@db:5432/obs" failed; password=s3cr@t',
+        log_url=None,
+    )
+    assert "s3cr" not in alert.html and "s3cr" not in json.dumps(alert.facts)
+    assert "postgresql://etl:***@db:5432/obs" in alert.facts["Erreur"]
