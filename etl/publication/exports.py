@@ -22,11 +22,16 @@ Conventions (also described, in French, in the dictionary file each edition carr
   description and its special values (the markers above, or the list of statuses for a status column).
 - **XLSX** (`write_xlsx`): one sheet per table (`sheet_names`: the table name cut to 31 characters, made unique), a
   bold, frozen header row with an autofilter, column widths fitted to the content (8 to 60 characters), number
-  formats per role and unit (`number_format`), masked cells as the text `s`, missing ones empty. Every text cell is
-  stored as a string, never as a formula, and a text starting with `=`, `+`, `-`, `@`, a tab or a carriage return
-  also gets Excel's quote prefix (the apostrophe) so that editing the cell does not turn it into a formula either.
-  The sheets are written row by row in openpyxl's write-only mode (no cell is kept in memory); the document dates
-  are fixed (`DOCUMENT_DATE`) and the package is written by `template.workbook_bytes`.
+  formats per role and unit (`number_format`), masked cells as the text `s` (right-aligned), missing ones empty.
+  Every text cell is stored as a string, never as a formula, and a text starting with `=`, `+`, `-`, `@`, a tab or a
+  carriage return also gets Excel's quote prefix (the apostrophe) so that editing the cell does not turn it into a
+  formula either.
+  Dates and datetimes are Excel dates (`yyyy-mm-dd`, `yyyy-mm-dd hh:mm:ss`), a datetime with a time zone is its ISO
+  text (Excel has no time zones), an integer outside a number column has the format `0`. Characters XML cannot hold
+  (control characters but tab, line feed and carriage return) are removed; a text longer than Excel's 32,767
+  characters is cut there (the CSV and Parquet files keep it whole). The file is written by XlsxWriter in its
+  `constant_memory` mode (row after row, no cell kept in memory), with the document dates (`DOCUMENT_DATE`), creator
+  and title fixed, so the same tables give the same bytes.
 - **Parquet** (`write_parquet`): counts as int64 (float64 if one is not a whole number), amounts, shares and rates as
   float64, masked and missing cells null; other columns as strings (ISO dates, decimal point), except integer,
   boolean and datetime frame columns which keep their type. Each field carries its header, role, unit and
@@ -37,11 +42,11 @@ Conventions (also described, in French, in the dictionary file each edition carr
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import decimal
 import io
-import itertools
 import json
 import math
 import numbers
@@ -54,15 +59,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils.cell import get_column_letter
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellBooleanTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
 from etl.publication.tables import NUMERIC_ROLES, STATUS_MASKED, STATUSES, Column, Table
-from etl.submissions.template import workbook_bytes
 
 CSV_DELIMITER = ";"
 CSV_LINE_END = "\r\n"
@@ -133,11 +135,20 @@ def governing_status(table: Table) -> dict[str, str | None]:
 
 
 def _is_null(value: Any) -> bool:
+    kind = value.__class__
+    if kind is str or kind is int:  # the most frequent cells first (same answers as pd.isna, much cheaper)
+        return False
+    if kind is float:
+        return value != value
     return value is None or (not isinstance(value, str | bytes | list | tuple | dict) and bool(pd.isna(value)))
 
 
 def _number(value: Any, table: Table, column: Column, row: int) -> int | float | None:
     """A number cell as a Python int or float (None when empty); anything else is refused."""
+    if value.__class__ is float and math.isfinite(value):  # the most frequent cell: what the general path gives
+        return int(value) if column.role == "count" and value.is_integer() else value + 0.0
+    if value.__class__ is int:
+        return value
     if _is_null(value):
         return None
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Number | decimal.Decimal):
@@ -323,17 +334,26 @@ def write_dictionary(tables: Sequence[Table], path: str | Path) -> Path:
 # --- XLSX -----------------------------------------------------------------------------------------------------------
 
 
+def _cut(text: str, units: int) -> str:
+    """`text` cut to `units` UTF-16 code units (how Excel counts the 31 characters of a sheet name)."""
+    text = text[:units]
+    while len(text) > units // 2 and len(text.encode("utf-16-le")) > 2 * units:
+        text = text[:-1]
+    return text
+
+
 def sheet_names(tables: Sequence[Table]) -> list[str]:
-    """The XLSX sheet name of each table: its name without the characters Excel refuses, cut to 31 characters, with
-    `~2`, `~3`... when that name is taken (Excel compares sheet names without case)."""
+    """The XLSX sheet name of each table: its name without the characters Excel refuses (and without apostrophes at
+    its ends), cut to 31 characters, with `~2`, `~3`... when that name is taken (Excel compares sheet names without
+    case)."""
     used = {"history"}  # reserved by Excel
     names = []
     for table in tables:
-        base = re.sub(r"[\[\]:*?/\\]", "_", table.name).strip("'")[:31] or "table"
+        base = _cut(re.sub(r"[\[\]:*?/\\]", "_", table.name).strip("'"), 31).rstrip("'") or "table"
         name, number = base, 2
         while name.lower() in used:
             suffix = f"~{number}"
-            name, number = base[: 31 - len(suffix)] + suffix, number + 1
+            name, number = _cut(base, 31 - len(suffix)) + suffix, number + 1
         used.add(name.lower())
         names.append(name)
     return names
@@ -358,164 +378,181 @@ def _width(texts: Iterable[str]) -> int:
     return min(_MAX_WIDTH, max(_MIN_WIDTH, longest + 2))
 
 
-class _SheetCells:
-    """The cells of one write-only sheet. A cell that needs a style or a forced type is made here (`Cell` with one of
-    the sheet's shared style arrays, each made once on a template cell); a value openpyxl stores as it is (None, a
-    float or boolean outside a number column, a text that cannot be read as a formula or an error code) is appended
-    as it is, which is much cheaper. Every cell made here is checked not to be a formula (`_checked`)."""
-
-    def __init__(self, sheet: Any) -> None:
-        self.sheet = sheet
-        self._styles: dict[tuple[str, bool, bool, bool], StyleArray] = {}
-
-    def style(self, fmt: str = "General", bold: bool = False, right: bool = False, quote: bool = False) -> StyleArray:
-        key = (fmt, bold, right, quote)
-        if key not in self._styles:
-            # value first, then the format, as cells were set up one by one: the workbook registers the same number
-            # formats (with a date, openpyxl's default date format first), so styles.xml is unchanged
-            template = WriteOnlyCell(self.sheet, _FORMAT_SAMPLES.get(fmt))
-            template.number_format = fmt
-            if bold:
-                template.font = Font(bold=True)
-            if right:
-                template.alignment = Alignment(horizontal="right")
-            if quote:
-                template.quotePrefix = True
-            self._styles[key] = StyleArray(template._style)
-        return self._styles[key]
-
-    def register(self, table: Table, columns: list[list[Any]]) -> None:
-        """Make the styles with a number format of its own that `table`'s cells use, column by column and in each
-        column in order of first use, before the rows: the workbook numbers the formats in the order they are made
-        (as they were when the cells were made column by column), and lists every format made in styles.xml, so a
-        format no cell uses is not made."""
-        for column, values in zip(table.columns, columns, strict=True):
-            if column.role in NUMERIC_ROLES:
-                if any(value is not None and value is not MASKED for value in values):
-                    self.style(number_format(column))
-            elif any(issubclass(kind, dt.date) for kind in set(map(type, values))):
-                for value in values:
-                    if isinstance(value, dt.datetime):
-                        if value.tzinfo is None:
-                            self.style(DATETIME_FORMAT)
-                    elif isinstance(value, dt.date):
-                        self.style(DATE_FORMAT)
-
-    def cell(self, value: Any, style: StyleArray) -> Cell:
-        return _checked(Cell(self.sheet, row=1, column=1, value=value, style_array=style))
-
-    def text(self, text: str, bold: bool = False, right: bool = False) -> Cell | str:
-        """`text` stored as a string, never a formula or an error code (illegal characters removed); formula-like
-        text gets the quote prefix."""
-        if not bold and not right and not text.startswith(_NOT_PLAIN) and not ILLEGAL_CHARACTERS_RE.search(text):
-            return text  # openpyxl stores it as a string: it cannot start with "=" (formula) or "#" (error code)
-        style = self.style(bold=bold, right=right, quote=text.startswith(FORMULA_TRIGGERS))
-        cell = Cell(self.sheet, row=1, column=1, value=ILLEGAL_CHARACTERS_RE.sub("", text), style_array=style)
-        cell.data_type = "s"
-        return _checked(cell)
-
-    def number_column(self, column: Column) -> Any:
-        """The converter of a number column's prepared cells (after `register`)."""
-        fmt = number_format(column)
-
-        def convert(value: Any) -> Any:
-            if value is None:
-                return None
-            if value is MASKED:
-                return self.text(MASKED_MARK, right=True)
-            if fmt == "General":
-                return value
-            return self.cell(value, self.style(fmt))
-
-        return convert
-
-    def other(self, value: Any) -> Any:
-        """A prepared cell of a column that is not a number column."""
-        if value is None:
-            return None
-        if isinstance(value, str):
-            return self.text(value)
-        if isinstance(value, bool | float):
-            return value
-        if isinstance(value, int):
-            return self.cell(value, self.style("0"))
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:  # Excel has no time zones: keep the offset in text
-                return self.text(_iso(value))
-            return self.cell(value, self.style(DATETIME_FORMAT))
-        if isinstance(value, dt.date):
-            return self.cell(value, self.style(DATE_FORMAT))
-        return self.text(str(value))
-
-
-_FORMAT_SAMPLES = {DATETIME_FORMAT: DOCUMENT_DATE, DATE_FORMAT: DOCUMENT_DATE.date()}
-_NOT_PLAIN = (*FORMULA_TRIGGERS, "#")  # text that needs a cell of its own (quote prefix, or forced string type)
-
-
-def _checked(cell: Cell) -> Cell:
-    """`cell`, refused if it would hold a formula (the exports never write one; a guard for later edits)."""
-    if cell.data_type == "f":
-        raise RuntimeError(f"Sheet {cell.parent.title} would contain a formula ({cell.value!r}).")
-    return cell
-
-
-def _last_row(columns: list[list[Any]]) -> int:
-    """The number of the last data row (1 for the first one after the header) holding a cell, 0 when none does:
-    the sheet's used range (`<dimension>`) ends there, as openpyxl writes it for a normal sheet."""
-    last = 0
-    for values in columns:
-        for row in range(len(values), last, -1):
-            if values[row - 1] is not None:
-                last = row
-                break
-    return last
-
-
 def _column_width(column: Column, values: list[Any]) -> int:
     if column.role in NUMERIC_ROLES:  # room for the thousands separators and the unit; equal values, equal texts
         return _width([column.header, *(_text(value) + " " * 4 for value in set(values))])
-    return _width([column.header, *(_text(value) for value in values)])
+    return _width([column.header, *{value if value.__class__ is str else _text(value) for value in values}])
 
 
-def xlsx_workbook(tables: Sequence[Table]) -> Workbook:
-    """The workbook of `tables` (see the module docstring), in openpyxl's write-only mode: the rows are already
-    written (to temporary files, row by row) and the workbook can be saved once, as `xlsx_bytes` does."""
-    prepared = [prepared_columns(table) for table in tables]  # every table checked before a row is written
-    workbook = Workbook(write_only=True)
-    for table, title, columns in zip(tables, sheet_names(tables), prepared, strict=True):
-        sheet = workbook.create_sheet(title)
-        # what precedes the rows in the sheet's XML is set before the first row is appended
-        for index, (column, values) in enumerate(zip(table.columns, columns, strict=True), start=1):
-            sheet.column_dimensions[get_column_letter(index)].width = _column_width(column, values)
-        sheet.freeze_panes = "A2"
-        last = _last_row(columns)
-        used = f"A1:{get_column_letter(len(columns))}{last + 1}" if columns else "A1:A1"
-        sheet.calculate_dimension = lambda used=used: used  # what openpyxl's writer writes as <dimension>
+# Characters an XML 1.0 document cannot hold (the C0 controls but tab, line feed and carriage return; surrogates;
+# U+FFFE and U+FFFF): removed from the texts of the XLSX.
+_ILLEGAL_CHARACTERS_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_EXCEL_ESCAPE_RE = re.compile("(_x[0-9a-fA-F]{4}_)")  # what Excel reads as an escaped character (_x000D_)
+_XML_ESCAPED_RE = re.compile("[&<>\r]|_x")  # what needs escaping in a text
+_EXCEL_MAX_ROWS, _EXCEL_MAX_COLUMNS = 1_048_576, 16_384
+_PIXELS_PER_CHARACTER = 7  # the width of a digit of the default font (Calibri 11), in pixels
+_WORKBOOK_OPTIONS = {
+    "constant_memory": True,  # each row goes to a temporary file once the next one starts: no cell kept in memory
+    "strings_to_formulas": False,  # belt and braces: only write_string, write_number... are called, never write()
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "nan_inf_to_errors": False,  # a non-finite number is refused, not written as an error formula
+}
+DOCUMENT_CREATOR = "Observatoire QPV"
+DOCUMENT_TITLE = "Observatoire QPV - tables publiées"
+
+
+class _Worksheet(Worksheet):
+    """XlsxWriter's worksheet with its own writer of a cell's XML (`_write_cell`, the inner loop) replaced, and no way
+    to write a formula. XlsxWriter 3.3.1's writer writes a text of the form `<r>...</r>` as raw XML (it takes it for
+    a rich string: a text `<r><t>a</t></r></is><f>1+1</f><is><r><t>b</t></r>` became a formula), a carriage return
+    as `_x000D_` (which openpyxl and pandas do not decode) and numbers with 16 significant digits (which does not
+    give back every float). Here a text is always escaped and written as an inline string (a carriage return as
+    `&#13;`, a literal `_xHHHH_` escaped as Excel does, `_x005F_xHHHH_`, so that Excel does not decode it), and a
+    number as Python writes it (`repr`: the shortest text giving back the same float). The texts come with the
+    characters XML cannot hold already removed (`_ILLEGAL_CHARACTERS_RE`); only the cells this module writes (text,
+    number, date, boolean) are known, any other is refused."""
+
+    def _write_cell(self, row: int, col: int, cell: Any) -> None:
+        reference = xl_rowcol_to_cell_fast(row, col)
+        style = f' s="{cell.format._get_xf_index()}"' if cell.format else ""
+        kind = cell.__class__
+        if kind is CellStringTuple:
+            text = cell.string
+            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+            if _XML_ESCAPED_RE.search(text):
+                text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+                text = _EXCEL_ESCAPE_RE.sub(r"_x005F\1", text)
+            self.fh.write(f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif kind is CellNumberTuple or kind is CellDatetimeTuple:
+            self.fh.write(f'<c r="{reference}"{style}><v>{cell.number!r}</v></c>')
+        elif kind is CellBooleanTuple:
+            self.fh.write(f'<c r="{reference}"{style} t="b"><v>{int(cell.boolean)}</v></c>')
+        else:
+            raise RuntimeError(f"Sheet {self.name}: unexpected cell in {reference} ({cell!r}).")
+
+    def _write_formula(self, row: int, col: int, *args: Any) -> Any:
+        raise RuntimeError(f"Sheet {self.name} would contain a formula in {xl_rowcol_to_cell(row, col)} ({args[0]!r}).")
+
+    def _write_array_formula(self, first_row: int, first_col: int, *args: Any) -> Any:
+        raise RuntimeError(f"Sheet {self.name} would contain a formula in {xl_rowcol_to_cell(first_row, first_col)}.")
+
+
+class _Cells:
+    """Writes the cells of a workbook's sheets, row after row (`constant_memory`): each value through the XlsxWriter
+    method of its type (`write_string`, `write_number`, `write_datetime`, `write_boolean`, never `write`, which would
+    guess), with the workbook's shared formats, each made once."""
+
+    def __init__(self, workbook: xlsxwriter.Workbook) -> None:
+        self.workbook = workbook
+        self._formats: dict[tuple[str, bool, bool, bool], Format | None] = {}
+
+    def format(self, fmt: str = "General", bold: bool = False, right: bool = False, quote: bool = False) -> Any:
+        """The shared format (None for the default one: General, not bold, not aligned, no quote prefix)."""
+        key = (fmt, bold, right, quote)
+        if key not in self._formats:
+            properties: dict[str, Any] = {"num_format": fmt} if fmt != "General" else {}
+            if bold:
+                properties["bold"] = True
+            if right:
+                properties["align"] = "right"
+            if quote:
+                properties["quote_prefix"] = True
+            self._formats[key] = self.workbook.add_format(properties) if properties else None
+        return self._formats[key]
+
+    def text(self, sheet: Worksheet, row: int, col: int, text: str, bold: bool = False, right: bool = False) -> None:
+        """`text` as a string (illegal characters removed); formula-like text gets the quote prefix."""
+        text = _ILLEGAL_CHARACTERS_RE.sub("", text)
+        sheet.write_string(row, col, text, self.format(bold=bold, right=right, quote=text.startswith(FORMULA_TRIGGERS)))
+
+    def number_column(self, sheet: Worksheet, column: Column) -> Any:
+        """The writer of a number column's prepared cells (not called for an empty one)."""
+        fmt, masked = self.format(number_format(column)), self.format(right=True)
+
+        def write(row: int, col: int, value: Any) -> None:
+            if value is MASKED:
+                sheet.write_string(row, col, MASKED_MARK, masked)
+            else:
+                sheet.write_number(row, col, value, fmt)
+
+        return write
+
+    def other_column(self, sheet: Worksheet) -> Any:
+        """The writer of the prepared cells of a column that is not a number column (not called for an empty one)."""
+
+        def write(row: int, col: int, value: Any) -> None:
+            if isinstance(value, str):
+                self.text(sheet, row, col, value)
+            elif isinstance(value, bool):
+                sheet.write_boolean(row, col, value)
+            elif isinstance(value, int):
+                sheet.write_number(row, col, value, self.format("0"))
+            elif isinstance(value, float) and math.isfinite(value):
+                sheet.write_number(row, col, value)
+            elif isinstance(value, dt.datetime):
+                if value.tzinfo is not None:  # Excel has no time zones: keep the offset in text
+                    self.text(sheet, row, col, _iso(value))
+                else:
+                    sheet.write_datetime(row, col, value, self.format(DATETIME_FORMAT))
+            elif isinstance(value, dt.date):
+                sheet.write_datetime(row, col, value, self.format(DATE_FORMAT))
+            else:  # a time, a non-finite float, any other object: its text
+                self.text(sheet, row, col, str(value))
+
+        return write
+
+    def table(self, table: Table, title: str, columns: list[list[Any]]) -> None:
+        """The sheet `title` of `table` (its prepared cells `columns`)."""
+        sheet = self.workbook.add_worksheet(title, worksheet_class=_Worksheet)
+        sheet.freeze_panes(1, 0)
         if not table.columns:
-            continue
-        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{len(table.frame) + 1}"
-        cells = _SheetCells(sheet)
-        sheet.append([cells.text(column.header, bold=True) for column in table.columns])
-        cells.register(table, columns)
-        converters = [
-            cells.number_column(column) if column.role in NUMERIC_ROLES else cells.other for column in table.columns
+            return
+        for index, (column, values) in enumerate(zip(table.columns, columns, strict=True)):
+            # stored as this many characters (7 pixels each), the width openpyxl stored
+            sheet.set_column_pixels(index, index, _PIXELS_PER_CHARACTER * _column_width(column, values))
+        sheet.autofilter(0, 0, len(table.frame), len(table.columns) - 1)
+        for index, column in enumerate(table.columns):
+            self.text(sheet, 0, index, column.header, bold=True)
+        writers = [
+            self.number_column(sheet, column) if column.role in NUMERIC_ROLES else self.other_column(sheet)
+            for column in table.columns
         ]
-        rows = zip(*(map(convert, values) for convert, values in zip(converters, columns, strict=True)), strict=True)
-        for row in itertools.islice(rows, last):  # not the empty rows at the end: no cell, no <row>
-            sheet.append(row)
-    if not tables:
-        workbook.create_sheet("vide").calculate_dimension = lambda: "A1:A1"
-    workbook.properties.created = DOCUMENT_DATE
-    workbook.properties.modified = DOCUMENT_DATE
-    workbook.properties.creator = "Observatoire QPV"
-    workbook.properties.lastModifiedBy = None
-    workbook.properties.title = "Observatoire QPV - tables publiées"
-    return workbook
+        for row, values in enumerate(zip(*columns, strict=True), start=1):
+            for index, value in enumerate(values):
+                if value is not None:
+                    writers[index](row, index, value)
+
+
+def _check_size(table: Table) -> None:
+    if len(table.frame) >= _EXCEL_MAX_ROWS or len(table.columns) > _EXCEL_MAX_COLUMNS:
+        raise ValueError(
+            f"Table {table.name}: {len(table.frame)} rows and {len(table.columns)} columns do not fit in an Excel "
+            f"sheet ({_EXCEL_MAX_ROWS - 1} rows under the header, {_EXCEL_MAX_COLUMNS} columns at most)."
+        )
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """The XLSX file of `tables`, the same bytes for the same tables."""
-    return workbook_bytes(xlsx_workbook(tables))
+    """The XLSX file of `tables` (see the module docstring), the same bytes for the same tables."""
+    for table in tables:
+        _check_size(table)
+    prepared = [prepared_columns(table) for table in tables]  # every table checked before a row is written
+    output = io.BytesIO()
+    workbook = xlsxwriter.Workbook(output, _WORKBOOK_OPTIONS)
+    try:
+        cells = _Cells(workbook)
+        for table, title, columns in zip(tables, sheet_names(tables), prepared, strict=True):
+            cells.table(table, title, columns)
+        if not tables:
+            workbook.add_worksheet("vide")
+        # the document's dates, and no current time anywhere: XlsxWriter dates the zip entries 31 January 1980
+        workbook.set_properties({"title": DOCUMENT_TITLE, "author": DOCUMENT_CREATOR, "created": DOCUMENT_DATE})
+    except BaseException:
+        with contextlib.suppress(Exception):
+            workbook.close()  # removes the temporary files of the rows written so far
+        raise
+    workbook.close()
+    return output.getvalue()
 
 
 def write_xlsx(tables: Sequence[Table], path: str | Path) -> Path:

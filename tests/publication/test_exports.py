@@ -23,6 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+import xlsxwriter
+from openpyxl.utils import get_column_letter
 
 from etl.config import PROJECT_ROOT
 from etl.publication import editions, exports
@@ -186,8 +188,9 @@ def test_xlsx_read_back(tmp_path):
         cell = sheet[coordinate]
         assert (cell.value, cell.data_type) == (text, "s")
         assert cell.quotePrefix
-    assert sheet.column_dimensions["A"].width >= len("Code territoire")
-    assert 8 <= sheet.column_dimensions["H"].width <= 60
+    widths = column_widths(sheet)
+    assert widths["A"] >= len("Code territoire")
+    assert 8 <= widths["H"] <= 60
     for each in workbook.worksheets:
         assert not [cell.coordinate for row in each.iter_rows() for cell in row if cell.data_type == "f"]
     with zipfile.ZipFile(path) as package:
@@ -196,6 +199,16 @@ def test_xlsx_read_back(tmp_path):
         for name in sheets:
             assert b"<f>" not in package.read(name) and b"<f " not in package.read(name)
         assert b"1980-01-01" in package.read("docProps/core.xml")
+
+
+def column_widths(sheet) -> dict[str, float]:
+    """The width of each column of `sheet` by letter: a `<col>` element may span several columns of the same width
+    (XlsxWriter writes one for C:D when they are equally wide), which openpyxl keeps under the first letter only."""
+    return {
+        get_column_letter(index): dimension.width
+        for dimension in sheet.column_dimensions.values()
+        for index in range(dimension.min, dimension.max + 1)
+    }
 
 
 MIXED_HEADERS = ("=Code", "Effectif", "Statut effectif", "Montant", "Part", "Écart", "Valeur", "Statut", "Texte\nlibre")
@@ -269,7 +282,7 @@ MIXED_CELLS = {
     "B6": (7, "n", COUNT, False, False),
     "C6": ("ok", "s", "General", False, False),
     "H6": ("not_applicable", "s", "General", False, False),
-    "I6": (None, "inlineStr", "General", False, False),  # an empty text (a string cell without text)
+    "I6": ("", "s", "General", False, False),  # an empty text: a string cell holding no character
     "J6": (dt.datetime(2024, 6, 30), "d", "yyyy-mm-dd", False, False),
     "A7": ("05", "s", "General", False, False),
     "B7": (8, "n", COUNT, False, False),
@@ -315,7 +328,7 @@ def test_xlsx_every_kind_of_cell(tmp_path):
             got = (cell.value, cell.data_type, cell.number_format, cell.alignment.horizontal == "right")
             assert (*got, cell.quotePrefix) == expected, cell.coordinate
             assert cell.font.b == (cell.row == 1), cell.coordinate
-    assert {letter: sheet.column_dimensions[letter].width for letter in MIXED_WIDTHS} == MIXED_WIDTHS
+    assert {letter: column_widths(sheet)[letter] for letter in MIXED_WIDTHS} == MIXED_WIDTHS
     assert sheet.freeze_panes == "A2"
     assert sheet.auto_filter.ref == "A1:J10"  # the whole table, its empty last row included
     read_only = openpyxl.load_workbook(path, read_only=True)  # sized by the file's <dimension>
@@ -323,7 +336,7 @@ def test_xlsx_every_kind_of_cell(tmp_path):
     read_only.close()
     properties = workbook.properties
     assert properties.created == properties.modified == dt.datetime(1980, 1, 1)
-    assert (properties.creator, properties.lastModifiedBy) == ("Observatoire QPV", None)
+    assert (properties.creator, properties.lastModifiedBy) == ("Observatoire QPV", "Observatoire QPV")  # XlsxWriter
     assert properties.title == "Observatoire QPV - tables publiées"
     with zipfile.ZipFile(path) as package:
         content = package.read("xl/worksheets/sheet1.xml")
@@ -334,13 +347,143 @@ def test_xlsx_every_kind_of_cell(tmp_path):
 
 
 def test_xlsx_formula_guard():
-    """A text is always stored as a string; a cell that would still hold a formula is refused when it is made."""
-    cells = exports._SheetCells(openpyxl.Workbook(write_only=True).create_sheet("x"))
-    stored = cells.text("=1+1")
-    assert (stored.value, stored.data_type, stored.quotePrefix) == ("=1+1", "s", True)
-    assert cells.text("texte") == "texte"  # appended as is: openpyxl stores it as a string
-    with pytest.raises(RuntimeError, match="formula"):
-        cells.cell("=1+1", cells.style())
+    """The sheets refuse a formula (the exports never write one: a guard for later edits)."""
+    workbook = xlsxwriter.Workbook(io.BytesIO(), exports._WORKBOOK_OPTIONS)
+    sheet = workbook.add_worksheet("x", worksheet_class=exports._Worksheet)
+    with pytest.raises(RuntimeError, match="formula in A1"):
+        sheet.write_formula(0, 0, "=1+1")
+    with pytest.raises(RuntimeError, match="formula in B2"):
+        sheet.write_array_formula(1, 1, 1, 1, "{=SUM(A1:A2)}")
+    with pytest.raises(RuntimeError, match="formula in C3"):
+        sheet.write_dynamic_array_formula(2, 2, 2, 2, "=LEN(A1)")
+    sheet.write(3, 0, "=1+1")  # write() of a text: a string (strings_to_formulas off), not a formula
+    workbook.close()
+
+
+HOSTILE_TEXTS = (
+    '=HYPERLINK("http://x","y")',
+    "+1",
+    "-2",
+    "@SUM(A1)",
+    "\tx",
+    "\rx",
+    "=1+1\x00\x07\x1b",  # control characters: removed, the rest kept
+    "<r><t>a</t></r></is><f>1+1</f><is><r><t>b</t></r>",  # what XlsxWriter's own writer takes for rich-string XML
+    "Texte\r\nlibre & <b>gras</b>",
+    "#DIV/0!",
+    "http://example.org",
+    "1e5",
+    " espacé ",
+)
+# the text read back, and whether it has the quote prefix
+HOSTILE_READ = (
+    ('=HYPERLINK("http://x","y")', True),
+    ("+1", True),
+    ("-2", True),
+    ("@SUM(A1)", True),
+    ("\tx", True),
+    ("\rx", True),
+    ("=1+1", True),
+    ("<r><t>a</t></r></is><f>1+1</f><is><r><t>b</t></r>", False),
+    ("Texte\r\nlibre & <b>gras</b>", False),
+    ("#DIV/0!", False),
+    ("http://example.org", False),
+    ("1e5", False),
+    (" espacé ", False),
+)
+
+
+def hostile_tables() -> list[Table]:
+    columns = (Column("texte", "=Texte", "text"), Column("libelle", "@Libellé", "label"))
+    frame = pd.DataFrame({"texte": list(HOSTILE_TEXTS), "libelle": list(reversed(HOSTILE_TEXTS))})
+    return [Table("hostile", "Textes hostiles", "", columns, frame), Table("autre", "Autre", "", columns, frame)]
+
+
+def test_xlsx_hostile_text_is_never_a_formula(tmp_path):
+    """Text that Excel, openpyxl or XlsxWriter could take for a formula (or for XML) is a string with the quote
+    prefix when it starts like a formula, on every sheet, in the headers too; control characters are removed."""
+    path = exports.write_xlsx(hostile_tables(), tmp_path / "hostile.xlsx")
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["hostile", "autre"]
+    for sheet in workbook.worksheets:
+        assert [(cell.value, cell.quotePrefix) for cell in sheet[1]] == [("=Texte", True), ("@Libellé", True)]
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type == "s", cell.coordinate
+        assert [(cell.value, cell.quotePrefix) for cell in sheet["A"][1:]] == list(HOSTILE_READ)
+        assert [(cell.value, cell.quotePrefix) for cell in sheet["B"][1:]] == list(reversed(HOSTILE_READ))
+    with zipfile.ZipFile(path) as package:
+        for name in package.namelist():
+            content = package.read(name)
+            assert b"<f>" not in content and b"<f " not in content, name
+            assert b"\x00" not in content and b"\x07" not in content and b"\x1b" not in content, name
+    assert exports.xlsx_bytes(hostile_tables()) == path.read_bytes()
+
+
+def test_xlsx_same_bytes_twice():
+    """Two calls on the same tables give the same bytes (also across processes: test_exports_are_deterministic)."""
+    first = exports.xlsx_bytes([mixed_table(), *all_tables()])
+    assert first == exports.xlsx_bytes([mixed_table(), *all_tables()])
+    assert exports.xlsx_bytes([]) == exports.xlsx_bytes([])
+    with zipfile.ZipFile(io.BytesIO(first)) as package:
+        assert {info.date_time for info in package.infolist()} == {(1980, 1, 31, 0, 0, 0)}
+
+
+def test_xlsx_conventions():
+    """A table with a masked count, a date, a datetime with a time zone, a euro amount and a percentage."""
+    columns = (
+        Column("code", "Code", "code"),
+        Column("effectif", "Effectif", "count", "nombre"),
+        Column("montant", "Montant", "amount", "€"),
+        Column("part", "Part", "share", "%"),
+        Column("statut", "Statut", "status"),
+        Column("jour", "Jour", "label"),
+        Column("horodatage", "Horodatage", "label"),
+        Column("rang", "Rang", "label"),
+    )
+    utc = dt.UTC
+    frame = pd.DataFrame(
+        [
+            ("75", NAN, NAN, NAN, "masked", dt.date(2024, 6, 30), dt.datetime(2024, 7, 1, 8, 30, tzinfo=utc), 1),
+            ("13", 1234, 0.1 + 0.2, 33.3, "ok", dt.date(2024, 12, 31), dt.datetime(2024, 7, 1, 8, 30, 15), 2),
+        ],
+        columns=[column.name for column in columns],
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes([Table("t", "T", "", columns, frame)])))["t"]
+    cells = {
+        cell.coordinate: (cell.value, cell.data_type, cell.number_format, cell.alignment.horizontal)
+        for row in sheet.iter_rows(min_row=2)
+        for cell in row
+    }
+    assert cells == {
+        "A2": ("75", "s", "General", None),
+        "B2": ("s", "s", "General", "right"),
+        "C2": ("s", "s", "General", "right"),
+        "D2": ("s", "s", "General", "right"),
+        "E2": ("masked", "s", "General", None),
+        "F2": (dt.datetime(2024, 6, 30), "d", "yyyy-mm-dd", None),
+        "G2": ("2024-07-01T08:30:00+00:00", "s", "General", None),
+        "H2": (1, "n", "0", None),
+        "A3": ("13", "s", "General", None),
+        "B3": (1234, "n", "#,##0", None),
+        "C3": (0.30000000000000004, "n", '#,##0" €"', None),  # every float given back exactly
+        "D3": (33.3, "n", '0.0" %"', None),
+        "E3": ("ok", "s", "General", None),
+        "F3": (dt.datetime(2024, 12, 31), "d", "yyyy-mm-dd", None),
+        "G3": (dt.datetime(2024, 7, 1, 8, 30, 15), "d", "yyyy-mm-dd hh:mm:ss", None),
+        "H3": (2, "n", "0", None),
+    }
+    assert all(cell.font.b for cell in sheet[1]) and not any(cell.font.b for cell in sheet[2])
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H3"
+    # the longest text + 2 (+ 4 in a number column), 8 at least: C holds "0,30000000000000004", D "33,3"
+    assert column_widths(sheet) == {"A": 8, "B": 10, "C": 25, "D": 10, "E": 8, "F": 12, "G": 27, "H": 8}
+
+
+def test_xlsx_refuses_a_table_too_large_for_a_sheet():
+    columns = (Column("code", "Code", "code"),)
+    table = Table("grande", "Grande", "", columns, pd.DataFrame({"code": ["a"] * 1_048_576}))
+    with pytest.raises(ValueError, match="do not fit in an Excel sheet"):
+        exports.xlsx_bytes([table])
 
 
 # --- Parquet --------------------------------------------------------------------------------------------------------
