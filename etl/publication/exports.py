@@ -51,6 +51,7 @@ import json
 import math
 import numbers
 import re
+import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -538,20 +539,23 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
         _check_size(table)
     prepared = [prepared_columns(table) for table in tables]  # every table checked before a row is written
     output = io.BytesIO()
-    workbook = xlsxwriter.Workbook(output, _WORKBOOK_OPTIONS)
-    try:
-        cells = _Cells(workbook)
-        for table, title, columns in zip(tables, sheet_names(tables), prepared, strict=True):
-            cells.table(table, title, columns)
-        if not tables:
-            workbook.add_worksheet("vide")
-        # the document's dates, and no current time anywhere: XlsxWriter dates the zip entries 31 January 1980
-        workbook.set_properties({"title": DOCUMENT_TITLE, "author": DOCUMENT_CREATOR, "created": DOCUMENT_DATE})
-    except BaseException:
-        with contextlib.suppress(Exception):
-            workbook.close()  # removes the temporary files of the rows written so far
-        raise
-    workbook.close()
+    # XlsxWriter's temporary files (the rows, the package's parts) in a folder of this workbook's own, removed with
+    # all its content: XlsxWriter 3.3.1 leaves the (empty) rows file of a sheet without cells behind
+    with tempfile.TemporaryDirectory(prefix="observatoire-xlsx-") as folder:
+        workbook = xlsxwriter.Workbook(output, {**_WORKBOOK_OPTIONS, "tmpdir": folder})
+        try:
+            cells = _Cells(workbook)
+            for table, title, columns in zip(tables, sheet_names(tables), prepared, strict=True):
+                cells.table(table, title, columns)
+            if not tables:
+                workbook.add_worksheet("vide")
+            # the document's dates, and no current time anywhere: XlsxWriter dates the zip entries 31 January 1980
+            workbook.set_properties({"title": DOCUMENT_TITLE, "author": DOCUMENT_CREATOR, "created": DOCUMENT_DATE})
+        except BaseException:
+            with contextlib.suppress(Exception):
+                workbook.close()  # closes the files of the rows written so far
+            raise
+        workbook.close()
     return output.getvalue()
 
 

@@ -15,6 +15,7 @@ import math
 import stat
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -477,6 +478,18 @@ def test_xlsx_conventions():
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H3"
     # the longest text + 2 (+ 4 in a number column), 8 at least: C holds "0,30000000000000004", D "33,3"
     assert column_widths(sheet) == {"A": 8, "B": 10, "C": 25, "D": 10, "E": 8, "F": 12, "G": 27, "H": 8}
+
+
+def test_xlsx_leaves_no_temporary_file(tmp_path, monkeypatch):
+    """XlsxWriter writes the rows to temporary files (and leaves the empty one of a sheet without cells behind):
+    none remains, also when writing fails."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    exports.xlsx_bytes([])
+    exports.xlsx_bytes([Table("sans", "Sans colonne", "", (), pd.DataFrame()), mixed_table()])
+    monkeypatch.setattr(exports._Cells, "text", lambda *args, **kwargs: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        exports.xlsx_bytes([mixed_table()])
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_xlsx_refuses_a_table_too_large_for_a_sheet():
