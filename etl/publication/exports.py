@@ -6,8 +6,9 @@ Conventions (also described, in French, in the dictionary file each edition carr
   (RFC 4180), `"` quoting only where a field needs it, a header row of the French headers (`Column.header`). Numbers
   use the **decimal comma** (`12,5`) because the files are meant to be opened by French Excel users, and no thousands
   separator (`12345`); a whole-number value of a count is written without decimals. Dates are ISO 8601
-  (`2024-06-30`, `2024-06-30T10:15:00`). Text is written verbatim (this includes text starting with `=`: only the
-  XLSX neutralises formula-like text).
+  (`2024-06-30`, `2024-06-30T10:15:00`). Text is written as it is, except that text starting like a formula (`=`,
+  `+`, `-`, `@`, a tab or a carriage return) gets an apostrophe in front (`'=HYPERLINK(...)`), so that a spreadsheet
+  opening the file never runs it (CSV injection); numbers, negative ones included, are written as numbers.
 - **Special values** of a number column (count, amount, share, rate): a **masked** cell (no value, and its status is
   `masked`) is `s` (*secret statistique*); a cell without a value whose status is `missing`, `not_applicable`, `ok` or
   absent is **empty** (we do not use `-`, which in French official statistics means a zero result). The status
@@ -285,11 +286,21 @@ def _csv(rows: Iterable[Sequence[str]]) -> bytes:
 # --- CSV ------------------------------------------------------------------------------------------------------------
 
 
+def neutralised(text: str) -> str:
+    """`text` as a CSV field a spreadsheet will not run: an apostrophe in front of text that starts like a formula
+    (`FORMULA_TRIGGERS`: `=`, `+`, `-`, `@`, tab, carriage return), the usual defence against CSV injection."""
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
 def csv_bytes(table: Table) -> bytes:
     """The CSV file of `table` (see the module docstring for the dialect)."""
     columns = prepared_columns(table)
-    header = [column.header for column in table.columns]
-    rows = ([_text(value) for value in row] for row in zip(*columns, strict=True))
+    header = [neutralised(column.header) for column in table.columns]
+    # only text is neutralised: a number (a negative gap, -1,5) is written as a number
+    rows = (
+        [neutralised(value) if isinstance(value, str) else _text(value) for value in row]
+        for row in zip(*columns, strict=True)
+    )
     return _csv([header, *rows])
 
 
@@ -324,7 +335,7 @@ def dictionary_bytes(tables: Sequence[Table]) -> bytes:
         for column in table.columns:
             special = _special_values(table, column, governed)
             rows.append([table.name, column.name, column.header, column.role, column.unit, column.description, special])
-    return _csv(rows)
+    return _csv([[neutralised(field) for field in row] for row in rows])
 
 
 def write_dictionary(tables: Sequence[Table], path: str | Path) -> Path:

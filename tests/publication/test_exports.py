@@ -74,9 +74,10 @@ def all_tables() -> list[Table]:
 EXPECTED_CSV = (
     "\ufeffCode territoire;Territoire;Période;Demandeurs d'emploi;Part en QPV;Montant;Statut;Observations;"
     "Mise à jour\r\n"
-    '01;Ain;2024-S1;12345;12,5;1234567,891;ok;"=HYPERLINK(""http://example.org"",""clic"")";2024-06-30\r\n'
-    "02;Aisne;2024-S1;s;s;250;masked;+33 1 23;2024-06-30\r\n"
-    "03;Allier;2024-S1;;;;missing;@SUM(A1);\r\n"
+    # text that a spreadsheet would read as a formula gets an apostrophe in front (CSV injection)
+    '01;Ain;2024-S1;12345;12,5;1234567,891;ok;"\'=HYPERLINK(""http://example.org"",""clic"")";2024-06-30\r\n'
+    "02;Aisne;2024-S1;s;s;250;masked;'+33 1 23;2024-06-30\r\n"
+    "03;Allier;2024-S1;;;;missing;'@SUM(A1);\r\n"
     '2A;Corse-du-Sud;2024-S1;0;0;;not_applicable;"Texte ; avec\nretour";\r\n'
 )
 
@@ -648,3 +649,11 @@ def test_edition_failing_export_leaves_nothing(tmp_path):
     with pytest.raises(ValueError, match="cannot name its files"):
         editions.write_edition(home, "x-3", [small_table("dictionnaire")], metadata={})
     assert not home.exists() or not list(home.iterdir())
+
+
+def test_csv_neutralises_formula_like_text_but_not_negative_numbers():
+    columns = (Column("texte", "-Texte", "label"), Column("ecart", "Écart", "share", "pts"))
+    frame = pd.DataFrame({"texte": ["=1+1", "-5 %", "\tx", "\rx", "@A1", "+33", "ok"], "ecart": [-1.5] * 7})
+    lines = exports.csv_bytes(Table("t", "T", "", columns, frame)).decode("utf-8-sig").split("\r\n")
+    assert lines[0] == "'-Texte;Écart"
+    assert lines[1:-1] == ["'=1+1;-1,5", "'-5 %;-1,5", "'\tx;-1,5", '"\'\rx";-1,5', "'@A1;-1,5", "'+33;-1,5", "ok;-1,5"]
