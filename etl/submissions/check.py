@@ -565,6 +565,8 @@ class _Checker:
             formula = formulas_ws[f"{value_column}{row}"].value
             cached = values_ws[f"{value_column}{row}"].value
             observations = values_ws[f"{obs_column}{row}"].value
+            if observations is None:  # a formula typed as an observation, with no value Excel computed: kept as typed
+                observations = formulas_ws[f"{obs_column}{row}"].value
             if code is None and territory is None and formula is None and observations is None:
                 continue
             is_formula = isinstance(formula, str) and formula.startswith("=")

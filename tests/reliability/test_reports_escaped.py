@@ -75,3 +75,17 @@ def test_markup_in_an_accepted_workbook_is_stored_verbatim_and_escaped_in_the_ve
     assert IMAGE + " " + SCRIPT in observations
     page = report.render_html(verdict, path)
     assert "<script" not in page.lower() and "<img" not in page.lower()
+
+
+def test_a_formula_typed_as_an_observation_is_kept_as_typed(tmp_path):
+    """An observation cell holding a formula Excel never computed (a workbook written by a script, or `=HYPERLINK`
+    typed in LibreOffice without recalculation) was read as empty: the text the région typed is kept, as text."""
+    workbook = openpyxl.load_workbook(io.BytesIO(gen.filled_workbook("84", 2024, seed=3).content))
+    sheet = workbook[tpl.INDICATEURS_SHEET]
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet[f"H{r}"].value is not None)
+    sheet[f"I{row}"] = '=HYPERLINK("http://example.org","voir")'
+    path = tmp_path / "indicateurs_locaux_R84_2024.xlsx"
+    workbook.save(path)
+    verdict = check.check_file(path)
+    assert verdict.accepted, verdict.summary()
+    assert '=HYPERLINK("http://example.org","voir")' in set(verdict.values["observations"].dropna())
