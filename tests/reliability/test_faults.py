@@ -38,7 +38,6 @@ from types import SimpleNamespace
 import psycopg2
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 
 from etl import landing, pipeline, warehouse
 from etl.config import DAGS_FOLDER
@@ -92,11 +91,11 @@ def _clone(server_url: str, template: SimpleNamespace, label: str) -> SimpleName
     return db
 
 
-def _drop(home, name: str, content: bytes) -> None:
-    inbox = home.folder("inbox") / SOURCE
+def _drop(home, name: str, content: bytes, source_id: str = SOURCE) -> None:
+    inbox = home.folder("inbox") / source_id
     inbox.mkdir(parents=True, exist_ok=True)
     (inbox / name).write_bytes(content)
-    _DROPPED.append((SOURCE, name, hashlib.sha256(content).hexdigest()))
+    _DROPPED.append((source_id, name, hashlib.sha256(content).hexdigest()))
 
 
 def _state(engine) -> dict:
@@ -194,12 +193,13 @@ class Monitor:
             cur.execute(
                 "SELECT a.pid, a.state, a.wait_event_type, a.wait_event, a.query, "
                 "  EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'advisory' AND l.granted), "
-                "  EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.locktype = 'relation' AND l.granted "
-                "          AND l.relation = 'staging.indicator_value'::regclass AND l.mode = 'RowExclusiveLock') "
+                "  ARRAY(SELECT l.relation::regclass::text FROM pg_locks l WHERE l.pid = a.pid AND l.granted "
+                "        AND l.locktype = 'relation' AND l.mode = 'RowExclusiveLock') "
                 "FROM pg_stat_activity a WHERE a.application_name = %s AND a.datname = current_database()",
                 (tag,),
             )
-            keys = ("pid", "state", "wait_event_type", "wait_event", "query", "holds_advisory", "wrote_staging")
+            # written: the tables its open transaction changes (held in ROW EXCLUSIVE mode until it ends)
+            keys = ("pid", "state", "wait_event_type", "wait_event", "query", "holds_advisory", "written")
             return [dict(zip(keys, row, strict=True)) for row in cur.fetchall()]
 
     def lock(self, table: str, url: str) -> None:
@@ -239,9 +239,14 @@ def _frozen_in_load(monitor: Monitor, tag: str):
     """The child's backend inside its load transaction: partition lock held, batch copied into staging, waiting for
     the lock the test holds on the core table."""
     for b in monitor.backends(tag):
-        if b["wait_event_type"] == "Lock" and b["holds_advisory"] and b["wrote_staging"] and VINTAGES in b["query"]:
+        if b["wait_event_type"] == "Lock" and b["holds_advisory"] and VINTAGES in b["query"] and _copied(b):
             return b
     return None
+
+
+def _copied(backend: dict) -> bool:
+    """The backend's transaction changed the raw and staging tables (its deletes and COPYs)."""
+    return {"raw.france_travail_defm", "staging.indicator_value"} <= set(backend["written"])
 
 
 def _waiting_on_partition_lock(monitor: Monitor, tag: str):
@@ -266,27 +271,55 @@ def defm_files(tmp_path_factory, territories_dir) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in generate_defm(folder, territories_dir, [BEFORE, MONTH])}
 
 
+# What France Travail's DEFM needs before it loads: régions, départements, its indicators, periods, QPV.
+REFERENCE_FILES = (
+    ("cog_regions", "regions.csv"),
+    ("cog_departements", "departements.csv"),
+    ("catalogue_operateurs", "indicateurs_operateurs.csv"),
+)
+
+
+def _build(engine, home, territories_dir: Path, defm_files: dict[str, bytes]) -> None:
+    """Migrate, then load the reference data, QPV of both geographies and February's DEFM through the pipeline: the
+    same steps give the same rows and batch ids on any server."""
+    from etl.config import PROJECT_ROOT
+    from etl.referentiels import periods
+    from etl.warehouse import migrations
+
+    migrations.migrate(engine)
+
+    def ingest(source_id: str, files: list[tuple[str, bytes]]) -> None:
+        for name, content in files:
+            _drop(home, name, content, source_id)
+        report = pipeline.ingest(engine, source(source_id), home=home, run_id="test")
+        assert [b.status for b in report.batches] == ["loaded"] * len(files), [b.reason for b in report.batches]
+
+    for source_id, name in REFERENCE_FILES:
+        ingest(source_id, [(name, (PROJECT_ROOT / "catalogue" / name).read_bytes())])
+    ingest("anct_qpv", [(f"qpv_{g}.csv", (territories_dir / f"qpv_{g}.csv").read_bytes()) for g in ("2015", "2024")])
+    periods.load(engine)
+    ingest(SOURCE, [("DEFM_QPV_202402.csv", defm_files["DEFM_QPV_202402.csv"])])
+
+
 @pytest.fixture(scope="module")
-def base(reference_warehouse, server_url, territories_dir, defm_files):
-    """The module's template: reference data, QPV of both geographies, DEFM of February 2024 loaded."""
-    wh = reference_warehouse
-    db = SimpleNamespace(name=make_url(wh.url).database, url=wh.url, engine=wh.engine, home=wh.home)
-    inbox = wh.home.folder("inbox") / "anct_qpv"
-    inbox.mkdir(parents=True, exist_ok=True)
-    for geography in ("2015", "2024"):
-        (inbox / f"qpv_{geography}.csv").write_bytes((territories_dir / f"qpv_{geography}.csv").read_bytes())
-    report = pipeline.ingest(db.engine, source("anct_qpv"), home=db.home, run_id="test")
-    assert [b.status for b in report.batches] == ["loaded", "loaded"], [b.reason for b in report.batches]
-    _drop(db.home, "DEFM_QPV_202402.csv", defm_files["DEFM_QPV_202402.csv"])
-    report = pipeline.ingest(db.engine, source(SOURCE), home=db.home, run_id="test")
-    assert [(b.status, b.partition) for b in report.batches] == [("loaded", BEFORE)]
-    _DATABASES[db.name] = db
-    yield db
-    for name, clone in list(_DATABASES.items()):
-        if name != db.name:  # the copies; the template goes with reference_warehouse
-            clone.engine.dispose()
+def base(server_url, tmp_path_factory, territories_dir, defm_files):
+    """The module's template warehouse (reference data, QPV, DEFM of February 2024) and runtime folder."""
+    from etl.config import Home
+
+    name = f"obs_fault_base_{uuid.uuid4().hex[:8]}"
+    _admin(server_url, f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    db = SimpleNamespace(name=name, url=url, engine=warehouse.engine(url))
+    db.home = Home(tmp_path_factory.mktemp("faults") / "home").ensure()
+    _DATABASES[name] = db
+    try:
+        _build(db.engine, db.home, territories_dir, defm_files)
+        yield db
+    finally:
+        for name, copy in list(_DATABASES.items()):
+            copy.engine.dispose()
             _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _DATABASES.pop(name)
+            _DATABASES.pop(name)
 
 
 @pytest.fixture(scope="module")
@@ -329,13 +362,15 @@ def test_a_load_killed_during_its_copy_leaves_the_previous_data_and_the_rerun_lo
     _drop(db.home, MARCH, defm_files[MARCH])
     child = children(db, "fault-copy", "ingest", tmp_path)
 
-    def in_copy():
-        active = (b for b in monitor.backends(child.tag) if b["state"] == "active")
-        return next((b for b in active if b["query"].startswith("COPY ")), None)
+    def in_copy():  # the second COPY of the load (100,000 typed values, ~0.2 s), the raw lines copied before it
+        for b in monitor.backends(child.tag):
+            if b["state"] == "active" and b["query"].startswith("COPY staging.indicator_value ") and _copied(b):
+                return b
+        return None
 
-    copying = _wait_for(in_copy, "COPY of the child's batch", child, interval=0)  # a COPY lasts ~0.2 s: no pause
+    copying = _wait_for(in_copy, "COPY of the child's batch", child, interval=0)  # polled without pause
     child.kill()
-    assert copying["query"].startswith(("COPY raw.france_travail_defm ", "COPY staging.indicator_value ")), copying
+    assert copying["holds_advisory"], copying
     _wait_for(lambda: _gone(monitor, child.tag), "end of the killed child's backend")
 
     batch_id, status = _batch_of(db.engine, MARCH)
@@ -353,25 +388,35 @@ def test_a_load_killed_during_its_copy_leaves_the_previous_data_and_the_rerun_lo
 
 
 @pytest.mark.faults
-def test_a_load_killed_during_its_partition_swap_leaves_the_previous_data_and_the_rerun_reloads_it(
-    clean, server_url, monitors, children, tmp_path
+@pytest.mark.parametrize("mode", ["ingest", "reload"])
+def test_a_load_killed_during_its_partition_swap_leaves_the_previous_data_and_the_rerun_loads_it(
+    mode, base, clean, server_url, defm_files, monitors, children, tmp_path
 ):
-    db = _clone(server_url, clean, "swap_kill")
+    """`ingest`: March's first load, its rows copied, killed in the core SQL; `reload`: a re-run of loaded March (its
+    own rows deleted and copied again), killed at the same point."""
+    db = _clone(server_url, base if mode == "ingest" else clean, f"swap_kill_{mode}")
+    before = _state(db.engine)
     monitor = monitors(db.url)
-    monitor.lock(VINTAGES, db.url)
-    child = children(db, "fault-swap", "reload", tmp_path, MONTH)
+    if mode == "ingest":
+        _drop(db.home, MARCH, defm_files[MARCH])
+    monitor.lock(VINTAGES, db.url)  # the child's core SQL waits for it, inside the load's transaction
+    child = children(db, f"fault-swap-{mode}", mode, tmp_path, MONTH if mode == "reload" else None)
     frozen = _wait_for(lambda: _frozen_in_load(monitor, child.tag), "child blocked inside its load", child)
-    batch_id, _ = _batch_of(db.engine, MARCH)
     assert frozen["query"].lstrip().startswith("-- Shared by every source"), frozen["query"][:200]
     child.kill()
     monitor.release()
     _wait_for(lambda: _gone(monitor, child.tag), "end of the killed child's backend")
 
-    assert _differences(clean.state, _state(db.engine)) == [], "a killed swap changed the warehouse"
-    assert _batch_of(db.engine, MARCH) == (batch_id, "loaded")
-
-    report = pipeline.reload(db.engine, source(SOURCE), MONTH, home=db.home, run_id="rerun")
-    assert [(b.batch_id, b.status) for b in report.batches] == [(batch_id, "loaded")]
+    batch_id, status = _batch_of(db.engine, MARCH)
+    after = _state(db.engine)
+    assert _differences(_data(before), _data(after)) == [], "a killed swap changed the data"
+    if mode == "ingest":
+        assert status == "received" and set(_rows_of_batch(db.engine, batch_id).values()) == {0}
+        report = pipeline.ingest(db.engine, source(SOURCE), home=db.home, run_id="rerun")
+    else:
+        assert _differences(before, after) == [] and status == "loaded"
+        report = pipeline.reload(db.engine, source(SOURCE), MONTH, home=db.home, run_id="rerun")
+    assert [(b.batch_id, b.status, b.partition) for b in report.batches] == [(batch_id, "loaded", MONTH)]
     assert _differences(clean.state, _state(db.engine)) == []
 
 
@@ -457,37 +502,23 @@ def _quick_retries(dag, seconds: int = 2):
 
 
 @pytest.fixture
-def own_server(base, tmp_path):
-    """A separate embedded PostgreSQL (this test restarts it) holding a copy of the template (pg_dump / pg_restore).
+def own_server(base, territories_dir, defm_files):
+    """A separate embedded PostgreSQL (this test restarts it) holding the template's content, built the same way.
 
     Its folder is not under pytest's tmp_path: as root the server runs as `embedded_postgres`, which must traverse
     the folder's parents, and pytest keeps its own root private (0700)."""
     import shutil
     import tempfile
 
-    from embedded_postgres._commands import POSTGRES_BIN_PATH
-
-    from etl.warehouse import embedded, migrations
+    from etl.warehouse import embedded
 
     folder = Path(tempfile.mkdtemp(prefix="obsqpv-faults-"))
     pgdata = folder / "pg"
     server = embedded.start(pgdata)
     try:
-        # the roles a migration creates are the server's, not the database's: a migrated scratch database makes them
-        _admin(server.url("postgres"), 'CREATE DATABASE "roles"')
-        scratch = warehouse.engine(server.url("roles"))
-        migrations.migrate(scratch)
-        scratch.dispose()
-        url = server.url("faults")
-        _admin(server.url("postgres"), 'CREATE DATABASE "faults"')
-        dump = tmp_path / "base.dump"
-        base.engine.dispose()
-        pg = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True, "timeout": 120}
-        done = subprocess.run([POSTGRES_BIN_PATH / "pg_dump", "-Fc", "-f", dump, "-d", base.url], **pg)
-        assert done.returncode == 0, done.stderr
-        done = subprocess.run([POSTGRES_BIN_PATH / "pg_restore", "--exit-on-error", "-d", url, dump], **pg)
-        assert done.returncode == 0, done.stderr
-        db = SimpleNamespace(name="faults", url=url, engine=warehouse.engine(url), home=base.home, pgdata=pgdata)
+        url = server.url()
+        db = SimpleNamespace(name="own", url=url, engine=warehouse.engine(url), home=base.home, pgdata=pgdata)
+        _build(db.engine, db.home, territories_dir, defm_files)
         yield db
         db.engine.dispose()
     finally:
