@@ -84,10 +84,19 @@ def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | No
 
 
 def receive_pending(engine, source: Source, home: Home) -> list[landing.Receipt]:
-    """Land every file waiting in the source's inbox (archive by sha256, register, open a batch)."""
-    return [
-        landing.receive(engine, home, source.id, path) for path in landing.pending(home, source.id, source.patterns)
-    ]
+    """Land every file waiting in the source's inbox (archive by sha256, register, open a batch).
+
+    A file gone from the inbox after it was listed was taken by another run of the source going on at the same time:
+    landing removes a file from the inbox only once its archive copy and registry row exist, so that run registered
+    it, and its batch is processed by whichever run finds it `received` (the load is serialised per partition)."""
+    receipts = []
+    for path in landing.pending(home, source.id, source.patterns):
+        try:
+            receipts.append(landing.receive(engine, home, source.id, path))
+        except FileNotFoundError:
+            if path.exists():
+                raise
+    return receipts
 
 
 def process_received(engine, source_id: str, home: Home, process) -> list:

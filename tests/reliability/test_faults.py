@@ -447,6 +447,30 @@ def test_two_loads_of_the_same_partition_at_once_are_serialised_and_end_as_one(
     assert _differences(clean.state, _state(db.engine)) == []
 
 
+@pytest.mark.faults
+def test_a_file_another_run_lands_between_listing_and_landing_does_not_fail_the_run(
+    base, clean, server_url, defm_files, monkeypatch
+):
+    """Two runs at once both list the inbox; one lands the file (archive, registry, batch, then removes it from the
+    inbox) before the other opens it. The interleaving, rare with real processes, is made certain here: the listing
+    this run gets is landed by "the other run" (landing.receive, on the same warehouse) before it is returned."""
+    db = _clone(server_url, base, "inbox_race")
+    _drop(db.home, MARCH, defm_files[MARCH])
+    listing = landing.pending
+
+    def listed_then_taken(home, source_id, patterns):
+        paths = listing(home, source_id, patterns)
+        for path in paths:
+            assert landing.receive(db.engine, home, source_id, path).is_new
+        return paths
+
+    monkeypatch.setattr(landing, "pending", listed_then_taken)
+    report = pipeline.ingest(db.engine, source(SOURCE), home=db.home, run_id="second")
+    assert report.received == []
+    assert [(b.status, b.partition) for b in report.batches] == [("loaded", MONTH)]
+    assert _differences(clean.state, _state(db.engine)) == []
+
+
 # --- 2 and 4: through Airflow -------------------------------------------------------------------------------------
 
 
