@@ -170,8 +170,9 @@ def publish_semestrial(
         batches |= {int(b) for b in paqte_inputs["accepted_batch_id"].dropna().unique()}
 
     def protected():
-        frame, masked, months_protected = semestrial.dashboard(engine, semester, rules)
-        serie = semestrial.series(engine, semester, rules, months_protected)
+        # the counts of every month the edition needs were read once, above
+        frame, masked, months_protected = semestrial.dashboard(engine, semester, rules, counts=raw)
+        serie = semestrial.series(engine, semester, rules, months_protected, counts=raw)
         paqte, masked["paqte_valeur"], paqte_check = semestrial.paqte_table(engine, semester, rules)
         checks = [
             (

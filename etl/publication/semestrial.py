@@ -151,11 +151,24 @@ def _change(now, before):
 KEYS = ["niveau", "code_territoire", "categorie", "ventilation"]
 
 
-def dashboard(engine, semester: str, rules) -> tuple[pd.DataFrame, dict[str, int], dict[str, Protected]]:
+def _months_of(counts: pd.DataFrame | None, engine, months) -> pd.DataFrame:
+    """The rows of `months` in `counts` (what `read_counts` of more months returned: each month's rows are computed
+    on their own, so they are the same), or read from the warehouse when no counts are given."""
+    if counts is None:
+        return read_counts(engine, months)
+    if counts.empty:
+        return counts
+    return counts[counts["mois"].isin(list(months))].reset_index(drop=True)
+
+
+def dashboard(
+    engine, semester: str, rules, counts: pd.DataFrame | None = None
+) -> tuple[pd.DataFrame, dict[str, int], dict[str, Protected]]:
     """The `emploi_qpv` frame of a semester (counts protected, derived columns computed from published counts only),
-    the cells masked per column, and the protected months (for gate 3 and the series)."""
+    the cells masked per column, and the protected months (for gate 3 and the series). `counts`: `read_counts` of
+    months including the semester's, when the caller already read them."""
     months = semester_months(semester)
-    counts = read_counts(engine, months)
+    counts = _months_of(counts, engine, months)
     if counts.empty or not (counts["mois"] == months[0]).any():
         raise ValueError(f"no France Travail figures for {months[0]}, the last month of {semester}")
     protected = {m: protect(counts[counts["mois"] == m], rules) for m in months if (counts["mois"] == m).any()}
@@ -192,17 +205,20 @@ def previous_semesters(semester: str, count: int) -> list[str]:
     return out[::-1]
 
 
-def series(engine, semester: str, rules, known: dict[str, Protected], count: int = 6) -> pd.DataFrame:
+def series(
+    engine, semester: str, rules, known: dict[str, Protected], count: int = 6, counts: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Job seekers in QPV and in the rest of France and of each région (total) at the end of the last `count`
-    semesters that France Travail delivered, protected month by month as in the dashboard."""
+    semesters that France Travail delivered, protected month by month as in the dashboard (`counts`: as for
+    `dashboard`)."""
     frames = []
     for past in previous_semesters(semester, count):
         month = semester_months(past)[0]
         if month not in known:
-            counts = read_counts(engine, [month])
-            if counts.empty:
+            month_counts = _months_of(counts, engine, [month])
+            if month_counts.empty:
                 continue
-            known[month] = protect(counts, rules)
+            known[month] = protect(month_counts, rules)
         frame = known[month].frame
         frame = frame[frame["niveau"].isin(["france", "region"]) & (frame["ventilation"] == "total")]
         frames.append(frame.assign(semestre=past))

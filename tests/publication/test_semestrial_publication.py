@@ -165,3 +165,23 @@ def test_paqte_results_per_departement_with_people_counts_and_small_amounts_mask
             assert (row.statut, row.valeur) == ("masked", None)
         else:
             assert row.statut == "ok" and float(row.valeur) == pytest.approx(float(typed))
+
+
+def test_counts_read_once_for_the_edition_give_the_same_dashboard_and_series(loaded):
+    """The edition reads the counts of all its months in one query and hands them to the dashboard and the series:
+    the same frames as when each reads its own months."""
+    from etl.publication import disclosure, semestrial
+
+    wh = loaded[0]
+    rules = disclosure.Rules()
+    months = semestrial.semester_months(SEMESTER)
+    wanted = sorted({*months, *(semestrial.semester_months(s)[0] for s in semestrial.previous_semesters(SEMESTER, 6))})
+    counts = semestrial.read_counts(wh.engine, wanted)
+    alone, alone_masked, alone_known = semestrial.dashboard(wh.engine, SEMESTER, rules)
+    shared, shared_masked, shared_known = semestrial.dashboard(wh.engine, SEMESTER, rules, counts=counts)
+    pd.testing.assert_frame_equal(alone, shared)
+    assert alone_masked == shared_masked
+    pd.testing.assert_frame_equal(
+        semestrial.series(wh.engine, SEMESTER, rules, alone_known),
+        semestrial.series(wh.engine, SEMESTER, rules, shared_known, counts=counts),
+    )
