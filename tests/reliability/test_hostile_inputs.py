@@ -314,8 +314,9 @@ def test_refused_csv_files_leave_the_warehouse_unchanged_and_are_archived_and_qu
         assert sha == hashlib.sha256(content).hexdigest()
         assert Path(archive) == landing.archive_path(wh.home, sid, sha, ".csv")
         assert Path(archive).read_bytes() == content
-        # the reader reads the archive copy: its message names the file by its sha256; the report names it as sent
-        assert message.startswith(f"[{rule}] line {line}") and f"{Path(archive).name}: line {line}" in message, message
+        # the message and the report name the file as it was sent, never its archive copy
+        assert message.startswith(f"[{rule}] line {line}") and f"{name}: line {line}" in message, message
+        assert Path(archive).name not in message
         report = Path(report_path).read_text(encoding="utf-8")
         assert f"Quarantined file: {name}\n" in report and message in report
         assert (Path(report_path).parent / report_path.rsplit("/", 1)[-1].removesuffix(".report.txt")).is_file()
