@@ -521,8 +521,12 @@ def _ingest_tries(dag_id: str) -> tuple[int, list[str]]:
 
     task_id = f"ingest_{SOURCE}"
     with create_session() as session:
+        # the session's metadata database also holds the runs of other tests of the same DAG: the last one is ours
         ti = session.scalars(
-            sa.select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == task_id)
+            sa.select(TaskInstance)
+            .where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == task_id)
+            .order_by(TaskInstance.start_date.desc())
+            .limit(1)
         ).one()
         history = session.scalars(
             sa.select(TaskInstanceHistory)
