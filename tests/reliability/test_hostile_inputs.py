@@ -33,8 +33,6 @@ from etl.readers import FileShapeError
 from etl.sources.registry import all_sources
 from etl.warehouse.fingerprint import fingerprint
 
-pytestmark = pytest.mark.warehouse
-
 SOURCES, _BROKEN = all_sources()
 EXCEL_SOURCES = sorted(sid for sid, src in SOURCES.items() if src.reader.startswith("etl.submissions."))
 CSV_SOURCES = sorted(sid for sid in SOURCES if sid not in EXCEL_SOURCES)
@@ -274,6 +272,7 @@ def _state(engine) -> dict:
     return {table: value for table, value in fingerprint(engine).items() if table.startswith(STATE)}
 
 
+@pytest.mark.warehouse
 def test_refused_csv_files_leave_the_warehouse_unchanged_and_are_archived_and_quarantined(reference_warehouse, samples):
     """Every CSV source gets three or four hostile files (the NUL byte used to crash the load with a traceback and
     leave its batch `received`, blocking the source; the short row used to load with empty values); none reaches the
@@ -322,6 +321,7 @@ def test_refused_csv_files_leave_the_warehouse_unchanged_and_are_archived_and_qu
         assert (Path(report_path).parent / report_path.rsplit("/", 1)[-1].removesuffix(".report.txt")).is_file()
 
 
+@pytest.mark.warehouse
 def test_formulas_sql_bom_crlf_and_line_breaks_are_loaded_verbatim(reference_warehouse, samples):
     """A valid operators' catalogue with a BOM, CRLF line ends, a quoted line break, formulas and SQL in its text
     fields loads, every text exactly as written; the SQL executed nothing (the tables it names are all there)."""
@@ -407,6 +407,7 @@ def _intake(wh, kind: str, files: dict[str, bytes], run_id: str):
     return intake.intake(wh.engine, kind, home=wh.home, run_id=run_id)
 
 
+@pytest.mark.warehouse
 @pytest.mark.parametrize("kind", EXCEL_SOURCES)
 def test_hostile_workbooks_are_refused_with_the_rule_and_the_cell_and_change_nothing(reference_warehouse, kind):
     wh = reference_warehouse
@@ -451,6 +452,7 @@ def test_hostile_workbooks_are_refused_with_the_rule_and_the_cell_and_change_not
         assert outcome.report.with_name(outcome.report.name.removesuffix(".rapport.html")).read_bytes() == content_sent
 
 
+@pytest.mark.warehouse
 @pytest.mark.parametrize("kind", EXCEL_SOURCES)
 def test_formulas_sql_line_breaks_and_traversal_names_in_workbooks_are_stored_verbatim_and_run_nothing(
     reference_warehouse, kind, tmp_path
@@ -507,6 +509,7 @@ def test_formulas_sql_line_breaks_and_traversal_names_in_workbooks_are_stored_ve
     ].message
 
 
+@pytest.mark.warehouse
 def test_odd_inbox_names_are_archived_under_a_plain_extension(reference_warehouse):
     """Inbox names may end in anything up to 255 bytes (names starting with a dot are partial uploads, left in the
     inbox): the archive keeps only a plain extension (a 240-character
