@@ -21,16 +21,9 @@ _SESSION: dict = {}
 
 
 def _admin_exec(url: str, sql: str) -> None:
-    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
-    import psycopg2
+    from etl.warehouse import admin_execute
 
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
+    admin_execute(url, sql)
 
 
 def pytest_configure(config):

@@ -48,3 +48,16 @@ def engine(warehouse_url: str | None = None, **kwargs):
             "check WAREHOUSE_URL, or unset it to use the embedded warehouse."
         ) from exc
     return eng
+
+
+def admin_execute(server_url: str, sql: str, *, connect_timeout: int | None = None) -> None:
+    """Run one statement outside a transaction (CREATE / DROP DATABASE need that) on the server of `server_url`."""
+    import psycopg2
+
+    conn = psycopg2.connect(server_url, **({"connect_timeout": connect_timeout} if connect_timeout else {}))
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()

@@ -43,15 +43,9 @@ BAD_TASK_STATES = {"failed", "upstream_failed", "up_for_retry", "removed"}
 
 
 def _admin_exec(sql: str) -> None:
-    import psycopg2
+    from etl.warehouse import admin_execute
 
-    conn = psycopg2.connect(POSTGRES_URL, connect_timeout=5)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
+    admin_execute(POSTGRES_URL, sql, connect_timeout=5)
 
 
 def _redis():

@@ -49,6 +49,7 @@ from etl import landing, pipeline, warehouse
 from etl.config import DAGS_FOLDER
 from etl.orchestration.defaults import PARIS
 from etl.sources.registry import source
+from etl.warehouse import admin_execute
 from etl.warehouse.fingerprint import fingerprint
 from etl.warehouse.urls import airflow_connection, with_database
 
@@ -68,16 +69,6 @@ _DROPPED: list[tuple[str, str, str]] = []  # (source, file name, sha256) of ever
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _admin(server_url: str, sql: str) -> None:
-    conn = psycopg2.connect(server_url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(sql)
-    finally:
-        conn.close()
-
-
 def _clone(server_url: str, template: SimpleNamespace, label: str) -> SimpleNamespace:
     """A new database copied from `template` (no session may be open on it: its engine's pool is emptied first)."""
     name = f"obs_fault_{label}_{uuid.uuid4().hex[:8]}"
@@ -85,7 +76,7 @@ def _clone(server_url: str, template: SimpleNamespace, label: str) -> SimpleName
     deadline = time.monotonic() + 30
     while True:
         try:
-            _admin(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
+            admin_execute(server_url, f'CREATE DATABASE "{name}" TEMPLATE "{template.name}"')
             break
         except psycopg2.errors.ObjectInUse:  # an autovacuum worker on the template: it leaves within moments
             if time.monotonic() > deadline:
@@ -328,7 +319,7 @@ def base(server_url, tmp_path_factory, territories_dir, defm_files):
     from etl.config import Home
 
     name = f"obs_fault_base_{uuid.uuid4().hex[:8]}"
-    _admin(server_url, f'CREATE DATABASE "{name}"')
+    admin_execute(server_url, f'CREATE DATABASE "{name}"')
     url = with_database(server_url, name)
     db = SimpleNamespace(name=name, url=url, engine=warehouse.engine(url))
     db.home = Home(tmp_path_factory.mktemp("faults") / "home").ensure()
@@ -339,7 +330,7 @@ def base(server_url, tmp_path_factory, territories_dir, defm_files):
     finally:
         for name, copy in list(_DATABASES.items()):
             copy.engine.dispose()
-            _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             _DATABASES.pop(name)
 
 
