@@ -491,6 +491,14 @@ def _repeated_keys(path: Path, key_column: str, chunks: list) -> FileShapeError 
     )
 
 
+def _not_one_line(table) -> bool:
+    """Whether a value of an Arrow batch or table holds a line break (a quoted one: it shifts every later line
+    number) or a NUL byte (no text holds one): the file then gets the line by line pass."""
+    import pyarrow.compute as pc
+
+    return any(pc.any(pc.match_substring(column, needle)).as_py() for needle in "\n\x00" for column in table.columns)
+
+
 def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.DataFrame:
     """Read a `;`-separated UTF-8 extract (plain or gzip) too large for memory, one line per record, and keep its
     distinct lines without `key_column`, as text, with `lignes` (how many file lines are that line) and `line_no` (the
@@ -539,13 +547,12 @@ def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.Dat
                     rule="file_size",
                     line=MAX_EXTRACT_RECORDS + 2,
                 )
-            # a quoted line break parses as one value but would shift every later line number; a NUL byte is no text
-            if any(pc.any(pc.match_substring(c, needle)).as_py() for needle in "\n\x00" for c in batch.columns):
-                raise _first_bad_line(path, names)
             key = batch.column(names.index(key_column))
             well_formed = pc.match_substring_regex(key, HEX_KEY)
             if not pc.all(well_formed).as_py():
                 bad = np.flatnonzero(~well_formed.to_numpy(zero_copy_only=False))
+                if _not_one_line(batch):  # a shifted or binary line comes first: the line by line pass names it
+                    raise _first_bad_line(path, names)
                 raise FileShapeError(
                     f"{path.name}: line {first_line + int(bad[0])}, column {key_column}: an empty or malformed "
                     f"identifier ({key[int(bad[0])].as_py()!r}; expected 16 lower-case hexadecimal digits).",
@@ -570,10 +577,14 @@ def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.Dat
         raise FileShapeError(
             f"{path.name}: the file has a header but no data row (line 2 onwards is empty).", rule="empty_file", line=2
         )
+    summary = fold(([summary] if summary is not None else []) + partial).sort_by("line_no")
+    # a quoted line break parses as one value but shifts every later line number; a NUL byte is no text: the distinct
+    # lines hold every value of the file, so they are looked at there, once, rather than in every block
+    if _not_one_line(summary.select(grouped)):
+        raise _first_bad_line(path, names)
     repeated = _repeated_keys(path, key_column, keys)
     if repeated:
         raise repeated
-    summary = fold(([summary] if summary is not None else []) + partial).sort_by("line_no")
     frame = summary.to_pandas()
     frame = frame[[*grouped, "lignes", "line_no"]]
     frame["lignes"] = frame["lignes"].astype("int64")
