@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from etl.sources.registry import CORE_SQL_FOLDER, Source
 
 NULL = r"\N"
+LOAD_WORK_MEM = "64MB"  # per sort or hash of a load transaction (loads run one per source and partition)
 
 
 def _table_columns(cursor, table: str) -> list[str]:
@@ -81,6 +82,9 @@ def replace_partition(
     core_sql = [(CORE_SQL_FOLDER / name).read_text(encoding="utf-8") for name in source.core_sql]
     with engine.begin() as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{source.id}/{partition}"})
+        # the core SQL's sorts and GROUPING SETS stay in memory (4 MB, the server's default, spilled the individual
+        # extract's 700,000 unpivoted lines to disk: 2.6 s instead of 1.3 s); for this transaction only
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'")
         old = list(
             conn.execute(
                 sa.text(
