@@ -229,6 +229,26 @@ def chromium(tmp_path):
     return open_page
 
 
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's chromium driven by Playwright (its own browser downloads are never used: `executable_path` is the
+    system binary; the test is skipped when there is none on PATH), headless, with the flags these machines need
+    (no background networking: nothing but the page's own requests leaves it). Closed after the session."""
+    binary = shutil.which("chromium")
+    if binary is None:
+        pytest.skip("no chromium binary on PATH (Debian: apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", "--no-first-run"]  # fmt: skip
+    with sync_playwright() as playwright:
+        chromium_browser = playwright.chromium.launch(executable_path=binary, args=flags, headless=True)
+        try:
+            yield chromium_browser
+        finally:
+            chromium_browser.close()
+
+
 @pytest.fixture(scope="module")
 def observatory_app(reference_warehouse):
     """The "Observatoire" page's FastAPI app (etl/ops/page.py) on a reference warehouse of the test module's own that
