@@ -249,11 +249,32 @@ def browser():
             chromium_browser.close()
 
 
+@pytest.fixture(scope="session")
+def airflow_token(tmp_path_factory):
+    """`token(role="ADMIN", username="admin")`: a JWT for a user of Airflow's SimpleAuthManager, minted by the auth
+    manager of this process, initialised as the api-server initialises it (the session's Airflow settings; its
+    metadata database migrated, where revoked tokens are looked up): what the web apps guarded by etl/ops/access.py
+    verify. `role=""` is a user with no right at all."""
+    from airflow.api_fastapi.app import init_auth_manager
+    from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+    from etl.orchestration import runner
+
+    runner.prepare_metadata_db(tmp_path_factory.mktemp("airflow-logs"))
+    manager = init_auth_manager()
+
+    def token(role: str = "ADMIN", username: str = "admin") -> str:
+        return manager.generate_jwt(SimpleAuthManagerUser(username=username, role=role))
+
+    return token
+
+
 @pytest.fixture(scope="module")
 def observatory_app(reference_warehouse):
     """The "Observatoire" page's FastAPI app (etl/ops/page.py) on a reference warehouse of the test module's own that
     also holds an accepted (région 84) and a rejected (région 11) workbook of campaign 2024 and the released annual
-    edition 2024; France Travail has sent nothing, so it is late."""
+    edition 2024; France Travail has sent nothing, so it is late. Its Data Docs are those of the module's runtime folder
+(the intake's validations). Every route requires an Airflow user: see `airflow_token`."""
     from datetime import UTC, datetime
 
     from etl.generators import submissions as gen
@@ -269,4 +290,4 @@ def observatory_app(reference_warehouse):
     (inbox / gen.submission_file_name("11", 2024)).write_bytes(bad.content)
     intake.intake(wh.engine, home=wh.home)
     publish.publish_annual(wh.engine, 2024, home=wh.home, now=datetime(2025, 6, 1, tzinfo=UTC))
-    return create_app(lambda: wh.engine)
+    return create_app(lambda: wh.engine, home=wh.home)

@@ -1,9 +1,12 @@
 """The "Observatoire" page of the Airflow UI: a small FastAPI app (mounted by plugins/observatoire.py) serving one
-HTML page and its data as JSON (`api/sources`, `api/campaigns`, `api/editions`, `api/alerts`), read from the
-warehouse.
+HTML page, its data as JSON (`api/sources`, `api/campaigns`, `api/editions`, `api/alerts`), read from the
+warehouse, and the Great Expectations Data Docs of `$OBSERVATOIRE_HOME/datadocs/` (`datadocs/...`, linked from the
+page).
 
-`create_app(engine_factory)` takes the function giving the warehouse engine: in the api-server, the `warehouse`
-connection Airflow has in its environment (AIRFLOW_CONN_WAREHOUSE); tests pass their own warehouse. The page has no
+Every route requires an Airflow user allowed to view the Airflow UI (etl/ops/access.py): Airflow mounts a plugin's
+app without its own authentication. `create_app(engine_factory, home)` takes the function giving the warehouse
+engine (in the api-server, the `warehouse` connection Airflow has in its environment, AIRFLOW_CONN_WAREHOUSE; tests
+pass their own warehouse) and the runtime folder holding the Data Docs (default: OBSERVATOIRE_HOME). The page has no
 script: late sources, rejected files, overdue campaigns and editions gate 3 refused are flagged in red.
 """
 
@@ -15,7 +18,9 @@ import os
 from collections.abc import Callable
 from datetime import date, datetime
 
+from etl.config import Home
 from etl.ops import observatory
+from etl.ops.access import airflow_guarded
 
 
 def warehouse_engine():
@@ -62,6 +67,8 @@ def render(engine) -> str:
     parts = [
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Observatoire QPV</title>',
         f"<style>{STYLE}</style></head><body><h1>Observatoire QPV : état des sources, campagnes et éditions</h1>",
+        '<p><a href="datadocs/index.html" target="_blank" rel="noopener">Data Docs : le détail des contrôles de '
+        "qualité (Great Expectations) de chaque fichier reçu</a></p>",
         "<h2>Sources</h2><table><tr><th>Source</th><th>Dernier fichier</th><th>Reçu le</th><th>État</th>"
         "<th>Contrôles bloquants en échec</th><th>Avertissements</th><th>Dernier chargement</th><th>Millésime</th>"
         "<th>Prochain fichier attendu</th><th>Alerte</th></tr>",
@@ -117,11 +124,11 @@ def render(engine) -> str:
     return "\n".join(parts)
 
 
-def create_app(engine_factory: Callable = warehouse_engine):
-    from fastapi import FastAPI
-    from fastapi.responses import HTMLResponse, Response
+def create_app(engine_factory: Callable = warehouse_engine, home: Home | None = None):
+    from fastapi import HTTPException
+    from fastapi.responses import FileResponse, HTMLResponse, Response
 
-    app = FastAPI(title="Observatoire QPV", docs_url=None, redoc_url=None)
+    app = airflow_guarded(title="Observatoire QPV", docs_url=None, redoc_url=None, openapi_url=None)
     state: dict = {}
 
     def engine():
@@ -151,5 +158,15 @@ def create_app(engine_factory: Callable = warehouse_engine):
     @app.get("/api/alerts")
     def api_alerts() -> Response:
         return as_json(observatory.alerts(engine()))
+
+    @app.get("/datadocs/{path:path}")
+    def datadocs(path: str) -> Response:
+        """A file of the Data Docs site (its index for `datadocs/`), never one outside it (`..`, absolute paths,
+        symbolic links leading out: 404)."""
+        root = (home or Home.from_env()).folder("datadocs").resolve()
+        target = (root / (path or "index.html")).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            raise HTTPException(404, "Not Found")
+        return FileResponse(target)
 
     return app

@@ -1,7 +1,9 @@
 """The "Observatoire" page once in a real browser: the app (etl/ops/page.py) on a real warehouse with data, mounted
 under /observatoire/ as Airflow's api-server mounts the plugin's app, served by uvicorn on a free loopback port in a
-thread, and loaded in headless Chromium; the rendered DOM shows the sources with the late one flagged, the regional
-campaign and the edition, and the page logs nothing to the console (it has no script of its own)."""
+thread, and loaded in headless Chromium (Playwright, the `browser` fixture) as an Airflow admin holding the UI's
+session cookie (`_token`, a JWT of Airflow's auth manager); the rendered DOM shows the sources with the late one
+flagged, the regional campaign and the edition, and the page logs nothing to the console (it has no script of its
+own)."""
 
 from __future__ import annotations
 
@@ -83,14 +85,27 @@ class RenderedPage(HTMLParser):
         return found
 
 
-def test_the_page_renders_in_chromium_with_sources_late_flag_campaign_and_edition(page_url, chromium):
+def test_the_page_renders_in_chromium_with_sources_late_flag_campaign_and_edition(page_url, browser, airflow_token):
     from etl.sources.registry import all_sources
 
-    served = urllib.request.urlopen(page_url, timeout=30).read().decode("utf-8")
+    token = airflow_token()
+    request = urllib.request.Request(page_url, headers={"Authorization": f"Bearer {token}"})
+    served = urllib.request.urlopen(request, timeout=30).read().decode("utf-8")
     assert "<script" not in served  # no script of its own: nothing may run, so nothing may log
 
-    code, dom, console = chromium(page_url)
-    assert code == 0, "chromium failed"
+    context = browser.new_context()
+    context.add_cookies([{"name": "_token", "value": token, "url": page_url}])
+    console: list[str] = []
+    tab = context.new_page()
+    tab.on(  # the browser's own request for /favicon.ico (not the page's: the test's server has none) is no message
+        "console", lambda m: None if m.location.get("url", "").endswith("/favicon.ico") else console.append(m.text)
+    )
+    tab.on("pageerror", lambda error: console.append(str(error)))
+    try:
+        assert tab.goto(page_url).status == 200
+        dom = tab.content()
+    finally:
+        context.close()
     assert console == [], f"console messages: {console}"
     page = RenderedPage(dom)
     assert page.scripts == 0

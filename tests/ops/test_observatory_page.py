@@ -14,9 +14,10 @@ pytestmark = pytest.mark.warehouse
 
 
 @pytest.fixture(scope="module")
-def client(observatory_app):
-    """The page's app (the `observatory_app` fixture of tests/conftest.py) through FastAPI's test client."""
-    return TestClient(observatory_app)
+def client(observatory_app, airflow_token):
+    """The page's app (the `observatory_app` fixture of tests/conftest.py) through FastAPI's test client, as an
+    Airflow admin (a bearer token of Airflow's auth manager)."""
+    return TestClient(observatory_app, headers={"Authorization": f"Bearer {airflow_token()}"})
 
 
 def test_every_declared_source_is_listed_with_its_state(client):
@@ -61,6 +62,7 @@ def test_the_plugin_mounts_the_app_and_adds_a_navigation_entry():
         "/api/campaigns",
         "/api/editions",
         "/api/alerts",
+        "/datadocs/{path:path}",
     }
     [view] = plugin.external_views
     assert view["href"] == "observatoire/" and not view["href"].startswith("/")
@@ -79,3 +81,11 @@ def test_the_alerts_mailed_are_listed_newest_first_and_escaped(client, reference
     assert listed[0]["kind"] == "task" and listed[0]["recipients"] == "astreinte@observatoire.test"
     page = client.get("/").text
     assert "&lt;script&gt;n2&lt;/script&gt;" in page and "<script" not in page
+
+
+def test_the_page_links_the_data_docs_served_behind_the_same_guard(client, observatory_app):
+    assert '<a href="datadocs/index.html"' in client.get("/").text
+    docs = client.get("/datadocs/index.html")  # the Data Docs of the intake's validations
+    assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
+    assert "Great Expectations" in docs.text and "regional_submission" in docs.text
+    assert TestClient(observatory_app).get("/datadocs/index.html").status_code == 401
