@@ -273,8 +273,8 @@ def airflow_token(tmp_path_factory):
 def observatory_app(reference_warehouse):
     """The "Observatoire" page's FastAPI app (etl/ops/page.py) on a reference warehouse of the test module's own that
     also holds an accepted (région 84) and a rejected (région 11) workbook of campaign 2024 and the released annual
-    edition 2024; France Travail has sent nothing, so it is late. Its Data Docs are those of the module's runtime folder
-(the intake's validations). Every route requires an Airflow user: see `airflow_token`."""
+    edition 2024; France Travail has sent nothing, so it is late. Its Data Docs are those of the module's runtime
+    folder (the intake's validations). Every route requires an Airflow user: see `airflow_token`."""
     from datetime import UTC, datetime
 
     from etl.generators import submissions as gen
