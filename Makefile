@@ -11,19 +11,25 @@ export OBSERVATOIRE_HOME ?= $(CURDIR)/var
 
 .PHONY: demo test test-system test-celery lint airflow bench lock install clean-var
 
-$(STAMP): requirements.lock pyproject.toml Makefile
+# The Data Docs' scripts, styles and fonts (etl/quality/datadocs_assets.json): npm tarballs, sha512-checked, into
+# etl/quality/datadocs_assets/ (a no-op when they are in place), so that the docs need no CDN.
+DATADOCS_ASSETS := $(BIN)/python -m etl.quality.datadocs install
+
+$(STAMP): requirements.lock pyproject.toml Makefile etl/quality/datadocs_assets.json
 	@$(PYTHON) scripts/check_python.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
 		echo "python3 cannot create a virtual environment: install its venv module (Debian/Ubuntu: apt install python3-venv) and run make again." >&2; exit 1; }
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@$(DATADOCS_ASSETS)
 	@# bytecode once, here: with PYTHONDONTWRITEBYTECODE set (as on these machines) every process would compile
 	@# Airflow and GX again (13 s instead of 4 s to import them)
 	@$(BIN)/python -m compileall -q -j 0 $(VENV)/lib >/dev/null
 	@touch $(STAMP)
 
 install: $(STAMP)
+	@$(DATADOCS_ASSETS)
 
 ## Run the platform's main job end to end (embedded warehouse unless WAREHOUSE_URL is set).
 demo: $(STAMP)

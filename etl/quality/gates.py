@@ -6,7 +6,8 @@ Suites are GX Core 1.x JSON (`name`, `expectations` with `type`, `kwargs`, `meta
 parameters. Each unexpected value is reported with the `line_no` of its file line (GX
 `unexpected_index_column_names`), so a report can say "line 12, column insee_dep". Validation results are
 stored as JSON under `$OBSERVATOIRE_HOME/gx/validations` and Data Docs are rebuilt into
-`$OBSERVATOIRE_HOME/datadocs`. GX is imported only when a gate runs (it costs seconds).
+`$OBSERVATOIRE_HOME/datadocs`, readable offline (`etl.quality.datadocs` serves their scripts and styles from the
+site). GX is imported only when a gate runs (it costs seconds).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from etl.config import Home
+from etl.quality import datadocs
 from etl.sources.registry import suite_path
 
 SAMPLE_SIZE = 20
@@ -231,13 +233,17 @@ def validation_keys(home: Home | None = None) -> set:
 
 def build_data_docs(home: Home | None = None, only: set | None = None) -> str:
     """Render the Data Docs pages of the validations `only` (all stored ones when None) and the index; returns the
-    index path. Rendering every stored result again at each ingest would grow with the archive's history."""
+    index path. Rendering every stored result again at each ingest would grow with the archive's history. The pages
+    load their scripts, styles and images from the site itself (`datadocs.localised`): no request leaves the machine."""
     home = home or Home.from_env()
+    if only is not None and not only:  # nothing new to render (GX would take an empty list for every page)
+        return str(home.folder("datadocs") / "index.html")
     context = _context(str(home.root))
-    if only is None:
-        context.build_data_docs()
-    else:
-        context.build_data_docs(resource_identifiers=sorted(only, key=str))
+    with datadocs.localised(home.folder("datadocs")):
+        if only is None:
+            context.build_data_docs()
+        else:
+            context.build_data_docs(resource_identifiers=sorted(only, key=str))
     return str(home.folder("datadocs") / "index.html")
 
 
