@@ -221,3 +221,26 @@ def test_a_refused_file_with_a_very_long_name_is_quarantined_under_a_safe_name_a
     assert status == "quarantined" and name in message
     _drop(with_territories.home, "anct_qpv", "b-good.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
     assert [b.status for b in _ingest(with_territories, "anct_qpv").batches] == ["loaded"]
+
+
+def test_a_catalogue_row_with_an_unknown_statistical_unit_is_refused_with_the_row_and_the_allowed_units(
+    with_territories,
+):
+    home = with_territories.home
+    good = (PROJECT_ROOT / "catalogue" / "indicateurs_2014.csv").read_text(encoding="utf-8")
+    _drop(home, "catalogue_indicateurs", "indicateurs_2014.csv", good.encode())
+    assert [b.status for b in _ingest(with_territories, "catalogue_indicateurs").batches] == ["loaded"]
+    with with_territories.engine.connect() as conn:
+        units = dict(conn.execute(sa.text("SELECT code, unite_statistique FROM core.indicator")).all())
+    assert units["IND12"] == "zones" and units["IND04"] == "personnes" and len(units) == 32
+    before = fingerprint(with_territories.engine)
+    lines = good.splitlines()
+    lines[12] = lines[12].rsplit(";", 1)[0] + ";individus"  # line 13 of the file: IND12, a unit nobody declared
+    _drop(home, "catalogue_indicateurs", "indicateurs_2014_v2.csv", ("\n".join(lines) + "\n").encode())
+    [batch] = _ingest(with_territories, "catalogue_indicateurs").batches
+    assert batch.status == "quarantined"
+    text = batch.report.read_text()
+    assert "column unite_statistique" in text and "line 13 ('individus')" in text, text
+    assert "personnes, foyers, agents, structures, places" in text, text
+    after = fingerprint(with_territories.engine)
+    assert after["core.indicator"] == before["core.indicator"]

@@ -62,8 +62,10 @@ def _rule_text(kwargs: dict[str, Any]) -> str:
     for key in keys:
         if key in kwargs:
             value = kwargs[key]
-            if isinstance(value, list) and len(value) > 8:
+            if isinstance(value, list) and len(value) > 20:  # a short list is what the sender must choose from
                 value = f"[{len(value)} allowed values]"
+            elif isinstance(value, list) and key == "value_set":
+                value = ", ".join(map(str, value))
             parts.append(f"{key}={value}")
     return f" ({', '.join(parts)})" if parts else ""
 

@@ -14,8 +14,16 @@ from etl.readers import read_delimited
 INDICATEURS_COLUMNS = [
     "code", "convention", "objectif_strategique", "objectif_operationnel", "bop", "libelle", "cible_texte",
     "cible_valeur", "cible_unite", "cible_comparateur", "cible_horizon", "mode", "producteur", "mode_resolu",
-    "mode_texte",
+    "mode_texte", "unite_statistique",
 ]  # fmt: skip
+# What an indicator counts (for a share: what its numerator counts), `unite_statistique` of the catalogue. Statistical
+# secrecy covers counts of people and households only, and shares built on them; never agents in post, structures,
+# places, acts, actions, projects, zones, QPV, posts or euros (catalogue/README.md).
+STATISTICAL_UNITS = (
+    "personnes", "foyers", "agents", "structures", "places", "actes", "actions", "projets", "zones", "qpv", "postes",
+    "euros",
+)  # fmt: skip
+SECRET_UNITS = ("personnes", "foyers")
 MESURES_COLUMNS = ["numero", "axe", "programme", "theme", "libelle", "statut"]
 MESURE_INDICATEURS_COLUMNS = [
     "numero_mesure", "rang", "libelle", "cible_texte", "cible_valeur", "cible_unite", "cible_horizon",
@@ -48,6 +56,7 @@ def normalise_indicateurs(raw) -> dict:
     out["cible_valeur"] = _numbers(raw["cible_valeur"], "float")
     out["cible_horizon"] = _numbers(raw["cible_horizon"], "int")
     out["mode_resolu"] = raw["mode_resolu"].str.strip().str.lower().eq("oui")
+    out["unite_statistique"] = out["unite_statistique"].str.lower()
     return {"indicateurs": out}
 
 

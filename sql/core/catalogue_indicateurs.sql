@@ -5,7 +5,7 @@ DELETE FROM core.indicator WHERE batch_id = ANY(CAST(:old_batches AS bigint[]));
 INSERT INTO core.indicator (
     code, family, libelle, convention, objectif_strategique, objectif_operationnel, bop,
     cible_texte, cible_valeur, cible_unite, cible_comparateur, cible_horizon, mode, producteur, mode_resolu,
-    definition, unite, source, periodicite, regle_diffusion, batch_id)
+    definition, unite, source, periodicite, regle_diffusion, unite_statistique, batch_id)
 SELECT s.code, 'convention_2014', s.libelle, s.convention, s.objectif_strategique, s.objectif_operationnel, s.bop,
        s.cible_texte, s.cible_valeur, s.cible_unite, s.cible_comparateur, s.cible_horizon, s.mode, s.producteur,
        s.mode_resolu,
@@ -17,6 +17,7 @@ SELECT s.code, 'convention_2014', s.libelle, s.convention, s.objectif_strategiqu
        'annuelle',
        CASE WHEN u.unite = '%' THEN 'part masquée si son numérateur ou son dénominateur compte moins de 11 personnes'
             ELSE 'effectif masqué sous 11 (secret statistique), avec secret secondaire' END,
+       s.unite_statistique,
        s.batch_id
 FROM staging.catalogue_indicateur s
 CROSS JOIN LATERAL (

@@ -48,6 +48,7 @@ INDICATEURS_HEADER = [
     "producteur",
     "mode_resolu",
     "mode_texte",
+    "unite_statistique",
 ]
 MESURES_HEADER = ["numero", "axe", "programme", "theme", "libelle", "statut"]
 MESURES_INDICATEURS_HEADER = [
@@ -274,3 +275,33 @@ def test_measure_indicator_labels_occur_in_the_seed_text(mesures_indicateurs):
         assert _normalise(row["libelle"]) in seed, (row["numero_mesure"], row["rang"])
         if row["cible_texte"]:
             assert _normalise(row["cible_texte"]) in seed, (row["numero_mesure"], row["rang"])
+
+
+# ---------------------------------------------------------------- what each indicator counts (issue 17, item 1)
+
+
+def test_every_indicator_says_what_it_counts_and_only_people_and_households_are_secret():
+    import json
+
+    from etl.config import PROJECT_ROOT
+    from etl.referentiels.catalogue import SECRET_UNITS, STATISTICAL_UNITS
+
+    with (CATALOGUE / "indicateurs_2014.csv").open(encoding="utf-8", newline="") as handle:
+        units = {row["code"]: row["unite_statistique"] for row in csv.DictReader(handle, delimiter=";")}
+    assert set(units.values()) <= set(STATISTICAL_UNITS), set(units.values()) - set(STATISTICAL_UNITS)
+    assert set(SECRET_UNITS) <= set(STATISTICAL_UNITS)
+    # the rows suite refuses the same units the code knows (one list, checked here)
+    suite = json.loads((PROJECT_ROOT / "expectations" / "catalogue_indicateurs.rows.json").read_text())
+    [allowed] = [
+        e["kwargs"]["value_set"] for e in suite["expectations"] if e["kwargs"].get("column") == "unite_statistique"
+        and e["type"] == "expect_column_values_to_be_in_set"
+    ]  # fmt: skip
+    assert allowed == list(STATISTICAL_UNITS)
+    # counts that are not people (issue 17): ZSP, exploratory walks, chambers, crèche places, protocols, projects,
+    # QPV, agents in post, euros
+    not_people = {"IND05": "qpv", "IND09": "agents", "IND12": "zones", "IND14": "structures", "IND15": "qpv",
+                  "IND16": "places", "IND17": "actions", "IND18": "qpv", "IND22": "euros", "IND27": "actes",
+                  "IND28": "actes", "IND30": "structures", "IND31": "projets"}  # fmt: skip
+    assert {code: units[code] for code in not_people} == not_people
+    people = {"IND01", "IND02", "IND03", "IND04", "IND06", "IND19", "IND20", "IND21", "IND23", "IND29"}
+    assert {code for code, unit in units.items() if unit in SECRET_UNITS} == people
