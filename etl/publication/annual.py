@@ -2,9 +2,10 @@
 
 `bilan_conventions(engine, year)` reads sql/publication/bilan_conventions.sql (France and every région × the 32
 indicators: value, target and gap, N-1 and N-3, the région's observations verbatim) and returns the table with the
-additive relations disclosure control needs (France = the sum of the 18 régions, for counts) and the input batches
-its rows were computed from. `measures(engine)` returns the 40 measures with their status and the status summary
-(3 / 1 / 22 / 14 in the seed's 2019 table).
+additive relations disclosure control needs (France = the sum of the 18 régions, for counts of people and
+households: a count of structures, places, acts, projects, zones, QPV, posts or agents is never secret, see
+catalogue/README.md) and the input batches its rows were computed from. `measures(engine)` returns the 40 measures
+with their status and the status summary (3 / 1 / 22 / 14 in the seed's 2019 table).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from etl.config import SQL_FOLDER
+from etl.referentiels.catalogue import SECRET_UNITS, STATISTICAL_UNITS
 
 BILAN_SQL = SQL_FOLDER / "publication" / "bilan_conventions.sql"
 
@@ -26,7 +28,7 @@ class Built:
     value_column: str | None = None
     status_column: str | None = None
     relations: list[tuple[int, tuple[int, ...]]] = field(default_factory=list)
-    count_rows: list[int] = field(default_factory=list)  # rows whose value is a count of people
+    count_rows: list[int] = field(default_factory=list)  # rows whose value is a count of people or households
     batches: set[int] = field(default_factory=set)
 
 
@@ -68,8 +70,11 @@ def bilan_conventions(engine, year: int) -> Built:
     for column in numeric:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
     frame["annee"] = frame["annee"].astype("int64")
+    # what each row counts (core.indicator.unite_statistique): secrecy covers counts of people and households only;
+    # a count whose catalogue row does not say what it counts is treated as one of people
+    counted = frame.pop("unite_statistique").reset_index(drop=True)
     frame = frame[[name for name, *_ in BILAN_COLUMNS]].reset_index(drop=True)
-    counts = frame["unite"] == "nombre"
+    counts = (frame["unite"] == "nombre") & ~counted.isin(set(STATISTICAL_UNITS) - set(SECRET_UNITS))
     relations = []
     for code in frame.loc[counts, "code_indicateur"].unique():
         rows = frame.index[frame["code_indicateur"] == code]

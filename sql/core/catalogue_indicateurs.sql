@@ -1,6 +1,7 @@
 -- The 32 indicators of 2014, each with its fiche méthodologique. Periodicity: the 2014 instruction asks
--- for an annual collection. Disclosure: counts of people under 11 are masked (secret statistique), and a
--- share is masked when its numerator or denominator is.
+-- for an annual collection. Disclosure: counts of people or households under 11 are masked (secret statistique),
+-- and a share is masked when its numerator or denominator is; what counts anything else (structures, places, QPV,
+-- euros..., `unite_statistique`) is published as it is.
 DELETE FROM core.indicator WHERE batch_id = ANY(CAST(:old_batches AS bigint[]));
 INSERT INTO core.indicator (
     code, family, libelle, convention, objectif_strategique, objectif_operationnel, bop,
@@ -15,7 +16,9 @@ SELECT s.code, 'convention_2014', s.libelle, s.convention, s.objectif_strategiqu
                    ELSE 'Local (' || coalesce(s.producteur, 'préfecture de région') || ')' END
        || CASE WHEN s.mode_resolu THEN ' ; mode non renseigné dans la source, résolu (voir catalogue/README.md)' ELSE '' END,
        'annuelle',
-       CASE WHEN u.unite = '%' THEN 'part masquée si son numérateur ou son dénominateur compte moins de 11 personnes'
+       CASE WHEN s.unite_statistique NOT IN ('personnes', 'foyers')
+                 THEN 'diffusé sans secret statistique (compte des ' || s.unite_statistique || ', pas des personnes)'
+            WHEN u.unite = '%' THEN 'part masquée si son numérateur ou son dénominateur compte moins de 11 personnes'
             ELSE 'effectif masqué sous 11 (secret statistique), avec secret secondaire' END,
        s.unite_statistique,
        s.batch_id

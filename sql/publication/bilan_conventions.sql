@@ -48,7 +48,7 @@ WITH years AS (
     SELECT 'region', code, nom, 1 FROM core.region
 )
 SELECT :annee AS annee, t.niveau, t.code_territoire, t.territoire, i.code AS code_indicateur, i.convention,
-       i.libelle, i.mode AS mode_renseignement, i.producteur, i.unite,
+       i.libelle, i.mode AS mode_renseignement, i.producteur, i.unite, i.unite_statistique,
        n.value AS valeur,
        CASE WHEN n.status IS NOT NULL THEN n.status
             WHEN t.niveau = 'france' AND i.unite <> 'nombre' THEN 'not_applicable'

@@ -37,6 +37,9 @@ def facts(reference_warehouse):
         values[("IND09", "region", region, YEAR - 1)] = 40.0 + 3 * index
         values[("IND07", "region", region, YEAR)] = 20.0 + index / 2
         values[("IND01", "region", region, YEAR)] = 25.0 + index / 4
+        # counts that are not people (ZSP, exploratory walks): small ones are published as they are
+        values[("IND12", "region", region, YEAR)] = 3.0 if region == SMALL_REGION else 4.0 + index
+        values[("IND17", "region", region, YEAR)] = float(index % 7)
     values[("IND01", "france", "FR", YEAR)] = 29.9
     with engine.begin() as conn:
         conn.execute(
@@ -101,8 +104,20 @@ def test_the_annual_edition_aggregates_per_unit_and_masks_small_counts(facts):
     assert SMALL_REGION in masked.index and len(masked) >= 2
     assert masked["valeur"].isna().all() and masked["ecart_cible"].isna().all()
     assert bilan.loc[("FR", "IND04"), "statut"] == "ok"
-    counts = bilan[(bilan["unite"] == "nombre") & (bilan["statut"] == "ok")]["valeur"].astype(float)
-    assert not ((counts >= 1) & (counts < 11)).any()
+    with wh.engine.connect() as conn:
+        counted = dict(conn.execute(sa.text("SELECT code, unite_statistique FROM core.indicator")).all())
+    people = bilan.index.get_level_values("code_indicateur").map(counted).isin(["personnes", "foyers"])
+    counts = bilan[people & (bilan["unite"] == "nombre") & (bilan["statut"] == "ok")]["valeur"].astype(float)
+    assert not counts.empty and not ((counts >= 1) & (counts < 11)).any()
+    # secrecy by statistical unit: 3 ZSP and 0 to 6 exploratory walks per région are published, France is their sum
+    for code, unit in (("IND12", "zones"), ("IND17", "actions")):
+        assert counted[code] == unit
+        rows = bilan.xs(code, level="code_indicateur")
+        assert (rows["statut"] == "ok").all(), rows["statut"].value_counts()
+        published = {r: float(rows.loc[r, "valeur"]) for r in regions}
+        assert published == {r: values[(code, "region", r, YEAR)] for r in regions}
+        assert float(rows.loc["FR", "valeur"]) == pytest.approx(sum(published.values()))
+    assert float(bilan.loc[(SMALL_REGION, "IND12"), "valeur"]) == 3.0
 
     # the files: CSV with `s` for the masked cells; the manifest lists the input batch and the disclosure rules
     csv_text = (released.folder / "bilan_conventions.csv").read_text(encoding="utf-8-sig")
