@@ -233,6 +233,12 @@ def test_a_catalogue_row_with_an_unknown_statistical_unit_is_refused_with_the_ro
     with with_territories.engine.connect() as conn:
         units = dict(conn.execute(sa.text("SELECT code, unite_statistique FROM core.indicator")).all())
     assert units["IND12"] == "zones" and units["IND04"] == "personnes" and len(units) == 32
+    _drop(home, "catalogue_operateurs", "indicateurs_operateurs.csv",
+          (PROJECT_ROOT / "catalogue" / "indicateurs_operateurs.csv").read_bytes())  # fmt: skip
+    assert [b.status for b in _ingest(with_territories, "catalogue_operateurs").batches] == ["loaded"]
+    with with_territories.engine.connect() as conn:
+        units = dict(conn.execute(sa.text("SELECT code, unite_statistique FROM core.indicator")).all())
+    assert (units["CAF_RSA"], units["CAF_PLACES_EAJE"], units["FT_DEFM_A"]) == ("foyers", "places", "personnes")
     before = fingerprint(with_territories.engine)
     lines = good.splitlines()
     lines[12] = lines[12].rsplit(";", 1)[0] + ";individus"  # line 13 of the file: IND12, a unit nobody declared

@@ -60,7 +60,9 @@ def normalise_indicateurs(raw) -> dict:
     return {"indicateurs": out}
 
 
-OPERATEURS_COLUMNS = ["code", "libelle", "unite", "producteur", "periodicite", "definition", "regle_diffusion"]
+OPERATEURS_COLUMNS = [
+    "code", "libelle", "unite", "producteur", "periodicite", "definition", "regle_diffusion", "unite_statistique",
+]  # fmt: skip
 
 
 def read_operateurs(path: Path):
@@ -68,7 +70,9 @@ def read_operateurs(path: Path):
 
 
 def normalise_operateurs(raw) -> dict:
-    return {"operateurs": _blank_to_none(raw[["line_no", *OPERATEURS_COLUMNS]].copy(), OPERATEURS_COLUMNS)}
+    out = _blank_to_none(raw[["line_no", *OPERATEURS_COLUMNS]].copy(), OPERATEURS_COLUMNS)
+    out["unite_statistique"] = out["unite_statistique"].str.lower()
+    return {"operateurs": out}
 
 
 def read_mesures(path: Path):

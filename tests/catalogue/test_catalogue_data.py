@@ -305,3 +305,18 @@ def test_every_indicator_says_what_it_counts_and_only_people_and_households_are_
     assert {code: units[code] for code in not_people} == not_people
     people = {"IND01", "IND02", "IND03", "IND04", "IND06", "IND19", "IND20", "IND21", "IND23", "IND29"}
     assert {code for code, unit in units.items() if unit in SECRET_UNITS} == people
+
+
+def test_every_operator_statistic_says_what_it_counts():
+    from etl.referentiels.catalogue import STATISTICAL_UNITS
+
+    with (CATALOGUE / "indicateurs_operateurs.csv").open(encoding="utf-8", newline="") as handle:
+        units = {row["code"]: row["unite_statistique"] for row in csv.DictReader(handle, delimiter=";")}
+    assert set(units.values()) <= set(STATISTICAL_UNITS)
+    # job seekers and people covered are people; CAF recipients are households; contact points and crèche places
+    # are not people (published as they are)
+    assert {code for code, unit in units.items() if unit == "personnes"} == {
+        "FT_DEFM_A", "FT_DEFM_ABC", "FT_DEFM_INDIV_A", "FT_DEFM_INDIV_ABC", "CAF_PERSONNES_COUVERTES"}  # fmt: skip
+    assert {code for code, unit in units.items() if unit == "foyers"} == {
+        "CAF_ALLOCATAIRES", "CAF_RSA", "CAF_AAH", "CAF_AIDE_LOGEMENT"}  # fmt: skip
+    assert (units["FT_POINTS_CONTACT"], units["CAF_PLACES_EAJE"]) == ("structures", "places")

@@ -1,5 +1,6 @@
-"""What each indicator counts (issue 17, item 1): `unite_statistique` of the 2014 catalogue carried through raw,
-staging and core.indicator, so that statistical secrecy can cover counts of people and households only."""
+"""What each indicator counts (issue 17, item 1): `unite_statistique` of the 2014 catalogue and of the operator
+statistics carried through raw, staging and core.indicator, so that statistical secrecy can cover counts of people
+and households only."""
 
 from etl.warehouse.migrations import sql_revision
 

@@ -1,8 +1,11 @@
 -- What an indicator counts (for a share: what its numerator counts), from catalogue/indicateurs_2014.csv. Statistical
--- secrecy applies to `personnes` and `foyers` only (etl/referentiels/catalogue.py SECRET_UNITS). Null for the
--- families whose catalogue does not say it yet (operator statistics, the 2018 measures' indicators).
+-- secrecy applies to `personnes` and `foyers` only (etl/referentiels/catalogue.py SECRET_UNITS). The operator
+-- statistics (catalogue/indicateurs_operateurs.csv) say it too; null for the 2018 measures' indicators (their
+-- catalogue does not say it yet).
 ALTER TABLE raw.catalogue_indicateur ADD COLUMN unite_statistique text;
 ALTER TABLE staging.catalogue_indicateur ADD COLUMN unite_statistique text;
+ALTER TABLE raw.catalogue_operateur ADD COLUMN unite_statistique text;
+ALTER TABLE staging.catalogue_operateur ADD COLUMN unite_statistique text;
 ALTER TABLE core.indicator ADD COLUMN unite_statistique text CHECK (unite_statistique IN (
     'personnes', 'foyers', 'agents', 'structures', 'places', 'actes', 'actions', 'projets', 'zones', 'qpv', 'postes',
     'euros'));
