@@ -1,7 +1,7 @@
 """
 ### publication_annuelle
 
-The annual edition (issue 6): the bilan of the 2014 conventions for France and every région (the 32 indicators,
+The annual edition: the bilan of the 2014 conventions for France and every région (the 32 indicators,
 value, national target and gap, N-1 and N-3, the région's observations) and the 40 measures of the 2018 roadmap with
 their status summary. Statistical secrecy is applied before anything leaves the warehouse (primary and secondary
 suppression), an independent check (gate 3, GX suite `publication.disclosure`) must pass, then the edition is

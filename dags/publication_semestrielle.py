@@ -1,7 +1,7 @@
 """
 ### publication_semestrielle
 
-The semestrial edition (issue 6, seed 001): the regional and departmental employment dashboard for the QPV. For the
+The semestrial edition (seed 001): the regional and departmental employment dashboard for the QPV. For the
 last month of the semester, France Travail's job seekers (categories A and ABC, total, by sex, by age band) living in
 QPV and in the rest of France, each région, each département, and in each QPV: share in QPV, structure gap in
 points, changes over 6 and 12 months; and the series of the last six semesters for France and the régions.

@@ -1,7 +1,7 @@
 """
 ### regional_submissions
 
-The workbooks the State's services fill in (issue 5): the annual workbooks of the 18 régions (local indicators
+The workbooks the State's services fill in: the annual workbooks of the 18 régions (local indicators
 of the 2014 conventions), dropped in `inbox/regional/` (`indicateurs_locaux_R84_2024.xlsx` is the template's
 name), and the départements' PAQTE semestrial reports, dropped in `inbox/paqte/` (`paqte_D69_2024-S1.xlsx`). Each
 file, whatever its name or format, is archived by sha256, checked cell by cell (GX suites `regional_submission.*`,

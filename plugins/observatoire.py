@@ -1,4 +1,4 @@
-"""The "Observatoire" page in the Airflow UI (issue 7): a FastAPI app under /observatoire and a navigation entry.
+"""The "Observatoire" page in the Airflow UI: a FastAPI app under /observatoire and a navigation entry.
 
 Wiring only: the page and its data are etl/ops/page.py and etl/ops/observatory.py.
 """

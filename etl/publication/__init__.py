@@ -1,1 +1,1 @@
-"""Publication: disclosure control, editions and exports of the indicator tables (issue 6)."""
+"""Publication: disclosure control, editions and exports of the indicator tables."""

@@ -1,4 +1,4 @@
-"""Statistical disclosure control of the published tables (issue 6, item 3): primary and secondary suppression.
+"""Statistical disclosure control of the published tables: primary and secondary suppression.
 
 A table's value column goes through two steps before anything leaves the warehouse:
 

@@ -1,4 +1,4 @@
-"""The HTML report of an edition: a national page and one page per région, static and self-contained (issue 6, item 6).
+"""The HTML report of an edition: a national page and one page per région, static and self-contained.
 
 `render_report(tables, out_dir, edition_id=..., kind=..., period=...)` writes `index.html` (France) and
 `region-<code>.html` for every région present in the tables, each with a navigation bar linking all the pages. The

@@ -1,4 +1,4 @@
-"""The independent disclosure check of a published table's value column (GX gate 3, issue 6 item 3).
+"""The independent disclosure check of a published table's value column (GX gate 3).
 
 Written from the definitions only, separately from the suppression code (`etl/publication/disclosure.py`), so
 that a mistake in one is not shared by the other. `disclosures(...)` lists what would disclose a cell;

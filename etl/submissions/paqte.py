@@ -1,4 +1,4 @@
-"""The Excel workbook of the semestrial PAQTE report a département sends in (issue 5, item 2).
+"""The Excel workbook of the semestrial PAQTE report a département sends in.
 
 The Prime Minister's letter of 22 January 2019 on the national mobilisation for the neighbourhoods (annexe 2,
 seed 003) asks the préfets to deploy the *pacte avec les quartiers pour toutes les entreprises* (PAQTE) and to send,

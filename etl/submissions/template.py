@@ -1,4 +1,4 @@
-"""The Excel template a région fills in each annual campaign of the 2014 indicators (issue 5, item 1).
+"""The Excel template a région fills in each annual campaign of the 2014 indicators.
 
 The 2014 instruction (n° 5706/SG of 26 March 2014, Annex 2 and its methodological note) asks each préfet de région
 to fill, once a year, the indicators whose *mode de renseignement* is `local` (16 of the 32 of

@@ -1,4 +1,4 @@
-"""Safe opening of a workbook returned by a région (issue 5): every bad file becomes one French verdict.
+"""Safe opening of a workbook returned by a région: every bad file becomes one French verdict.
 
 A région sends back the .xlsx template of `etl/submissions/template.py`, filled in. Before any cell is checked
 (`etl/submissions/check.py`), `open_workbook` reads the file once, with bounded memory and time, and either returns

@@ -277,7 +277,7 @@ def test_measure_indicator_labels_occur_in_the_seed_text(mesures_indicateurs):
             assert _normalise(row["cible_texte"]) in seed, (row["numero_mesure"], row["rang"])
 
 
-# ---------------------------------------------------------------- what each indicator counts (issue 17, item 1)
+# ---------------------------------------------------------------- what each indicator counts
 
 
 def test_every_indicator_says_what_it_counts_and_only_people_and_households_are_secret():
@@ -297,7 +297,7 @@ def test_every_indicator_says_what_it_counts_and_only_people_and_households_are_
         and e["type"] == "expect_column_values_to_be_in_set"
     ]  # fmt: skip
     assert allowed == list(STATISTICAL_UNITS)
-    # counts that are not people (issue 17): ZSP, exploratory walks, chambers, crèche places, protocols, projects,
+    # counts that are not people: ZSP, exploratory walks, chambers, crèche places, protocols, projects,
     # QPV, agents in post, euros
     not_people = {"IND05": "qpv", "IND09": "agents", "IND12": "zones", "IND14": "structures", "IND15": "qpv",
                   "IND16": "places", "IND17": "actions", "IND18": "qpv", "IND22": "euros", "IND27": "actes",

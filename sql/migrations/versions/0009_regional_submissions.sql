@@ -1,4 +1,4 @@
--- The annual workbooks of the 18 régions (issue 5): see etl/submissions/. Every file is archived and has a
+-- The annual workbooks of the 18 régions: see etl/submissions/. Every file is archived and has a
 -- verdict; an accepted one replaces its région's submission for the campaign, the earlier one stays queryable.
 
 CREATE TABLE raw.regional_submission_cell (

@@ -1,4 +1,4 @@
--- The PAQTE semestrial report of each département (issue 5, seed 003 annex 2): see etl/submissions/paqte*.py.
+-- The PAQTE semestrial report of each département (seed 003 annex 2): see etl/submissions/paqte*.py.
 -- Same life as the regional workbooks: every file archived with a verdict (audit.submission_verdict, which now
 -- also says which département and semester), an accepted report replaces the département's report for the
 -- semester, the earlier one stays queryable.

@@ -1,4 +1,4 @@
--- The publication contract (issue 6): what BI tools and exports read. Every table keeps every released edition
+-- The publication contract: what BI tools and exports read. Every table keeps every released edition
 -- (edition_id); the *_courant views show the latest released edition of each kind. Only this schema is readable by
 -- the bi_reader role.
 

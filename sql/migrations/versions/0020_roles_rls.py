@@ -1,4 +1,4 @@
-"""Least privilege (issue 9, item 4): the loading role `etl_writer` (rows, no DDL), one role per région (`region_84`,
+"""Least privilege: the loading role `etl_writer` (rows, no DDL), one role per région (`region_84`,
 members of `region_submitter`) that reads and submits only its own région's submission rows under row-level security;
 `bi_reader` (0011) is unchanged."""
 

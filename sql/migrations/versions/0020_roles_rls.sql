@@ -1,4 +1,4 @@
--- Least privilege (issue 9, item 4). Three kinds of login, besides the owner that runs these migrations (and the
+-- Least privilege. Three kinds of login, besides the owner that runs these migrations (and the
 -- platform's own loads, `make demo`: it owns every table, so row-level security does not apply to it):
 --   bi_reader         (0011) reads publication, nothing else;
 --   etl_writer        loads: reads and writes the rows of raw, staging, core, audit, publication (every région's:

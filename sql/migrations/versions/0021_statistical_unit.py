@@ -1,4 +1,4 @@
-"""What each indicator counts (issue 17, item 1): `unite_statistique` of the 2014 catalogue and of the operator
+"""What each indicator counts: `unite_statistique` of the 2014 catalogue and of the operator
 statistics carried through raw, staging and core.indicator, so that statistical secrecy can cover counts of people
 and households only."""
 
