@@ -32,8 +32,6 @@ from starlette.requests import Request
 
 AIRFLOW = "airflow"
 
-# An expired or invalid JWT, as Airflow's security helpers word them: the browser is sent to log in again.
-_LOGIN_AGAIN = {401: None, 403: "Invalid JWT token"}
 
 
 @dataclass(frozen=True)
@@ -68,12 +66,10 @@ def airflow_guarded(**fastapi_kwargs):
 
     @app.exception_handler(HTTPException)
     async def login_or_refuse(request, exc):
-        if _browser_asks_for_a_page(request) and exc.status_code in _LOGIN_AGAIN:
-            expected = _LOGIN_AGAIN[exc.status_code]
-            if expected is None or exc.detail == expected:
-                from airflow.api_fastapi.app import get_auth_manager
+        if _browser_asks_for_a_page(request) and _no_valid_session(exc):
+            from airflow.api_fastapi.app import get_auth_manager
 
-                return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
+            return RedirectResponse(get_auth_manager().get_url_login(next_url=str(request.url)), status_code=303)
         return await http_exception_handler(request, exc)
 
     return app
@@ -90,6 +86,12 @@ async def airflow_ui_user(request: Request):
     user = await get_user(request, None, await bearer_scheme(request))
     requires_access_view(AccessView.WEBSITE)(request, user)
     return user
+
+
+def _no_valid_session(exc) -> bool:
+    """No token, an expired one (401) or one Airflow cannot verify (403 "Invalid JWT token", as its security helpers
+    word it): the browser is sent to log in again. A user without the right (403 "Forbidden") is not."""
+    return exc.status_code == 401 or (exc.status_code == 403 and exc.detail == "Invalid JWT token")
 
 
 def _browser_asks_for_a_page(request) -> bool:

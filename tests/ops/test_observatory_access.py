@@ -26,12 +26,13 @@ from pathlib import Path
 
 import pytest
 
-from etl.config import PROJECT_ROOT, Home
+from etl.config import Home
 from etl.ops.access import route_samples
 from etl.orchestration import runner
 from etl.orchestration.environment import airflow_environment
 
 from .test_deadline_alert import _free_port, _stop, _tails
+from .test_observatory_page import observatoire_plugin
 
 pytestmark = [pytest.mark.airflow, pytest.mark.warehouse]
 
@@ -41,12 +42,7 @@ HEADING = "Observatoire QPV : état des sources, campagnes et éditions"
 
 def _plugin_app():
     """The app plugins/observatoire.py mounts, built by the same code as in the api-server."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("observatoire_plugin", PROJECT_ROOT / "plugins" / "observatoire.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    [entry] = module.ObservatoirePlugin.fastapi_apps
+    [entry] = observatoire_plugin().fastapi_apps
     return entry["url_prefix"], entry["app"]
 
 

@@ -49,11 +49,16 @@ def test_the_page_flags_what_needs_attention(client):
     assert "<script" not in page
 
 
-def test_the_plugin_mounts_the_app_and_adds_a_navigation_entry():
+def observatoire_plugin():
+    """The plugin class of plugins/observatoire.py, loaded from its file as Airflow's plugins manager does."""
     spec = importlib.util.spec_from_file_location("observatoire_plugin", PROJECT_ROOT / "plugins" / "observatoire.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    plugin = module.ObservatoirePlugin
+    return module.ObservatoirePlugin
+
+
+def test_the_plugin_mounts_the_app_and_adds_a_navigation_entry():
+    plugin = observatoire_plugin()
     [app] = plugin.fastapi_apps
     assert app["url_prefix"] == "/observatoire"
     assert {route.path for route in app["app"].routes} >= {
