@@ -33,7 +33,6 @@ from starlette.requests import Request
 AIRFLOW = "airflow"
 
 
-
 @dataclass(frozen=True)
 class ServedApp:
     """A web app of the project: `factory` ("module:function") builds it, `realm` says whose accounts open it,
