@@ -212,7 +212,7 @@ def process_batch(
             from etl.quality import cross_checks
 
             with clock("cross_checks"):
-                results.append(cross_checks.run(engine, staged["values"]))
+                results.append(cross_checks.run(engine, staged["values"], ensembles=source.ensembles))
     gates.record(engine, results, batch_id, run_id)
     failures = [o for r in results for o in r.blocking_failures]
     outcome.warnings = [f"{o.suite}: {o.describe()}" for r in results for o in r.warnings]

@@ -4,12 +4,14 @@ Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from etl.gen
 writes files in France Travail's delivery shape:
 
 - `DEFM_QPV_<YYYYMM>.csv`, one per month M: `;`-separated, one header line, wide layout (columns
-  `etl.sources.france_travail.DEFM_COLUMNS`), one line per month and territory: the QPV and, for comparison, the
-  communes, EPCI and départements that contain QPV. Each file holds M and revises M-1 and M-2 (a few percent of
-  lines move by 1-3 %, mostly upwards: late registrations). Months before 2024-01 use the 2015 QPV geography (QP
-  codes), later ones the 2024 geography (QN codes); files for months before 2024-01 are Windows-1252, later ones
-  UTF-8. Any count below 5 is written `s`, with a complementary cell masked too when a sex or age breakdown would
-  otherwise give the masked one away; `part_femmes_a` is a decimal with a comma (`48,2`) or `s`;
+  `etl.sources.france_travail.DEFM_COLUMNS`), one line per month and territory: first the producer's "Ensemble des
+  quartiers prioritaires" lines (niveau `ENSEMBLE_QPV_FRANCE`, `_REGION`, `_DEPARTEMENT`: the exact sums of the QPV of
+  France, of each région and of each département, masked only below 5 like any line), then the QPV and, for comparison,
+  the communes, EPCI and départements that contain QPV. Each file holds M and revises M-1 and M-2 (a few percent of
+  lines move by 1-3 %, mostly upwards: late registrations). Months before 2024-01 use the 2015 QPV geography (QP codes),
+  later ones the 2024 geography (QN codes); files for months before 2024-01 are Windows-1252, later ones UTF-8. Any
+  count below 5 is written `s`, with a complementary cell masked too when a sex or age breakdown would otherwise give
+  the masked one away; `part_femmes_a` is a decimal with a comma (`48,2`) or `s`;
 - `POINTS_CONTACT_QPV_<YYYY>.csv`, one per year (UTF-8): France Travail sites and partner relays per QPV.
 
 Figures are realistic in size and shape: a QPV has about 200 to 2,500 job seekers in category ABC (a few small
@@ -33,15 +35,19 @@ from etl.generators.files import write_csv
 from etl.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.referentiels.territories import normalise_qpv, read_anct
 from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, MASK
+from etl.sources.registry import source
 
 FIRST_2024_MONTH = "2024-01"  # first month in the 2024 QPV geography (decree 2023-1314)
 FIRST_2024_YEAR = 2024
 FIRST_OVERSEAS_2024_MONTH = "2025-01"  # overseas QPV switch to the 2024 geography a year later
 TRANSITION = "2024-metropole"  # 2024 QPV in metropolitan France, 2015 QPV overseas
-MASK_BELOW = 5  # France Travail masks any count below 5
+MASK_BELOW = source("france_travail_defm").ensembles.masked_below  # France Travail masks any count below 5
 REVISED_MONTHS = 2  # a file revises the two months before its own
 REVISION_SHARE = 0.05  # share of lines revised at each delivery
 LEVEL_ORDER = ("QPV", "COMMUNE", "EPCI", "DEPARTEMENT")
+# The producer's totals over the QPV of a territory, computed on exact data, written first in each month's lines.
+ENSEMBLE_LEVELS = ("ENSEMBLE_QPV_FRANCE", "ENSEMBLE_QPV_REGION", "ENSEMBLE_QPV_DEPARTEMENT")
+ENSEMBLE_LABEL = "Ensemble des quartiers prioritaires"
 
 # The 12 cells every count is a sum of: category (A, then B+C) x sex (F, H) x age band (<26, 26-49, 50+).
 CELLS = 12
@@ -79,6 +85,8 @@ class Geography:
     name: str  # 2015 or 2024
     territories: list[Territory]
     qpv: list[tuple[str, str, str, float]]  # (code, label, key, base)
+    # the "ensemble des QPV" lines: (niveau, code, label, indexes in `territories` of the QPV it sums)
+    ensembles: list[tuple[str, str, str, list[int]]]
 
 
 # --- draws ---------------------------------------------------------------------------------------------------------
@@ -146,11 +154,13 @@ def _read_geography(path: Path) -> list[dict]:
             "label": label,
             "departement": departement,
             "departement_label": departement_label,
+            "region": region,
+            "region_label": region_label,
             "communes": communes[code],
             "epcis": epcis[code],
         }
-        for code, label, departement, departement_label in frames["qpv"][
-            ["code_qp", "lib_qp", "insee_dep", "lib_dep"]
+        for code, label, departement, departement_label, region, region_label in frames["qpv"][
+            ["code_qp", "lib_qp", "insee_dep", "lib_dep", "insee_reg", "lib_reg"]
         ].itertuples(index=False)
     ]
 
@@ -242,8 +252,26 @@ def _load_geographies(territories_dir: Path, seed: int) -> dict[str, Geography]:
             (qpv["code"], qpv["label"], _qpv_key(qpv), qpv_bases[qpv["code"]])
             for qpv in sorted(qpvs, key=lambda q: q["code"])
         ]
-        geographies[name] = Geography(name, members, qpv_list)
+        geographies[name] = Geography(name, members, qpv_list, _ensembles(sorted(qpvs, key=lambda q: q["code"])))
     return geographies
+
+
+def _ensembles(qpvs: list[dict]) -> list[tuple[str, str, str, list[int]]]:
+    """The producer's "ensemble des quartiers prioritaires" lines of a geography, France first, then each région and
+    each département: the QPV (by their index among the geography's territories, QPV first) that each one sums."""
+    groups: dict[tuple[str, str], tuple[str, list[int]]] = {("ENSEMBLE_QPV_FRANCE", "FR"): ("France", [])}
+    for index, qpv in enumerate(qpvs):
+        groups["ENSEMBLE_QPV_FRANCE", "FR"][1].append(index)
+        for level, code, label in (
+            ("ENSEMBLE_QPV_REGION", qpv["region"], qpv["region_label"]),
+            ("ENSEMBLE_QPV_DEPARTEMENT", qpv["departement"], qpv["departement_label"]),
+        ):
+            groups.setdefault((level, code), (label, []))[1].append(index)
+    order = {level: rank for rank, level in enumerate(ENSEMBLE_LEVELS)}
+    return [
+        (level, code, f"{ENSEMBLE_LABEL} - {label}", members)
+        for (level, code), (label, members) in sorted(groups.items(), key=lambda item: (order[item[0][0]], item[0][1]))
+    ]
 
 
 # --- months and series ---------------------------------------------------------------------------------------------
@@ -344,13 +372,21 @@ def _masked(figures: list[int]) -> list[bool]:
     return masked
 
 
-def _line(month: str, territory: Territory, cells: list[int]) -> list[str]:
+def _line(month: str, level: str, code: str, label: str, cells: list[int]) -> list[str]:
     figures = _figures(cells)
     masked = _masked(figures)
     counts = [MASK if hide else str(value) for value, hide in zip(figures, masked, strict=True)]
     a, women = figures[0], figures[2]
     share = MASK if masked[0] or masked[2] else f"{100 * women / a:.1f}".replace(".", ",")
-    return [month, territory.level, territory.code, territory.label, *counts, share]
+    return [month, level, code, label, *counts, share]
+
+
+def _ensemble_lines(geography: Geography, period: str, cells: list[list[int]]) -> list[list[str]]:
+    """The "ensemble des QPV" lines of a month: the exact sums of the QPV's cells (masked below 5 like any line)."""
+    return [
+        _line(period, level, code, label, [sum(cells[i][k] for i in members) for k in range(CELLS)])
+        for level, code, label, members in geography.ensembles
+    ]
 
 
 def _defm_lines(geographies: dict[str, Geography], month: str, seed: int) -> list[list[str]]:
@@ -360,7 +396,8 @@ def _defm_lines(geographies: dict[str, Geography], month: str, seed: int) -> lis
         period = _shift(month, -age)
         geography = geographies[_geography(period)]
         cells = _revised(_cells(geography, period, seed), period, age, seed)
-        lines += [_line(period, t, c) for t, c in zip(geography.territories, cells, strict=True)]
+        lines += _ensemble_lines(geography, period, cells)
+        lines += [_line(period, t.level, t.code, t.label, c) for t, c in zip(geography.territories, cells, strict=True)]
     return lines
 
 

@@ -10,6 +10,10 @@ the file with the lines concerned:
   2023, 2024 codes from 2024; overseas one year later): no figure for a territory that did not exist then;
 - `qpv_coverage` (blocking): every QPV in force for a period has a row for each indicator (a masked cell
   is a row: masked is an explicit status, absence is not);
+- `qpv_within_ensemble` (blocking, for a source that declares `ensembles`): the producer's "ensemble des QPV"
+  figure of a département, région or France is at least the sum of its published QPV figures, and the gap is within
+  what its masked QPV can hold (each below the producer's mask threshold, a sex or age cell at most its QPV's
+  total): else the total or the QPV lines are wrong;
 - `month_on_month` (warning): a QPV total whose change from the previous month (latest vintage in the
   warehouse, or the same file) exceeds the bound is named, so a suspicious series is looked at.
 """
@@ -43,8 +47,10 @@ def _qpv_reference(engine) -> pd.DataFrame:
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT code, departement_code, valid_from, valid_to FROM core.qpv")).all()
-    frame = pd.DataFrame(rows, columns=["territory_code", "departement_code", "valid_from", "valid_to"])
+        rows = conn.execute(
+            sa.text("SELECT code, departement_code, region_code, valid_from, valid_to FROM core.qpv")
+        ).all()
+    frame = pd.DataFrame(rows, columns=["territory_code", "departement_code", "region_code", "valid_from", "valid_to"])
     frame["valid_from"] = pd.to_datetime(frame["valid_from"])
     frame["valid_to"] = pd.to_datetime(frame["valid_to"])
     return frame
@@ -78,7 +84,49 @@ def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.Da
     return pd.DataFrame(rows, columns=["indicator_code", "territory_code", "period_code", "value"])
 
 
-def run(engine, values: pd.DataFrame) -> GateResult:
+def _within_ensemble(values: pd.DataFrame, in_force: pd.DataFrame, ensembles) -> pd.DataFrame:
+    """The "ensemble des QPV" figures that their QPV lines contradict, with a `detail` (see the module doc).
+    `in_force`: the file's QPV rows of the QPV in force for their period, with département and région."""
+    given = values[values["indicator_code"].isin(list(ensembles.indicators)) & (values["status"] == "ok")]
+    if given.empty:
+        return pd.DataFrame(columns=["line_no", "detail"])
+    qpv = in_force[in_force["indicator_code"].isin(list(ensembles.indicators.values()))].copy()
+    totals = qpv[(qpv["breakdown"] == "total") & (qpv["status"] == "ok")]
+    own_total = qpv.merge(
+        totals[["indicator_code", "territory_code", "period_code", "value"]].rename(columns={"value": "own_total"}),
+        on=["indicator_code", "territory_code", "period_code"],
+        how="left",
+    )
+    # what a masked cell can hold: below the mask threshold, or for a sex or age cell at most its QPV's total
+    ceiling = float(ensembles.masked_below - 1)
+    own_total["known"] = own_total["value"].where(own_total["status"] == "ok", 0.0)
+    own_total["most"] = own_total["known"].where(
+        own_total["status"] == "ok",
+        own_total["own_total"].where(own_total["breakdown"] != "total").fillna(ceiling).clip(lower=ceiling),
+    )
+    keys = ["indicator_code", "period_code", "breakdown"]
+    parts = []
+    for level, column in (("france", None), ("region", "region_code"), ("departement", "departement_code")):
+        group = keys + ([column] if column else [])
+        sums = own_total.groupby(group, as_index=False)[["known", "most"]].sum()
+        sums["territory_level"] = level
+        sums["territory_code"] = sums[column] if column else "FR"
+        parts.append(sums[[*keys, "territory_level", "territory_code", "known", "most"]])
+    sums = pd.concat(parts, ignore_index=True)
+    sums["indicator_code"] = sums["indicator_code"].map({q: e for e, q in ensembles.indicators.items()})
+    both = given.merge(sums, on=[*keys, "territory_level", "territory_code"], how="left")
+    both[["known", "most"]] = both[["known", "most"]].fillna(0.0)
+    bad = both[(both["value"] < both["known"]) | (both["value"] > both["most"])]
+    return bad.assign(
+        detail=bad["indicator_code"] + " " + bad["territory_level"] + " " + bad["territory_code"] + " "
+        + bad["period_code"] + " " + bad["breakdown"] + ": " + bad["value"].astype(str) + " outside ["
+        + bad["known"].astype(str) + ", " + bad["most"].astype(str) + "] (its QPV lines)"
+    )  # fmt: skip
+
+
+def run(engine, values: pd.DataFrame, ensembles=None) -> GateResult:
+    """The cross-source checks of one file's indicator values (`ensembles`: the source's declared "ensemble des
+    QPV" indicators, `registry.Ensembles`, or None)."""
     result = GateResult(suite=SUITE, gate="cross")
     qpv = values[values["territory_level"] == "qpv"]
     if qpv.empty:
@@ -137,6 +185,17 @@ def run(engine, values: pd.DataFrame) -> GateResult:
             "qpv_coverage", "territory_code", True, pd.DataFrame(missing_rows, columns=["line_no", "detail"]), "detail"
         )
     )
+
+    # qpv_within_ensemble
+    if ensembles is not None:
+        start = _period_start(known["period_code"])
+        in_force = known[
+            known["valid_from"].notna()
+            & (start >= known["valid_from"])
+            & (known["valid_to"].isna() | (start < known["valid_to"]))
+        ]
+        contradicted = _within_ensemble(values, in_force, ensembles)
+        result.outcomes.append(_outcome("qpv_within_ensemble", "value", True, contradicted, "detail"))
 
     # month_on_month (warning)
     totals = qpv[(qpv["breakdown"] == "total") & (qpv["status"] == "ok")][

@@ -3,10 +3,12 @@
 This module owns what the platform knows about France Travail's files and nothing about where they come from:
 
 - `DEFM_QPV_<YYYYMM>.csv`: job seekers at month end, `;`-separated, one line per month and territory (QPV and, for
-  comparison, the communes, EPCI and départements that contain QPV), categories A and ABC with their breakdowns by
-  sex and age band. Each file holds its month and revises the two before it. Older files are Windows-1252, recent
-  ones UTF-8; small counts are masked `s`. `read_defm` reads it as text, `normalise_defm` melts it into the long
-  frame of `staging.indicator_value` (one row per figure) and `vintage` names the delivery (its latest month);
+  comparison, the communes, EPCI and départements that contain QPV; and the producer's own "Ensemble des quartiers
+  prioritaires" lines for France, each région and each département, exact sums of their QPV), categories A and ABC with
+  their breakdowns by sex and age band. Each file holds its month and revises the two before it. Older files are
+  Windows-1252, recent ones UTF-8; small counts are masked `s`. `read_defm` reads it as text, `normalise_defm` melts it
+  into the long frame of `staging.indicator_value` (one row per figure) and `vintage` names the delivery (its latest
+  month);
 - `POINTS_CONTACT_QPV_<YYYY>.csv`: the physical contact points per QPV for a year (France Travail sites and
   partner relays), read by `read_contacts`, normalised by `normalise_contacts`, partitioned by `contacts_vintage`.
 
@@ -58,6 +60,15 @@ DEFM_INDICATORS = ("FT_DEFM_A", "FT_DEFM_ABC")
 BREAKDOWNS = ("total", "sexe=F", "sexe=H", "age=<26", "age=26-49", "age=50+")
 # `niveau` as written by the producer -> `territory_level` in the warehouse.
 LEVELS = {"QPV": "qpv", "COMMUNE": "commune", "EPCI": "epci", "DEPARTEMENT": "departement"}
+# The producer's "Ensemble des quartiers prioritaires" lines: job seekers living in the QPV of France, of a région or
+# of a département, computed by France Travail on exact data. `niveau` -> `territory_level`; their figures are loaded
+# under their own indicators (ENSEMBLES: QPV indicator -> its "ensemble des QPV" indicator).
+ENSEMBLE_LEVELS = {
+    "ENSEMBLE_QPV_FRANCE": "france",
+    "ENSEMBLE_QPV_REGION": "region",
+    "ENSEMBLE_QPV_DEPARTEMENT": "departement",
+}
+ENSEMBLES = {"FT_DEFM_A": "FT_DEFM_QPV_A", "FT_DEFM_ABC": "FT_DEFM_QPV_ABC"}
 
 # --- contact points ----------------------------------------------------------------------------------------------
 
@@ -84,26 +95,32 @@ def read_contacts(path: Path) -> pd.DataFrame:
 def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The DEFM rows as read -> `{"values": frame}`, one row per figure (12 per file line), in file order.
 
-    `territory_level` is `niveau` lower-cased; commune codes are zero-padded to 5 characters and département codes
-    to 2 (all-digit codes only); `period_code` is `mois` stripped; `breakdown` is `total`, `sexe=F`, `sexe=H`,
-    `age=<26`, `age=26-49` or `age=50+`. `part_femmes_a` is not loaded: it is derivable from the counts.
+    `territory_level` is `niveau` lower-cased, or for an "ensemble des QPV" line its territory's level (`france`,
+    `region`, `departement`), its figures under the indicators of `ENSEMBLES` (FT_DEFM_QPV_A, FT_DEFM_QPV_ABC);
+    commune codes are zero-padded to 5 characters, département and région codes to 2 (all-digit codes only);
+    `period_code` is `mois` stripped; `breakdown` is `total`, `sexe=F`, `sexe=H`, `age=<26`, `age=26-49` or
+    `age=50+`. `part_femmes_a` is not loaded: it is derivable from the counts.
     """
-    level = text(raw["niveau"]).str.lower()
+    niveau = text(raw["niveau"])
+    ensemble = niveau.isin(list(ENSEMBLE_LEVELS)).to_numpy()
+    level = niveau.map(ENSEMBLE_LEVELS).fillna(niveau.str.lower())
     code = text(raw["code_territoire"])
     code = code.where(level != "commune", pad_digits(code, 5))
     code = code.where(level != "departement", pad_departement(code))
+    code = code.where(level != "region", pad_digits(code, 2))
     wide = pd.DataFrame(
         {
             "line_no": raw["line_no"].to_numpy(dtype="int64"),
             "territory_level": level.to_numpy(),
             "territory_code": code.to_numpy(),
             "period_code": text(raw["mois"]).to_numpy(),
+            "_ensemble": ensemble,
         }
     )
     for column in DEFM_COUNT_COLUMNS:
         wide[column] = raw[column].to_numpy()
     long = wide.melt(
-        id_vars=["line_no", "territory_level", "territory_code", "period_code"],
+        id_vars=["line_no", "territory_level", "territory_code", "period_code", "_ensemble"],
         value_vars=list(DEFM_COUNT_COLUMNS),
         var_name="_column",
         value_name="_cell",
@@ -112,10 +129,12 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     # melt stacks column after column; a stable sort on the source row gives file order, columns in header order.
     long = long.sort_index(kind="stable").reset_index(drop=True)
     value, status = _parse_counts(long["_cell"])
+    indicator = long["_column"].map({c: ind for c, (ind, _) in DEFM_COUNTS.items()})
+    indicator = indicator.where(~long["_ensemble"], indicator.map(ENSEMBLES))
     values = values_frame(
         {
             "line_no": long["line_no"].to_numpy(),
-            "indicator_code": long["_column"].map({c: ind for c, (ind, _) in DEFM_COUNTS.items()}).to_numpy(),
+            "indicator_code": indicator.to_numpy(),
             "territory_level": long["territory_level"].to_numpy(),
             "territory_code": long["territory_code"].to_numpy(),
             "period_code": long["period_code"].to_numpy(),

@@ -43,6 +43,14 @@ class Disclosure(BaseModel):
     dominance_share: float = Field(default=0.85, gt=0, le=1)
 
 
+class Ensembles(BaseModel):
+    """The producer's own totals over the QPV of a territory ("Ensemble des quartiers prioritaires" lines)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    indicators: dict[str, str] = Field(min_length=1)  # "ensemble des QPV" indicator -> the QPV indicator it sums
+    masked_below: int = Field(ge=1)  # the producer writes `s` for a count below this
+
+
 class Source(BaseModel):
     """One declared source: what arrives, how it is read, checked and loaded, what it emits."""
 
@@ -67,6 +75,7 @@ class Source(BaseModel):
     disclosure: Disclosure = Field(default_factory=Disclosure)
     repository_files: list[str] = Field(default_factory=list)
     cross_checks: bool = False  # indicator values checked against the warehouse (etl/quality/cross_checks.py)
+    ensembles: Ensembles | None = None  # checked against the QPV rows they sum (cross_checks.py)
     # The period a delivery covers: the last complete one before the DAG run (a run on 2024-05-05 is for 2024-04).
     # A run for a period already loaded (backfill, re-run) reloads it from the archive; None = not period-based.
     period: Literal["month", "quarter", "year"] | None = None

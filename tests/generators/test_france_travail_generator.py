@@ -11,6 +11,7 @@ import pytest
 
 from etl.generators import france_travail as generator
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, normalise_qpv, read_anct
+from etl.generators.france_travail import ENSEMBLE_LEVELS
 from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, DEFM_COUNT_COLUMNS
 
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]
@@ -136,7 +137,7 @@ def test_months_before_2024_use_the_2015_codes(out_dir, territories_dir):
     assert new[~overseas].str.fullmatch(QP2024_PATTERN[1:-1]).all()
     assert new[overseas].str.fullmatch(QP2015_PATTERN[1:-1]).all(), "overseas keeps its 2015 QPV during 2024"
     assert len(new) == _in_force_2024(territories_dir)
-    assert list(frame["niveau"].unique()) == ["QPV", "COMMUNE", "EPCI", "DEPARTEMENT"]
+    assert list(frame["niveau"].unique()) == [*ENSEMBLE_LEVELS, "QPV", "COMMUNE", "EPCI", "DEPARTEMENT"]
     departements = frame[frame["niveau"] == "DEPARTEMENT"]
     assert departements.groupby("mois").size().tolist() == [101, 101, 101]
     assert {"2A", "2B", "976"} <= set(departements["code_territoire"])
@@ -252,3 +253,37 @@ def test_contact_points_per_qpv_and_year(out_dir, territories_dir):
         none = ((sites == 0) & (relais == 0)).mean()
         assert 0.01 < none < 0.08, none
         assert sites.max() <= 3 and relais.max() < 15
+
+
+def test_ensemble_lines_are_the_exact_sums_of_their_qpv(out_dir, territories_dir):
+    """France Travail's "Ensemble des quartiers prioritaires" lines: computed on exact data, so a sum the masked QPV
+    do not hide equals the QPV lines' sum, and every other one is above the published QPV by less than 5 per
+    masked QPV."""
+    frame = _file(out_dir, "2024-02")
+    frame = frame[frame["mois"] == "2024-02"]
+    departement = _departement_of(territories_dir)
+    qpv = frame[frame["niveau"] == "QPV"].copy()
+    qpv["departement"] = qpv["code_territoire"].map(departement)
+    ensembles = frame[frame["niveau"] == "ENSEMBLE_QPV_DEPARTEMENT"].set_index("code_territoire")
+    assert set(ensembles.index) == set(qpv["departement"])
+    assert frame.iloc[0]["niveau"] == "ENSEMBLE_QPV_FRANCE" and frame.iloc[0]["code_territoire"] == "FR"
+    exact = bounded = 0
+    for column in DEFM_COUNT_COLUMNS:
+        for code, lines in qpv.groupby("departement"):
+            cells = lines[column]
+            published = cells[cells != "s"].astype(int).sum()
+            if ensembles.loc[code, column] == "s":  # the département's own sum is below 5
+                assert published < 5, (column, code)
+                continue
+            total = int(ensembles.loc[code, column])
+            masked = int((cells == "s").sum())
+            # a masked total is below 5; a masked sex or age cell may be a larger complement
+            most = published + 4 * masked if column in ("defm_a", "defm_abc") else float("inf")
+            assert published <= total <= most, (column, code)
+            if masked == 0:
+                assert total == published, (column, code)
+            exact += masked == 0
+            bounded += masked > 0
+    assert exact and bounded  # both cases are exercised
+    france = int(frame.iloc[0]["defm_abc"])
+    assert france == sum(int(ensembles.loc[code, "defm_abc"]) for code in ensembles.index)

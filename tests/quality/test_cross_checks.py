@@ -99,3 +99,53 @@ def test_quarters_are_placed_by_their_first_day(warehouse):
     failed = _failed(cross_checks.run(warehouse, _values(old)))
     assert "territory_in_force" in failed
     assert failed["territory_in_force"].sample == [{"line_no": 4, "value": "QP075001 in 2024-Q1"}]
+
+
+# --- the producer's "ensemble des QPV" lines ------------------------------------------------------------------------
+
+ENSEMBLES = source("france_travail_defm").ensembles
+
+
+def _with_ensembles(qpv_rows, ensemble_rows):
+    """QPV lines of FT_DEFM_ABC (value None = masked `s`) and "ensemble des QPV" lines of FT_DEFM_QPV_ABC."""
+    qpv = _values([("qpv", code, "2023-06", value) for code, value in qpv_rows])
+    qpv["status"] = ["ok" if v is not None else "masked" for _, v in qpv_rows]
+    ensemble = _values([(level, code, "2023-06", value) for level, code, value in ensemble_rows])
+    ensemble["indicator_code"] = "FT_DEFM_QPV_ABC"
+    frame = pd.concat([qpv, ensemble], ignore_index=True)
+    frame["line_no"] = range(2, len(frame) + 2)
+    return frame
+
+
+def test_ensemble_lines_equal_to_their_qpv_pass(warehouse):
+    rows = _with_ensembles(
+        [("QP075001", 400.0), ("QP075002", 300.0)],
+        [("departement", "75", 700.0), ("region", "11", 700.0), ("france", "FR", 700.0)],
+    )
+    assert _failed(cross_checks.run(warehouse, rows, ensembles=ENSEMBLES)) == {}
+
+
+def test_an_ensemble_may_exceed_its_published_qpv_by_what_the_masked_ones_hold(warehouse):
+    rows = _with_ensembles([("QP075001", 400.0), ("QP075002", None)], [("departement", "75", 403.0)])
+    assert _failed(cross_checks.run(warehouse, rows, ensembles=ENSEMBLES)) == {}
+
+
+@pytest.mark.parametrize(
+    ("qpv_rows", "ensemble", "why"),
+    [
+        ([("QP075001", 400.0), ("QP075002", 300.0)], 650.0, "below the sum of its QPV"),
+        ([("QP075001", 400.0), ("QP075002", 300.0)], 701.0, "above the sum of its QPV, none masked"),
+        ([("QP075001", 400.0), ("QP075002", None)], 405.0, "more than a masked QPV (under 5) can hold"),
+    ],
+)
+def test_an_ensemble_its_qpv_lines_contradict_blocks(warehouse, qpv_rows, ensemble, why):
+    rows = _with_ensembles(qpv_rows, [("departement", "75", ensemble)])
+    failed = _failed(cross_checks.run(warehouse, rows, ensembles=ENSEMBLES))
+    assert set(failed) == {"qpv_within_ensemble"}, why
+    assert failed["qpv_within_ensemble"].blocking
+    assert failed["qpv_within_ensemble"].sample[0]["value"].startswith("FT_DEFM_QPV_ABC departement 75 2023-06 total")
+
+
+def test_without_declared_ensembles_nothing_is_compared(warehouse):
+    rows = _with_ensembles([("QP075001", 400.0), ("QP075002", 300.0)], [("departement", "75", 1.0)])
+    assert "qpv_within_ensemble" not in _failed(cross_checks.run(warehouse, rows))

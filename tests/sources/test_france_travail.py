@@ -35,7 +35,8 @@ def parameters(territories) -> dict[str, list[str]]:
     for geo in ("2015", "2024"):
         frames = territories[geo]
         codes |= set(frames["qpv"]["code_qp"]) | set(frames["qpv_commune"]["insee_com"])
-        codes |= set(frames["qpv_epci"]["siren_epci"])
+        codes |= set(frames["qpv_epci"]["siren_epci"]) | set(frames["qpv"]["insee_reg"])
+    codes.add("FR")
     months = [row["code"] for row in periods.rows() if row["kind"] == "month"]
     return {"territory_codes": sorted(codes), "months": months}
 
@@ -45,6 +46,10 @@ def _territory_count(frames: dict[str, pd.DataFrame]) -> int:
         frames["qpv"]["code_qp"].nunique()
         + frames["qpv_commune"]["insee_com"].nunique()
         + frames["qpv_epci"]["siren_epci"].nunique()
+        + frames["qpv"]["insee_dep"].nunique()
+        # the producer's "ensemble des QPV" lines: France, each région and each département
+        + 1
+        + frames["qpv"]["insee_reg"].nunique()
         + frames["qpv"]["insee_dep"].nunique()
     )
 
@@ -110,13 +115,19 @@ def test_the_long_frame_has_one_row_per_figure(files, territories):
         "2023-11": per_month,
         "2023-12": per_month,
     }
-    assert set(values["territory_level"]) == {"qpv", "commune", "epci", "departement"}
-    assert set(values["breakdown"]) == set(ft.BREAKDOWNS) and set(values["indicator_code"]) == set(ft.DEFM_INDICATORS)
-    # file order: the 12 figures of a line follow each other, in header order
+    assert set(values["territory_level"]) == {"qpv", "commune", "epci", "departement", "region", "france"}
+    assert set(values["breakdown"]) == set(ft.BREAKDOWNS)
+    assert set(values["indicator_code"]) == set(ft.DEFM_INDICATORS) | set(ft.ENSEMBLES.values())
+    # file order: the 12 figures of a line follow each other, in header order; the first line is France's
+    # "ensemble des QPV", whose figures are the ensemble indicators at level france
     first = values.head(12)
-    assert (first["line_no"] == 2).all()
-    assert list(zip(first["indicator_code"], first["breakdown"], strict=True)) == list(ft.DEFM_COUNTS.values())
+    assert (first["line_no"] == 2).all() and (first["territory_level"] == "france").all()
+    expected = [(ft.ENSEMBLES[indicator], breakdown) for indicator, breakdown in ft.DEFM_COUNTS.values()]
+    assert list(zip(first["indicator_code"], first["breakdown"], strict=True)) == expected
     assert first["value"].tolist() == raw.loc[0, list(ft.DEFM_COUNT_COLUMNS)].astype(float).tolist()
+    # a QPV line keeps the QPV indicators
+    qpv = values[values["territory_level"] == "qpv"]
+    assert set(qpv["indicator_code"]) == set(ft.DEFM_INDICATORS)
 
 
 def test_a_file_across_the_geography_change_counts_each_month_in_its_geography(files, territories, in_force_2024):
