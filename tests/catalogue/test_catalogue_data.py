@@ -44,13 +44,15 @@ INDICATEURS_HEADER = [
     "cible_unite",
     "cible_comparateur",
     "cible_horizon",
+    "cible_portee",
     "mode",
     "producteur",
     "mode_resolu",
     "mode_texte",
+    "producteur_donnee",
     "unite_statistique",
 ]
-MESURES_HEADER = ["numero", "axe", "programme", "theme", "libelle", "statut"]
+MESURES_HEADER = ["numero", "axe", "programme", "theme", "libelle", "statut", "date_statut"]
 MESURES_INDICATEURS_HEADER = [
     "numero_mesure",
     "rang",
@@ -316,7 +318,8 @@ def test_every_operator_statistic_says_what_it_counts():
     # job seekers and people covered are people; CAF recipients are households; contact points and crèche places
     # are not people (published as they are)
     assert {code for code, unit in units.items() if unit == "personnes"} == {
-        "FT_DEFM_A", "FT_DEFM_ABC", "FT_DEFM_INDIV_A", "FT_DEFM_INDIV_ABC", "CAF_PERSONNES_COUVERTES"}  # fmt: skip
+        "FT_DEFM_A", "FT_DEFM_ABC", "FT_DEFM_QPV_A", "FT_DEFM_QPV_ABC", "FT_DEFM_INDIV_A", "FT_DEFM_INDIV_ABC",
+        "CAF_PERSONNES_COUVERTES"}  # fmt: skip
     assert {code for code, unit in units.items() if unit == "foyers"} == {
         "CAF_ALLOCATAIRES", "CAF_RSA", "CAF_AAH", "CAF_AIDE_LOGEMENT"}  # fmt: skip
     assert (units["FT_POINTS_CONTACT"], units["CAF_PLACES_EAJE"]) == ("structures", "places")
