@@ -1,11 +1,12 @@
 """The annual publication's tables: the bilan of the 2014 conventions and the 40 measures of the 2018 roadmap.
 
 `bilan_conventions(engine, year)` reads sql/publication/bilan_conventions.sql (France and every région × the 32
-indicators: value, target and gap, N-1 and N-3, the région's observations verbatim) and returns the table with the
-additive relations disclosure control needs (France = the sum of the 18 régions, for counts of people and
+indicators, IND16 on two lines, places created and places renovated: value, target with its date and scope, gap,
+N-1 and N-3, producer, the région's observations verbatim) and returns the table with the additive relations
+disclosure control needs (France = the sum of the 18 régions, per indicator and breakdown, for counts of people and
 households: a count of structures, places, acts, projects, zones, QPV, posts or agents is never secret, see
 catalogue/README.md) and the input batches its rows were computed from. `measures(engine)` returns the 40 measures
-with their status and the status summary (3 / 1 / 22 / 14 in the seed's 2019 table).
+with their status and its date (22 January 2019 in the seed's table) and the status summary (3 / 1 / 22 / 14).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from etl.config import SQL_FOLDER
+from etl.publication.tables import PER_ROW_UNIT, labelled
 from etl.referentiels.catalogue import SECRET_UNITS, STATISTICAL_UNITS
 
 BILAN_SQL = SQL_FOLDER / "publication" / "bilan_conventions.sql"
@@ -32,25 +34,50 @@ class Built:
     batches: set[int] = field(default_factory=set)
 
 
+UNITE_STATISTIQUE = (
+    "Ce que compte l'indicateur (pour une part, son numérateur) : personnes, foyers, agents, structures, places, "
+    "actes, actions, projets, zones, qpv, postes ou euros. Le secret statistique ne porte que sur les personnes et "
+    "les foyers. Vide quand le catalogue ne le dit pas encore."
+)
 BILAN_COLUMNS = (
     ("annee", "Année", "period", "", "Année de la campagne (résultats au 31 décembre)."),
-    ("niveau", "Niveau", "code", "", "france ou region."),
+    ("niveau", "Code niveau", "code", "", "france ou region (en clair dans la colonne Niveau)."),
+    ("libelle_niveau", "Niveau", "label", "", "France ou Région."),
     ("code_territoire", "Code territoire", "code", "", "FR, ou le code INSEE de la région."),
     ("territoire", "Territoire", "label", "", "Nom du territoire."),
     ("code_indicateur", "Code indicateur", "code", "", "Code de l'indicateur du catalogue 2014."),
+    ("ventilation", "Code ventilation", "code", "", "total, ou type=creation / type=renovation pour IND16."),
     ("convention", "Convention", "label", "", "Convention interministérielle."),
     ("libelle", "Indicateur", "label", "", "Libellé de l'indicateur."),
+    ("libelle_ventilation", "Ventilation", "label", "", "Ensemble, ou Places créées / Places rénovées pour IND16."),
     ("mode_renseignement", "Mode de renseignement", "label", "", "national ou local."),
-    ("producteur", "Producteur", "label", "", "Producteur de la donnée."),
+    ("producteur", "Producteur", "label", "", "Producteur de la donnée (indicateur local : le service source)."),
     ("unite", "Unité", "label", "", "nombre, % ou euros."),
-    ("valeur", "Valeur", "rate", "selon l'unité", "Valeur de l'année ; s si secret statistique."),
-    ("statut", "Statut", "status", "", "ok, masked (secret statistique), missing, not_applicable."),
+    ("unite_statistique", "Unité statistique", "code", "", UNITE_STATISTIQUE),
+    ("valeur", "Valeur", "rate", "selon l'unité", "Valeur de l'année ; s si secret statistique.", PER_ROW_UNIT),
+    (
+        "statut",
+        "Statut",
+        "status",
+        "",
+        "publiée, secret statistique, non disponible, sans objet (par exemple une part nationale qui ne peut pas "
+        "être recalculée sans dénominateurs).",
+    ),
+    ("note_valeur", "Note sur la valeur", "text", "", "Somme de trimestres, ou trimestres manquants pour l'année."),
     ("cible_texte", "Cible nationale", "text", "", "Cible nationale telle qu'écrite dans l'annexe 2."),
-    ("cible_valeur", "Cible (valeur)", "rate", "selon l'unité", "Cible nationale chiffrée."),
-    ("ecart_cible", "Écart à la cible", "rate", "selon l'unité", "Valeur moins cible (points pour une part)."),
-    ("valeur_n1", "Valeur N-1", "rate", "selon l'unité", "Valeur de l'année précédente."),
+    ("cible_valeur", "Cible (valeur)", "rate", "selon l'unité", "Cible nationale chiffrée.", PER_ROW_UNIT),
+    ("echeance_cible", "Échéance de la cible", "period", "", "Année de la cible (2015) ; vide si non fixée."),
+    ("portee_cible", "Portée de la cible", "text", "", "Ce que couvre la cible nationale, et pour quand."),
+    (
+        "ecart_cible",
+        "Écart à la cible",
+        "rate",
+        "selon l'unité",
+        "Valeur de l'année moins cible (points pour une part), quelles que soient l'échéance et la portée de la cible.",
+    ),
+    ("valeur_n1", "Valeur N-1", "rate", "selon l'unité", "Valeur de l'année précédente.", PER_ROW_UNIT),
     ("evolution_n1", "Évolution sur 1 an", "rate", "selon l'unité", "Valeur moins valeur N-1."),
-    ("valeur_n3", "Valeur N-3", "rate", "selon l'unité", "Valeur trois ans plus tôt."),
+    ("valeur_n3", "Valeur N-3", "rate", "selon l'unité", "Valeur trois ans plus tôt.", PER_ROW_UNIT),
     ("evolution_n3", "Évolution sur 3 ans", "rate", "selon l'unité", "Valeur moins valeur N-3."),
     ("observations", "Observations", "text", "", "Observations de la région, telles que saisies."),
 )
@@ -72,12 +99,12 @@ def bilan_conventions(engine, year: int) -> Built:
     frame["annee"] = frame["annee"].astype("int64")
     # what each row counts (core.indicator.unite_statistique): secrecy covers counts of people and households only;
     # a count whose catalogue row does not say what it counts is treated as one of people
-    counted = frame.pop("unite_statistique").reset_index(drop=True)
-    frame = frame[[name for name, *_ in BILAN_COLUMNS]].reset_index(drop=True)
+    frame = labelled(frame)[[name for name, *_ in BILAN_COLUMNS]].reset_index(drop=True)
+    counted = frame["unite_statistique"]
     counts = (frame["unite"] == "nombre") & ~counted.isin(set(STATISTICAL_UNITS) - set(SECRET_UNITS))
     relations = []
-    for code in frame.loc[counts, "code_indicateur"].unique():
-        rows = frame.index[frame["code_indicateur"] == code]
+    for code, breakdown in frame.loc[counts, ["code_indicateur", "ventilation"]].drop_duplicates().itertuples(False):
+        rows = frame.index[(frame["code_indicateur"] == code) & (frame["ventilation"] == breakdown)]
         france = [r for r in rows if frame.at[r, "niveau"] == "france"]
         regions = tuple(r for r in rows if frame.at[r, "niveau"] == "region")
         known = frame.loc[[*france, *regions], "statut"].isin(["ok", "masked"]).all()
@@ -87,7 +114,8 @@ def bilan_conventions(engine, year: int) -> Built:
         "bilan_conventions",
         f"Bilan {year} des conventions interministérielles",
         "Pour la France et chaque région, les 32 indicateurs des conventions interministérielles (annexe 2 "
-        "de l'instruction du 26 mars 2014) : valeur, cible nationale, écart à la cible, évolutions et observations.",
+        "de l'instruction du 26 mars 2014) : valeur, cible nationale avec son échéance et sa portée, écart à la "
+        "cible, évolutions, producteur et observations ; IND16 sur deux lignes (places créées, places rénovées).",
         BILAN_COLUMNS,
         frame,
     )
@@ -101,16 +129,46 @@ MEASURE_COLUMNS = (
     ("theme", "Thème", "label", "", "Thème."),
     ("libelle", "Mesure", "label", "", "Libellé de la mesure."),
     ("statut", "État d'avancement", "label", "", "Objectif atteint, En voie de finalisation, ..."),
+    ("date_statut", "Date de l'état", "period", "", "Date à laquelle l'état d'avancement est constaté (AAAA-MM-JJ)."),
 )
 SUMMARY_COLUMNS = (
     ("statut", "État d'avancement", "label", "", "État d'avancement."),
-    ("mesures", "Mesures", "count", "nombre", "Nombre de mesures numérotées dans cet état."),
+    ("mesures", "Mesures", "count", "nombre", "Nombre de mesures numérotées dans cet état.", "mesures"),
     ("part", "Part", "share", "%", "Part des mesures numérotées, en %."),
 )
 
 
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+    "décembre",
+)  # fmt: skip
+
+
+def french_date(iso: str) -> str:
+    """`2019-01-22` -> `22 janvier 2019` (`1er` for the first day of a month)."""
+    day = int(iso[8:10])
+    return f"{'1er' if day == 1 else day} {MONTHS[int(iso[5:7]) - 1]} {iso[:4]}"
+
+
+def status_dates_text(dates) -> str:
+    """`état au 22 janvier 2019` (or `états au …, au …`) for the ISO dates of the measures' statuses."""
+    days = sorted({str(d) for d in dates if d is not None and not pd.isna(d)})
+    if not days:
+        return "date de l'état non renseignée"
+    return ("état au " if len(days) == 1 else "états au ") + ", au ".join(french_date(d) for d in days)
+
+
+def measure_status_dates(tables) -> list[str]:
+    """The status dates (ISO) of the measures an edition publishes, for its manifest."""
+    listing = next((t for t in tables if t.name == "mesures_feuille_de_route"), None)
+    if listing is None or "date_statut" not in listing.frame.columns:
+        return []
+    return sorted({str(d) for d in listing.frame["date_statut"].dropna()})
+
+
 def measures(engine) -> tuple[Built, Built]:
-    """(the measures with their status, the status summary over the numbered measures)."""
+    """(the measures with their status and its date, the status summary over the numbered measures); both titles
+    say the status date (`état au 22 janvier 2019`)."""
     import sqlalchemy as sa
 
     from etl.publication.tables import table_from_spec
@@ -119,7 +177,8 @@ def measures(engine) -> tuple[Built, Built]:
         rows = pd.DataFrame(
             conn.execute(
                 sa.text(
-                    "SELECT numero, axe, programme, theme, libelle, statut FROM core.measure "
+                    "SELECT numero, axe, programme, theme, libelle, statut, "
+                    "to_char(date_statut, 'YYYY-MM-DD') AS date_statut FROM core.measure "
                     "ORDER BY substring(numero from '^[0-9]+')::int, numero"
                 )
             )
@@ -138,17 +197,19 @@ def measures(engine) -> tuple[Built, Built]:
         )
     summary["mesures"] = summary["mesures"].astype("int64")
     summary["part"] = summary["part"].astype("float64")
+    when = status_dates_text(rows.get("date_statut", []))
     listing = table_from_spec(
         "mesures_feuille_de_route",
-        "Les 40 mesures de la feuille de route de 2018",
-        "Mesures de la feuille de route gouvernementale pour les quartiers (2018) et leur état d'avancement.",
+        f"Les 40 mesures de la feuille de route de 2018 ({when})",
+        "Mesures de la feuille de route gouvernementale pour les quartiers (2018), leur état d'avancement et la date "
+        f"de cet état ({when}).",
         MEASURE_COLUMNS,
         rows,
     )
     synthese = table_from_spec(
         "mesures_synthese",
-        "Synthèse de l'état des mesures",
-        "Nombre et part des 40 mesures numérotées par état d'avancement.",
+        f"Synthèse de l'état des mesures ({when})",
+        f"Nombre et part des 40 mesures numérotées par état d'avancement ({when}).",
         SUMMARY_COLUMNS,
         summary,
     )
@@ -160,8 +221,22 @@ COMPLETENESS_COLUMNS = (
     ("region", "Région", "label", "", "Nom de la région."),
     ("campagne", "Campagne", "period", "", "Année de la campagne des indicateurs locaux."),
     ("etat", "État", "label", "", "acceptée, rejetée ou non reçue."),
-    ("erreurs", "Erreurs du dernier envoi", "count", "nombre", "Erreurs du dernier classeur reçu s'il a été rejeté."),
-    ("version", "Version acceptée", "count", "nombre", "1 pour le premier classeur accepté, 2 pour le suivant..."),
+    (
+        "erreurs",
+        "Erreurs du dernier envoi",
+        "count",
+        "nombre",
+        "Erreurs du dernier classeur reçu s'il a été rejeté.",
+        "erreurs",
+    ),
+    (
+        "version",
+        "Version acceptée",
+        "count",
+        "nombre",
+        "1 pour le premier classeur accepté, 2 pour le suivant...",
+        "classeurs",
+    ),
     ("date_acceptation", "Date d'acceptation", "period", "", "Date d'acceptation du classeur en vigueur."),
     ("date_limite", "Date limite", "period", "", "Date limite de la campagne (30 avril de l'année suivante)."),
 )
@@ -207,9 +282,16 @@ MEASURE_INDICATOR_COLUMNS = (
     ("indicateur", "Indicateur", "label", "", "Libellé de l'indicateur tel qu'écrit dans le tableau de suivi."),
     ("cible_texte", "Cible", "text", "", "Cible de l'indicateur quand le tableau de suivi en donne une."),
     ("unite", "Unité", "label", "", "Unité de l'indicateur."),
+    ("unite_statistique", "Unité statistique", "code", "", UNITE_STATISTIQUE),
     ("periode", "Période", "period", "", "Période de la dernière valeur nationale connue."),
-    ("valeur", "Valeur", "rate", "selon l'unité", "Dernière valeur nationale connue de l'entrepôt."),
-    ("statut", "Statut", "status", "", "ok, masked, ou missing (aucune source ne la fournit encore)."),
+    ("valeur", "Valeur", "rate", "selon l'unité", "Dernière valeur nationale connue de l'entrepôt.", PER_ROW_UNIT),
+    (
+        "statut",
+        "Statut",
+        "status",
+        "",
+        "publiée, secret statistique, ou non disponible (aucune source ne la fournit encore).",
+    ),
 )
 
 
@@ -225,7 +307,7 @@ def measure_indicators(engine, year: int) -> Built:
             conn.execute(
                 sa.text(
                     "SELECT i.measure_numero AS numero_mesure, i.code AS code_indicateur, i.libelle AS indicateur, "
-                    "i.cible_texte, i.unite, v.period_code AS periode, v.value AS valeur, "
+                    "i.cible_texte, i.unite, i.unite_statistique, v.period_code AS periode, v.value AS valeur, "
                     "coalesce(v.status, 'missing') AS statut "
                     "FROM core.indicator i LEFT JOIN LATERAL (SELECT period_code, value, status "
                     "  FROM core.indicator_value WHERE indicator_code = i.code AND territory_level = 'france' "

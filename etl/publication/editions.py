@@ -1,10 +1,12 @@
 """Editions: the immutable folders a publication run releases under `$OBSERVATOIRE_HOME/publication/<edition-id>/`.
 
 An edition folder holds, for each table, `<name>.csv` and `<name>.parquet`, then `tables.xlsx` (one sheet per table),
-`dictionnaire.csv` (every column of every table) and `manifest.json`: the edition id, every table (name, title,
-description, columns with header, role, unit and description, row count, XLSX sheet, files with sha256 and size),
-every data file with its sha256 and size, and the caller's `metadata` as given (source vintages, batch ids, DQ runs,
-disclosure rules, latency...). The manifest is JSON with sorted keys and an indent of 2.
+`dictionnaire.csv` (every column of every table) and `manifest.json`: the edition id, its licence (`licence`: name
+and URL), every table (name, title, description, columns with header, role, unit, what a count counts (`counts`) and
+description, row count, XLSX sheet, files with sha256 and size), every data file with its sha256 and size, the units
+statistical secrecy covers (`statistical_secrecy`), the French word the files write for each status code
+(`statuses`), and the caller's `metadata` as given (source vintages, batch ids, DQ runs, disclosure rules,
+latency...). The manifest is JSON with sorted keys and an indent of 2.
 
 The folder is written under a hidden temporary name beside its final place, its files are made read-only (0444),
 then it is renamed to its final name in one step (readers never see a half-written edition) and made read-only
@@ -34,7 +36,7 @@ from typing import Any
 
 from etl.errors import ObservatoireError
 from etl.publication import exports
-from etl.publication.tables import Table
+from etl.publication.tables import LICENCE, SECRECY_RULE, SECRET_UNITS, STATUS_LABELS, Table
 
 MANIFEST = "manifest.json"
 WORKBOOK = "tables.xlsx"
@@ -166,6 +168,7 @@ def write_edition(
                         "header": column.header,
                         "role": column.role,
                         "unit": column.unit,
+                        "counts": column.counts,
                         "description": column.description,
                     }
                     for column in table.columns
@@ -179,6 +182,9 @@ def write_edition(
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "edition_id": edition_id,
+        "licence": LICENCE,
+        "statistical_secrecy": {"units": list(SECRET_UNITS), "rule": SECRECY_RULE},
+        "statuses": STATUS_LABELS,
         "tables": described_tables,
         "files": [_described(name, content) for name, content in sorted(files)],
         "metadata": metadata,

@@ -10,17 +10,20 @@ Conventions (also described, in French, in the dictionary file each edition carr
   `+`, `-`, `@`, a tab or a carriage return) gets an apostrophe in front (`'=HYPERLINK(...)`), so that a spreadsheet
   opening the file never runs it (CSV injection); numbers, negative ones included, are written as numbers.
 - **Special values** of a number column (count, amount, share, rate): a **masked** cell (no value, and its status is
-  `masked`) is `s` (*secret statistique*); a cell without a value whose status is `missing`, `not_applicable`, `ok` or
-  absent is **empty** (we do not use `-`, which in French official statistics means a zero result). The status
-  column itself holds the status codes (`ok`, `masked`, `missing`, `not_applicable`), so the reason for an empty
-  cell stays in the file.
+  `masked`) is `s` (*secret statistique*); a cell without a value whose status is `missing`, `not_applicable`,
+  `break`, `ok` or absent is **empty** (we do not use `-`, which in French official statistics means a zero result).
+  The status column itself holds the French word of each status (`tables.STATUS_LABELS`: `publiée`, `secret
+  statistique`, `non disponible`, `sans objet`, `rupture de série`), in the CSV, XLSX and Parquet files alike, so the
+  reason for an empty cell stays in the file; the frames and the warehouse keep the codes.
 - **Which status governs a number column**: a status column named after it (`<col>_statut`, `statut_<col>`,
   `<col>_status` or `status_<col>`) when there is one; otherwise the table's single other status column (the row's
   status). A row whose status is `masked` shows `s` in each of its governed number cells that holds no value; a
   masked cell that holds a value is refused (ValueError), so is a status outside `tables.STATUSES`.
-- **Dictionary** (`write_dictionary`, same dialect): for each table one row describing the table (column `Colonne`
+- **Dictionary** (`write_dictionary`, same dialect): first the licence (`tables.LICENCE`) and the secrecy rule
+  (`Rôle` = `licence`, `secret statistique`), then for each table one row describing the table (column `Colonne`
   empty, `Rôle` = `table`, `En-tête` = the title), then one row per column: table, technical name, header, role, unit,
-  description and its special values (the markers above, or the list of statuses for a status column).
+  what it counts (`Column.counts`), description and its special values (the markers above, or the statuses' words
+  for a status column).
 - **XLSX** (`write_xlsx`): one sheet per table (`sheet_names`: the table name cut to 31 characters, made unique), a
   bold, frozen header row with an autofilter, column widths fitted to the content (8 to 60 characters), number
   formats per role and unit (`number_format`), masked cells as the text `s` (right-aligned), missing ones empty.
@@ -35,10 +38,10 @@ Conventions (also described, in French, in the dictionary file each edition carr
   and title fixed, so the same tables give the same bytes.
 - **Parquet** (`write_parquet`): counts as int64 (float64 if one is not a whole number), amounts, shares and rates as
   float64, masked and missing cells null; other columns as strings (ISO dates, decimal point), except integer,
-  boolean and datetime frame columns which keep their type. Each field carries its header, role, unit and
-  description as field metadata, and the schema metadata key `observatoire_qpv` holds the same for the whole table
-  (JSON). Zstandard compression; the writer stamps no time, so the bytes only depend on the table (and the pyarrow
-  version, which is named in the file).
+  boolean and datetime frame columns which keep their type. Each field carries its header, role, unit, what it
+  counts and description as field metadata, and the schema metadata key `observatoire_qpv` holds the same for the
+  whole table (JSON), with the statuses' meanings and the licence. Zstandard compression; the writer stamps no time,
+  so the bytes only depend on the table (and the pyarrow version, which is named in the file).
 """
 
 from __future__ import annotations
@@ -66,7 +69,19 @@ from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import CellBooleanTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple, Worksheet
 
-from etl.publication.tables import NUMERIC_ROLES, STATUS_MASKED, STATUSES, Column, Table
+from etl.publication.tables import (
+    LICENCE,
+    NUMERIC_ROLES,
+    PER_ROW_UNIT,
+    SECRECY_RULE,
+    SECRET_UNITS,
+    STATUS_LABELS,
+    STATUS_MASKED,
+    STATUSES,
+    UNIT_COLUMN,
+    Column,
+    Table,
+)
 
 CSV_DELIMITER = ";"
 CSV_LINE_END = "\r\n"
@@ -87,14 +102,24 @@ _SUFFIX_UNITS = {"%": PERCENT_FORMAT, "‰": '0.0" ‰"', "points": '0.0" pts"',
 _STATUS_SUFFIXES = ("{}_statut", "statut_{}", "{}_status", "status_{}")
 _MIN_WIDTH, _MAX_WIDTH = 8, 60
 
-STATUS_MEANINGS = {
+STATUS_MEANINGS = {  # by status code; the files show STATUS_LABELS[code]
     "ok": "valeur publiée",
     "masked": f"valeur masquée par le secret statistique (« {MASKED_MARK} » dans les fichiers CSV et XLSX, "
     "nulle dans le fichier Parquet)",
     "missing": "donnée manquante (cellule vide)",
     "not_applicable": "sans objet (cellule vide)",
+    "break": "évolution non calculée, ses deux dates portant sur des listes de QPV différentes (cellule vide)",
 }
-DICTIONARY_HEADERS = ("Table", "Colonne", "En-tête", "Rôle", "Unité", "Description", "Valeurs particulières")
+DICTIONARY_HEADERS = (
+    "Table",
+    "Colonne",
+    "En-tête",
+    "Rôle",
+    "Unité",
+    "Unité statistique",
+    "Description",
+    "Valeurs particulières",
+)
 
 
 class _Masked:
@@ -183,8 +208,9 @@ def _other(value: Any) -> Any:
 
 
 def prepared_columns(table: Table) -> list[list[Any]]:
-    """The cells of `table`, column by column: None for an empty cell, `MASKED` for a masked one, else a plain
-    Python value (numbers as int or float). Checks the statuses (see the module docstring)."""
+    """The cells of `table` as the files show them, column by column: None for an empty cell, `MASKED` for a masked
+    one, a status as its French word, else a plain Python value (numbers as int or float). Checks the statuses (see
+    the module docstring)."""
     frame = table.frame
     statuses: dict[str, list[Any]] = {}
     for position, column in enumerate(table.columns):
@@ -202,6 +228,9 @@ def prepared_columns(table: Table) -> list[list[Any]]:
     masked_cells: dict[str, set[int]] = {}  # status column -> rows with at least one masked cell
     for position, column in enumerate(table.columns):
         raw = frame.iloc[:, position].tolist()
+        if column.role == "status":
+            out.append([None if value is None else STATUS_LABELS[value] for value in statuses[column.name]])
+            continue
         if column.role not in NUMERIC_ROLES:
             out.append([_other(value) for value in raw])
             continue
@@ -314,27 +343,42 @@ def write_csv(table: Table, path: str | Path) -> Path:
 
 def _special_values(table: Table, column: Column, governed: dict[str, str | None]) -> str:
     if column.role == "status":
-        return " ; ".join(f"{status} : {STATUS_MEANINGS[status]}" for status in STATUSES)
+        return " ; ".join(f"{STATUS_LABELS[status]} : {STATUS_MEANINGS[status]}" for status in STATUSES)
     if column.role in NUMERIC_ROLES:
         status = governed[column.name]
         if status is None:
             return "vide : donnée non disponible"
         return (
-            f"{MASKED_MARK} : secret statistique (statut masked dans la colonne {table.column(status).header}) ; "
-            "vide : donnée manquante ou sans objet (statut missing ou not_applicable)"
+            f"{MASKED_MARK} : secret statistique (statut « {STATUS_LABELS[STATUS_MASKED]} » dans la colonne "
+            f"{table.column(status).header}) ; vide : donnée non disponible, sans objet ou rupture de série (voir la "
+            "colonne de statut)"
         )
     return ""
 
 
+def _counts(table: Table, column: Column) -> str:
+    """The dictionary's word on what a column counts."""
+    if column.counts == PER_ROW_UNIT:
+        return f"{PER_ROW_UNIT} (colonne {table.column(UNIT_COLUMN).header})"
+    return column.counts
+
+
 def dictionary_bytes(tables: Sequence[Table]) -> bytes:
     """The dictionary CSV of `tables` (see the module docstring)."""
-    rows: list[list[str]] = [list(DICTIONARY_HEADERS)]
+    rows: list[list[str]] = [
+        list(DICTIONARY_HEADERS),
+        ["", "", "Licence", "licence", "", "", f"{LICENCE['name']} : {LICENCE['url']}", ""],
+        ["", "", "Secret statistique", "secret statistique", "", ", ".join(SECRET_UNITS), SECRECY_RULE, ""],
+    ]
     for table in tables:
         governed = governing_status(table)
-        rows.append([table.name, "", table.title, "table", "", table.description, ""])
+        rows.append([table.name, "", table.title, "table", "", "", table.description, ""])
         for column in table.columns:
             special = _special_values(table, column, governed)
-            rows.append([table.name, column.name, column.header, column.role, column.unit, column.description, special])
+            counts = _counts(table, column)
+            rows.append(
+                [table.name, column.name, column.header, column.role, column.unit, counts, column.description, special]
+            )
     return _csv([[neutralised(field) for field in row] for row in rows])
 
 
@@ -584,6 +628,7 @@ def _column_metadata(column: Column) -> dict[str, str]:
         "header": column.header,
         "role": column.role,
         "unit": column.unit,
+        "counts": column.counts,
         "description": column.description,
     }
 
@@ -618,8 +663,10 @@ def parquet_bytes(table: Table) -> bytes:
         "title": table.title,
         "description": table.description,
         "columns": [_column_metadata(column) for column in table.columns],
-        "statuses": STATUS_MEANINGS,
-        "masked": "les cellules masquées (secret statistique) sont nulles ; la colonne de statut indique masked",
+        "statuses": {STATUS_LABELS[code]: meaning for code, meaning in STATUS_MEANINGS.items()},
+        "masked": "les cellules masquées (secret statistique) sont nulles ; la colonne de statut indique "
+        f"« {STATUS_LABELS[STATUS_MASKED]} »",
+        "licence": LICENCE,
     }
     schema = pa.schema(
         fields, metadata={PARQUET_METADATA_KEY: json.dumps(described, ensure_ascii=False, sort_keys=True)}

@@ -7,6 +7,7 @@ N-3 columns; a gap or change computed from a masked value is blanked too), prove
 anything, then writes the edition (etl.publication.editions: CSV, XLSX, Parquet, dictionary, manifest, read-only)
 and loads its rows into the publication schema in one transaction. The edition folder also holds the HTML report
 (etl.publication.report: `index.html`, one page per région), listed in the manifest apart from the data files.
+The annual manifest also says the date of the roadmap measures' statuses it publishes (metadata `mesures`).
 
 A run whose inputs did not change since the latest edition of the same kind and period makes no new edition (the
 warehouse and the folder stay as they are) unless `force`: then the new edition's data files are byte-identical
@@ -233,6 +234,15 @@ def _release(engine, kind, period, inputs, protected, batches, rules, *, home, f
         "disclosure": {"rules": rules.__dict__, "masked_cells": masked, "gate3": gate_results},
         "latency_seconds": latency,
     }
+    if kind == "semestrielle":
+        from etl.publication.semestrial import comparability
+
+        metadata["comparability"] = comparability(tables)
+    if kind == "annuelle":
+        from etl.publication.annual import measure_status_dates, status_dates_text
+
+        dates = measure_status_dates(tables)
+        metadata["mesures"] = {"dates_statut": dates, "etat": status_dates_text(dates)}
     from etl.publication.report import render_report
 
     def report(folder: Path) -> None:

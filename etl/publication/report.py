@@ -3,9 +3,10 @@
 `render_report(tables, out_dir, edition_id=..., kind=..., period=...)` writes `index.html` (France) and
 `region-<code>.html` for every région present in the tables, each with a navigation bar linking all the pages. The
 pages are meant for readers without SQL: French titles and short explanations, numbers formatted the French way
-(`1 234`, `12,5 %`, with no-break spaces), masked cells shown `s` with a footnote on statistical secrecy, status
-codes translated. They hold no script and load nothing (inline CSS, charts as inline SVG drawn here; a
-Content-Security-Policy forbids any other resource), so they open from a USB key or an archive the same way.
+(`1 234`, `12,5 %`, with no-break spaces), masked cells shown `s` with a footnote on statistical secrecy, statuses
+in French words (`tables.STATUS_LABELS`), the licence (`tables.LICENCE`) in every page's footer. They hold no script
+and load nothing (inline CSS, charts as inline SVG drawn here; a Content-Security-Policy forbids any other resource),
+so they open from a USB key or an archive the same way.
 
 What a page shows, by table name (a table that is absent is skipped):
 
@@ -21,9 +22,10 @@ What a page shows, by table name (a table that is absent is skipped):
   the région on its page) and the figures; a masked or missing point is a gap in its line.
 
 A cell is shown as the export files show it (`exports.prepared_columns`): `s` when it holds no value and its
-governing status says `masked`, empty when it has no value otherwise. Every chart is an `<svg class="chart"
-role="img">` with a `<title>` and a `<desc>`, and every text is escaped. The output depends only on the tables, the
-arguments and which data files of the edition already sit in `out_dir` (they are linked): same inputs, same bytes.
+governing status says `masked`, empty when it has no value otherwise, a status as its French word. Every chart is
+an `<svg class="chart" role="img">` with a `<title>` and a `<desc>`, and every text is escaped. The output depends
+only on the tables, the arguments and which data files of the edition already sit in `out_dir` (they are linked):
+same inputs, same bytes.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.publication import exports
-from etl.publication.tables import NUMERIC_ROLES, Column, Table
+from etl.publication.tables import LICENCE, NUMERIC_ROLES, Column, Table
 
 NBSP = "\u00a0"
 MASKED_MARK = exports.MASKED_MARK
@@ -47,13 +49,8 @@ BILAN = "bilan_conventions"
 MEASURES = "mesures_synthese"
 COMPLETENESS = "completude_campagne"
 SERIES = "emploi_qpv_serie"
+DASHBOARD = "emploi_qpv"
 
-STATUS_LABELS = {
-    "ok": "publiée",
-    "masked": "secret statistique",
-    "missing": "non disponible",
-    "not_applicable": "sans objet",
-}
 KIND_LABELS = {"annuelle": "Édition annuelle", "semestrielle": "Édition semestrielle"}
 SECRET_NOTE = (
     f"{MASKED_MARK} : valeur masquée au titre du secret statistique. Les effectifs trop faibles pour être publiés "
@@ -214,7 +211,7 @@ def _display(value: Any, column: Column, unit: str | None = None, *, signed: boo
     if numeric:
         return format_value(value, column.unit if unit is None else unit, signed=signed), "num"
     if column.role == "status":
-        return STATUS_LABELS.get(str(value), str(value)), "statut"
+        return str(value), "statut"  # already its French word
     if isinstance(value, bool):
         return ("oui" if value else "non"), ""
     if isinstance(value, dt.datetime):
@@ -533,10 +530,14 @@ BILAN_NEEDS = (
 BILAN_NATIONAL = (
     "code_indicateur",
     "libelle",
+    "libelle_ventilation",
+    "producteur",
     "unite",
     "valeur",
     "statut",
+    "note_valeur",
     "cible_texte",
+    "echeance_cible",
     "ecart_cible",
     "valeur_n1",
     "evolution_n1",
@@ -557,22 +558,52 @@ def _bilan_units(cells: _Cells) -> dict[str, Any]:
     return {"valeur": unit, "valeur_n1": unit, "ecart_cible": gap, "evolution_n1": gap}
 
 
+def _target_when(cells: _Cells, row: int) -> tuple[str, str]:
+    """(due year, scope) of the target on `row`, empty when the table does not say them."""
+    due = _text(cells("echeance_cible", row)) if "echeance_cible" in cells.columns else ""
+    scope = _text(cells("portee_cible", row)) if "portee_cible" in cells.columns else ""
+    return due, scope
+
+
 def _targets(cells: _Cells) -> list[tuple[str, str, str, float, str]]:
-    """(indicator code, label, unit, numeric target, target as written) of every indicator with a numeric target, in
-    the order of the table."""
+    """(indicator code, label, unit, numeric target, target as written with its due year) of every indicator with a
+    numeric target, in the order of the table."""
     seen: dict[str, tuple[str, str, str, float, str]] = {}
     for row in range(len(cells.table.frame)):
         code = _text(cells("code_indicateur", row))
         target = _number_of(cells("cible_valeur", row))
         if code and code not in seen and target is not None:
+            due, _ = _target_when(cells, row)
+            written = _text(cells("cible_texte", row))
             seen[code] = (
                 code,
                 _text(cells("libelle", row)),
                 _text(cells("unite", row)),
                 target,
-                _text(cells("cible_texte", row)),
+                f"{written or format_value(target, _text(cells('unite', row)))} (échéance {due})" if due else written,
             )
     return list(seen.values())
+
+
+TARGETS_NOTE = (
+    "L'écart à la cible compare la valeur de l'année publiée à la cible nationale fixée en 2014, sans la ramener à "
+    "l'année : une cible due pour 2015, ou qui porte sur toute la durée d'une expérimentation, n'est pas une cible "
+    "de l'année publiée. Échéance et portée de chaque cible :"
+)
+
+
+def _targets_note(cells: _Cells) -> str:
+    """The due year and scope of every target of the table, so that no gap is read against a target silently."""
+    items: dict[str, str] = {}
+    for row in range(len(cells.table.frame)):
+        code, written = _text(cells("code_indicateur", row)), _text(cells("cible_texte", row))
+        if code and written and code not in items:
+            due, scope = _target_when(cells, row)
+            words = f"{code} – cible {written} : " + (f"échéance {due}" if due else "pas d'échéance fixée")
+            items[code] = f"<li>{_esc(words + (f' ; {scope}' if scope else ''))}.</li>"
+    if not items:
+        return ""
+    return f'<div class="note" id="cibles"><p>{_esc(TARGETS_NOTE)}</p><ul>{"".join(items.values())}</ul></div>'
 
 
 BILAN_EXPLANATION = (
@@ -596,12 +627,13 @@ def _bilan_national(page: _Page, table: Table) -> None:
                 page,
                 cells,
                 france,
-                BILAN_NATIONAL,
+                [n for n in BILAN_NATIONAL if n in cells.columns],
                 caption="France : valeur, cible et évolution par indicateur",
                 units=_bilan_units(cells),
                 signed=("ecart_cible", "evolution_n1"),
                 wide=("libelle",),
-            )
+            ),
+            _targets_note(cells),
         )
     regions = cells.rows(niveau="region")
     targets = _targets(cells)
@@ -667,6 +699,7 @@ def _bilan_regional(page: _Page, table: Table, code: str, name: str) -> None:
             signed=("ecart_cible", "evolution_n1"),
             wide=("libelle", "observations"),
         ),
+        _targets_note(cells),
     )
     france = cells.rows(niveau="france")
     targets = _targets(cells)
@@ -768,6 +801,33 @@ SERIES_EXPLANATION = (
 )
 
 
+def _comparability(page: _Page, table: Table) -> None:
+    """How the dashboard's changes treat the change of QPV list: the rule, and how many were not published."""
+    from etl.publication.semestrial import COMPARABILITY_RULE, EVOLUTION_STATUS_COLUMNS
+
+    breaks = {
+        column: int((table.frame[column] == "break").sum())
+        for column in EVOLUTION_STATUS_COLUMNS
+        if column in table.frame.columns
+    }
+    lines = [
+        f"<li>{_esc(table.column(column.removesuffix('_statut')).header)} : {count} non publiée(s)</li>"
+        for column, count in breaks.items()
+        if count
+    ]
+    summary = (
+        f"<p>Évolutions non publiées pour rupture de série ({_esc(table.name)}) :</p><ul>{''.join(lines)}</ul>"
+        if lines
+        else "<p>Aucune évolution de cette édition ne relie deux listes de QPV différentes.</p>"
+    )
+    page.add(
+        '<section id="geographie"><h2>Évolutions et changement de géographie prioritaire</h2>',
+        f'<p class="explication">{_esc(COMPARABILITY_RULE)}</p>',
+        summary,
+        "</section>",
+    )
+
+
 def _series(page: _Page, table: Table, niveau: str, code: str, name: str) -> None:
     _require(table, SERIES_NEEDS)
     cells = _Cells(table)
@@ -804,6 +864,14 @@ def _series(page: _Page, table: Table, niveau: str, code: str, name: str) -> Non
         caption = f"Catégorie {category}, fin de semestre."
         if gaps:
             caption += f" Points masqués (secret statistique) : {', '.join(gaps)}."
+        if "rupture_serie" in table.frame.columns:
+            breaks = [
+                f"{_semester_label(p)} ({_text(cells('rupture_serie', by_period[p]))})"
+                for p in periods
+                if _text(cells("rupture_serie", by_period[p]))
+            ]
+            if breaks:
+                caption += f" Rupture de série : {'; '.join(breaks)}."
         ordered = sorted(mine, key=lambda row: _text(cells("semestre", row)))
         page.add(
             f"<h3>Catégorie {_esc(category)}</h3>",
@@ -872,7 +940,11 @@ def _files_section(tables: Sequence[Table], out_dir: Path) -> str:
 
 
 def _document(page: _Page, *, heading: str, edition_line: str, nav: str, files: str) -> str:
-    notes = [f'<p class="note">{_esc(READING_NOTE)}</p>']
+    notes = [
+        f'<p class="note">{_esc(READING_NOTE)}</p>',
+        f'<p class="note" id="licence">Données publiées sous <a href="{_esc(LICENCE["url"])}" rel="license">'
+        f"{_esc(LICENCE['name'])}</a>.</p>",
+    ]
     if page.masked:
         notes.insert(0, f'<p class="note" id="secret-statistique">{_esc(SECRET_NOTE)}</p>')
     body = "\n".join(page.parts) if page.parts else "<p>Aucune table de cette édition ne concerne cette page.</p>"
@@ -912,6 +984,8 @@ def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: 
         _measures(national, by_name[MEASURES])
     if COMPLETENESS in by_name:
         _completeness_national(national, by_name[COMPLETENESS])
+    if DASHBOARD in by_name:
+        _comparability(national, by_name[DASHBOARD])
     if SERIES in by_name:
         _series(national, by_name[SERIES], "france", "FR", "France")
     pages.append((national, f"France – {kind_label} {period_label}"))

@@ -10,8 +10,17 @@ PAQTE reports of the semester per département (`paqte_departements`).
 Statistical secrecy runs on the counts as one vector (`protect`): counts of people under 11 are masked, then
 secondary suppression through every additive relation of the table (unit = QPV + rest; France = the régions,
 région = its départements, département = its QPV; total = women + men = the three age bands); a share, gap or change
-computed from a masked count is blanked. The producer's own masks (a QPV under 5) make the sums that hold them
-unknown: such a sum is masked too, never estimated.
+computed from a masked count is blanked.
+
+Totals are exact (sql/publication/emploi_qpv.sql): the individual extract where it covers the month, else France
+Travail's own "ensemble des QPV" figures, else the sum of the QPV when none is masked; only a sum holding a QPV the
+producer masked, with no producer figure, is unknown (masked, never estimated). A published total next to a QPV the
+producer masked makes secondary suppression hide other small QPV cells, not the total.
+
+A change over 6 or 12 months is computed on a constant geography only: when its two months lie on different lists
+of QPV (2015 list until 2023, 2024 list from 2024 in metropolitan France and 2025 overseas) it is not published and
+its status is `break` (rupture de série), the two lists named in `rupture_serie`; the series marks the first
+semester on a new list the same way.
 """
 
 from __future__ import annotations
@@ -22,6 +31,14 @@ import numpy as np
 import pandas as pd
 
 from etl.config import SQL_FOLDER
+from etl.publication.tables import (
+    PER_ROW_UNIT,
+    STATUS_BREAK,
+    STATUS_MASKED,
+    STATUS_MISSING,
+    STATUS_NOT_APPLICABLE,
+    STATUS_OK,
+)
 
 EMPLOI_SQL = SQL_FOLDER / "publication" / "emploi_qpv.sql"
 COUNTS = ("de_qpv", "de_unite", "de_hors_qpv")
@@ -140,6 +157,42 @@ def protect(frame: pd.DataFrame, rules) -> Protected:
     return Protected(out, masked, relations, published, statuses)
 
 
+def _list_name(geography) -> str:
+    """`2015`, `2024`, `2015+2024` -> the French name of the QPV list(s) in force (absent: not on the list)."""
+    if not isinstance(geography, str):
+        return "absent de la liste"
+    return "de 2015 et de 2024 (outre-mer sur la liste 2015)" if "+" in geography else f"de la liste {geography}"
+
+
+def _evolution(now: pd.DataFrame, earlier: pd.DataFrame | None, column: str) -> tuple[pd.Series, np.ndarray]:
+    """The change in % of a count since an earlier month and its status: `break` (rupture de série) when the row's
+    QPV list differs between the two months or the territory is absent from the earlier one (a change across the
+    2015 -> 2024 geography would compare two different sets of neighbourhoods), `missing` when the earlier month was
+    not delivered or a count is unknown, `masked` when a count is masked, `not_applicable` when there is no count
+    (a QPV's rest) or the earlier count is 0; else `ok`. Only `ok` changes hold a value."""
+    index = now.index
+    if earlier is None:
+        return pd.Series(np.nan, index=index), np.full(len(now), STATUS_MISSING, dtype=object)
+    key = pd.MultiIndex.from_frame(now[KEYS])
+    previous = pd.Series(earlier[column].reindex(key).to_numpy(), index=index)
+    previous_status = earlier[f"{column}_statut"].reindex(key).to_numpy()
+    geography = earlier["geographie"].reindex(key).to_numpy()
+    status_now = now[f"{column}_statut"].to_numpy()
+    status = np.select(
+        [
+            status_now == STATUS_NOT_APPLICABLE,
+            pd.isna(geography) | (geography != now["geographie"].to_numpy()),
+            (status_now == STATUS_MASKED) | (previous_status == STATUS_MASKED),
+            now[column].isna().to_numpy() | previous.isna().to_numpy(),
+            previous.to_numpy() == 0,
+        ],
+        [STATUS_NOT_APPLICABLE, STATUS_BREAK, STATUS_MASKED, STATUS_MISSING, STATUS_NOT_APPLICABLE],
+        STATUS_OK,
+    ).astype(object)
+    change = _change(now[column], previous).where(status == STATUS_OK)
+    return change, status
+
+
 def _share(part, whole):
     return (100 * part / whole).where((whole > 0) & part.notna())
 
@@ -180,19 +233,38 @@ def dashboard(
         now[column] = _share(now[whole], pd.Series(base, index=now.index)).where(now["ventilation"] != "total")
     now["part_qpv"] = _share(now["de_qpv"], now["de_unite"])
     now["ecart_ventilation_points"] = now["part_ventilation_qpv"] - now["part_ventilation_hors_qpv"]
+    breaks = pd.Series("", index=now.index, dtype=object)
     for label, month in (("6_mois", months[1]), ("12_mois", months[2])):
+        earlier = protected[month].frame.set_index(KEYS) if month in protected else None
         for column in ("de_qpv", "de_hors_qpv"):
             target = f"evolution_{label}_{column.removeprefix('de_')}"
-            if month in protected:
-                before = protected[month].frame.set_index(KEYS)[column]
-                previous = before.reindex(pd.MultiIndex.from_frame(now[KEYS])).to_numpy()
-                now[target] = _change(now[column], pd.Series(previous, index=now.index))
-            else:
-                now[target] = np.nan
+            now[target], now[f"{target}_statut"] = _evolution(now, earlier, column)
+        if earlier is not None:
+            geography = earlier["geographie"].reindex(pd.MultiIndex.from_frame(now[KEYS])).to_numpy()
+            differs = now["geographie"].to_numpy() != geography
+            text = [
+                f"{label.replace('_', ' ')} : QPV {_list_name(before)} en {month}, {_list_name(after)} en {months[0]}"
+                for before, after in zip(geography[differs], now["geographie"][differs], strict=True)
+            ]
+            breaks[differs] = (breaks[differs] + np.where(breaks[differs] != "", " ; ", "") + text).to_numpy()
+    now["rupture_serie"] = breaks
     statuses = now[["de_qpv_statut", "de_unite_statut", "de_hors_qpv_statut"]]
     now["statut"] = np.where(statuses.eq("masked").any(axis=1), "masked", "ok")
     now.insert(0, "semestre", semester)
     return now, protected[months[0]].masked, protected
+
+
+def comparability(tables) -> dict:
+    """The manifest's word on the geography change: the rule (constant geography, else `rupture de série`) and
+    the changes of the dashboard not published for it, per column."""
+    counts = {}
+    for table in tables:
+        if table.name == "emploi_qpv":
+            counts = {
+                column.removesuffix("_statut"): int((table.frame[column] == STATUS_BREAK).sum())
+                for column in EVOLUTION_STATUS_COLUMNS
+            }
+    return {"method": "rupture de série", "rule": COMPARABILITY_RULE, "changes_not_published": counts}
 
 
 def previous_semesters(semester: str, count: int) -> list[str]:
@@ -225,68 +297,162 @@ def series(
     out = pd.concat(frames, ignore_index=True)
     statuses = out[["de_qpv_statut", "de_hors_qpv_statut"]]
     out["statut"] = np.where(statuses.eq("masked").any(axis=1), "masked", "ok")
-    return out[["niveau", "code_territoire", "territoire", "categorie", "semestre", "mois", "de_qpv", "de_hors_qpv",
-                "statut"]]  # fmt: skip
+    out = out.sort_values(["niveau", "code_territoire", "categorie", "semestre"], kind="stable")
+    previous = out.groupby(["niveau", "code_territoire", "categorie"])["geographie"].shift()
+    changed = previous.notna() & (previous != out["geographie"])
+    out["rupture_serie"] = np.where(
+        changed,
+        "rupture de série : QPV " + previous.map(_list_name, na_action="ignore").fillna("")
+        + " au semestre précédent, " + out["geographie"].map(_list_name) + " à partir de celui-ci",
+        "",
+    )  # fmt: skip
+    out = out.sort_index()
+    return out[["niveau", "code_territoire", "territoire", "categorie", "semestre", "mois", "geographie", "de_qpv",
+                "de_hors_qpv", "statut", "rupture_serie"]]  # fmt: skip
 
 
+COMPARABILITY_RULE = (
+    "Les évolutions sur 6 et 12 mois ne sont calculées qu'à géographie constante : les deux mois doivent porter sur "
+    "la même liste de quartiers prioritaires. La liste de 2024 (décret 2023-1314) remplace celle de 2015 au 1er "
+    "janvier 2024 en métropole et au 1er janvier 2025 outre-mer ; une évolution qui relierait un mois sur l'ancienne "
+    "liste et un mois sur la nouvelle n'est pas publiée et porte le statut « rupture de série » (break), avec les "
+    "deux listes dans la colonne Rupture de série."
+)
+EVOLUTION_STATUS_COLUMNS = (
+    "evolution_6_mois_qpv_statut",
+    "evolution_6_mois_hors_qpv_statut",
+    "evolution_12_mois_qpv_statut",
+    "evolution_12_mois_hors_qpv_statut",
+)
+GEOGRAPHIE = (
+    "Liste des QPV en vigueur dans le territoire à la fin du mois : 2015 (décret 2014-1750), 2024 (décret "
+    "2023-1314, au 1er janvier 2024 en métropole), 2015+2024 (en 2024 : métropole sur la liste 2024, outre-mer "
+    "encore sur la liste 2015 jusqu'au 1er janvier 2025)."
+)
+ORIGINE = (
+    "D'où vient l'effectif en QPV d'un territoire : extrait individuel (compté exactement par la plateforme), "
+    "ensemble des QPV (producteur) (ligne « Ensemble des quartiers prioritaires » de France Travail, calculée sur "
+    "données exactes) ou somme des QPV (aucun QPV masqué). Vide pour un QPV."
+)
+EVOLUTION_STATUT = (
+    "publiée ; rupture de série (la liste des QPV diffère aux deux dates, l'évolution n'est pas publiée, voir la "
+    "colonne Rupture de série) ; secret statistique (un effectif masqué) ; non disponible (mois antérieur non livré "
+    "ou effectif inconnu) ; sans objet (effectif antérieur nul, ou hors QPV d'un QPV)."
+)
+RUPTURE = (
+    "Pour chaque évolution non publiée pour rupture de série : les listes de QPV aux deux dates. Une évolution "
+    "n'est calculée que sur une géographie constante : les deux mois sur la même liste de QPV."
+)
 EMPLOI_COLUMNS = (
     ("semestre", "Semestre", "period", "", "Semestre publié (2024-S1 : fin juin 2024)."),
     ("mois", "Mois", "period", "", "Mois de fin de semestre des données (demandeurs d'emploi en fin de mois)."),
-    ("niveau", "Niveau", "code", "", "france, region, departement ou qpv."),
+    ("niveau", "Code niveau", "code", "", "france, region, departement ou qpv (en clair dans la colonne Niveau)."),
+    ("libelle_niveau", "Niveau", "label", "", "France, Région, Département ou QPV."),
     ("code_territoire", "Code territoire", "code", "", "FR, code INSEE de la région ou du département, code du QPV."),
     ("territoire", "Territoire", "label", "", "Nom du territoire."),
     ("code_region", "Code région", "code", "", "Région du territoire."),
     ("code_departement", "Code département", "code", "", "Département du territoire (départements et QPV)."),
     ("categorie", "Catégorie", "code", "", "A ou ABC (demandeurs d'emploi inscrits à France Travail)."),
-    ("ventilation", "Ventilation", "code", "", "total, sexe=F, sexe=H, age=<26, age=26-49, age=50+."),
+    (
+        "ventilation",
+        "Code ventilation",
+        "code",
+        "",
+        "total, sexe=F, sexe=H, age=<26, age=26-49, age=50+ (en clair dans la colonne Ventilation).",
+    ),
+    (
+        "libelle_ventilation",
+        "Ventilation",
+        "label",
+        "",
+        "Ensemble, Femmes, Hommes, Moins de 26 ans, 26 à 49 ans, 50 ans ou plus.",
+    ),
+    ("geographie", "Liste des QPV", "code", "", GEOGRAPHIE),
     (
         "de_qpv",
         "Demandeurs d'emploi en QPV",
         "count",
         "nombre",
         "Résidant dans les QPV du territoire (le QPV lui-même).",
+        "personnes",
     ),
-    ("de_qpv_statut", "Statut (QPV)", "status", "", "ok, masked (secret statistique ou QPV masqué par le producteur)."),
+    (
+        "de_qpv_statut",
+        "Statut (QPV)",
+        "status",
+        "",
+        "publiée, secret statistique (masqué par la plateforme ou QPV masqué par le producteur).",
+    ),
+    ("origine_de_qpv", "Origine de l'effectif en QPV", "label", "", ORIGINE),
     (
         "de_unite",
         "Demandeurs d'emploi du territoire",
         "count",
         "nombre",
         "Ensemble du territoire (sans objet pour un QPV).",
+        "personnes",
     ),
-    ("de_unite_statut", "Statut (territoire)", "status", "", "ok, masked, not_applicable (QPV)."),
-    ("de_hors_qpv", "Demandeurs d'emploi hors QPV", "count", "nombre", "Reste du territoire : territoire moins QPV."),
-    ("de_hors_qpv_statut", "Statut (hors QPV)", "status", "", "ok, masked, not_applicable (QPV)."),
+    ("de_unite_statut", "Statut (territoire)", "status", "", "publiée, secret statistique, sans objet (QPV)."),
+    (
+        "de_hors_qpv",
+        "Demandeurs d'emploi hors QPV",
+        "count",
+        "nombre",
+        "Reste du territoire : territoire moins QPV.",
+        "personnes",
+    ),
+    ("de_hors_qpv_statut", "Statut (hors QPV)", "status", "", "publiée, secret statistique, sans objet (QPV)."),
     ("part_ventilation_qpv", "Part dans les QPV", "share", "%", "Part de la ventilation parmi les demandeurs en QPV."),
     ("part_ventilation_hors_qpv", "Part hors QPV", "share", "%", "Part de la ventilation parmi ceux hors QPV."),
     ("part_qpv", "Part résidant en QPV", "share", "%", "Demandeurs en QPV sur ceux du territoire."),
     ("ecart_ventilation_points", "Écart QPV - hors QPV", "rate", "pts", "Part en QPV moins part hors QPV, en points."),
     ("evolution_6_mois_qpv", "Évolution sur 6 mois (QPV)", "rate", "%", "Évolution en % des demandeurs en QPV."),
+    ("evolution_6_mois_qpv_statut", "Statut (évolution 6 mois, QPV)", "status", "", EVOLUTION_STATUT),
     ("evolution_6_mois_hors_qpv", "Évolution sur 6 mois (hors QPV)", "rate", "%", "Évolution en % hors QPV."),
+    ("evolution_6_mois_hors_qpv_statut", "Statut (évolution 6 mois, hors QPV)", "status", "", EVOLUTION_STATUT),
     ("evolution_12_mois_qpv", "Évolution sur 12 mois (QPV)", "rate", "%", "Évolution en % des demandeurs en QPV."),
+    ("evolution_12_mois_qpv_statut", "Statut (évolution 12 mois, QPV)", "status", "", EVOLUTION_STATUT),
     ("evolution_12_mois_hors_qpv", "Évolution sur 12 mois (hors QPV)", "rate", "%", "Évolution en % hors QPV."),
-    ("statut", "Statut de la ligne", "status", "", "masked si un effectif de la ligne est masqué, sinon ok."),
+    ("evolution_12_mois_hors_qpv_statut", "Statut (évolution 12 mois, hors QPV)", "status", "", EVOLUTION_STATUT),
+    ("rupture_serie", "Rupture de série", "text", "", RUPTURE),
+    (
+        "statut",
+        "Statut de la ligne",
+        "status",
+        "",
+        "secret statistique si un effectif de la ligne est masqué, sinon publiée.",
+    ),
 )
 SERIE_COLUMNS = (
-    ("niveau", "Niveau", "code", "", "france ou region."),
+    ("niveau", "Code niveau", "code", "", "france ou region (en clair dans la colonne Niveau)."),
+    ("libelle_niveau", "Niveau", "label", "", "France ou Région."),
     ("code_territoire", "Code territoire", "code", "", "FR ou code INSEE de la région."),
     ("territoire", "Territoire", "label", "", "Nom du territoire."),
     ("categorie", "Catégorie", "code", "", "A ou ABC."),
     ("semestre", "Semestre", "period", "", "Semestre."),
     ("mois", "Mois", "period", "", "Mois de fin de semestre."),
-    ("de_qpv", "Demandeurs d'emploi en QPV", "count", "nombre", "Résidant dans les QPV du territoire."),
-    ("de_hors_qpv", "Demandeurs d'emploi hors QPV", "count", "nombre", "Reste du territoire."),
-    ("statut", "Statut", "status", "", "ok ou masked."),
+    ("geographie", "Liste des QPV", "code", "", GEOGRAPHIE),
+    ("de_qpv", "Demandeurs d'emploi en QPV", "count", "nombre", "Résidant dans les QPV du territoire.", "personnes"),
+    ("de_hors_qpv", "Demandeurs d'emploi hors QPV", "count", "nombre", "Reste du territoire.", "personnes"),
+    ("statut", "Statut", "status", "", "publiée ou secret statistique."),
+    (
+        "rupture_serie",
+        "Rupture de série",
+        "text",
+        "",
+        "Renseignée au premier semestre sur une autre liste de QPV que le précédent : les effectifs avant et après "
+        "ne portent pas sur les mêmes quartiers.",
+    ),
 )
 DERIVED_COLUMNS = [name for name, _, role, *_ in EMPLOI_COLUMNS if role in ("share", "rate")]
 
 
 def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame | None = None) -> list:
     """The semestrial edition's tables (`emploi_qpv`, and `emploi_qpv_serie` and `paqte_departements` when given),
-    shares rounded to 0.01."""
-    from etl.publication.tables import table_from_spec
+    shares rounded to 0.01, with the label columns of their codes (and PAQTE's unit of each row)."""
+    from etl.publication.tables import labelled, table_from_spec
 
-    frame = frame.copy()
+    frame = labelled(frame)
     frame[DERIVED_COLUMNS] = frame[DERIVED_COLUMNS].astype("float64").round(2)
     out = [
         table_from_spec(
@@ -306,7 +472,7 @@ def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame 
                 "Demandeurs d'emploi en QPV et hors QPV, derniers semestres",
                 "France et régions : demandeurs d'emploi (total) en QPV et hors QPV en fin de semestre.",
                 SERIE_COLUMNS,
-                serie,
+                labelled(serie),
             )
         )
     if paqte is not None:
@@ -317,8 +483,8 @@ def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame 
                 "Pacte avec les quartiers pour toutes les entreprises : état du bilan semestriel de "
                 "chaque département et résultats agrégés des entreprises signataires par axe (sensibiliser, former, "
                 "recruter, acheter). Effectifs de personnes sous 11 et montants de moins de 3 entreprises masqués.",
-                PAQTE_COLUMNS,
-                paqte,
+                PAQTE_TABLE_COLUMNS,
+                paqte.assign(unite_statistique=[_paqte_unit(r.code_indicateur, r.unite) for r in paqte.itertuples()]),
             )
         )
     return out
@@ -335,10 +501,47 @@ PAQTE_COLUMNS = (
     ("axe", "Axe", "label", "", "Sensibiliser, Former, Recruter, Acheter (vide pour les signataires)."),
     ("indicateur", "Indicateur", "label", "", "Libellé de l'indicateur clé."),
     ("unite", "Unité", "label", "", "nombre ou euros."),
-    ("valeur", "Valeur", "rate", "selon l'unité", "Résultat agrégé des entreprises signataires du département."),
-    ("statut", "Statut", "status", "", "ok, masked (secret statistique), missing (bilan non reçu ou non renseigné)."),
+    (
+        "valeur",
+        "Valeur",
+        "rate",
+        "selon l'unité",
+        "Résultat agrégé des entreprises signataires du département.",
+        PER_ROW_UNIT,
+    ),
+    (
+        "statut",
+        "Statut",
+        "status",
+        "",
+        "publiée, secret statistique, non disponible (bilan non reçu ou non renseigné).",
+    ),
 )
+PAQTE_UNIT = (
+    "unite_statistique",
+    "Unité statistique",
+    "code",
+    "",
+    "Ce que compte l'indicateur : personnes (élèves, alternants, recrutés : secret statistique sous 11), structures "
+    "(entreprises), places (stages proposés) ou euros.",
+)
+_AFTER_UNIT = [name for name, *_ in PAQTE_COLUMNS].index("unite") + 1
+PAQTE_TABLE_COLUMNS = (*PAQTE_COLUMNS[:_AFTER_UNIT], PAQTE_UNIT, *PAQTE_COLUMNS[_AFTER_UNIT:])  # + each row's unit
 PEOPLE = ("SENS_ELEVES_3E", "FORM_ALTERNANCE", "RECR_RESIDENTS", "RECR_CDI")  # counts of people: secrecy under 11
+PAQTE_PLACES = ("SENS_STAGES_3E",)  # internships offered
+
+
+def _paqte_unit(code: str, unit: str) -> str:
+    """What a PAQTE indicator counts: personnes, structures (the companies), places or euros."""
+    if unit == "euros":
+        return "euros"
+    if code in PEOPLE:
+        return "personnes"
+    if code in PAQTE_PLACES:
+        return "places"
+    if code == "ENTREPRISES" or code.endswith("_ENTREPRISES"):
+        return "structures"
+    raise ValueError(f"The PAQTE indicator {code} does not say what it counts (semestrial._paqte_unit).")
 
 
 def paqte_table(engine, semester: str, rules):

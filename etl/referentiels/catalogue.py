@@ -7,14 +7,15 @@ derived in `sql/core/catalogue_indicateurs.sql`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from etl.readers import read_delimited
 
 INDICATEURS_COLUMNS = [
     "code", "convention", "objectif_strategique", "objectif_operationnel", "bop", "libelle", "cible_texte",
-    "cible_valeur", "cible_unite", "cible_comparateur", "cible_horizon", "mode", "producteur", "mode_resolu",
-    "mode_texte", "unite_statistique",
+    "cible_valeur", "cible_unite", "cible_comparateur", "cible_horizon", "cible_portee", "mode", "producteur",
+    "mode_resolu", "mode_texte", "producteur_donnee", "unite_statistique",
 ]  # fmt: skip
 # What an indicator counts (for a share: what its numerator counts), `unite_statistique` of the catalogue. Statistical
 # secrecy covers counts of people and households only, and shares built on them; never agents in post, structures,
@@ -24,7 +25,49 @@ STATISTICAL_UNITS = (
     "euros",
 )  # fmt: skip
 SECRET_UNITS = ("personnes", "foyers")
-MESURES_COLUMNS = ["numero", "axe", "programme", "theme", "libelle", "statut"]
+# The `unite_statistique` of a count of QPV: it cannot exceed the QPV in force in its territory.
+QPV_UNIT = "qpv"
+
+
+@dataclass(frozen=True)
+class PlausibleRange:
+    """The values a submitted count may plausibly take for one territory: beyond, the figure is accepted with a
+    warning that names this range (an extra zero, a figure in cents or for all of France are the usual causes)."""
+
+    low: float
+    high: float
+    what: str  # what is counted, in French, as the message says it
+    scope: str  # per which territory and period
+    basis: str  # why this ceiling, in French
+
+
+# The plausible ranges of submitted counts, our choice: generous orders of magnitude, so that only a figure far off
+# (a typo, a unit mistaken) is flagged. Regional workbook: by `unite_statistique`, for one région (a département's
+# cell is held to the same range). PAQTE report: per key indicator (etl.submissions.paqte.KEY_INDICATORS), for one
+# département and one semester.
+PLAUSIBLE_RANGES = {
+    "zones": PlausibleRange(0, 30, "ZSP", "par région", "environ 80 ZSP ont existé dans toute la France"),
+    "structures": PlausibleRange(
+        0, 500, "structures", "par région", "les structures d'une région se comptent par dizaines, pas par milliers"
+    ),
+    "projets": PlausibleRange(0, 200, "projets", "par région", "quelques dizaines de projets par région"),
+    "paqte_entreprises": PlausibleRange(
+        0, 500, "entreprises", "par département", "les signataires du PAQTE d'un département se comptent par dizaines"
+    ),
+    "paqte_eleves": PlausibleRange(
+        0, 5000, "stages ou élèves", "par département et par semestre",
+        "un département compte au plus quelques milliers d'élèves de 3e en collège REP+",
+    ),
+    "paqte_contrats": PlausibleRange(
+        0, 10000, "contrats ou recrutements", "par département et par semestre",
+        "les contrats des signataires d'un département se comptent par centaines",
+    ),
+    "paqte_euros": PlausibleRange(
+        0, 100_000_000, "euros", "par département et par semestre",
+        "au-delà, un montant en centimes ou pour toute la France est probable",
+    ),
+}  # fmt: skip
+MESURES_COLUMNS = ["numero", "axe", "programme", "theme", "libelle", "statut", "date_statut"]
 MESURE_INDICATEURS_COLUMNS = [
     "numero_mesure", "rang", "libelle", "cible_texte", "cible_valeur", "cible_unite", "cible_horizon",
 ]  # fmt: skip
@@ -80,7 +123,12 @@ def read_mesures(path: Path):
 
 
 def normalise_mesures(raw) -> dict:
+    """Typed measures; `date_statut` (the date of the status, `2019-01-22`) becomes a date, None when unreadable."""
+    import pandas as pd
+
     out = _blank_to_none(raw[["line_no", *MESURES_COLUMNS]].copy(), MESURES_COLUMNS)
+    dates = pd.to_datetime(out["date_statut"], format="%Y-%m-%d", errors="coerce")
+    out["date_statut"] = pd.Series([d.date() if pd.notna(d) else None for d in dates], index=out.index, dtype=object)
     return {"mesures": out}
 
 

@@ -5,11 +5,12 @@
 DELETE FROM core.indicator WHERE batch_id = ANY(CAST(:old_batches AS bigint[]));
 INSERT INTO core.indicator (
     code, family, libelle, convention, objectif_strategique, objectif_operationnel, bop,
-    cible_texte, cible_valeur, cible_unite, cible_comparateur, cible_horizon, mode, producteur, mode_resolu,
-    definition, unite, source, periodicite, regle_diffusion, unite_statistique, batch_id)
+    cible_texte, cible_valeur, cible_unite, cible_comparateur, cible_horizon, cible_portee, mode, producteur,
+    mode_resolu, producteur_donnee, definition, unite, source, periodicite, regle_diffusion, unite_statistique,
+    batch_id)
 SELECT s.code, 'convention_2014', s.libelle, s.convention, s.objectif_strategique, s.objectif_operationnel, s.bop,
-       s.cible_texte, s.cible_valeur, s.cible_unite, s.cible_comparateur, s.cible_horizon, s.mode, s.producteur,
-       s.mode_resolu,
+       s.cible_texte, s.cible_valeur, s.cible_unite, s.cible_comparateur, s.cible_horizon, s.cible_portee, s.mode,
+       s.producteur, s.mode_resolu, s.producteur_donnee,
        s.libelle || coalesce('. Objectif opérationnel : ' || s.objectif_operationnel, ''),
        u.unite,
        CASE s.mode WHEN 'national' THEN 'National (' || coalesce(s.producteur, 'opérateur ou administration centrale') || ')'

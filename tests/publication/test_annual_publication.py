@@ -83,7 +83,7 @@ def test_the_annual_edition_aggregates_per_unit_and_masks_small_counts(facts):
     released = publish.publish_annual(wh.engine, YEAR, home=wh.home, now=datetime(2025, 6, 1, 6, tzinfo=UTC))
     assert released.new and (released.folder / "manifest.json").is_file()
     bilan = _bilan(wh.engine, released.edition_id)
-    assert len(bilan) == 19 * 32
+    assert len(bilan) == 19 * 33  # 32 indicators, IND16 on two lines (places created, renovated)
 
     # counts: France is the sum of the 18 régions
     ind09 = sum(values[("IND09", "region", r, YEAR)] for r in regions)
@@ -189,7 +189,7 @@ def test_bi_reader_reads_publication_only(facts, schema_table):
     wh, *_ = facts
     with wh.engine.connect() as conn:
         conn.execute(sa.text("SET ROLE bi_reader"))
-        assert conn.execute(sa.text("SELECT count(*) FROM publication.bilan_conventions_courant")).scalar() == 19 * 32
+        assert conn.execute(sa.text("SELECT count(*) FROM publication.bilan_conventions_courant")).scalar() == 19 * 33
         with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
             conn.execute(sa.text(f"SELECT 1 FROM {schema_table} LIMIT 1"))
         conn.rollback()

@@ -43,7 +43,7 @@ def emploi_table(name: str = "emploi_qpv") -> Table:
         Column("code_territoire", "Code territoire", "code", "", "Code INSEE du territoire."),
         Column("territoire", "Territoire", "label", "", "Nom du territoire."),
         Column("periode", "Période", "period", "", "Semestre."),
-        Column("demandeurs", "Demandeurs d'emploi", "count", "nombre", "Demandeurs en fin de semestre."),
+        Column("demandeurs", "Demandeurs d'emploi", "count", "nombre", "Demandeurs en fin de semestre.", "personnes"),
         Column("part_qpv", "Part en QPV", "share", "%", "Part des demandeurs résidant en QPV."),
         Column("montant", "Montant", "amount", "euros", "Montant des subventions."),
         Column("statut", "Statut", "status", "", "Statut de la valeur."),
@@ -63,7 +63,7 @@ def emploi_table(name: str = "emploi_qpv") -> Table:
 
 
 def small_table(name: str) -> Table:
-    columns = (Column("code", "Code", "code"), Column("valeur", "Valeur", "count", "nombre"))
+    columns = (Column("code", "Code", "code"), Column("valeur", "Valeur", "count", "nombre", counts="structures"))
     return Table(name, f"Table {name}", "Petite table.", columns, pd.DataFrame({"code": ["a", "b"], "valeur": [1, 2]}))
 
 
@@ -75,10 +75,11 @@ EXPECTED_CSV = (
     "\ufeffCode territoire;Territoire;Période;Demandeurs d'emploi;Part en QPV;Montant;Statut;Observations;"
     "Mise à jour\r\n"
     # text that a spreadsheet would read as a formula gets an apostrophe in front (CSV injection)
-    '01;Ain;2024-S1;12345;12,5;1234567,891;ok;"\'=HYPERLINK(""http://example.org"",""clic"")";2024-06-30\r\n'
-    "02;Aisne;2024-S1;s;s;250;masked;'+33 1 23;2024-06-30\r\n"
-    "03;Allier;2024-S1;;;;missing;'@SUM(A1);\r\n"
-    '2A;Corse-du-Sud;2024-S1;0;0;;not_applicable;"Texte ; avec\nretour";\r\n'
+    '01;Ain;2024-S1;12345;12,5;1234567,891;publiée;"\'=HYPERLINK(""http://example.org"",""clic"")";2024-06-30\r\n'
+    # statuses as French words: masked, missing and not_applicable are codes of the frames, never of the files
+    "02;Aisne;2024-S1;s;s;250;secret statistique;'+33 1 23;2024-06-30\r\n"
+    "03;Allier;2024-S1;;;;non disponible;'@SUM(A1);\r\n"
+    '2A;Corse-du-Sud;2024-S1;0;0;;sans objet;"Texte ; avec\nretour";\r\n'
 )
 
 
@@ -125,12 +126,16 @@ def test_csv_refuses_inconsistent_cells():
     with pytest.raises(ValueError, match="every number cell"):
         exports.csv_bytes(Table("t", "T", "", base.columns, frame))
     # a status column of its own: a masked cell holding a value is refused, an empty one becomes s
-    columns = (Column("code", "Code", "code"), Column("n", "N", "count"), Column("n_statut", "Statut N", "status"))
+    columns = (
+        Column("code", "Code", "code"),
+        Column("n", "N", "count", counts="personnes"),
+        Column("n_statut", "Statut N", "status"),
+    )
     leaked = Table("t", "T", "", columns, pd.DataFrame({"code": ["a"], "n": [5], "n_statut": ["masked"]}))
     with pytest.raises(ValueError, match="must hold no value"):
         exports.csv_bytes(leaked)
     hidden = Table("t", "T", "", columns, pd.DataFrame({"code": ["a"], "n": [NAN], "n_statut": ["masked"]}))
-    assert exports.csv_bytes(hidden).decode("utf-8-sig") == "Code;N;Statut N\r\na;s;masked\r\n"
+    assert exports.csv_bytes(hidden).decode("utf-8-sig") == "Code;N;Statut N\r\na;s;secret statistique\r\n"
 
 
 def test_dictionary(tmp_path):
@@ -138,27 +143,41 @@ def test_dictionary(tmp_path):
     content = exports.write_dictionary(tables, tmp_path / "dictionnaire.csv").read_bytes()
     assert content.startswith(b"\xef\xbb\xbf") and b"\r\n" in content
     rows = list(csv_rows(content))
-    assert rows[0] == ["Table", "Colonne", "En-tête", "Rôle", "Unité", "Description", "Valeurs particulières"]
-    described = {(row[0], row[1]): row for row in rows[1:]}
-    assert len(rows) == 1 + 3 + 9 + 2 + 2  # header, one row per table, one per column
-    assert described[("emploi_qpv", "")][2:6] == [
+    assert rows[0] == [
+        "Table",
+        "Colonne",
+        "En-tête",
+        "Rôle",
+        "Unité",
+        "Unité statistique",
+        "Description",
+        "Valeurs particulières",
+    ]
+    assert rows[1][:4] == ["", "", "Licence", "licence"]
+    assert rows[2][2:6] == ["Secret statistique", "secret statistique", "", "personnes, foyers"]
+    described = {(row[0], row[1]): row for row in rows[3:]}
+    assert len(rows) == 1 + 2 + 3 + 9 + 2 + 2  # header, licence and secrecy, one row per table, one per column
+    assert described[("emploi_qpv", "")][2:7] == [
         "Demandeurs d'emploi en QPV",
         "table",
         "",
+        "",
         "Demandeurs d'emploi par territoire.",
     ]
-    assert described[("emploi_qpv", "demandeurs")][2:6] == [
+    assert described[("emploi_qpv", "demandeurs")][2:7] == [
         "Demandeurs d'emploi",
         "count",
         "nombre",
+        "personnes",
         "Demandeurs en fin de semestre.",
     ]
     assert described[("emploi_qpv", "part_qpv")][4] == "%"
-    assert described[("emploi_qpv", "demandeurs")][6].startswith("s : secret statistique")
-    status_conventions = described[("emploi_qpv", "statut")][6]
-    for status in ("ok", "masked", "missing", "not_applicable"):
+    assert described[(LONG_DEP, "valeur")][5] == "structures"
+    assert described[("emploi_qpv", "demandeurs")][7].startswith("s : secret statistique")
+    status_conventions = described[("emploi_qpv", "statut")][7]
+    for status in ("publiée", "secret statistique", "non disponible", "sans objet", "rupture de série"):
         assert f"{status} : " in status_conventions
-    assert described[(LONG_DEP, "valeur")][6] == "vide : donnée non disponible"  # no status column
+    assert described[(LONG_DEP, "valeur")][7] == "vide : donnée non disponible"  # no status column
 
 
 def csv_rows(content: bytes):
@@ -220,7 +239,7 @@ def mixed_table() -> Table:
     """Every column role and every kind of cell the XLSX writes, an empty row inside the table and one at its end."""
     columns = (
         Column("code", MIXED_HEADERS[0], "code"),
-        Column("n", MIXED_HEADERS[1], "count", "nombre"),
+        Column("n", MIXED_HEADERS[1], "count", "nombre", counts="personnes"),
         Column("n_statut", MIXED_HEADERS[2], "status"),
         Column("montant", MIXED_HEADERS[3], "amount", "euros"),
         Column("part", MIXED_HEADERS[4], "share", "%"),
@@ -253,62 +272,62 @@ MIXED_CELLS = {
     "A1": ("=Code", "s", "General", False, True),
     "A2": ("01", "s", "General", False, False),
     "B2": (12345, "n", COUNT, False, False),
-    "C2": ("ok", "s", "General", False, False),
+    "C2": ("publiée", "s", "General", False, False),
     "D2": (1234567.891, "n", EURO, False, False),
     "E2": (12.5, "n", PERCENT, False, False),
     "F2": (-1.5, "n", POINTS, False, False),
     "G2": (7, "n", "General", False, False),
-    "H2": ("ok", "s", "General", False, False),
+    "H2": ("publiée", "s", "General", False, False),
     "I2": (HYPERLINK, "s", "General", False, True),
     "J2": (5, "n", "0", False, False),
     "A3": ("02", "s", "General", False, False),
     "B3": ("s", "s", "General", True, False),
-    "C3": ("masked", "s", "General", False, False),
+    "C3": ("secret statistique", "s", "General", False, False),
     "D3": ("s", "s", "General", True, False),
     "E3": ("s", "s", "General", True, False),
     "F3": ("s", "s", "General", True, False),
     "G3": ("s", "s", "General", True, False),
-    "H3": ("masked", "s", "General", False, False),
+    "H3": ("secret statistique", "s", "General", False, False),
     "I3": ("#N/A", "s", "General", False, False),  # a text, not Excel's error value
     "J3": (2.5, "n", "General", False, False),
     "A5": ("03", "s", "General", False, False),
     "B5": (0, "n", COUNT, False, False),
-    "C5": ("ok", "s", "General", False, False),
+    "C5": ("publiée", "s", "General", False, False),
     "D5": (250, "n", EURO, False, False),
     "E5": (0, "n", PERCENT, False, False),
     "G5": (3.5, "n", "General", False, False),
-    "H5": ("missing", "s", "General", False, False),
+    "H5": ("non disponible", "s", "General", False, False),
     "I5": ("ab", "s", "General", False, False),  # the control character removed
     "J5": (True, "b", "General", False, False),
     "A6": ("04", "s", "General", False, False),
     "B6": (7, "n", COUNT, False, False),
-    "C6": ("ok", "s", "General", False, False),
-    "H6": ("not_applicable", "s", "General", False, False),
+    "C6": ("publiée", "s", "General", False, False),
+    "H6": ("sans objet", "s", "General", False, False),
     "I6": ("", "s", "General", False, False),  # an empty text: a string cell holding no character
     "J6": (dt.datetime(2024, 6, 30), "d", "yyyy-mm-dd", False, False),
     "A7": ("05", "s", "General", False, False),
     "B7": (8, "n", COUNT, False, False),
-    "C7": ("ok", "s", "General", False, False),
+    "C7": ("publiée", "s", "General", False, False),
     "D7": (1, "n", EURO, False, False),
     "E7": (99.9, "n", PERCENT, False, False),
     "F7": (0.25, "n", POINTS, False, False),
-    "H7": ("ok", "s", "General", False, False),
+    "H7": ("publiée", "s", "General", False, False),
     "I7": ("-5", "s", "General", False, True),
     "J7": (dt.datetime(2024, 6, 30, 10, 15), "d", "yyyy-mm-dd hh:mm:ss", False, False),
     "A8": ("06", "s", "General", False, False),
     "B8": (9, "n", COUNT, False, False),
-    "C8": ("ok", "s", "General", False, False),
-    "H8": ("ok", "s", "General", False, False),
+    "C8": ("publiée", "s", "General", False, False),
+    "H8": ("publiée", "s", "General", False, False),
     "I8": ("\tretrait", "s", "General", False, True),
     "J8": ("2024-06-30T10:15:00+02:00", "s", "General", False, False),  # Excel has no time zones
     "A9": ("07", "s", "General", False, False),
     "B9": (10, "n", COUNT, False, False),
-    "C9": ("ok", "s", "General", False, False),
-    "H9": ("ok", "s", "General", False, False),
+    "C9": ("publiée", "s", "General", False, False),
+    "H9": ("publiée", "s", "General", False, False),
     "I9": ("fin", "s", "General", False, False),
     "J9": ("10:15:00", "s", "General", False, False),
 }
-MIXED_WIDTHS = {"A": 8, "B": 11, "C": 17, "D": 17, "E": 10, "F": 10, "G": 9, "H": 16, "I": 41, "J": 27}
+MIXED_WIDTHS = {"A": 8, "B": 11, "C": 20, "D": 17, "E": 10, "F": 10, "G": 9, "H": 20, "I": 41, "J": 27}
 
 
 def test_xlsx_every_kind_of_cell(tmp_path):
@@ -435,7 +454,7 @@ def test_xlsx_conventions():
     """A table with a masked count, a date, a datetime with a time zone, a euro amount and a percentage."""
     columns = (
         Column("code", "Code", "code"),
-        Column("effectif", "Effectif", "count", "nombre"),
+        Column("effectif", "Effectif", "count", "nombre", counts="personnes"),
         Column("montant", "Montant", "amount", "€"),
         Column("part", "Part", "share", "%"),
         Column("statut", "Statut", "status"),
@@ -462,7 +481,7 @@ def test_xlsx_conventions():
         "B2": ("s", "s", "General", "right"),
         "C2": ("s", "s", "General", "right"),
         "D2": ("s", "s", "General", "right"),
-        "E2": ("masked", "s", "General", None),
+        "E2": ("secret statistique", "s", "General", None),
         "F2": (dt.datetime(2024, 6, 30), "d", "yyyy-mm-dd", None),
         "G2": ("2024-07-01T08:30:00+00:00", "s", "General", None),
         "H2": (1, "n", "0", None),
@@ -470,7 +489,7 @@ def test_xlsx_conventions():
         "B3": (1234, "n", "#,##0", None),
         "C3": (0.30000000000000004, "n", '#,##0" €"', None),  # every float given back exactly
         "D3": (33.3, "n", '0.0" %"', None),
-        "E3": ("ok", "s", "General", None),
+        "E3": ("publiée", "s", "General", None),
         "F3": (dt.datetime(2024, 12, 31), "d", "yyyy-mm-dd", None),
         "G3": (dt.datetime(2024, 7, 1, 8, 30, 15), "d", "yyyy-mm-dd hh:mm:ss", None),
         "H3": (2, "n", "0", None),
@@ -478,7 +497,7 @@ def test_xlsx_conventions():
     assert all(cell.font.b for cell in sheet[1]) and not any(cell.font.b for cell in sheet[2])
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:H3"
     # the longest text + 2 (+ 4 in a number column), 8 at least: C holds "0,30000000000000004", D "33,3"
-    assert column_widths(sheet) == {"A": 8, "B": 10, "C": 25, "D": 10, "E": 8, "F": 12, "G": 27, "H": 8}
+    assert column_widths(sheet) == {"A": 8, "B": 10, "C": 25, "D": 10, "E": 20, "F": 12, "G": 27, "H": 8}
 
 
 def test_xlsx_leaves_no_temporary_file(tmp_path, monkeypatch):
@@ -523,6 +542,8 @@ def test_parquet_read_back(tmp_path):
     described = json.loads(read.schema.metadata[exports.PARQUET_METADATA_KEY.encode()])
     assert described["table"] == "emploi_qpv"
     assert {column["name"]: column["unit"] for column in described["columns"]}["part_qpv"] == "%"
+    assert data["statut"] == ["publiée", "secret statistique", "non disponible", "sans objet"]
+    assert field.metadata[b"counts"] == b"personnes"
     assert described["columns"][3]["description"] == "Demandeurs en fin de semestre."
 
 
@@ -612,6 +633,7 @@ def test_edition(tmp_path):
         "header": "Demandeurs d'emploi",
         "role": "count",
         "unit": "nombre",
+        "counts": "personnes",
         "description": "Demandeurs en fin de semestre.",
     }
     assert [entry["file"] for entry in emploi["files"]] == ["emploi_qpv.csv", "emploi_qpv.parquet"]

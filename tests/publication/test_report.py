@@ -22,7 +22,7 @@ import pytest
 
 from etl.publication import editions, report
 from etl.publication.annual import BILAN_COLUMNS
-from etl.publication.tables import Column, Table
+from etl.publication.tables import LICENCE, Column, Table
 
 NAN = math.nan
 NBSP = "\u00a0"
@@ -107,7 +107,7 @@ def bilan_table() -> Table:
 def measures_table() -> Table:
     columns = (
         Column("statut", "État d'avancement", "label"),
-        Column("mesures", "Mesures", "count", "nombre"),
+        Column("mesures", "Mesures", "count", "nombre", counts="mesures"),
         Column("part", "Part", "share", "%"),
     )
     frame = pd.DataFrame(
@@ -125,7 +125,7 @@ def completeness_table() -> Table:
         Column("code_region", "Code région", "code"),
         Column("region", "Région", "label"),
         Column("etat", "État", "label"),
-        Column("erreurs", "Erreurs", "count", "nombre"),
+        Column("erreurs", "Erreurs", "count", "nombre", counts="erreurs"),
         Column("date_acceptation", "Date d'acceptation", "text"),
         Column("version", "Version", "code"),
         Column("date_limite", "Date limite", "text"),
@@ -149,8 +149,8 @@ def series_table() -> Table:
         Column("territoire", "Territoire", "label"),
         Column("categorie", "Catégorie", "code"),
         Column("semestre", "Semestre", "period"),
-        Column("de_qpv", "Demandeurs d'emploi en QPV", "count", "nombre"),
-        Column("de_hors_qpv", "Demandeurs d'emploi hors QPV", "count", "nombre"),
+        Column("de_qpv", "Demandeurs d'emploi en QPV", "count", "nombre", counts="personnes"),
+        Column("de_hors_qpv", "Demandeurs d'emploi hors QPV", "count", "nombre", counts="personnes"),
         Column("statut", "Statut", "status"),
     )
     semesters = ["2023-S1", "2023-S2", "2024-S1", "2024-S2"]
@@ -257,8 +257,10 @@ def test_pages_and_links(tmp_path):
         text, page = parse(path)
         assert text.startswith('<!DOCTYPE html>\n<html lang="fr">')
         assert "<script" not in text and "http://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
-        assert "https://" not in text
-        local = {link.split("#")[0] for link in page.links if not link.startswith("#")}
+        # the one external address is the licence's, a link to follow, not a resource the page loads
+        assert text.count(LICENCE["url"]) == 1
+        assert "https://" not in text.replace(LICENCE["url"], "")
+        local = {link.split("#")[0] for link in page.links if not link.startswith("#") and link != LICENCE["url"]}
         assert set(PAGES) <= local, f"{path.name} does not link every page"
         assert all((tmp_path / link).is_file() for link in local), f"{path.name} has a broken link"
         assert f'<a href="{path.name}" aria-current="page">' in text

@@ -109,7 +109,7 @@ CORRUPTIONS = {
     "cog_regions": ("\n84;", "\n8A;", "code"),
     "cog_departements": (";84\n", ";99\n", "code_region"),
     "catalogue_indicateurs": (";national;", ";regional;", "mode"),
-    "catalogue_mesures": (";En cours de lancement\n", ";Bientôt\n", "statut"),
+    "catalogue_mesures": (";En cours de lancement;", ";Bientôt;", "statut"),
 }
 
 
