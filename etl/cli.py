@@ -182,7 +182,17 @@ def _submissions_check(args) -> int:
     else:
         from etl.submissions.check import check_file
 
-        verdict = check_file(path, region=args.region, campaign=args.campaign)
+        engine = None
+        if not args.no_warehouse:  # the QPV in force, for the counts of QPV
+            from etl import warehouse
+
+            try:
+                engine = warehouse.engine()
+            except ObservatoireError as exc:
+                raise ObservatoireError(
+                    f"{exc} Or pass --no-warehouse (the counts of QPV are then not checked)."
+                ) from None
+        verdict = check_file(path, region=args.region, campaign=args.campaign, engine=engine)
     print(verdict.to_json() if args.json else verdict.text())
     return 0 if verdict.accepted else 1
 
@@ -312,6 +322,9 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--departement", help="PAQTE: the département it must be for (default: the file name's)")
     check.add_argument("--semester", help="PAQTE: the semester it must be for (default: the file name's)")
     check.add_argument("--json", action="store_true", help="print the verdict as JSON")
+    check.add_argument(
+        "--no-warehouse", action="store_true", help="do not read the warehouse (counts of QPV are then not checked)"
+    )
     status = subs_actions.add_parser(
         "status", help="the 18 régions' state for a campaign, or (--paqte) the départements' for a semester"
     )

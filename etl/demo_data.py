@@ -11,7 +11,8 @@ crèche quarter, a corrected CAF year (which replaces the first delivery of that
 of a région whose first one was rejected.
 
 Regional workbooks (campaign 2024): 16 of the 18 régions send one (Mayotte and Corse do not), filled from the
-template, some typed the way staff type (`12,5 %`, `1 234`, `n.d.`); three of them with realistic mistakes
+template with plausible figures (counts of QPV within the QPV of the referential dropped with them), some typed the
+way staff type (`12,5 %`, `1 234`, `n.d.`); three of them with realistic mistakes
 (`REGIONAL_MISTAKES`), which the demo expects to see rejected; Île-de-France sends its corrected workbook in the
 second wave. PAQTE reports of semester 2024-S2 come from the départements of Auvergne-Rhône-Alpes but the Cantal,
 the Isère's with mistakes.
@@ -191,12 +192,14 @@ def regional_workbooks(folder: Path, *, seed: int, campaign: int = DEMO_CAMPAIGN
         if code in REGIONAL_MISSING:
             continue
         mistakes = REGIONAL_MISTAKES.get(code, ())
-        filled = submissions.filled_workbook(code, campaign, seed=seed, mistakes=mistakes, typed=code in REGIONAL_TYPED)
+        filled = submissions.filled_workbook(
+            code, campaign, seed=seed, mistakes=mistakes, typed=code in REGIONAL_TYPED, territories_seed=seed
+        )
         path = folder / submissions.submission_file_name(code, campaign)
         path.write_bytes(filled.content)
         out.append((path, bool(mistakes)))
         if code == "11":
-            corrected = submissions.filled_workbook(code, campaign, seed=seed)
+            corrected = submissions.filled_workbook(code, campaign, seed=seed, territories_seed=seed)
             path = folder / submissions.submission_file_name(code, campaign, "v2")
             path.write_bytes(corrected.content)
             out.append((path, False))

@@ -5,14 +5,18 @@
 same bytes). It serves the demo and the tests of the submission checker.
 
 Values, for each local indicator of the catalogue and each département of the région (`Départements`, column F):
-counts are integers from 0 to 500 (each indicator has its own order of size, some zeros), shares (`%`) have one
-decimal between 0 and 100. The regional result (`Indicateurs`, column H) of a count is the sum of the départements'
-values, that of a share lies between their minimum and maximum. About one département cell in 20 is left empty with
-an observation saying the figure is not available (`NOT_AVAILABLE_OBSERVATION`); a regional result whose
-départements are all empty is empty too, with an observation. A few rows carry observations in French: short, some
-with `;`, quotes, accents or line breaks, and one of about 1,500 characters (the template allows 2,000). Numbers are
-written as Python int / float. The first département's value of the first count indicator is never empty nor typed
-as text (the `ventilation_incoherente` mistake needs a valid figure there, in every région, La Réunion included).
+counts are integers from 0 to 500 (each indicator has its own order of size, some zeros), except those with a
+smaller ceiling, so that the figures stay plausible (etl.submissions.plausibility): a count of QPV (`unite_statistique`
+`qpv`) lies between 0 and the département's QPV in force on the campaign's reference day in the sample referential
+(`sample_qpv_in_force`, from etl.generators.territories with `territories_seed`: the referential the warehouse
+holds), ZSP, structures and projects follow `UNIT_SCALES`; shares (`%`) have one decimal between 0 and 100. The
+regional result (`Indicateurs`, column H) of a count is the sum of the départements' values, that of a share lies
+between their minimum and maximum. About one département cell in 20 is left empty with an observation saying the
+figure is not available (`NOT_AVAILABLE_OBSERVATION`); a regional result whose départements are all empty is empty
+too, with an observation. A few rows carry observations in French: short, some with `;`, quotes, accents or line
+breaks, and one of about 1,500 characters (the template allows 2,000). Numbers are written as Python int / float.
+The first département's value of the first count indicator is never empty nor typed as text (the
+`ventilation_incoherente` mistake needs a valid figure there, in every région, La Réunion included).
 
 `typed=True` writes some values as text, the way staff type them, with the same meaning: shares as `12,5` and
 `12,5 %`, regional counts with a space or a no-break space between digit groups (`1 234`, when the région's totals
@@ -33,11 +37,14 @@ asked for, nor a mistake's choices on the other mistakes.
 
 from __future__ import annotations
 
+import functools
 import io
 import random
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Mapping
 from copy import copy
 from dataclasses import dataclass
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -46,6 +53,7 @@ from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.generators.files import chosen_mistakes
+from etl.referentiels.catalogue import QPV_UNIT
 from etl.referentiels.territories import load_departements, load_regions
 from etl.submissions import template as tpl
 
@@ -75,6 +83,10 @@ NOT_AVAILABLE_OBSERVATION = "donnée non disponible pour ce département"
 EMPTY_SHARE = 0.05  # about one département cell in 20 left empty
 ZERO_SHARE = 0.08  # counts drawn as 0
 COUNT_SCALES = (500, 500, 400, 300, 250, 200, 150, 100, 60, 40, 20, 10, 5)  # largest value of a count, shuffled
+# Largest value of a département's count by what it counts (`unite_statistique`), below the plausible range of a région
+# of 13 départements: a handful of ZSP per région, some dozens of structures or projects.
+UNIT_SCALES = {"zones": 1, "structures": 6, "projets": 6}
+TERRITORIES_SEED = 2024  # the seed of the sample QPV referential that the demo and the tests load
 TYPED_NOT_AVAILABLE = ("n.d.", "NC")
 NBSP = "\u00a0"
 
@@ -157,6 +169,28 @@ def submission_file_name(region_code: str, campaign: int, suffix: str = "") -> s
 # --- values --------------------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def sample_qpv_in_force(campaign: int, territories_seed: int = TERRITORIES_SEED) -> dict[str, int]:
+    """The QPV in force on the campaign's reference day (31 December) per département, in the sample referential of
+    `territories_seed` (etl.generators.territories), dated as core.qpv dates them (sql/core/anct_qpv.sql): the 2015
+    geography from 2015 to 2023 (2024 overseas), the 2024 geography after."""
+    from etl.generators import territories
+    from etl.referentiels.territories import normalise_qpv, read_anct
+    from etl.submissions.plausibility import reference_day
+
+    day = reference_day(campaign)
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory(prefix="obs-territories-") as folder:
+        territories.generate(Path(folder), seed=territories_seed)
+        for name, geography in ((territories.QPV_2015_FILE, "2015"), (territories.QPV_2024_FILE, "2024")):
+            for departement in normalise_qpv(read_anct(Path(folder) / name))["qpv"]["insee_dep"]:
+                change = 2025 if departement.startswith("97") else 2024  # the year the 2024 geography starts
+                start, end = (2015, change) if geography == "2015" else (change, None)
+                if start <= day.year and (end is None or day.year < end):
+                    counts[departement] = counts.get(departement, 0) + 1
+    return counts
+
+
 def _rng(seed: int, region_code: str, campaign: int, what: str) -> random.Random:
     return random.Random(f"submissions:{seed}:{region_code}:{campaign}:{what}")
 
@@ -194,8 +228,21 @@ def _roles(indicators: list[tpl.Indicator]) -> dict[str, str]:
     }
 
 
+def _ceiling(indicator: tpl.Indicator, departement: str, scale: int, qpv: Mapping[str, int]) -> int:
+    """The largest value of an indicator's count in a département (see the module docstring)."""
+    if indicator.statistical_unit == QPV_UNIT:
+        return qpv.get(departement, 0)
+    return UNIT_SCALES.get(indicator.statistical_unit, scale)
+
+
 def _plan(
-    region_code: str, campaign: int, seed: int, departements: list[str], indicators: list[tpl.Indicator], typed: bool
+    region_code: str,
+    campaign: int,
+    seed: int,
+    departements: list[str],
+    indicators: list[tpl.Indicator],
+    typed: bool,
+    qpv: Mapping[str, int],
 ) -> _Plan:
     roles = _roles(indicators)
     protected = (departements[0], roles["first_count"])  # ventilation_incoherente needs a valid figure there
@@ -216,7 +263,9 @@ def _plan(
                 value: float | None = round(min(100.0, max(0.0, draw.gauss(centre, spread))), 1)
             else:
                 zero = draw.random() < ZERO_SHARE
-                value = 0 if zero else draw.randint(0, count_scale[indicator.code])
+                value = (
+                    0 if zero else draw.randint(0, _ceiling(indicator, departement, count_scale[indicator.code], qpv))
+                )
             if draw.random() < EMPTY_SHARE and (departement, indicator.code) != protected:
                 value = None
             values[(departement, indicator.code)] = value
@@ -501,8 +550,10 @@ def filled_workbook(
     mistakes: Iterable[str] = (),
     typed: bool = False,
     national_values: pd.DataFrame | None = None,
+    territories_seed: int = TERRITORIES_SEED,
 ) -> Filled:
-    """The template of `region_code` for `campaign`, filled (see the module docstring), with `mistakes` applied.
+    """The template of `region_code` for `campaign`, filled (see the module docstring), with `mistakes` applied;
+    counts of QPV stay within the QPV in force of the sample referential of `territories_seed`.
 
     Raises ValueError for an unknown mistake (the message lists `MISTAKES`), a région code that is not in
     catalogue/regions.csv or a campaign that is not a year."""
@@ -512,7 +563,8 @@ def filled_workbook(
     book = _Book(workbook)
     departements = list(dict.fromkeys(departement for departement, _ in book.departement_rows))
     indicators = tpl.catalogue_indicators("local")
-    plan = _plan(region_code, campaign, seed, departements, indicators, typed)
+    qpv = sample_qpv_in_force(campaign, territories_seed)
+    plan = _plan(region_code, campaign, seed, departements, indicators, typed, qpv)
     _fill(book, plan, departements, indicators)
 
     roles = _roles(indicators)

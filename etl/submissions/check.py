@@ -14,7 +14,10 @@ order,
    0-100 %, a negative or fractional count, a national or unknown indicator, a duplicated row, a département of
    another région, a departmental breakdown inconsistent with the regional total (an error for counts, which add
    up; a warning for shares, whose weights the template does not hold), observations too long, an empty result
-   left unexplained.
+   left unexplained;
+4. the plausibility of the figures (etl.submissions.plausibility): a count of QPV above the QPV in force in the
+   région or département (read from the warehouse through `engine`; without one the rule is skipped with a
+   warning), a count of ZSP, structures or projects outside its plausible range (a warning).
 
 Messages are in French, for the submitter; each carries its rule code (`CELLULE-PART`, ...) so the national team
 can count them. A verdict is `acceptée` when no problem is an error (warnings allowed), else `rejetée`.
@@ -178,6 +181,7 @@ class Verdict:
 @dataclass(frozen=True)
 class _Reference:
     units: dict[str, str]  # every catalogue indicator -> unit
+    statistical_units: dict[str, str]  # every catalogue indicator -> unite_statistique
     local: tuple[str, ...]
     national: tuple[str, ...]
     regions: dict[str, str]  # code -> nom
@@ -195,6 +199,7 @@ def _reference() -> _Reference:
     departements = load_departements()
     return _Reference(
         units={i.code: i.unit for i in indicators},
+        statistical_units={i.code: i.statistical_unit for i in indicators},
         local=tuple(i.code for i in indicators if i.mode == "local"),
         national=tuple(i.code for i in indicators if i.mode == "national"),
         regions=dict(zip(regions["code"], regions["nom"], strict=True)),
@@ -268,9 +273,11 @@ def check_file(
     region: str | None = None,
     campaign: int | None = None,
     home=None,
+    engine=None,
 ) -> Verdict:
     """The verdict on one returned workbook. `name` is the file name as sent (default: the path's); `region` and
-    `campaign`, when given, are what the workbook must be for (else the file name's `R84_2024`, when present)."""
+    `campaign`, when given, are what the workbook must be for (else the file name's `R84_2024`, when present);
+    `engine` is the warehouse that holds the QPV in force (None: their rule is skipped, with a warning)."""
     path = Path(path)
     name = name or path.name
     verdict = Verdict(file_name=name)
@@ -287,7 +294,7 @@ def check_file(
     named_region, named_campaign = identity_from_name(name)
     expected_region = region or named_region
     expected_campaign = campaign or named_campaign
-    _Checker(verdict, opened, _reference(), expected_region, expected_campaign, home).run()
+    _Checker(verdict, opened, _reference(), expected_region, expected_campaign, home, engine).run()
     # a workbook too broken to say which région it is for still counts for the one its name gives
     verdict.region_code = verdict.region_code or named_region
     verdict.campaign = verdict.campaign or named_campaign
@@ -295,7 +302,7 @@ def check_file(
 
 
 class _Checker:
-    def __init__(self, verdict: Verdict, opened, reference: _Reference, region, campaign, home):
+    def __init__(self, verdict: Verdict, opened, reference: _Reference, region, campaign, home, engine=None):
         self.verdict = verdict
         self.values_wb = opened.values
         self.formulas_wb = opened.formulas
@@ -303,6 +310,7 @@ class _Checker:
         self.expected_region = region
         self.expected_campaign = campaign
         self.home = home
+        self.engine = engine
         self.unusable_sheets: set[str] = set()
 
     def add(self, rule: str, severity: str, message: str, **where) -> None:
@@ -554,6 +562,7 @@ class _Checker:
         self.verdict.cells = cells
         frame = self._frame(cells)
         self._validate(frame)
+        self._plausibility(frame)
         self.verdict.values = frame
 
     def _sheet_cells(self, sheet, code_column, territory_column, value_column, obs_column) -> list[dict[str, Any]]:
@@ -671,6 +680,56 @@ class _Checker:
             if not result.passed:
                 break
         self.verdict.findings.sort(key=_order)
+
+    def _plausibility(self, frame: pd.DataFrame) -> None:
+        """The plausibility rules on the cells read as numbers: counts of ZSP, structures and projects against their
+        plausible range, counts of QPV against the QPV in force in their territory."""
+        from etl.referentiels.catalogue import PLAUSIBLE_RANGES, QPV_UNIT
+        from etl.submissions import plausibility
+
+        numbers = frame[(frame["parse_status"] == "ok") & (frame["unit"] != "%")]  # counts (a share has CELLULE-PART)
+        units = numbers["indicator_code"].map(self.ref.statistical_units)
+        findings = []
+        for _, row in numbers[units.isin(list(PLAUSIBLE_RANGES))].iterrows():
+            departement = row["territory_code"] if row["territory_level"] == "departement" else None
+            unit = self.ref.statistical_units[row["indicator_code"]]
+            findings.append(plausibility.out_of_range(row, unit, departement=departement))
+        findings += self._qpv_counts(numbers[units == QPV_UNIT])
+        self.verdict.findings += [finding for finding in findings if finding is not None]
+        self.verdict.findings.sort(key=_order)
+
+    def _qpv_counts(self, rows: pd.DataFrame) -> list[Finding | None]:
+        """Each count of QPV against the QPV in force on the campaign's reference day in the région (Indicateurs) or
+        the département (Départements); a warning when the warehouse cannot tell."""
+        from etl.submissions import plausibility
+
+        region, campaign = self.verdict.region_code, self.verdict.campaign
+        if rows.empty or region is None or campaign is None:
+            return []
+        day = plausibility.reference_day(campaign)
+        in_force, reason = plausibility.qpv_in_force(self.engine, day)
+        if in_force is None:
+            return [plausibility.skipped(reason, [f"{row.sheet}!{row.cell}" for row in rows.itertuples()])]
+        findings = []
+        for _, row in rows.iterrows():
+            code = row["territory_code"]
+            if row["territory_level"] == "region":
+                count, territory, departement = (
+                    in_force.regions.get(region, 0),
+                    f"la région {self.ref.regions[region]}",
+                    None,
+                )
+            elif code in self.ref.departements_of(region):
+                name = self.ref.departements[code][0]
+                count, territory, departement = (
+                    in_force.departements.get(code, 0),
+                    f"le département {name} ({code})",
+                    code,
+                )
+            else:  # a département of another région: CELLULE-DEPARTEMENT says so
+                continue
+            findings.append(plausibility.too_many_qpv(row, count, territory, day, departement=departement))
+        return findings
 
 
 def sheet_findings(workbook, expected: tuple[str, ...], model: str) -> tuple[list[Finding], set[str]]:

@@ -34,7 +34,8 @@ SOURCE_ID = "regional"
 PAQTE_SOURCE_ID = "paqte"
 
 
-def _check_paqte(path, **options) -> Verdict:
+def _check_paqte(path, engine=None, **options) -> Verdict:
+    """The PAQTE check (its rules need no warehouse)."""
     from etl.submissions.paqte_check import check_paqte_file
 
     return check_paqte_file(path, **options)
@@ -45,7 +46,7 @@ class Kind:
     """What differs between the regional workbooks and the PAQTE reports."""
 
     source_id: str
-    check: Callable[..., Verdict]  # (path, name=, home=) -> Verdict
+    check: Callable[..., Verdict]  # (path, name=, home=, engine=) -> Verdict
     partition_of: Callable[[Verdict], str]
 
 
@@ -155,7 +156,7 @@ def process(
     from etl import loading
     from etl.quality import gates
 
-    verdict = kind.check(archive, name=original_name, home=home)
+    verdict = kind.check(archive, name=original_name, home=home, engine=engine)
     gates.record(engine, verdict.gate_results, batch_id, run_id)
     outcome = SubmissionOutcome(batch_id, original_name, verdict)
     if not verdict.accepted:

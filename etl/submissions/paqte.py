@@ -167,25 +167,36 @@ PAQTE_AXES = ("Sensibiliser", "Former", "Recruter", "Acheter")
 
 @dataclass(frozen=True)
 class KeyIndicator:
-    """One key indicator of a PAQTE axis, as the `Résultats` sheet shows it (unit `nombre` or `euros`)."""
+    """One key indicator of a PAQTE axis, as the `Résultats` sheet shows it (unit `nombre` or `euros`), and the
+    plausible range of its figure (a key of `etl.referentiels.catalogue.PLAUSIBLE_RANGES`)."""
 
     code: str
     axis: str
     label: str
     unit: str
+    plausible: str
 
 
 def _engaged(code: str, axis: str) -> KeyIndicator:
-    return KeyIndicator(code, axis, "Entreprises signataires engagées sur cet axe, en fin de semestre", "nombre")
+    label = "Entreprises signataires engagées sur cet axe, en fin de semestre"
+    return KeyIndicator(code, axis, label, "nombre", "paqte_entreprises")
 
 
 KEY_INDICATORS = (
     _engaged("SENS_ENTREPRISES", "Sensibiliser"),
     KeyIndicator(
-        "SENS_STAGES_3E", "Sensibiliser", "Stages de 3e proposés à des élèves de collèges REP+ au semestre", "nombre"
+        "SENS_STAGES_3E",
+        "Sensibiliser",
+        "Stages de 3e proposés à des élèves de collèges REP+ au semestre",
+        "nombre",
+        "paqte_eleves",
     ),
     KeyIndicator(
-        "SENS_ELEVES_3E", "Sensibiliser", "Élèves de collèges REP+ accueillis en stage de 3e au semestre", "nombre"
+        "SENS_ELEVES_3E",
+        "Sensibiliser",
+        "Élèves de collèges REP+ accueillis en stage de 3e au semestre",
+        "nombre",
+        "paqte_eleves",
     ),
     _engaged("FORM_ENTREPRISES", "Former"),
     KeyIndicator(
@@ -193,21 +204,33 @@ KEY_INDICATORS = (
         "Former",
         "Contrats en alternance (apprentissage, professionnalisation) signés par des habitants des QPV au semestre",
         "nombre",
+        "paqte_contrats",
     ),
     _engaged("RECR_ENTREPRISES", "Recruter"),
     KeyIndicator(
-        "RECR_RESIDENTS", "Recruter", "Recrutements de résidents des QPV au semestre (tous contrats)", "nombre"
+        "RECR_RESIDENTS",
+        "Recruter",
+        "Recrutements de résidents des QPV au semestre (tous contrats)",
+        "nombre",
+        "paqte_contrats",
     ),
-    KeyIndicator("RECR_CDI", "Recruter", "dont recrutements en contrat à durée indéterminée (CDI)", "nombre"),
+    KeyIndicator(
+        "RECR_CDI", "Recruter", "dont recrutements en contrat à durée indéterminée (CDI)", "nombre", "paqte_contrats"
+    ),
     _engaged("ACHA_ENTREPRISES", "Acheter"),
     KeyIndicator(
-        "ACHA_QPV", "Acheter", "Montant des achats auprès d'entreprises implantées dans les QPV au semestre", "euros"
+        "ACHA_QPV",
+        "Acheter",
+        "Montant des achats auprès d'entreprises implantées dans les QPV au semestre",
+        "euros",
+        "paqte_euros",
     ),
     KeyIndicator(
         "ACHA_ESS",
         "Acheter",
         "Montant des achats auprès de structures de l'économie sociale et solidaire (ESS) au semestre",
         "euros",
+        "paqte_euros",
     ),
 )
 RESULTATS_HEADERS = ("Code", "Axe", "Indicateur", "Unité", "Valeur", "Observations")

@@ -20,7 +20,9 @@ ETI, PME, TPE), PAQTE-DATE (a date from 1 January 2018 to the end of the semeste
 axes), PAQTE-COURRIEL (shape of an e-mail address, warning), PAQTE-TEXTE-LONGUEUR (the template's length limits),
 PAQTE-ENTREPRISES (the number of signatories of `Bilan` against the companies listed, warning), PAQTE-VIDE (nothing
 filled: error; `Résultats` all empty: warning), PAQTE-FORMULE (a formula without a value Excel computed: error; with
-one: that value is used, warning).
+one: that value is used, warning). Then the plausibility rules (etl.submissions.plausibility): a figure outside its
+plausible range (`PLAUSIBLE`, warning), a part above its whole (`PARTS`: the signatories engaged on an axis above the
+signatories, permanent contracts above recruitments; error).
 
 Reading, as départements type: numbers as in the regional workbook (`check.parse_cell`: `12`, `1 234`, `12,5`,
 `n.d.`, `NC`), plus a trailing `€` or `euros` on amounts; a `%` in a count or an amount is refused. SIREN: digits,
@@ -138,6 +140,19 @@ EXEMPLES_INPUTS = dict(
     )
 )
 _UNITS = {indicator.code: indicator.unit for indicator in paqte.KEY_INDICATORS}
+# The plausible range of each figure (a key of etl.referentiels.catalogue.PLAUSIBLE_RANGES), by field.
+PLAUSIBLE = {"entreprises_signataires": "paqte_entreprises"} | {
+    f"resultat.{indicator.code}": indicator.plausible for indicator in paqte.KEY_INDICATORS
+}
+# Figures that are part of another, by field: (the whole's field, the whole as the message names it).
+_SIGNATORIES = ("entreprises_signataires", "les entreprises signataires du département")
+PARTS = {
+    "resultat.SENS_ENTREPRISES": _SIGNATORIES,
+    "resultat.FORM_ENTREPRISES": _SIGNATORIES,
+    "resultat.RECR_ENTREPRISES": _SIGNATORIES,
+    "resultat.ACHA_ENTREPRISES": _SIGNATORIES,
+    "resultat.RECR_CDI": ("resultat.RECR_RESIDENTS", "les recrutements de résidents des QPV"),
+}
 _NUMERIC_KINDS = ("count", "euros")
 _INPUT_SHEETS = (paqte.BILAN_SHEET, paqte.ENTREPRISES_SHEET, paqte.RESULTATS_SHEET, paqte.EXEMPLES_SHEET)
 
@@ -570,6 +585,7 @@ class _PaqteChecker:
         frame = self._frame(rows)
         self.verdict.cells = frame[list(VALUE_COLUMNS)].copy()
         self._validate(frame)
+        self._plausibility(frame)
         self.verdict.values = frame
 
     def _cell(
@@ -732,6 +748,20 @@ class _PaqteChecker:
                     self.verdict.findings += gate_findings(outcome, by_line)
             if not result.passed:
                 break
+
+    def _plausibility(self, frame: pd.DataFrame) -> None:
+        """The plausibility rules on the counts and amounts read as valid numbers (whole counts >= 0, amounts >= 0):
+        each against its plausible range, a part against its whole."""
+        from etl.submissions import plausibility
+
+        valid = (frame["status"] == "ok") & (frame["value"] >= 0)
+        valid &= (frame["kind"] != "count") | (frame["value"] % 1 == 0)
+        numbers = {row["field"]: row for _, row in frame[valid & frame["field"].isin(list(PLAUSIBLE))].iterrows()}
+        findings = [plausibility.out_of_range(row, PLAUSIBLE[field]) for field, row in numbers.items()]
+        for field, (whole, what) in PARTS.items():
+            if field in numbers and whole in numbers:
+                findings.append(plausibility.part_above_whole(numbers[field], numbers[whole], what))
+        self.verdict.findings += [finding for finding in findings if finding is not None]
 
 
 def _valid_semester(semester: str | None) -> str | None:

@@ -172,6 +172,7 @@ class Indicator:
     cible: str  # cible_texte, as written in the source
     unit: str
     mode: str
+    statistical_unit: str = ""  # `unite_statistique`: what the indicator counts (personnes, qpv, zones...)
 
 
 def indicator_unit(libelle: str, cible_unite: str = "") -> str:
@@ -198,6 +199,7 @@ def catalogue_indicators(mode: str | None = None, path: Path = CATALOGUE_FILE) -
                 cible=row["cible_texte"],
                 unit=indicator_unit(row["libelle"], row["cible_unite"]),
                 mode=row["mode"],
+                statistical_unit=row["unite_statistique"].lower(),
             )
         )
     return indicators
