@@ -9,70 +9,74 @@
 -- no producer figure is masked (its value is not known). `origine_de_qpv` says which.
 -- `geographie` is the list(s) of QPV in force in the unit at month end (`2015`, `2024`, or `2015+2024` during the
 -- overseas transition of 2024): two months are comparable only on the same list.
-WITH extract_months AS (
-    SELECT DISTINCT period_code FROM core.indicator_value
-    WHERE source_id = 'france_travail_individus' AND period_code = ANY(CAST(:months AS text[]))
-), figures AS (
-    SELECT CASE WHEN indicator_code LIKE 'FT_DEFM_QPV_%' THEN 'ensemble' ELSE 'territoire' END AS mesure,
-           replace(replace(indicator_code, 'FT_DEFM_QPV_', ''), 'FT_DEFM_', '') AS categorie,
-           territory_level, territory_code, period_code, breakdown, value, status, 'fichier' AS origine
+WITH base AS MATERIALIZED (  -- one read of the warehouse, through the primary key (indicator first)
+    SELECT indicator_code, territory_level, territory_code, period_code, breakdown, value, status
     FROM core.indicator_value
-    WHERE source_id = 'france_travail_defm'
-      AND indicator_code IN ('FT_DEFM_A', 'FT_DEFM_ABC', 'FT_DEFM_QPV_A', 'FT_DEFM_QPV_ABC')
+    WHERE indicator_code IN ('FT_DEFM_A', 'FT_DEFM_ABC', 'FT_DEFM_QPV_A', 'FT_DEFM_QPV_ABC', 'FT_DEFM_INDIV_A',
+                             'FT_DEFM_INDIV_ABC')
       AND period_code = ANY(CAST(:months AS text[]))
-      AND period_code NOT IN (SELECT period_code FROM extract_months)
-    UNION ALL
-    SELECT 'territoire', replace(indicator_code, 'FT_DEFM_INDIV_', ''), territory_level, territory_code, period_code,
-           breakdown, value, status, 'extrait'
-    FROM core.indicator_value
-    WHERE source_id = 'france_travail_individus' AND indicator_code IN ('FT_DEFM_INDIV_A', 'FT_DEFM_INDIV_ABC')
-      AND period_code IN (SELECT period_code FROM extract_months)
       AND breakdown IN ('total', 'sexe=F', 'sexe=H', 'age=<26', 'age=26-49', 'age=50+')
-), in_force AS (
+), extract_months AS (
+    SELECT DISTINCT period_code FROM base WHERE indicator_code LIKE 'FT_DEFM_INDIV_%'
+), figures AS MATERIALIZED (
+    SELECT CASE WHEN indicator_code LIKE 'FT_DEFM_QPV_%' THEN 'ensemble' ELSE 'territoire' END AS mesure,
+           replace(replace(replace(indicator_code, 'FT_DEFM_INDIV_', ''), 'FT_DEFM_QPV_', ''), 'FT_DEFM_', '')
+               AS categorie,
+           territory_level, territory_code, period_code, breakdown, value, status,
+           CASE WHEN indicator_code LIKE 'FT_DEFM_INDIV_%' THEN 'extrait' ELSE 'fichier' END AS origine
+    FROM base
+    WHERE (indicator_code LIKE 'FT_DEFM_INDIV_%') = (period_code IN (SELECT period_code FROM extract_months))
+), in_force AS MATERIALIZED (
     SELECT p.code AS period_code, q.code, q.nom, q.geography, q.departement_code, q.region_code
     FROM core.period p
     JOIN core.qpv q ON q.valid_from <= p.end_date AND (q.valid_to IS NULL OR q.valid_to > p.end_date)
     WHERE p.code = ANY(CAST(:months AS text[]))
-), geographies AS (
-    SELECT period_code,
-           CASE WHEN GROUPING(region_code) = 1 THEN 'france'
-                WHEN GROUPING(departement_code) = 1 THEN 'region' ELSE 'departement' END AS niveau,
-           CASE WHEN GROUPING(region_code) = 1 THEN 'FR'
-                WHEN GROUPING(departement_code) = 1 THEN region_code ELSE departement_code END AS code,
-           string_agg(DISTINCT geography, '+' ORDER BY geography) AS geographie
-    FROM in_force
-    GROUP BY period_code, GROUPING SETS ((region_code, departement_code), (region_code), ())
-), qpv AS (
+), qpv AS MATERIALIZED (
     SELECT f.*, q.nom, q.departement_code, q.region_code, q.geography
     FROM figures f
     JOIN in_force q ON q.code = f.territory_code AND q.period_code = f.period_code
     WHERE f.territory_level = 'qpv' AND f.mesure = 'territoire'
-), sums AS (
-    SELECT categorie, period_code, breakdown, min(origine) AS origine,
+), keyed AS (
+    -- everything known of a unit (France, région, département) and month, one arm per origin, gathered below by
+    -- GROUP BY rather than joined (no join order for the planner to get wrong on these estimates)
+    SELECT categorie, period_code, breakdown,
            CASE WHEN GROUPING(region_code) = 1 THEN 'france'
                 WHEN GROUPING(departement_code) = 1 THEN 'region' ELSE 'departement' END AS niveau,
            CASE WHEN GROUPING(region_code) = 1 THEN 'FR'
                 WHEN GROUPING(departement_code) = 1 THEN region_code ELSE departement_code END AS code,
-           sum(value) AS somme, bool_and(status = 'ok') AS complete
+           min(origine) AS origine, sum(value) AS somme, bool_and(status = 'ok') AS complete,
+           NULL::numeric AS ensemble, NULL AS ensemble_statut, NULL::numeric AS unite, NULL AS unite_statut,
+           NULL AS geographie
     FROM qpv
     GROUP BY categorie, period_code, breakdown, GROUPING SETS ((region_code, departement_code), (region_code), ())
+    UNION ALL
+    SELECT categorie, period_code, breakdown, territory_level, territory_code, NULL, NULL, NULL,
+           CASE WHEN mesure = 'ensemble' THEN value END, CASE WHEN mesure = 'ensemble' THEN status END,
+           CASE WHEN mesure = 'territoire' THEN value END, CASE WHEN mesure = 'territoire' THEN status END, NULL
+    FROM figures
+    WHERE territory_level IN ('france', 'region', 'departement')
+    UNION ALL
+    SELECT c.categorie, g.period_code, b.breakdown, g.niveau, g.code, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+           g.geographie
+    FROM (
+        SELECT period_code,
+               CASE WHEN GROUPING(region_code) = 1 THEN 'france'
+                    WHEN GROUPING(departement_code) = 1 THEN 'region' ELSE 'departement' END AS niveau,
+               CASE WHEN GROUPING(region_code) = 1 THEN 'FR'
+                    WHEN GROUPING(departement_code) = 1 THEN region_code ELSE departement_code END AS code,
+               string_agg(DISTINCT geography, '+' ORDER BY geography) AS geographie
+        FROM in_force
+        GROUP BY period_code, GROUPING SETS ((region_code, departement_code), (region_code), ())
+    ) g
+    CROSS JOIN (VALUES ('A'), ('ABC')) AS c (categorie)
+    CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) AS b (breakdown)
 ), units AS (
-    SELECT s.categorie, s.period_code, s.breakdown, s.niveau, s.code,
-           CASE WHEN s.origine = 'extrait' AND s.complete THEN s.somme
-                WHEN e.status = 'ok' THEN e.value
-                WHEN e.status IS NULL AND s.complete THEN s.somme END AS de_qpv,
-           CASE WHEN s.origine = 'extrait' AND s.complete THEN 'ok'
-                WHEN e.status IS NOT NULL THEN e.status
-                WHEN s.complete THEN 'ok' ELSE 'masked' END AS de_qpv_statut,
-           CASE WHEN s.origine = 'extrait' THEN 'extrait individuel'
-                WHEN e.status IS NOT NULL THEN 'ensemble des QPV (producteur)'
-                ELSE 'somme des QPV' END AS origine_de_qpv,
-           u.value AS de_unite, coalesce(u.status, 'missing') AS de_unite_statut
-    FROM sums s
-    LEFT JOIN figures e ON e.mesure = 'ensemble' AND e.categorie = s.categorie AND e.period_code = s.period_code
-         AND e.breakdown = s.breakdown AND e.territory_level = s.niveau AND e.territory_code = s.code
-    LEFT JOIN figures u ON u.mesure = 'territoire' AND u.categorie = s.categorie AND u.period_code = s.period_code
-         AND u.breakdown = s.breakdown AND u.territory_level = s.niveau AND u.territory_code = s.code
+    SELECT categorie, period_code, breakdown, niveau, code, max(origine) AS origine, max(somme) AS somme,
+           bool_or(complete) AS complete, max(ensemble) AS ensemble, max(ensemble_statut) AS ensemble_statut,
+           max(unite) AS unite, max(unite_statut) AS unite_statut, max(geographie) AS geographie
+    FROM keyed
+    GROUP BY categorie, period_code, breakdown, niveau, code
+    HAVING count(complete) > 0 AND count(geographie) > 0  -- a unit with QPV in force and figures for them
 ), names AS (
     SELECT 'france' AS niveau, 'FR' AS code, 'France' AS nom, NULL AS code_region, NULL AS code_departement
     UNION ALL SELECT 'region', code, nom, code, NULL FROM core.region
@@ -80,11 +84,19 @@ WITH extract_months AS (
 )
 SELECT u.period_code AS mois, u.niveau, u.code AS code_territoire, n.nom AS territoire, n.code_region,
        n.code_departement, u.categorie, u.breakdown AS ventilation,
-       CASE WHEN u.de_qpv_statut = 'ok' THEN u.de_qpv END AS de_qpv, u.de_qpv_statut, u.origine_de_qpv,
-       CASE WHEN u.de_unite_statut = 'ok' THEN u.de_unite END AS de_unite, u.de_unite_statut, g.geographie
+       CASE WHEN u.origine = 'extrait' AND u.complete THEN u.somme
+            WHEN u.ensemble_statut = 'ok' THEN u.ensemble
+            WHEN u.ensemble_statut IS NULL AND u.complete THEN u.somme END AS de_qpv,
+       CASE WHEN u.origine = 'extrait' AND u.complete THEN 'ok'
+            WHEN u.ensemble_statut IS NOT NULL THEN u.ensemble_statut
+            WHEN u.complete THEN 'ok' ELSE 'masked' END AS de_qpv_statut,
+       CASE WHEN u.origine = 'extrait' THEN 'extrait individuel'
+            WHEN u.ensemble_statut IS NOT NULL THEN 'ensemble des QPV (producteur)'
+            ELSE 'somme des QPV' END AS origine_de_qpv,
+       CASE WHEN u.unite_statut = 'ok' THEN u.unite END AS de_unite,
+       coalesce(u.unite_statut, 'missing') AS de_unite_statut, u.geographie
 FROM units u
 JOIN names n ON n.niveau = u.niveau AND n.code = u.code
-JOIN geographies g ON g.period_code = u.period_code AND g.niveau = u.niveau AND g.code = u.code
 UNION ALL
 SELECT period_code, 'qpv', territory_code, nom, region_code, departement_code, categorie, breakdown,
        CASE WHEN status = 'ok' THEN value END, status, NULL, NULL, 'not_applicable', geography
