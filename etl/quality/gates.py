@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -224,6 +225,13 @@ def _line(value: Any) -> int | None:
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` as plain JSON data; a NaN or infinite number (pandas' empty cell) becomes null, which jsonb accepts."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
     return json.loads(json.dumps(value, default=str))
 
 

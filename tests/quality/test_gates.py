@@ -129,3 +129,18 @@ def test_repository_sources_block_a_corrupted_line(source_id, reference_values, 
     failures = [o for r in results for o in r.blocking_failures]
     assert [f.column for f in failures] == [column]
     assert failures[0].sample[0]["line_no"] == expected_line
+
+
+def test_a_failure_sample_holding_nan_is_stored_as_null_json():
+    """A not-null check on a text column reports its empty cells as NaN (pandas): the sample must still be valid
+    JSON for the audit table (PostgreSQL's jsonb refuses NaN), the empty cell as null."""
+    result = {
+        "partial_unexpected_index_list": [{"line_no": 7, "observations": float("nan")}, {"line_no": 9, "x": 1.5}],
+    }
+    sample = gates._sample(result, "line_no")
+    assert sample == [{"line_no": 7, "value": None}, {"line_no": 9, "value": 1.5}]
+    json.dumps(sample, allow_nan=False)
+    assert gates._sample({"partial_unexpected_list": [float("inf"), "a"]}, "line_no") == [
+        {"value": None},
+        {"value": "a"},
+    ]
