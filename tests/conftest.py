@@ -281,8 +281,9 @@ def airflow_token(tmp_path_factory):
 def observatory_app(reference_warehouse):
     """The "Observatoire" page's FastAPI app (etl/ops/page.py) on a reference warehouse of the test module's own that
     also holds an accepted (région 84) and a rejected (région 11) workbook of campaign 2024 and the released annual
-    edition 2024; France Travail has sent nothing, so it is late. Its Data Docs are those of the module's runtime
-    folder (the intake's validations). Every route requires an Airflow user: see `airflow_token`."""
+    edition 2024; France Travail has sent nothing, so it is late: the page judges lateness on 20 June 2026, past
+    the monthly due date and its tolerance whatever day the tests run. Its Data Docs are those of the module's
+    runtime folder (the intake's validations). Every route requires an Airflow user: see `airflow_token`."""
     from datetime import UTC, datetime
 
     from etl.generators import submissions as gen
@@ -298,4 +299,4 @@ def observatory_app(reference_warehouse):
     (inbox / gen.submission_file_name("11", 2024)).write_bytes(bad.content)
     intake.intake(wh.engine, home=wh.home)
     publish.publish_annual(wh.engine, 2024, home=wh.home, now=datetime(2025, 6, 1, tzinfo=UTC))
-    return create_app(lambda: wh.engine, home=wh.home)
+    return create_app(lambda: wh.engine, home=wh.home, clock=lambda: datetime(2026, 6, 20, 12, tzinfo=UTC))

@@ -59,8 +59,9 @@ tr.alerte td { background: #fde2e2; }
 """
 
 
-def render(engine) -> str:
-    rows_sources = observatory.sources(engine)
+def render(engine, now: datetime | None = None) -> str:
+    """The page; `now` (default: the current time) is the moment the sources' lateness is judged at."""
+    rows_sources = observatory.sources(engine, now)
     rows_campaigns = observatory.campaigns(engine)
     rows_editions = observatory.editions(engine)
     rows_alerts = observatory.alerts(engine)
@@ -124,7 +125,10 @@ def render(engine) -> str:
     return "\n".join(parts)
 
 
-def create_app(engine_factory: Callable = warehouse_engine, home: Home | None = None):
+def create_app(
+    engine_factory: Callable = warehouse_engine, home: Home | None = None, clock: Callable[[], datetime] | None = None
+):
+    """The page's app; `clock` gives the moment the sources' lateness is judged at (default: the current time)."""
     from fastapi import HTTPException
     from fastapi.responses import FileResponse, HTMLResponse, Response
 
@@ -141,11 +145,11 @@ def create_app(engine_factory: Callable = warehouse_engine, home: Home | None = 
 
     @app.get("/", response_class=HTMLResponse)
     def page() -> str:
-        return render(engine())
+        return render(engine(), clock() if clock else None)
 
     @app.get("/api/sources")
     def api_sources() -> Response:
-        return as_json(observatory.sources(engine()))
+        return as_json(observatory.sources(engine(), clock() if clock else None))
 
     @app.get("/api/campaigns")
     def api_campaigns() -> Response:
