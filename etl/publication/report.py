@@ -803,15 +803,11 @@ SERIES_EXPLANATION = (
 
 def _comparability(page: _Page, table: Table) -> None:
     """How the dashboard's changes treat the change of QPV list: the rule, and how many were not published."""
-    from etl.publication.semestrial import COMPARABILITY_RULE, EVOLUTION_STATUS_COLUMNS
+    from etl.publication.semestrial import COMPARABILITY_RULE, comparability
 
-    breaks = {
-        column: int((table.frame[column] == "break").sum())
-        for column in EVOLUTION_STATUS_COLUMNS
-        if column in table.frame.columns
-    }
+    breaks = comparability([table])["changes_not_published"]
     lines = [
-        f"<li>{_esc(table.column(column.removesuffix('_statut')).header)} : {count} non publiée(s)</li>"
+        f"<li>{_esc(table.column(column).header)} : {count} non publiée(s)</li>"
         for column, count in breaks.items()
         if count
     ]
