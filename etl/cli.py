@@ -75,13 +75,13 @@ def _migrate(_args) -> int:
 
 
 def _demo(_args) -> int:
-    from etl import demo
+    from etl.samples import demo
 
     return demo.main()
 
 
 def _bench(args) -> int:
-    from etl import bench
+    from etl.samples import bench
 
     argv = [f"--{name}={value}" for name in ("rows", "runs", "months", "json") if (value := getattr(args, name))]
     return bench.main(argv)

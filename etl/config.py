@@ -10,12 +10,16 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = PROJECT_ROOT / "dags"
 PLUGINS_FOLDER = PROJECT_ROOT / "plugins"
 SQL_FOLDER = PROJECT_ROOT / "sql"
 EXPECTATIONS_FOLDER = PROJECT_ROOT / "expectations"
+
+# The observatory's clock: schedules, deadlines and campaigns are French administrative dates.
+PARIS = ZoneInfo("Europe/Paris")
 
 DATA_FOLDERS = ("inbox", "archive", "quarantine", "publication", "datadocs")
 

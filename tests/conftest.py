@@ -139,7 +139,7 @@ def with_territories(isolated):
 @pytest.fixture(scope="session")
 def territories_dir(tmp_path_factory) -> Path:
     """The sample QPV referential files (ANCT format, both geographies), generated once for the session."""
-    from etl.generators.territories import generate
+    from etl.samples.generators.territories import generate
 
     folder = tmp_path_factory.mktemp("territories")
     generate(folder)
@@ -286,9 +286,9 @@ def observatory_app(reference_warehouse):
     runtime folder (the intake's validations). Every route requires an Airflow user: see `airflow_token`."""
     from datetime import UTC, datetime
 
-    from etl.generators import submissions as gen
     from etl.ops.page import create_app
     from etl.publication import publish
+    from etl.samples.generators import submissions as gen
     from etl.submissions import intake
 
     wh = reference_warehouse

@@ -63,7 +63,7 @@ def test_non_postgres_url_is_refused_in_one_sentence():
         sqlalchemy_url("mysql://root@localhost/db")
 
 
-# --- redaction (issue 9, item 5): an address shown to a person never shows its password ------------------------------
+# --- redaction: an address shown to a person never shows its password -------------------------------------------------
 
 FAKE = "hunter2-" + "Xq9v"  # a password-shaped value, assembled so that the repository's secret scan does not see it
 

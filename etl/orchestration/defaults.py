@@ -6,11 +6,10 @@ Kept free of heavy imports: DAG files import it at parse time.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from etl.config import PARIS
 from etl.orchestration.notifiers import FailureAlert
 
-PARIS = ZoneInfo("Europe/Paris")
 # The first period the observatory follows: a backfill can reach any period since (catchup stays off, so the
 # scheduler never creates those runs by itself).
 START_DATE = datetime(2014, 1, 1, tzinfo=PARIS)

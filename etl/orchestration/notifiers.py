@@ -149,9 +149,10 @@ class FailureAlert(BaseNotifier):
 
     @staticmethod
     def _run_period(source_id: str, context) -> str | None:
-        from etl.orchestration.source_tasks import run_period
+        from etl.referentiels.periods import run_period
+        from etl.sources.registry import source
 
-        return run_period(source_id, context.get("logical_date"), context.get("params"))
+        return run_period(source(source_id).period, context.get("logical_date"), context.get("params"))
 
 
 def _when(value) -> datetime | None:
@@ -165,7 +166,7 @@ def late_file(source_id: str, context: dict | None = None) -> None:
     from etl import landing
     from etl.config import Home
     from etl.ops import alerts
-    from etl.orchestration.source_tasks import run_period
+    from etl.referentiels.periods import run_period
     from etl.sources.registry import source
 
     context = context or {}
@@ -189,7 +190,7 @@ def late_file(source_id: str, context: dict | None = None) -> None:
         run_id=run_id,
         expected=expected,
         deadline=deadline,
-        period=run_period(source_id, _when(run.get("logical_date") or run.get("run_after")), run.get("conf")),
+        period=run_period(entry.period, _when(run.get("logical_date") or run.get("run_after")), run.get("conf")),
         link=f"{_base_url()}/dags/{dag_id}/runs/{run_id}",
     )
     send_once(engine, alert, context)

@@ -18,7 +18,7 @@ from airflow.sdk import DAG, DeadlineAlert, DeadlineReference, Param, SyncCallba
 
 from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
 from etl.orchestration.notifiers import late_file
-from etl.orchestration.source_tasks import ingest_task, run_period, watcher_task
+from etl.orchestration.source_tasks import ingest_task, watcher_task
 from etl.sources.registry import source
 
 
@@ -76,7 +76,9 @@ def source_dag(
 
         @task.sensor(task_id="wait_for_file", poke_interval=600, timeout=wait.total_seconds(), mode="reschedule")
         def wait_for_file(params=None, logical_date=None) -> bool:
-            return ready(source_id, run_period(source_id, logical_date, params))
+            from etl.referentiels.periods import run_period
+
+            return ready(source_id, run_period(source(source_id).period, logical_date, params))
 
         waited = wait_for_file()
         ingest = ingest_task(source_id)()

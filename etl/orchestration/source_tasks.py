@@ -32,22 +32,12 @@ def ingest_task(source_id: str, **task_kwargs):
         **task_kwargs,
     )
     def ingest(dag_run=None, params=None, logical_date=None) -> dict:
-        return run_ingest(source_id, dag_run.run_id if dag_run else None, run_period(source_id, logical_date, params))
+        from etl.referentiels.periods import run_period
+
+        period = run_period(source(source_id).period, logical_date, params)
+        return run_ingest(source_id, dag_run.run_id if dag_run else None, period)
 
     return ingest
-
-
-def run_period(source_id: str, logical_date, params: dict | None) -> str | None:
-    """The period a run is for: the `period` param when given (a re-run of one period from the UI or CLI), else
-    the last complete period before the run's logical date, for a source whose deliveries cover a period."""
-    if params and params.get("period"):
-        return str(params["period"])
-    kind = source(source_id).period
-    if kind is None or logical_date is None:
-        return None
-    from etl.referentiels.periods import period_before
-
-    return period_before(kind, logical_date)
 
 
 def run_ingest(source_id: str, run_id: str | None, period: str | None = None) -> dict:

@@ -136,11 +136,12 @@ def publish_semestrial(
 
     from etl.publication import disclosure, semestrial
     from etl.quality.disclosure_check import gate3_frame
+    from etl.referentiels import periods
 
     rules = disclosure.Rules()
-    months = semestrial.semester_months(semester)
+    months = periods.semester_end_months(semester)
     all_months = sorted(
-        {*months, *(semestrial.semester_months(s)[0] for s in semestrial.previous_semesters(semester, 6))}
+        {*months, *(periods.semester_end_months(s)[0] for s in periods.semesters_ending_with(semester, 6))}
     )
     raw = semestrial.read_counts(engine, all_months)
     if raw.empty or not (raw["mois"] == months[0]).any():

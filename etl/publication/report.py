@@ -41,6 +41,7 @@ from typing import Any
 
 from etl.publication import exports
 from etl.publication.tables import LICENCE, NUMERIC_ROLES, Column, Table
+from etl.referentiels.periods import period_label, semester_short_label
 
 NBSP = "\u00a0"
 MASKED_MARK = exports.MASKED_MARK
@@ -139,18 +140,6 @@ def format_value(value: float, unit: str = "", *, signed: bool = False) -> str:
 def _gap_unit(unit: str) -> str:
     """The unit of a difference of two values in `unit` (points for a share)."""
     return "pts" if (unit or "").strip() == "%" else unit
-
-
-def _semester_label(code: str) -> str:
-    match = re.fullmatch(r"(\d{4})-S([12])", str(code))
-    return f"S{match.group(2)} {match.group(1)}" if match else str(code)
-
-
-def _period_label(period: str) -> str:
-    match = re.fullmatch(r"(\d{4})-S([12])", str(period))
-    if match:
-        return f"{'1er' if match.group(2) == '1' else '2e'} semestre {match.group(1)}"
-    return str(period)
 
 
 def _esc(value: Any) -> str:
@@ -462,7 +451,7 @@ def _line_chart(
     for index, period in enumerate(periods):
         parts.append(
             f'<text x="{_num(x(index))}" y="{bottom + 18}" font-size="11" text-anchor="middle" fill="#444">'
-            f"{_esc(_semester_label(period))}</text>"
+            f"{_esc(semester_short_label(period))}</text>"
         )
     parts.append(f'<line x1="{left}" y1="{bottom}" x2="{right}" y2="{bottom}" stroke="#555"/>')
     for name, label, color, cells in series:
@@ -479,7 +468,7 @@ def _line_chart(
             pen_down = True
             points.append(
                 f'<circle cx="{_num(x(index))}" cy="{_num(y(number))}" r="3.5" fill="{color}">'
-                f"<title>{_esc(label)}, {_esc(_semester_label(periods[index]))} : {_esc(format_number(number))}"
+                f"<title>{_esc(label)}, {_esc(semester_short_label(periods[index]))} : {_esc(format_number(number))}"
                 "</title></circle>"
             )
         parts.append(f'<g class="serie serie-{_esc(name)}">')
@@ -843,7 +832,7 @@ def _series(page: _Page, table: Table, niveau: str, code: str, name: str) -> Non
             ("hors-qpv", "Hors QPV", REST_COLOR, [cells("de_hors_qpv", by_period[p]) for p in periods]),
         ]
         gaps = [
-            f"{_semester_label(p)} ({label})"
+            f"{semester_short_label(p)} ({label})"
             for _, label, _, values in series
             for p, cell in zip(periods, values, strict=True)
             if cell is exports.MASKED
@@ -853,7 +842,7 @@ def _series(page: _Page, table: Table, niveau: str, code: str, name: str) -> Non
             page,
             title,
             f"Nombre de demandeurs d'emploi de catégorie {category} en fin de semestre, de "
-            f"{_semester_label(periods[0])} à {_semester_label(periods[-1])}, en QPV et hors QPV.",
+            f"{semester_short_label(periods[0])} à {semester_short_label(periods[-1])}, en QPV et hors QPV.",
             periods,
             series,
         )
@@ -862,7 +851,7 @@ def _series(page: _Page, table: Table, niveau: str, code: str, name: str) -> Non
             caption += f" Points masqués (secret statistique) : {', '.join(gaps)}."
         if "rupture_serie" in table.frame.columns:
             breaks = [
-                f"{_semester_label(p)} ({_text(cells('rupture_serie', by_period[p]))})"
+                f"{semester_short_label(p)} ({_text(cells('rupture_serie', by_period[p]))})"
                 for p in periods
                 if _text(cells("rupture_serie", by_period[p]))
             ]
@@ -963,12 +952,12 @@ def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: 
     by_name = {table.name: table for table in tables}
     regions = _regions(by_name)
     kind_label = KIND_LABELS.get(kind, f"Édition {kind}")
-    period_label = _period_label(period)
-    edition_line = f"Observatoire QPV · {kind_label} {period_label} · référence {edition_id}"
+    period_text = period_label(period)
+    edition_line = f"Observatoire QPV · {kind_label} {period_text} · référence {edition_id}"
     files = _files_section(tables, out_dir)
 
     pages: list[tuple[_Page, str]] = []
-    national = _Page(INDEX, f"France – {kind_label.lower()} {period_label} – Observatoire QPV")
+    national = _Page(INDEX, f"France – {kind_label.lower()} {period_text} – Observatoire QPV")
     regions_line = " Chaque région a sa page (liens ci-dessus)." if regions else ""
     national.add(
         '<p class="intro">Cette page présente les principaux résultats de l\'édition pour la France entière.'
@@ -984,10 +973,10 @@ def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: 
         _comparability(national, by_name[DASHBOARD])
     if SERIES in by_name:
         _series(national, by_name[SERIES], "france", "FR", "France")
-    pages.append((national, f"France – {kind_label} {period_label}"))
+    pages.append((national, f"France – {kind_label} {period_text}"))
 
     for code, name in regions.items():
-        page = _Page(_region_file(code), f"{name} – {kind_label.lower()} {period_label} – Observatoire QPV")
+        page = _Page(_region_file(code), f"{name} – {kind_label.lower()} {period_text} – Observatoire QPV")
         page.add(
             f'<p class="intro">Les résultats de l\'édition pour la région {_esc(name)} (code {_esc(code)}). La page '
             '<a href="index.html">France</a> donne les valeurs nationales et la comparaison entre régions.</p>'
@@ -998,7 +987,7 @@ def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: 
             _completeness_regional(page, by_name[COMPLETENESS], code, name)
         if SERIES in by_name:
             _series(page, by_name[SERIES], "region", code, name)
-        pages.append((page, f"{name} – {kind_label} {period_label}"))
+        pages.append((page, f"{name} – {kind_label} {period_text}"))
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

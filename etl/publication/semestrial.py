@@ -39,20 +39,13 @@ from etl.publication.tables import (
     STATUS_NOT_APPLICABLE,
     STATUS_OK,
 )
+from etl.referentiels.periods import semester_end_months, semesters_ending_with
 
 EMPLOI_SQL = SQL_FOLDER / "publication" / "emploi_qpv.sql"
 COUNTS = ("de_qpv", "de_unite", "de_hors_qpv")
 SEX = ("sexe=F", "sexe=H")
 AGES = ("age=<26", "age=26-49", "age=50+")
 LEVELS = ("france", "region", "departement", "qpv")
-
-
-def semester_months(semester: str) -> tuple[str, str, str]:
-    """(last month of the semester, 6 months before, 12 months before): `2024-S1` -> 2024-06, 2023-12, 2023-06."""
-    year, half = int(semester[:4]), int(semester[-1])
-    month = f"{year}-{6 * half:02d}"
-    before = f"{year - 1}-12" if half == 1 else f"{year}-06"
-    return month, before, f"{year - 1}-{6 * half:02d}"
 
 
 def read_counts(engine, months) -> pd.DataFrame:
@@ -220,7 +213,7 @@ def dashboard(
     """The `emploi_qpv` frame of a semester (counts protected, derived columns computed from published counts only),
     the cells masked per column, and the protected months (for gate 3 and the series). `counts`: `read_counts` of
     months including the semester's, when the caller already read them."""
-    months = semester_months(semester)
+    months = semester_end_months(semester)
     counts = _months_of(counts, engine, months)
     if counts.empty or not (counts["mois"] == months[0]).any():
         raise ValueError(f"no France Travail figures for {months[0]}, the last month of {semester}")
@@ -267,16 +260,6 @@ def comparability(tables) -> dict:
     return {"method": "rupture de série", "rule": COMPARABILITY_RULE, "changes_not_published": counts}
 
 
-def previous_semesters(semester: str, count: int) -> list[str]:
-    """`count` semesters ending with `semester`, oldest first: 2024-S2, 3 -> 2023-S2, 2024-S1, 2024-S2."""
-    year, half = int(semester[:4]), int(semester[-1])
-    out = []
-    for _ in range(count):
-        out.append(f"{year}-S{half}")
-        year, half = (year, 1) if half == 2 else (year - 1, 2)
-    return out[::-1]
-
-
 def series(
     engine, semester: str, rules, known: dict[str, Protected], count: int = 6, counts: pd.DataFrame | None = None
 ) -> pd.DataFrame:
@@ -284,8 +267,8 @@ def series(
     semesters that France Travail delivered, protected month by month as in the dashboard (`counts`: as for
     `dashboard`)."""
     frames = []
-    for past in previous_semesters(semester, count):
-        month = semester_months(past)[0]
+    for past in semesters_ending_with(semester, count):
+        month = semester_end_months(past)[0]
         if month not in known:
             month_counts = _months_of(counts, engine, [month])
             if month_counts.empty:

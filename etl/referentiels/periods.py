@@ -7,7 +7,10 @@ Codes: month `2024-03`, quarter `2024-Q1`, semester `2024-S1` (January-June) / `
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import date
+
+_SEMESTER = re.compile(r"(\d{4})-S([12])")
 
 FIRST_YEAR = 2014  # the 2014 conventions are the first period the observatory follows
 LAST_YEAR = 2030
@@ -73,3 +76,68 @@ def period_before(kind: str, moment: date) -> str:
     if kind == "year":
         return str(moment.year - 1)
     raise ValueError(f"unknown period kind {kind!r}: expected month, quarter or year")
+
+
+# --- semesters: the one place where their arithmetic is written ------------------------------------------------------
+
+
+def semester_parts(semester: str) -> tuple[int, int]:
+    """(year, half) of a semester code `YYYY-S1` / `YYYY-S2`; ValueError otherwise."""
+    match = _SEMESTER.fullmatch(semester) if isinstance(semester, str) else None
+    if match is None:
+        raise ValueError(f"a semester is written YYYY-S1 or YYYY-S2, not {semester!r}")
+    return int(match[1]), int(match[2])
+
+
+def semester_bounds(semester: str) -> tuple[date, date]:
+    """First and last day of a semester (`2024-S1` -> 1 January and 30 June 2024)."""
+    year, half = semester_parts(semester)
+    return (date(year, 1, 1), date(year, 6, 30)) if half == 1 else (date(year, 7, 1), date(year, 12, 31))
+
+
+def months_of_semester(semester: str) -> list[str]:
+    """The six month codes of a semester, in order (`2024-S2` -> `2024-07` ... `2024-12`)."""
+    year, half = semester_parts(semester)
+    return [f"{year}-{month:02d}" for month in range(6 * half - 5, 6 * half + 1)]
+
+
+def semester_end_months(semester: str) -> tuple[str, str, str]:
+    """The last month of a semester and the months 6 and 12 months before it, the months a semestrial edition
+    compares: `2024-S1` -> 2024-06, 2023-12, 2023-06."""
+    year, half = semester_parts(semester)
+    before = f"{year - 1}-12" if half == 1 else f"{year}-06"
+    return f"{year}-{6 * half:02d}", before, f"{year - 1}-{6 * half:02d}"
+
+
+def semesters_ending_with(semester: str, count: int) -> list[str]:
+    """`count` semesters ending with `semester`, oldest first: 2024-S2, 3 -> 2023-S2, 2024-S1, 2024-S2."""
+    year, half = semester_parts(semester)
+    out = []
+    for _ in range(count):
+        out.append(f"{year}-S{half}")
+        year, half = (year, 1) if half == 2 else (year - 1, 2)
+    return out[::-1]
+
+
+def semester_short_label(code: str) -> str:
+    """`2024-S1` -> `S1 2024`; any other code unchanged."""
+    match = _SEMESTER.fullmatch(str(code))
+    return f"S{match[2]} {match[1]}" if match else str(code)
+
+
+def period_label(code: str) -> str:
+    """`2024-S1` -> `1er semestre 2024`; any other code (a year) unchanged."""
+    match = _SEMESTER.fullmatch(str(code))
+    if match:
+        return f"{'1er' if match[2] == '1' else '2e'} semestre {match[1]}"
+    return str(code)
+
+
+def run_period(kind: str | None, logical_date, params: dict | None) -> str | None:
+    """The period an Airflow run is for: the `period` param when given (a re-run of one period from the UI or CLI),
+    else, for a source whose deliveries cover a period (`kind`), the last complete one before the logical date."""
+    if params and params.get("period"):
+        return str(params["period"])
+    if kind is None or logical_date is None:
+        return None
+    return period_before(kind, logical_date)

@@ -42,7 +42,6 @@ for the zip entries.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -55,6 +54,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from etl.referentiels.periods import months_of_semester, semester_bounds, semester_parts
 from etl.referentiels.territories import load_departements, load_regions
 from etl.submissions.template import (
     _HEADER_FONT,
@@ -262,7 +262,6 @@ INPUT_CONVENTIONS = (
     "Laisser vide une donnée non disponible et l'expliquer dans les observations (2 000 caractères au plus)."
 )
 
-_SEMESTER = re.compile(r"([0-9]{4})-S([12])")
 _MONTHS_FR = (
     "janvier",
     "février",
@@ -284,25 +283,16 @@ _MONTHS_FR = (
 
 def parse_semester(semester: str) -> tuple[int, int]:
     """(year, half) of a semester code `YYYY-S1` / `YYYY-S2` with a year from 2018 to 2099; ValueError otherwise."""
-    match = _SEMESTER.fullmatch(semester) if isinstance(semester, str) else None
-    if match is None or not FIRST_YEAR <= int(match[1]) <= LAST_YEAR:
+    try:
+        year, half = semester_parts(semester)
+    except ValueError:
+        year, half = 0, 0
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValueError(
             f"The semester must be written YYYY-S1 or YYYY-S2 with a year between {FIRST_YEAR} and {LAST_YEAR} "
             f"(the PAQTE started in {FIRST_YEAR}), not {semester!r}."
         )
-    return int(match[1]), int(match[2])
-
-
-def semester_bounds(semester: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a semester (`2024-S1` -> 1 January and 30 June 2024)."""
-    year, half = parse_semester(semester)
-    return (dt.date(year, 1, 1), dt.date(year, 6, 30)) if half == 1 else (dt.date(year, 7, 1), dt.date(year, 12, 31))
-
-
-def semester_months(semester: str) -> list[str]:
-    """The month codes of a semester, in order (`2024-S2` -> `2024-07` ... `2024-12`)."""
-    year, half = parse_semester(semester)
-    return [f"{year}-{month:02d}" for month in range(6 * half - 5, 6 * half + 1)]
+    return year, half
 
 
 def _departement(code: str) -> tuple[str, str]:
@@ -441,6 +431,7 @@ def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
     import sqlalchemy as sa
 
     _departement(departement_code)
+    parse_semester(semester)
     _, last_day = semester_bounds(semester)
     params = {"departement": departement_code, "day": last_day}
     with engine.connect() as conn:
@@ -449,7 +440,7 @@ def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
         defm_rows = (
             conn.execute(
                 sa.text(_DEFM),
-                {**params, "indicators": list(DEFM_INDICATORS.values()), "months": semester_months(semester)},
+                {**params, "indicators": list(DEFM_INDICATORS.values()), "months": months_of_semester(semester)},
             )
             .mappings()
             .all()
@@ -725,6 +716,7 @@ def build_paqte_template(departement_code: str, semester: str, *, context: Paqte
     Raises ValueError for a département code not in catalogue/departements.csv, a semester that is not `YYYY-S1` /
     `YYYY-S2` from 2018 to 2099, or a context of another département or semester."""
     departement_name, region_name = _departement(departement_code)
+    parse_semester(semester)
     first_day, last_day = semester_bounds(semester)
     if context is not None and (context.departement_code, context.semester) != (departement_code, semester):
         raise ValueError(

@@ -48,6 +48,7 @@ import pandas as pd
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import from_excel
 
+from etl.referentiels import periods
 from etl.submissions import paqte
 from etl.submissions import template as tpl
 from etl.submissions.check import ERROR, WARNING, Finding, Verdict, _shown, gate_findings, parse_cell, sheet_findings
@@ -667,7 +668,7 @@ class _PaqteChecker:
 
     def _date(self, out: dict[str, Any], raw: Any, text: str) -> None:
         day = parse_date(raw)
-        end = paqte.semester_bounds(self.semester_for_checks)[1] if self.semester_for_checks else None
+        end = periods.semester_bounds(self.semester_for_checks)[1] if self.semester_for_checks else None
         out["fin_semestre"] = f"{end:%d/%m/%Y}" if end else "la fin du semestre"
         if day is None:
             out["date_texte"] = out["raw_value"]

@@ -21,7 +21,7 @@ def campaign_deadline(campaign: int) -> date:
 
 def watched_campaign(logical_date: datetime) -> int:
     """The campaign a run of regional_campaign_watch watches: the year before its logical date (Paris time)."""
-    from etl.orchestration.defaults import PARIS
+    from etl.config import PARIS
 
     return logical_date.astimezone(PARIS).year - 1
 

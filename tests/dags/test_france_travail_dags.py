@@ -27,7 +27,7 @@ def _scalar(engine, sql: str):
 
 
 def test_defm_files_load_as_vintages_and_the_broken_one_is_quarantined(dags, engine, tmp_path):
-    from etl.demo_data import drop_sample_files
+    from etl.samples.demo_data import drop_sample_files
 
     home = Home.from_env()
     for folder in ("inbox", "quarantine"):

@@ -31,7 +31,7 @@ DATA_SCHEMAS = ("raw.", "staging.", "core.")
 @pytest.fixture(scope="module")
 def loaded(tmp_path_factory, engine):
     """Sample files of every source dropped, referentiels then each source DAG run once through Airflow."""
-    from etl.demo_data import drop_sample_files
+    from etl.samples.demo_data import drop_sample_files
 
     logs = tmp_path_factory.mktemp("airflow-logs")
     runner.prepare_metadata_db(logs)
@@ -197,7 +197,7 @@ def test_a_backfill_run_of_a_loaded_year_leaves_the_tables_identical(loaded, eng
 
 
 def test_a_corrected_year_replaces_the_first_delivery_and_a_late_quarter_is_loaded(loaded, engine):
-    from etl.demo_data import drop_late_files
+    from etl.samples.demo_data import drop_late_files
 
     dags, drop, _, logs = loaded
     moved = drop_late_files(Home.from_env(), drop)

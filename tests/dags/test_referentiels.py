@@ -23,7 +23,7 @@ def dags(tmp_path_factory):
 
 
 def test_referentiels_loads_everything_and_a_rerun_changes_nothing(dags, engine, tmp_path):
-    from etl.demo_data import drop_sample_files
+    from etl.samples.demo_data import drop_sample_files
 
     home = Home.from_env()
     for folder in ("inbox", "quarantine"):  # never the archive: other tests' registered files keep their copies

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from etl.config import DAGS_FOLDER, Home
-from etl.generators import submissions as gen
 from etl.orchestration import runner
+from etl.samples.generators import submissions as gen
 
 pytestmark = [pytest.mark.airflow, pytest.mark.warehouse]
 
@@ -53,7 +53,7 @@ def test_rejected_then_corrected_workbooks_through_airflow(tmp_path_factory, eng
     assert "CELLULE-PART" in page and bad.cells["part_superieure_100"].split("!")[1] in page
 
     _drop(home, gen.submission_file_name("52", CAMPAIGN, "v2"), gen.filled_workbook("52", CAMPAIGN, seed=11).content)
-    from etl.generators import paqte
+    from etl.samples.generators import paqte
 
     paqte_inbox = home.folder("inbox") / "paqte"
     paqte_inbox.mkdir(parents=True, exist_ok=True)

@@ -24,7 +24,7 @@ LATER = ["2024-12", "2025-06", "2025-12"]  # for 2025-S2, on the 2024 list of QP
 @pytest.fixture(scope="module")
 def loaded(reference_warehouse, territories_dir, tmp_path_factory):
     from etl import pipeline
-    from etl.generators.france_travail import generate_defm
+    from etl.samples.generators.france_travail import generate_defm
     from etl.sources.registry import source
 
     wh = reference_warehouse
@@ -38,7 +38,7 @@ def loaded(reference_warehouse, territories_dir, tmp_path_factory):
         shutil.copyfile(path, inbox / "france_travail_defm" / path.name)
     report = pipeline.ingest(wh.engine, source("france_travail_defm"), home=wh.home)
     assert {b.status for b in report.batches} == {"loaded"}
-    from etl.generators.paqte import filled_paqte, paqte_file_name
+    from etl.samples.generators.paqte import filled_paqte, paqte_file_name
     from etl.submissions import intake
 
     (inbox / "paqte").mkdir(parents=True, exist_ok=True)
@@ -212,11 +212,12 @@ def test_counts_read_once_for_the_edition_give_the_same_dashboard_and_series(loa
     """The edition reads the counts of all its months in one query and hands them to the dashboard and the series:
     the same frames as when each reads its own months."""
     from etl.publication import disclosure, semestrial
+    from etl.referentiels import periods
 
     wh = loaded[0]
     rules = disclosure.Rules()
-    months = semestrial.semester_months(SEMESTER)
-    wanted = sorted({*months, *(semestrial.semester_months(s)[0] for s in semestrial.previous_semesters(SEMESTER, 6))})
+    months = periods.semester_end_months(SEMESTER)
+    wanted = sorted({*months, *(periods.semester_end_months(s)[0] for s in periods.semesters_ending_with(SEMESTER, 6))})
     counts = semestrial.read_counts(wh.engine, wanted)
     alone, alone_masked, alone_known = semestrial.dashboard(wh.engine, SEMESTER, rules)
     shared, shared_masked, shared_known = semestrial.dashboard(wh.engine, SEMESTER, rules, counts=counts)

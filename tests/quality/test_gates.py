@@ -14,7 +14,7 @@ from etl.sources.registry import all_sources
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory):
-    from etl.generators.territories import generate
+    from etl.samples.generators.territories import generate
 
     out = tmp_path_factory.mktemp("territories")
     return {p.name: p for p in generate(out)}

@@ -56,3 +56,19 @@ def test_a_run_is_for_the_last_complete_period_before_it(kind, moment, expected)
 def test_an_unknown_period_kind_is_refused():
     with pytest.raises(ValueError, match="unknown period kind 'week'"):
         periods.period_before("week", date(2024, 1, 1))
+
+
+def test_semester_arithmetic():
+    assert periods.months_of_semester("2024-S2") == [f"2024-{month:02d}" for month in range(7, 13)]
+    assert periods.months_of_semester("2018-S1") == [f"2018-{month:02d}" for month in range(1, 7)]
+    assert periods.semester_bounds("2024-S1") == (date(2024, 1, 1), date(2024, 6, 30))
+    assert periods.semester_bounds("2023-S2") == (date(2023, 7, 1), date(2023, 12, 31))
+    assert periods.semester_end_months("2024-S1") == ("2024-06", "2023-12", "2023-06")
+    assert periods.semester_end_months("2024-S2") == ("2024-12", "2024-06", "2023-12")
+    assert periods.semesters_ending_with("2024-S2", 3) == ["2023-S2", "2024-S1", "2024-S2"]
+    assert periods.semesters_ending_with("2024-S1", 2) == ["2023-S2", "2024-S1"]
+    assert (periods.semester_short_label("2024-S1"), periods.period_label("2024-S2")) == ("S1 2024", "2e semestre 2024")
+    assert periods.period_label("2024") == "2024"
+    for wrong in ("2024-S3", "2024S1", "24-S1", None):
+        with pytest.raises(ValueError, match="YYYY-S1 or YYYY-S2"):
+            periods.semester_parts(wrong)

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from etl import readers
-from etl.generators import territories as generator
 from etl.referentiels.territories import (
     COMMUNE_PATTERN,
     DEPARTEMENT_PATTERN,
@@ -28,6 +27,7 @@ from etl.referentiels.territories import (
     read_anct,
     read_correspondance,
 )
+from etl.samples.generators import territories as generator
 
 HEADER = ";".join(QPV_COLUMNS)
 

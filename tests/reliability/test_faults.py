@@ -1,4 +1,4 @@
-"""Faults (issue 9, item 1): killed loads, a warehouse restarted under a DAG, concurrent runs, retries after success.
+"""Faults: killed loads, a warehouse restarted under a DAG, concurrent runs, retries after success.
 
 Every test starts from a copy (`CREATE DATABASE ... TEMPLATE`) of one warehouse holding the reference data, the
 sample QPV of both geographies and France Travail's job seekers of February 2024 (`DEFM_QPV_202402.csv`), and its
@@ -46,8 +46,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl import landing, pipeline, warehouse
-from etl.config import DAGS_FOLDER
-from etl.orchestration.defaults import PARIS
+from etl.config import DAGS_FOLDER, PARIS
 from etl.sources.registry import source
 from etl.warehouse import admin_execute
 from etl.warehouse.fingerprint import fingerprint
@@ -277,7 +276,7 @@ def _gone(monitor: Monitor, tag: str) -> bool:
 
 @pytest.fixture(scope="module")
 def defm_files(tmp_path_factory, territories_dir) -> dict[str, bytes]:
-    from etl.generators.france_travail import generate_defm
+    from etl.samples.generators.france_travail import generate_defm
 
     folder = tmp_path_factory.mktemp("defm")
     return {p.name: p.read_bytes() for p in generate_defm(folder, territories_dir, [BEFORE, MONTH])}

@@ -1,4 +1,4 @@
-"""Hostile inputs (issue 9, item 2): every reader of the registry, CSV and Excel, against files built to hurt.
+"""Hostile inputs: every reader of the registry, CSV and Excel, against files built to hurt.
 
 The CSV sources and the Excel kinds are taken from etl/sources/registry.yaml (a source whose reader lives in
 etl.submissions is an Excel kind, every other one a CSV source), so a new source is covered as soon as it is declared
@@ -51,9 +51,9 @@ HEX_KEY = re.compile(r"^[0-9a-f]{16}$")
 def _generated(territories_dir: Path, folder: Path) -> dict:
     """source id -> a function writing a valid file of the source into `folder` (the catalogue sources use their
     repository file)."""
-    from etl.generators import ans, caf, national
-    from etl.generators import france_travail as ft
-    from etl.generators import france_travail_individus as fti
+    from etl.samples.generators import ans, caf, national
+    from etl.samples.generators import france_travail as ft
+    from etl.samples.generators import france_travail_individus as fti
 
     return {
         "anct_qpv": lambda: territories_dir / "qpv_2024.csv",
@@ -358,10 +358,10 @@ def test_formulas_sql_bom_crlf_and_line_breaks_are_loaded_verbatim(reference_war
 def _workbook(kind: str) -> tuple[bytes, str, str]:
     """(valid bytes, file name, a free-text cell "Sheet!A1") of the kind."""
     if kind == "regional":
-        from etl.generators import submissions as gen
+        from etl.samples.generators import submissions as gen
 
         return gen.filled_workbook("84", 2024, seed=1).content, gen.submission_file_name("84", 2024), "Indicateurs!I2"
-    from etl.generators import paqte as gen
+    from etl.samples.generators import paqte as gen
 
     return gen.filled_paqte("69", "2024-S1").content, gen.paqte_file_name("69", "2024-S1"), "Bilan!B6"
 
@@ -413,8 +413,8 @@ def test_hostile_workbooks_are_refused_with_the_rule_and_the_cell_and_change_not
     wh = reference_warehouse
     content, name, cell = _workbook(kind)
     stem = name.removesuffix(".xlsx")
-    from etl.generators import paqte as paqte_gen
-    from etl.generators import submissions as regional_gen
+    from etl.samples.generators import paqte as paqte_gen
+    from etl.samples.generators import submissions as regional_gen
 
     generator = regional_gen if kind == "regional" else paqte_gen
     missing_column = (

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 
 import openpyxl
 
-from etl.generators import submissions as gen
+from etl.samples.generators import submissions as gen
 from etl.submissions import check, report
 from etl.submissions import template as tpl
 

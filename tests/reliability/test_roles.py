@@ -1,4 +1,4 @@
-"""Least privilege (issue 9, item 4), proven by logging in as each role of migration 0020 (and 0011's bi_reader).
+"""Least privilege, proven by logging in as each role of migration 0020 (and 0011's bi_reader).
 
 One warehouse for the module (reference data, periods) holds, loaded through the real intake as the owner: the
 annual workbooks of régions 84 and 11 (one rejected file of région 84 too) and the PAQTE reports of the Rhône (69,
@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from etl.config import PROJECT_ROOT
-from etl.generators import paqte as paqte_gen
-from etl.generators import submissions as gen
+from etl.samples.generators import paqte as paqte_gen
+from etl.samples.generators import submissions as gen
 from etl.submissions import intake
 
 pytestmark = pytest.mark.warehouse

@@ -1,4 +1,4 @@
-"""Secrets (issue 9, item 5): no password or key in the repository, and no printed connection string shows one.
+"""Secrets: no password or key in the repository, and no printed connection string shows one.
 
 The scan reads every file git tracks or would add (`git ls-files --cached --others --exclude-standard`: tracked,
 plus new files not ignored) and looks for private key blocks, cloud and service tokens (AWS, GitHub, Slack, Google,

@@ -11,11 +11,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.generators import ans as generator
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
 from etl.referentiels.territories import load_departements
+from etl.samples.generators import ans as generator
 from etl.sources import ans
 from etl.sources.values import VALUE_COLUMNS
 

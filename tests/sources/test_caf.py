@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.generators import caf as generator
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
+from etl.samples.generators import caf as generator
 from etl.sources import caf
 from etl.sources.values import VALUE_COLUMNS
 

@@ -8,11 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.generators import france_travail as generator
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
 from etl.referentiels.territories import load_departements
+from etl.samples.generators import france_travail as generator
 from etl.sources import france_travail as ft
 from etl.sources.values import VALUE_COLUMNS
 

@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from etl import pipeline
-from etl.generators import france_travail_individus as gen
 from etl.readers import FileShapeError
+from etl.samples.generators import france_travail_individus as gen
 from etl.sources import france_travail_individus as fti
 from etl.sources.registry import source
 

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl.generators import national as generator
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.referentiels import periods
 from etl.referentiels.catalogue import INDICATEURS_COLUMNS
 from etl.referentiels.territories import DEPARTEMENT_PATTERN, load_departements, load_regions
+from etl.samples.generators import national as generator
 from etl.sources import national as nat
 from etl.sources.values import VALUE_COLUMNS
 

@@ -1,6 +1,6 @@
 """The verdict on returned workbooks (etl/submissions/check.py), without a warehouse: GX really validates the cells.
 
-Workbooks come from etl.generators.submissions (the template filled through openpyxl, with each kind of mistake a
+Workbooks come from samples.generators.submissions (the template filled through openpyxl, with each kind of mistake a
 région makes); the expected cell of each mistake is the generator's, the expected values are recomputed here.
 """
 
@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from etl.config import PROJECT_ROOT
-from etl.generators import submissions as gen
+from etl.samples.generators import submissions as gen
 from etl.submissions import check
 from etl.submissions import template as tpl
 

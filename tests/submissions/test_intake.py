@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.config import PROJECT_ROOT, Home
-from etl.generators import submissions as gen
+from etl.samples.generators import submissions as gen
 from etl.submissions import intake
 from etl.submissions import template as tpl
 from etl.warehouse.fingerprint import differences, fingerprint
@@ -231,7 +231,7 @@ def test_the_status_command(wh, monkeypatch):
 
 
 def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
-    from etl.generators import paqte as paqte_gen
+    from etl.samples.generators import paqte as paqte_gen
     from etl.submissions.status import format_paqte_status, paqte_status
 
     semester = "2024-S1"

@@ -285,13 +285,6 @@ def test_a_context_of_another_departement_or_semester_is_refused():
             paqte.build_paqte_template(departement, semester, context=context)
 
 
-def test_semester_helpers():
-    assert paqte.semester_months("2024-S2") == [f"2024-{month:02d}" for month in range(7, 13)]
-    assert paqte.semester_months("2018-S1") == [f"2018-{month:02d}" for month in range(1, 7)]
-    assert paqte.semester_bounds("2024-S1") == (dt.date(2024, 1, 1), dt.date(2024, 6, 30))
-    assert paqte.semester_bounds("2023-S2") == (dt.date(2023, 7, 1), dt.date(2023, 12, 31))
-
-
 # --- determinism ---------------------------------------------------------------------------------------------------
 
 

@@ -1,6 +1,6 @@
 """The verdict on returned PAQTE reports (etl/submissions/paqte_check.py), without a warehouse: GX validates the cells.
 
-Reports come from etl.generators.paqte (the workbook filled through openpyxl, with the mistakes a département
+Reports come from etl.samples.generators.paqte (the workbook filled through openpyxl, with the mistakes a département
 makes), or are edited here with openpyxl; the expected cell of each mistake is the generator's, the expected readings
 are written out here (dates, SIRENs, French numbers).
 """
@@ -14,7 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from etl.generators import paqte as gen
+from etl.samples.generators import paqte as gen
 from etl.submissions import paqte, paqte_check
 
 RULES = {
@@ -244,7 +244,7 @@ def test_a_deleted_row_is_named_row_by_row_up_to_ten_then_counted(tmp_path):
 
 
 def test_the_regional_workbook_sent_as_a_paqte_report_is_named_as_such(tmp_path):
-    from etl.generators import submissions
+    from etl.samples.generators import submissions
 
     path = tmp_path / "paqte_D69_2024-S1.xlsx"
     path.write_bytes(submissions.filled_workbook("84", 2024, seed=2).content)

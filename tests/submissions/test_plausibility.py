@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 
 from etl.config import PROJECT_ROOT
-from etl.generators import paqte as paqte_gen
-from etl.generators import submissions as gen
+from etl.samples.generators import paqte as paqte_gen
+from etl.samples.generators import submissions as gen
 from etl.submissions import check, intake, paqte_check
 from etl.submissions import template as tpl
 

@@ -159,7 +159,7 @@ class Qpv:
 # --- helpers -------------------------------------------------------------------------------------------------------
 
 
-def _luhn_key(digits: str) -> str:
+def luhn_key(digits: str) -> str:
     """The Luhn check digit that makes `digits` + key valid (SIREN numbers carry one)."""
     total = 0
     for position, char in enumerate(reversed(digits)):
@@ -172,13 +172,13 @@ def _siren(rng: random.Random, used: set[str]) -> str:
     while True:
         # EPCI created since 2010 have SIREN 2000xxxxx; older ones 24xxxxxxx.
         body = f"2000{rng.randrange(10_000):04d}" if rng.random() < 0.6 else f"24{rng.randrange(10**6):06d}"
-        siren = body + _luhn_key(body)
+        siren = body + luhn_key(body)
         if siren not in used and siren != GRAND_PARIS[0]:
             used.add(siren)
             return siren
 
 
-def _de(name: str) -> str:
+def de_place(name: str) -> str:
     """French 'of' before a place name: de Sarcelles, d'Orville, du Mée (Le Mée), des Ulis (Les Ulis)."""
     if name.startswith("Le "):
         return "du " + name[3:]
@@ -196,7 +196,7 @@ def _stem(rng: random.Random) -> str:
             return start + end
 
 
-def _commune_name(rng: random.Random, departement: str) -> str:
+def commune_name(rng: random.Random, departement: str) -> str:
     if departement == "976":
         return rng.choice(_MAYOTTE_STARTS) + rng.choice(_MAYOTTE_ENDS)
     draw = rng.random()
@@ -209,7 +209,7 @@ def _commune_name(rng: random.Random, departement: str) -> str:
     if draw < 0.68:
         return f"Sainte-{rng.choice(_SAINTES)}"
     if draw < 0.74:
-        return f"Saint-{rng.choice(_SAINTS)}-{_de(_stem(rng)).replace(' ', '-')}"
+        return f"Saint-{rng.choice(_SAINTS)}-{de_place(_stem(rng)).replace(' ', '-')}"
     if draw < 0.80:
         return f"{_stem(rng)}-en-{rng.choice(_PAYS)}"
     if draw < 0.90:
@@ -247,7 +247,7 @@ def _unique_quartier(rng: random.Random, communes: list[Commune], used: dict[str
     raise RuntimeError("no free QPV name")  # pragma: no cover - 200 draws always find one
 
 
-def _allocate(weights: dict[str, int], total: int) -> dict[str, int]:
+def allocate(weights: dict[str, int], total: int) -> dict[str, int]:
     """Split `total` over the keys in proportion to their weights (largest remainders), at least 1 each."""
     weight_sum = sum(weights.values())
     exact = {key: weight * total / weight_sum for key, weight in weights.items()}
@@ -283,9 +283,9 @@ def _build_communes(rng: random.Random, departement: Departement, qpv_count: int
 
     names: list[str] = []
     for _ in codes:
-        name = "Paris" if code == "75" else _commune_name(rng, code)
+        name = "Paris" if code == "75" else commune_name(rng, code)
         while name in names:
-            name = _commune_name(rng, code)
+            name = commune_name(rng, code)
         names.append(name)
     departement.communes = [Commune(c, n) for c, n in zip(codes, names, strict=True)]
 
@@ -298,12 +298,14 @@ def _build_communes(rng: random.Random, departement: Departement, qpv_count: int
     for index in range(epci_count):
         seat = departement.communes[index].nom
         if index == 0 and qpv_count >= 30:
-            nom = f"Métropole {_de(seat)}"
+            nom = f"Métropole {de_place(seat)}"
         elif index == 0 and qpv_count >= 10:
-            nom = rng.choice((f"CA {_de(seat)}", f"Communauté urbaine {_de(seat)}", f"CA du Pays {_de(seat)}"))
+            nom = rng.choice(
+                (f"CA {de_place(seat)}", f"Communauté urbaine {de_place(seat)}", f"CA du Pays {de_place(seat)}")
+            )
         else:
             kind = rng.choice(("CA du Pays", "CC du Pays", "CC", "CA"))
-            nom = f"{kind} {_de(seat)}"
+            nom = f"{kind} {de_place(seat)}"
         epcis.append(Epci(_siren(rng, sirens), nom))
     for index, commune in enumerate(departement.communes):
         if index < epci_count:
@@ -391,7 +393,7 @@ def generate(out_dir: Path, seed: int = 2024) -> list[Path]:
         Departement(row["code"], row["nom"], row["code_region"], regions[row["code_region"]])
         for row in load_departements().to_dict("records")
     ]
-    counts = _allocate({d.code: URBAN_WEIGHT[d.code] for d in departements}, QPV_2015_COUNT)
+    counts = allocate({d.code: URBAN_WEIGHT[d.code] for d in departements}, QPV_2015_COUNT)
     sirens: set[str] = set()
     for departement in departements:
         _build_communes(rng, departement, counts[departement.code], sirens)

@@ -1,4 +1,4 @@
-"""Filled regional workbooks (etl/generators/submissions.py): determinism, coherent figures, typed texts, mistakes.
+"""Filled regional workbooks (samples/generators/submissions.py): determinism, coherent figures, typed texts, mistakes.
 
 Figures are read back from the saved .xlsx with openpyxl; codes, units, labels and régions come from the catalogue
 CSV files, not from the module under test.
@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from etl.config import PROJECT_ROOT
-from etl.generators import submissions as generator
+from etl.samples.generators import submissions as generator
 from etl.submissions import template as tpl
 
 CATALOGUE = PROJECT_ROOT / "catalogue"

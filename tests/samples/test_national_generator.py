@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl.generators import national as generator
 from etl.referentiels.territories import load_departements, load_regions
+from etl.samples.generators import national as generator
 from etl.sources.national import COLUMNS, catalogue_units
 
 YEARS = [2023, 2024]

@@ -8,7 +8,7 @@ Values, for each local indicator of the catalogue and each département of the r
 counts are integers from 0 to 500 (each indicator has its own order of size, some zeros), except those with a
 smaller ceiling, so that the figures stay plausible (etl.submissions.plausibility): a count of QPV (`unite_statistique`
 `qpv`) lies between 0 and the département's QPV in force on the campaign's reference day in the sample referential
-(`sample_qpv_in_force`, from etl.generators.territories with `territories_seed`: the referential the warehouse
+(`sample_qpv_in_force`, from etl.samples.generators.territories with `territories_seed`: the referential the warehouse
 holds), ZSP, structures and projects follow `UNIT_SCALES`; shares (`%`) have one decimal between 0 and 100. The
 regional result (`Indicateurs`, column H) of a count is the sum of the départements' values, that of a share lies
 between their minimum and maximum. About one département cell in 20 is left empty with an observation saying the
@@ -52,9 +52,9 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from etl.generators.files import chosen_mistakes
 from etl.referentiels.catalogue import QPV_UNIT
 from etl.referentiels.territories import load_departements, load_regions
+from etl.samples.generators.files import chosen_mistakes
 from etl.submissions import template as tpl
 
 MISTAKES: tuple[str, ...] = (
@@ -172,10 +172,10 @@ def submission_file_name(region_code: str, campaign: int, suffix: str = "") -> s
 @functools.cache
 def sample_qpv_in_force(campaign: int, territories_seed: int = TERRITORIES_SEED) -> dict[str, int]:
     """The QPV in force on the campaign's reference day (31 December) per département, in the sample referential of
-    `territories_seed` (etl.generators.territories), dated as core.qpv dates them (sql/core/anct_qpv.sql): the 2015
+    `territories_seed` (generators.territories), dated as core.qpv dates them (sql/core/anct_qpv.sql): the 2015
     geography from 2015 to 2023 (2024 overseas), the 2024 geography after."""
-    from etl.generators import territories
     from etl.referentiels.territories import normalise_qpv, read_anct
+    from etl.samples.generators import territories
     from etl.submissions.plausibility import reference_day
 
     day = reference_day(campaign)

@@ -45,8 +45,10 @@ from typing import Any
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 
-from etl.generators.files import chosen_mistakes
+from etl.referentiels import periods
 from etl.referentiels.territories import load_departements
+from etl.samples.generators.files import chosen_mistakes
+from etl.samples.generators.territories import luhn_key
 from etl.submissions import paqte
 from etl.submissions import template as tpl
 
@@ -170,15 +172,6 @@ def paqte_file_name(departement_code: str, semester: str, suffix: str = "") -> s
     return FILE_PATTERN.format(departement=departement_code, semester=semester, suffix=f"_{suffix}" if suffix else "")
 
 
-def luhn_key(digits: str) -> str:
-    """The digit that makes `digits` + it pass the Luhn check (the ninth digit of a SIREN)."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        digit = int(char) * (2 if position % 2 == 0 else 1)  # the key will be position 0: these shift by one
-        total += digit - 9 if digit > 9 else digit
-    return str((10 - total % 10) % 10)
-
-
 def _rng(seed: int, departement: str, semester: str, what: str) -> random.Random:
     return random.Random(f"paqte:{seed}:{departement}:{semester}:{what}")
 
@@ -249,7 +242,7 @@ def _write(ws, coordinate: str, value: Any, values: dict[str, Any]) -> None:
 
 def _fill(workbook, departement: str, semester: str, seed: int) -> dict[str, Any]:
     """Fill the input cells; returns what each holds ("Sheet!B2" -> value)."""
-    first_day, last_day = paqte.semester_bounds(semester)
+    first_day, last_day = periods.semester_bounds(semester)
     name, _ = paqte._departement(departement)
     values: dict[str, Any] = {}
 
@@ -342,7 +335,7 @@ def _apply(name: str, workbook, values: dict, departement: str, semester: str, d
         return f"{entreprises.title}!{coordinate}"
     if name == "date_hors_semestre":
         coordinate = f"{entreprises_column('E')}{row}"
-        after = paqte.semester_bounds(semester)[1] + dt.timedelta(days=draw.randint(1, 60))
+        after = periods.semester_bounds(semester)[1] + dt.timedelta(days=draw.randint(1, 60))
         _write(entreprises, coordinate, dt.datetime.combine(after, dt.time()), values)
         return f"{entreprises.title}!{coordinate}"
     if name in ("nombre_negatif", "texte_dans_nombre"):

@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from etl.config import PROJECT_ROOT
-from etl.generators import territories as generator
 from etl.referentiels.territories import (
     COMMUNE_PATTERN,
     CORRESPONDANCE_COLUMNS,
@@ -25,6 +24,7 @@ from etl.referentiels.territories import (
     read_anct,
     read_correspondance,
 )
+from etl.samples.generators import territories as generator
 
 FILES = [generator.QPV_2015_FILE, generator.QPV_2024_FILE, generator.CORRESPONDANCE_FILE]
 
@@ -75,7 +75,10 @@ def test_same_seed_gives_identical_bytes(tmp_path, out_dir):
 
 def test_same_bytes_in_another_process_with_another_hash_seed(tmp_path, out_dir):
     """Set or hash ordering must never leak into the output: a new interpreter gives the same bytes."""
-    code = "import sys, pathlib; from etl.generators.territories import generate; generate(pathlib.Path(sys.argv[1]))"
+    code = (
+        "import sys, pathlib; from etl.samples.generators.territories import generate; "
+        "generate(pathlib.Path(sys.argv[1]))"
+    )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "proc")], check=True, env=env, cwd=PROJECT_ROOT)
     for name in FILES:

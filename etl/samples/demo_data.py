@@ -108,9 +108,9 @@ def drop_sample_files(
 
     The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
     demo's months, years and quarters unless others are given (tests use fewer)."""
-    from etl.generators import ans, caf, territories
-    from etl.generators import france_travail as ft
-    from etl.generators import national as other
+    from etl.samples.generators import ans, caf, territories
+    from etl.samples.generators import france_travail as ft
+    from etl.samples.generators import national as other
 
     drop = SampleDrop()
     with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
@@ -154,7 +154,7 @@ def drop_sample_files(
 def _extracts(folder: Path, territories_dir: Path, months: list[str] | None, seed: int) -> list[Path]:
     """The individual extracts of the demo (or of the last of `months`, for tests), the last gzip-compressed, and a
     broken one."""
-    from etl.generators import france_travail_individus as fti
+    from etl.samples.generators import france_travail_individus as fti
 
     wanted = months[-1:] if months else DEMO_EXTRACT_MONTHS
     files = fti.generate(folder, territories_dir, wanted[:-1], rows=DEMO_EXTRACT_ROWS, seed=seed)
@@ -165,8 +165,8 @@ def _extracts(folder: Path, territories_dir: Path, months: list[str] | None, see
 
 def paqte_reports(folder: Path, *, seed: int, semester: str = PAQTE_SEMESTER) -> list[tuple[Path, bool]]:
     """(PAQTE report, broken on purpose) of the départements of PAQTE_REGION that send one."""
-    from etl.generators import paqte
     from etl.referentiels.territories import load_departements
+    from etl.samples.generators import paqte
 
     folder.mkdir(parents=True, exist_ok=True)
     departements = load_departements()
@@ -183,8 +183,8 @@ def paqte_reports(folder: Path, *, seed: int, semester: str = PAQTE_SEMESTER) ->
 
 def regional_workbooks(folder: Path, *, seed: int, campaign: int = DEMO_CAMPAIGN) -> list[tuple[Path, bool]]:
     """(workbook, broken on purpose) of the régions that send one (see the module doc), and the corrected one."""
-    from etl.generators import submissions
     from etl.referentiels.territories import load_regions
+    from etl.samples.generators import submissions
 
     folder.mkdir(parents=True, exist_ok=True)
     out = []

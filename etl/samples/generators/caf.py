@@ -1,6 +1,6 @@
 """Sample CAF files: allocataires per QPV at 31 December, and crèche (EAJE) places per QPV and quarter.
 
-Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from etl.generators.territories), this module
+Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from generators.territories), this module
 writes files in the CAF's delivery shape:
 
 - `CAF_QPV_<YYYY>.csv`, one per year: UTF-8 with a BOM, CRLF line ends, `;`, one header line (columns
@@ -20,7 +20,7 @@ Figures are realistic in size: a QPV has about 300 to 3,000 allocataire househol
 to 2.6 people covered per household, RSA for 20-35 % of households, AAH 5-10 %, a housing benefit 55-75 %, single
 parents 15-25 %; new crèche places are rare (0 most quarters, 10 to 40 when a crèche opens), renovations 5-30, the
 stock 0-300. Series are smooth: a QPV keeps its level and profile from one year to the next, and across the
-2015 -> 2024 change when its name and main commune are unchanged (`_qpv_key` of etl.generators.france_travail).
+2015 -> 2024 change when its name and main commune are unchanged (`qpv_key` of etl.samples.generators.france_travail).
 Every draw comes from `random.Random` seeded with the seed and what is drawn (neighbourhood, year or quarter), so a
 file does not depend on which other periods are asked for: same inputs, same bytes.
 
@@ -41,9 +41,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.generators.files import write_csv
-from etl.generators.france_travail import TRANSITION, _geography, _overseas, _qpv_key, _read_geography, _rng
-from etl.generators.territories import QPV_2015_FILE, QPV_2024_FILE
+from etl.samples.generators.files import seeded_rng, write_csv
+from etl.samples.generators.france_travail import TRANSITION, geography_of_month, is_overseas, qpv_key, read_geography
+from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.sources.caf import ALLOCATAIRES_COLUMNS, CRECHES_COLUMNS, ROUNDING
 
 FIRST_QUARTER = (2014, 1)  # crèche histories start with the 2014 conventions
@@ -71,7 +71,7 @@ class Qpv:
 
     code: str
     label: str
-    key: str  # main commune and name (etl.generators.france_travail._qpv_key)
+    key: str  # main commune and name (etl.samples.generators.france_travail.qpv_key)
 
 
 @dataclass(frozen=True)
@@ -93,35 +93,35 @@ class Profile:
 def _load_geographies(territories_dir: Path) -> dict[str, list[Qpv]]:
     """The QPV in force in each geography (2015, 2024, and the 2024 transition), sorted by code."""
     lists = {
-        "2015": _read_geography(Path(territories_dir) / QPV_2015_FILE),
-        "2024": _read_geography(Path(territories_dir) / QPV_2024_FILE),
+        "2015": read_geography(Path(territories_dir) / QPV_2015_FILE),
+        "2024": read_geography(Path(territories_dir) / QPV_2024_FILE),
     }
     # In 2024 the new geography applies in metropolitan France only; overseas keeps its 2015 QPV until 2025.
-    lists[TRANSITION] = [q for q in lists["2024"] if not _overseas(q)] + [q for q in lists["2015"] if _overseas(q)]
+    lists[TRANSITION] = [q for q in lists["2024"] if not is_overseas(q)] + [q for q in lists["2015"] if is_overseas(q)]
     return {
-        name: sorted((Qpv(q["code"], q["label"], _qpv_key(q)) for q in qpvs), key=lambda q: q.code)
+        name: sorted((Qpv(q["code"], q["label"], qpv_key(q)) for q in qpvs), key=lambda q: q.code)
         for name, qpvs in lists.items()
     }
 
 
 def _year_geography(year: int) -> str:
     """The geography of a year: the one in force on its first day."""
-    return _geography(f"{year}-01")
+    return geography_of_month(f"{year}-01")
 
 
 def _quarter_geography(year: int, number: int) -> str:
-    return _geography(f"{year}-{3 * number - 2:02d}")
+    return geography_of_month(f"{year}-{3 * number - 2:02d}")
 
 
 # --- allocataires --------------------------------------------------------------------------------------------------
 
 
 def _profile(seed: int, qpv: Qpv) -> Profile:
-    rng = _rng(seed, "caf-qpv", qpv.key)
+    rng = seeded_rng(seed, "caf-qpv", qpv.key)
     small = rng.random() < 0.03  # a few small neighbourhoods
     base = 60 * 5 ** rng.random() if small else 300 * (3000 / 300) ** (rng.random() ** 1.6)
     if qpv.code.startswith("QN") and qpv.code.endswith("M"):  # perimeter modified in 2024
-        base *= _rng(seed, "caf-perimeter", qpv.code).uniform(0.85, 1.2)
+        base *= seeded_rng(seed, "caf-perimeter", qpv.code).uniform(0.85, 1.2)
     monoparents = rng.uniform(0.155, 0.245)
     avec = rng.uniform(0.14, 0.26)
     sans = rng.uniform(0.04, 0.09)
@@ -153,7 +153,7 @@ def _split(total: int, shares: tuple[float, ...]) -> list[int]:
 
 def _true_counts(seed: int, qpv: Qpv, profile: Profile, year: int) -> list[int]:
     """The 9 true counts of a QPV at 31 December, in ALLOCATAIRES_COLUMNS order."""
-    rng = _rng(seed, "caf-year", qpv.key, year)
+    rng = seeded_rng(seed, "caf-year", qpv.key, year)
     trend = max(0.6, 1 + profile.slope * (year - 2024))
     total = max(1, round(profile.base * _index(ALLOCATAIRES_INDEX, year) * trend * (1 + rng.gauss(0, 0.012))))
 
@@ -186,7 +186,7 @@ def _correct(seed: int, year: int, rows: list[tuple[Qpv, list[int]]]) -> list[tu
     Moves are multiples of 5 on the true counts, so the published counts move by exactly as much: allocataires and
     single people together (the composition still adds up), the people covered by 5-20 the same way, and sometimes
     the housing benefit by at most as much as the total."""
-    rng = _rng(seed, "caf-rectificatif", year)
+    rng = seeded_rng(seed, "caf-rectificatif", year)
     eligible = [i for i, (_, counts) in enumerate(rows) if counts[0] >= 300]
     chosen = {i for i in eligible if rng.random() < RECTIFICATIF_SHARE} or {rng.choice(eligible)}
     corrected = []
@@ -207,7 +207,7 @@ def _correct(seed: int, year: int, rows: list[tuple[Qpv, list[int]]]) -> list[tu
 
 def _break_allocataires(seed: int, year: int, lines: list[list[str]]) -> list[list[str]]:
     """Copy of the lines with three defects on three lines: isolés 40 too high, RSA above the allocataires, `n.d.`."""
-    rng = _rng(seed, "caf-broken", year)
+    rng = seeded_rng(seed, "caf-broken", year)
     lines = [list(line) for line in lines]
     total = ALLOCATAIRES_COLUMNS.index("nb_allocataires")
     isoles = ALLOCATAIRES_COLUMNS.index("nb_alloc_isoles")
@@ -296,7 +296,7 @@ def _quarters() -> list[tuple[int, int]]:
 def _eaje_history(seed: int, key: str) -> dict[tuple[int, int], tuple[int, int, int]]:
     """A neighbourhood's (created, renovated, stock) in every quarter from 2014-Q1: crèches open now and then
     (a micro-crèche of 10-12 places, a crèche of 20-40), existing ones are sometimes renovated."""
-    rng = _rng(seed, "caf-eaje", key)
+    rng = seeded_rng(seed, "caf-eaje", key)
     stock = round(10 + 190 * rng.random() ** 1.5) if rng.random() < 0.75 else 0
     history = {}
     for quarter in _quarters():
@@ -327,7 +327,7 @@ def _unknown_code(code: str, known: set[str]) -> str:
 
 def _break_creches(seed: int, quarter: str, lines: list[list[str]], known: set[str]) -> list[list[str]]:
     """Copy of the lines with two defects on two lines: a QPV code that does not exist, a place count of -5."""
-    rng = _rng(seed, "caf-eaje-broken", quarter)
+    rng = seeded_rng(seed, "caf-eaje-broken", quarter)
     lines = [list(line) for line in lines]
     unknown, negative = rng.sample(lines, 2)
     unknown[1] = _unknown_code(unknown[1], known)

@@ -30,7 +30,7 @@ def main() -> int:
         f"  schema version {result.after}" + (f" (migrated from {result.before or 'empty'})" if result.changed else "")
     )
 
-    from etl.demo_data import drop_sample_files
+    from etl.samples.demo_data import drop_sample_files
 
     samples = drop_sample_files(home)
     per_source: dict[str, int] = {}
@@ -46,7 +46,7 @@ def main() -> int:
     log_dir = home.root / "demo" / "logs"
     outcomes = runner.run_all(DAGS_FOLDER, log_dir, skip_tags=PUBLICATION | WATCHES)
     if samples.held_back:
-        from etl.demo_data import drop_late_files
+        from etl.samples.demo_data import drop_late_files
 
         moved = drop_late_files(home, samples)
         print("  second wave, late and corrected deliveries: " + ", ".join(moved))
@@ -108,8 +108,8 @@ PUBLICATION = frozenset({"publication"})  # DAGs run last, once every input is i
 def _publish(log_dir) -> list:
     """The annual editions of the demo's years and the semestrial editions of its complete semesters, through the
     publication DAGs, once every source was loaded."""
-    from etl.demo_data import DEMO_MONTHS, DEMO_YEARS
     from etl.orchestration import runner
+    from etl.samples.demo_data import DEMO_MONTHS, DEMO_YEARS
 
     dags = runner.load_dags(DAGS_FOLDER)
     outcomes = []
@@ -145,7 +145,7 @@ def _print_regional(engine) -> None:
     """Who has sent what: the demo's regional campaign and PAQTE semester (as `observatoire submissions status`)."""
     import datetime as dt
 
-    from etl.demo_data import DEMO_CAMPAIGN, PAQTE_SEMESTER
+    from etl.samples.demo_data import DEMO_CAMPAIGN, PAQTE_SEMESTER
     from etl.submissions import status
 
     today = dt.date.today()

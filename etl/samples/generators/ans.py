@@ -1,6 +1,6 @@
 """Sample Agence nationale du sport (ANS) files: the annual subsidy lines and the sport licences per QPV and sex.
 
-Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from etl.generators.territories), this module
+Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from generators.territories), this module
 writes files in the ANS delivery shape (columns from etl.sources.ans):
 
 - `ANS_SUBVENTIONS_<YYYY>.csv`, one per year: Windows-1252, `;`, `\\n`, standard CSV quoting; 3,600 to 5,400
@@ -21,9 +21,9 @@ writes files in the ANS delivery shape (columns from etl.sources.ans):
   QPV's residents hold a licence, women about 35-40 % of them; the national level dips in 2020-2021 (Covid).
 
 QPV in force: 2015 geography before 2024, 2024 geography from 2025, and during 2024 the 2024 QPV in metropolitan
-France and the 2015 ones overseas (etl.generators.france_travail). A neighbourhood keeps its size and licence rate
-across years and geographies (same main commune and name, `_qpv_key`). Every draw comes from `random.Random`
-seeded with the seed and what is drawn (`_rng`), so a file does not depend on the other years asked for: same
+France and the 2015 ones overseas (generators.france_travail). A neighbourhood keeps its size and licence rate
+across years and geographies (same main commune and name, `qpv_key`). Every draw comes from `random.Random`
+seeded with the seed and what is drawn (`seeded_rng`), so a file does not depend on the other years asked for: same
 inputs, same bytes. With `broken=True`, defective copies of the last year's files are written too (see
 `generate_subventions` and `generate_licences`).
 """
@@ -34,18 +34,18 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.generators.files import write_csv
-from etl.generators.france_travail import TRANSITION, _geography, _overseas, _qpv_key, _read_geography, _rng
-from etl.generators.territories import (
+from etl.referentiels.territories import load_departements
+from etl.samples.generators.files import seeded_rng, write_csv
+from etl.samples.generators.france_travail import TRANSITION, geography_of_month, is_overseas, qpv_key, read_geography
+from etl.samples.generators.territories import (
     OVERSEAS_COMMUNES,
     QPV_2015_FILE,
     QPV_2024_FILE,
-    _allocate,
-    _commune_name,
-    _de,
-    _luhn_key,
+    allocate,
+    commune_name,
+    de_place,
+    luhn_key,
 )
-from etl.referentiels.territories import load_departements
 from etl.sources.ans import LICENCE_COLUMNS, SUBVENTION_COLUMNS
 
 SUBVENTIONS_ENCODING = "cp1252"
@@ -124,16 +124,16 @@ def _check_year(year: int | str) -> int:
 def _lists(territories_dir: Path) -> dict[str, list[dict]]:
     """The QPV of each geography in force (2015, 2024 and the 2024 transition), sorted by code."""
     lists = {
-        "2015": _read_geography(Path(territories_dir) / QPV_2015_FILE),
-        "2024": _read_geography(Path(territories_dir) / QPV_2024_FILE),
+        "2015": read_geography(Path(territories_dir) / QPV_2015_FILE),
+        "2024": read_geography(Path(territories_dir) / QPV_2024_FILE),
     }
-    lists[TRANSITION] = [q for q in lists["2024"] if not _overseas(q)] + [q for q in lists["2015"] if _overseas(q)]
+    lists[TRANSITION] = [q for q in lists["2024"] if not is_overseas(q)] + [q for q in lists["2015"] if is_overseas(q)]
     return {name: sorted(qpvs, key=lambda q: q["code"]) for name, qpvs in lists.items()}
 
 
 def _in_force(lists: dict[str, list[dict]], year: int) -> list[dict]:
     """The QPV in force in the year, placed by its first day."""
-    return lists[_geography(f"{year}-01")]
+    return lists[geography_of_month(f"{year}-01")]
 
 
 @dataclass(frozen=True)
@@ -145,10 +145,10 @@ class Profile:
 
 def _profile(seed: int, qpv: dict) -> Profile:
     """A neighbourhood's size and sport habits: the same in both geographies (same main commune and name)."""
-    rng = _rng(seed, "ans-qpv", _qpv_key(qpv))
+    rng = seeded_rng(seed, "ans-qpv", qpv_key(qpv))
     population = 1000 * 30 ** (rng.random() ** 1.5)  # 1,000 to 30,000 residents, median about 3,300
     if qpv["code"].startswith("QN") and qpv["code"].endswith("M"):  # perimeter modified in 2024
-        population *= _rng(seed, "ans-perimeter", qpv["code"]).uniform(0.85, 1.2)
+        population *= seeded_rng(seed, "ans-perimeter", qpv["code"]).uniform(0.85, 1.2)
     return Profile(population, rng.uniform(0.048, 0.135), rng.uniform(0.355, 0.395))
 
 
@@ -157,9 +157,9 @@ def _profile(seed: int, qpv: dict) -> Profile:
 
 def _siret(siren_body: str, rng) -> str:
     """A Luhn-valid SIREN from its first 8 digits, then a Luhn-valid 14-digit SIRET (establishment number)."""
-    siren = siren_body + _luhn_key(siren_body)
+    siren = siren_body + luhn_key(siren_body)
     nic = f"{rng.randrange(1, 100) * 10 if rng.random() < 0.7 else rng.randrange(1, 3000):04d}"
-    return siren + nic + _luhn_key(siren + nic)
+    return siren + nic + luhn_key(siren + nic)
 
 
 def _commune_siren_body(commune: str) -> str:
@@ -172,17 +172,17 @@ def _commune_siren_body(commune: str) -> str:
 
 def _club_name(rng, commune_label: str, sport: str) -> str:
     forms = _QUOTED_FORMS if rng.random() < 0.04 else _CLUB_FORMS
-    return rng.choice(forms).format(de=_de(commune_label), lieu=commune_label, sport=sport)
+    return rng.choice(forms).format(de=de_place(commune_label), lieu=commune_label, sport=sport)
 
 
 def _beneficiaires(seed: int, commune: str, label: str, epcis: list[tuple[str, str]]) -> list[Beneficiaire]:
     """The beneficiaries of a commune, the same every year: clubs, the commune itself and its EPCI."""
-    rng = _rng(seed, "ans-beneficiaires", commune)
-    town = f"{rng.choice(('Commune', 'Ville', 'Mairie'))} {_de(label)}"
+    rng = seeded_rng(seed, "ans-beneficiaires", commune)
+    town = f"{rng.choice(('Commune', 'Ville', 'Mairie'))} {de_place(label)}"
     out = [Beneficiaire(town, _siret(_commune_siren_body(commune), rng), "commune")]
     for siren, name in epcis:
         nic = f"{rng.randrange(1, 50) * 10:04d}"
-        out.append(Beneficiaire(name, siren + nic + _luhn_key(siren + nic), "epci"))
+        out.append(Beneficiaire(name, siren + nic + luhn_key(siren + nic), "epci"))
     names = {b.nom for b in out}
     for _ in range(rng.randrange(4, 15)):
         name = _club_name(rng, label, rng.choice(_SPORTS))
@@ -207,7 +207,7 @@ class Departement:
 
 def _extra_communes(seed: int, departement: str, taken: set[str]) -> list[str]:
     """A few commune codes of the département with no QPV: DDxxx, 2Axxx, and 97Xxx overseas."""
-    rng = _rng(seed, "ans-communes", departement)
+    rng = seeded_rng(seed, "ans-communes", departement)
     if departement in OVERSEAS_COMMUNES:
         codes = [f"{departement}{n:02d}" for n in range(1, OVERSEAS_COMMUNES[departement][0] + 1)]
     else:
@@ -231,8 +231,8 @@ def _departements(seed: int, lists: dict[str, list[dict]]) -> dict[str, Departem
         code = row["code"]
         qpv_communes = sorted(labels.get(code, {}))
         extra = _extra_communes(seed, code, set(qpv_communes))
-        rng = _rng(seed, "ans-commune-names", code)
-        names = dict(labels.get(code, {})) | {commune: _commune_name(rng, code) for commune in extra}
+        rng = seeded_rng(seed, "ans-commune-names", code)
+        names = dict(labels.get(code, {})) | {commune: commune_name(rng, code) for commune in extra}
         beneficiaires = {
             commune: _beneficiaires(seed, commune, names[commune], epcis.get(commune, []))
             for commune in [*qpv_communes, *extra]
@@ -293,12 +293,12 @@ def _qpv_weight(ligne: Ligne, by_departement: dict[str, list[dict]]) -> float:
 
 def _subsidy_lines(seed: int, year: int, qpvs: list[dict], departements: dict[str, Departement]) -> list[list[str]]:
     """The lines of a year's subsidy file, in `numero_dossier` order."""
-    rng = _rng(seed, "ans-subventions", year)
+    rng = seeded_rng(seed, "ans-subventions", year)
     by_departement: dict[str, list[dict]] = {}
     for qpv in qpvs:
         by_departement.setdefault(qpv["departement"], []).append(qpv)
     total = rng.randrange(*SUBSIDY_LINES)
-    counts = _allocate({code: 8 + len(by_departement.get(code, [])) for code in sorted(departements)}, total)
+    counts = allocate({code: 8 + len(by_departement.get(code, [])) for code in sorted(departements)}, total)
 
     lignes: list[Ligne] = []
     for code in sorted(departements):
@@ -314,7 +314,7 @@ def _subsidy_lines(seed: int, year: int, qpvs: list[dict], departements: dict[st
         by_region.setdefault(ligne.region, []).append(ligne)
     for region in sorted(by_region):
         members = by_region[region]
-        order = _rng(seed, "ans-qpv-order", year, region)
+        order = seeded_rng(seed, "ans-qpv-order", year, region)
         target = order.uniform(*QPV_EURO_SHARE) * sum(ligne.montant for ligne in members)
         keys = [order.random() ** (1 / _qpv_weight(ligne, by_departement)) for ligne in members]
         placed = 0.0
@@ -376,7 +376,7 @@ def _unknown_qpv(code: str, known: set[str]) -> str:
 def _break_subsidies(rows: list[list[str]], year: int, seed: int, known: set[str]) -> list[list[str]]:
     """Copy of the lines with four defects on four lines: a negative amount, a type `investissement`, a QPV code
     that exists in neither geography, and a `numero_dossier` repeated from the line before."""
-    rng = _rng(seed, "ans-broken-subventions", year)
+    rng = seeded_rng(seed, "ans-broken-subventions", year)
     rows = [list(row) for row in rows]
     montant, kind, qpv, numero = (
         SUBVENTION_COLUMNS.index(c) for c in ("montant", "type_subvention", "code_qpv", "numero_dossier")
@@ -446,7 +446,7 @@ def _licence_lines(seed: int, year: int, qpvs: list[dict]) -> list[list[str]]:
     rows = []
     for qpv in qpvs:
         profile = _profile(seed, qpv)
-        rng = _rng(seed, "ans-licences", year, _qpv_key(qpv))
+        rng = seeded_rng(seed, "ans-licences", year, qpv_key(qpv))
         total = profile.population * profile.rate * _licence_index(year) * rng.uniform(0.98, 1.02)
         women = round(total * (profile.women + rng.uniform(-0.005, 0.005)))
         men = round(total) - women
@@ -458,7 +458,7 @@ def _licence_lines(seed: int, year: int, qpvs: list[dict]) -> list[list[str]]:
 
 def _break_licences(rows: list[list[str]], year: int, seed: int) -> list[list[str]]:
     """Copy of the lines with a licence count written `s` and a QPV x sex line sent twice (with another count)."""
-    rng = _rng(seed, "ans-broken-licences", year)
+    rng = seeded_rng(seed, "ans-broken-licences", year)
     rows = [list(row) for row in rows]
     masked, repeated = rng.sample(range(len(rows)), 2)
     rows[masked][4] = "s"

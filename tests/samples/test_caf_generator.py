@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl.generators import caf as generator
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, normalise_qpv, read_anct
+from etl.samples.generators import caf as generator
 from etl.sources.caf import ALLOCATAIRES_COLUMNS, ALLOCATAIRES_COUNT_COLUMNS, COMPOSITION_COLUMNS, CRECHES_COLUMNS
 
 YEARS = [2022, 2023, 2024, 2025]

@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl.generators import ans as generator
-from etl.generators.france_travail import _qpv_key, _read_geography
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, load_departements, normalise_qpv, read_anct
+from etl.samples.generators import ans as generator
+from etl.samples.generators.france_travail import qpv_key, read_geography
 from etl.sources.ans import LICENCE_COLUMNS, SUBVENTION_COLUMNS
 
 SUBSIDY_YEARS = [2023, 2024, 2025]
@@ -256,11 +256,11 @@ def test_licence_counts_are_realistic(out_dir):
 
 def test_a_neighbourhood_keeps_its_level_across_years_and_geographies(out_dir, territories_dir):
     totals = {year: _licences(out_dir, year).groupby("code_qpv")["count"].sum() for year in (2023, 2025)}
-    old = {_qpv_key(q): q["code"] for q in _read_geography(territories_dir / "qpv_2015.csv")}
+    old = {qpv_key(q): q["code"] for q in read_geography(territories_dir / "qpv_2015.csv")}
     pairs = [
-        (old[_qpv_key(q)], q["code"])
-        for q in _read_geography(territories_dir / "qpv_2024.csv")
-        if _qpv_key(q) in old and q["code"].endswith("I")
+        (old[qpv_key(q)], q["code"])
+        for q in read_geography(territories_dir / "qpv_2024.csv")
+        if qpv_key(q) in old and q["code"].endswith("I")
     ]
     assert len(pairs) > 300
     ratio = pd.Series([totals[2025][new] / totals[2023][before] for before, new in pairs])

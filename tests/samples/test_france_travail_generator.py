@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl.generators import france_travail as generator
-from etl.generators.france_travail import ENSEMBLE_LEVELS
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, normalise_qpv, read_anct
+from etl.samples.generators import france_travail as generator
+from etl.samples.generators.france_travail import ENSEMBLE_LEVELS
 from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, DEFM_COUNT_COLUMNS
 
 MONTHS = ["2023-11", "2023-12", "2024-01", "2024-02"]

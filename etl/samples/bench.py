@@ -151,7 +151,10 @@ def _peak_rss_mib() -> float:
 def _spawn(task: dict) -> tuple[dict, float]:
     """Run one child measurement; (its result, its peak RSS in MiB)."""
     proc = subprocess.run(
-        [sys.executable, "-m", "etl.bench", "--child", json.dumps(task)], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "etl.samples.bench", "--child", json.dumps(task)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0 or not proc.stdout.strip():
         last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
@@ -174,8 +177,8 @@ def _prepare(engine, home, territory_dir: Path) -> None:
     """Migrations, periods, the reference files and both QPV geographies, through the pipeline."""
     from etl import pipeline
     from etl.config import PROJECT_ROOT
-    from etl.generators import territories
     from etl.referentiels import periods
+    from etl.samples.generators import territories
     from etl.sources.registry import source
     from etl.warehouse import migrations
 
@@ -200,7 +203,7 @@ def _prepare(engine, home, territory_dir: Path) -> None:
 
 
 def _bench_extract(url: str, home, tmp: Path, territory_dir: Path, rows: int, runs: int) -> dict:
-    from etl.generators import france_travail_individus as gen
+    from etl.samples.generators import france_travail_individus as gen
     from etl.sources.france_travail_individus import COLUMNS
 
     months = EXTRACT_MONTHS[:runs]
@@ -398,7 +401,7 @@ def _concatenate(files: list[Path], target: Path) -> int:
 
 
 def _bench_defm(url: str, home, tmp: Path, territory_dir: Path, months: int) -> dict:
-    from etl.generators import france_travail
+    from etl.samples.generators import france_travail
     from etl.sources.france_travail import DEFM_COLUMNS
 
     wanted = [f"{2024 + i // 12}-{i % 12 + 1:02d}" for i in range(months)]

@@ -1,4 +1,4 @@
-"""Filled PAQTE reports (etl/generators/paqte.py): determinism, coherent content, mistakes where they say.
+"""Filled PAQTE reports (etl/samples/generators/paqte.py): determinism, coherent content, mistakes where they say.
 
 Everything is read back from the saved .xlsx with openpyxl; SIREN keys are checked with a Luhn check written here,
 the département names and codes come from catalogue/departements.csv.
@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from etl.config import PROJECT_ROOT
-from etl.generators import paqte as generator
+from etl.samples.generators import paqte as generator
 
 AXES = ("Sensibiliser", "Former", "Recruter", "Acheter")
 SIZES = {"GE", "ETI", "PME", "TPE"}

@@ -1,12 +1,18 @@
-"""What generators share: writing a table as a producer's CSV (`;`, minimal quoting, the producer's encoding and line
-ends), and choosing the mistakes a generated workbook is made with."""
+"""What generators share: a random generator per drawn thing, writing a table as a producer's CSV (`;`, minimal
+quoting, the producer's encoding and line ends), and choosing the mistakes a generated workbook is made with."""
 
 from __future__ import annotations
 
 import csv
 import io
+import random
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+
+def seeded_rng(seed: int, *what: object) -> random.Random:
+    """A generator for one thing (a territory, a month, an indicator...), so that its draws depend on nothing else."""
+    return random.Random(":".join(str(part) for part in (seed, *what)))
 
 
 def write_csv(

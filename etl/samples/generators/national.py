@@ -36,8 +36,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from etl.generators.files import write_csv
 from etl.referentiels.territories import load_departements, load_regions
+from etl.samples.generators.files import seeded_rng, write_csv
 from etl.sources.national import COLUMNS, FRANCE_CODE, MASK, catalogue_units
 
 FILE_PATTERN = "INDICATEURS_NATIONAUX_{producer}_{year}{suffix}.csv"
@@ -147,11 +147,6 @@ def file_name(producer: str, year: int | str, *, broken: bool = False) -> str:
 # --- draws ---------------------------------------------------------------------------------------------------------
 
 
-def _rng(seed: int, *what: object) -> random.Random:
-    """A generator for one thing (an indicator in a territory, a year...), independent of everything else."""
-    return random.Random(":".join(str(part) for part in (seed, *what)))
-
-
 def _draw_count(rng: random.Random, expected: float) -> int:
     """An integer around `expected`: Poisson-like noise for small counts, 2 % noise for large ones."""
     if expected < 50:
@@ -174,7 +169,7 @@ def _geography(seed: int) -> Geography:
     regions = load_regions()["code"].tolist()
     departements = load_departements()
     region_of = dict(zip(departements["code"], departements["code_region"], strict=True))
-    raw = {code: math.exp(_rng(seed, "departement-weight", code).gauss(0, 0.6)) for code in departements["code"]}
+    raw = {code: math.exp(seeded_rng(seed, "departement-weight", code).gauss(0, 0.6)) for code in departements["code"]}
     totals: dict[str, float] = {}
     for code, weight in raw.items():
         totals[region_of[code]] = totals.get(region_of[code], 0.0) + weight
@@ -191,13 +186,13 @@ def _base_figures(
     code: str, model: Model, territories: dict[str, float], year: int, seed: int
 ) -> dict[str, tuple[int, int]]:
     """(numerator, denominator) of each finest territory for a share; (count, 0) for a count."""
-    national = _rng(seed, code, "year", year)
+    national = seeded_rng(seed, code, "year", year)
     trend = (1 + model.growth) ** (year - REFERENCE_YEAR) * math.exp(national.gauss(0, 0.03))
     figures = {}
     for territory, weight in territories.items():
-        fixed = _rng(seed, code, "territory", territory)  # what a territory keeps from year to year
+        fixed = seeded_rng(seed, code, "territory", territory)  # what a territory keeps from year to year
         level, offset = math.exp(fixed.gauss(0, 0.15)), fixed.gauss(0, model.spread)
-        noise = _rng(seed, code, territory, year)
+        noise = seeded_rng(seed, code, territory, year)
         expected = model.level * weight * trend * level * math.exp(noise.gauss(0, 0.05))
         amount = _draw_count(noise, expected)
         if model.kind == "count":
@@ -299,7 +294,7 @@ def _comment(cell: Cell) -> str:
 def _lines(producer: Producer, geography: Geography, units: dict[str, str], year: int, seed: int) -> list[list[str]]:
     per_indicator = {code: _cells(code, producer, geography, year, seed) for code in producer.indicators}
     # One or two figures the producer does not have this year (never France, never a masked one).
-    rng = _rng(seed, "missing", producer.slug, year)
+    rng = seeded_rng(seed, "missing", producer.slug, year)
     candidates = [cell for code in producer.indicators for cell in per_indicator[code][1:] if not cell.masked]
     for cell in rng.sample(candidates, rng.choice((1, 2))):
         cell.missing = True
@@ -325,7 +320,7 @@ def _lines(producer: Producer, geography: Geography, units: dict[str, str], year
 
 def _break(lines: list[list[str]], year: int, seed: int) -> list[list[str]]:
     """Copy of DGEFP's lines with four defects on four lines (see the module docstring)."""
-    rng = _rng(seed, "broken", year)
+    rng = seeded_rng(seed, "broken", year)
     lines = [list(line) for line in lines]
     region_word, departement_word = PRODUCERS["DGEFP"].levels[1:]
     column = {name: COLUMNS.index(name) for name in COLUMNS}

@@ -1,6 +1,6 @@
 """Sample France Travail files: monthly job seekers (DEFM) by QPV and containing territories, and contact points.
 
-Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from etl.generators.territories), this module
+Built on the sample QPV referential (`qpv_2015.csv`, `qpv_2024.csv` from generators.territories), this module
 writes files in France Travail's delivery shape:
 
 - `DEFM_QPV_<YYYYMM>.csv`, one per month M: `;`-separated, one header line, wide layout (columns
@@ -31,9 +31,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.generators.files import write_csv
-from etl.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.referentiels.territories import normalise_qpv, read_anct
+from etl.samples.generators.files import seeded_rng, write_csv
+from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.sources.france_travail import CONTACT_COLUMNS, DEFM_COLUMNS, MASK
 from etl.sources.registry import source
 
@@ -92,11 +92,6 @@ class Geography:
 # --- draws ---------------------------------------------------------------------------------------------------------
 
 
-def _rng(seed: int, *what: object) -> random.Random:
-    """A generator for one thing (a territory, a month...), so that its draws do not depend on anything else."""
-    return random.Random(":".join(str(part) for part in (seed, *what)))
-
-
 def _profile(rng: random.Random, spread: float) -> tuple[float, ...]:
     """Shares of the 12 cells: A is 55-65 % of ABC, women are fewer in A than in B and C, young people more."""
 
@@ -139,7 +134,7 @@ def _qpv_base(rng: random.Random) -> float:
 # --- the territory referential ------------------------------------------------------------------------------------
 
 
-def _read_geography(path: Path) -> list[dict]:
+def read_geography(path: Path) -> list[dict]:
     """The QPV of one ANCT list: code, label, département and its label, communes (main first) and EPCI."""
     frames = normalise_qpv(read_anct(path))
     communes: dict[str, list[tuple[str, str]]] = {}
@@ -170,7 +165,7 @@ def _commune_weights(count: int) -> tuple[float, ...]:
     return {1: (1.0,), 2: (0.6, 0.4)}.get(count, (0.5, 0.3, 0.2, *(0.0,) * (count - 3)))
 
 
-def _qpv_key(qpv: dict) -> str:
+def qpv_key(qpv: dict) -> str:
     """What identifies a neighbourhood across geographies: its main commune and its name."""
     return f"{qpv['communes'][0][0]}:{qpv['label']}"
 
@@ -178,18 +173,18 @@ def _qpv_key(qpv: dict) -> str:
 def _load_geographies(territories_dir: Path, seed: int) -> dict[str, Geography]:
     """Both QPV geographies with every territory's level and profile; containing territories are shared."""
     lists = {
-        "2015": _read_geography(Path(territories_dir) / QPV_2015_FILE),
-        "2024": _read_geography(Path(territories_dir) / QPV_2024_FILE),
+        "2015": read_geography(Path(territories_dir) / QPV_2015_FILE),
+        "2024": read_geography(Path(territories_dir) / QPV_2024_FILE),
     }
     # In 2024 the new geography applies in metropolitan France only; overseas keeps its 2015 QPV until 2025.
-    lists[TRANSITION] = [q for q in lists["2024"] if not _overseas(q)] + [q for q in lists["2015"] if _overseas(q)]
+    lists[TRANSITION] = [q for q in lists["2024"] if not is_overseas(q)] + [q for q in lists["2015"] if is_overseas(q)]
     qpv_bases: dict[str, float] = {}
     for qpvs in lists.values():
         for qpv in qpvs:
-            rng = _rng(seed, "qpv", _qpv_key(qpv))
+            rng = seeded_rng(seed, "qpv", qpv_key(qpv))
             base = _qpv_base(rng)
             if qpv["code"].startswith("QN") and qpv["code"].endswith("M"):  # perimeter modified in 2024
-                base *= _rng(seed, "perimeter", qpv["code"]).uniform(0.85, 1.2)
+                base *= seeded_rng(seed, "perimeter", qpv["code"]).uniform(0.85, 1.2)
             qpv_bases[qpv["code"]] = base
 
     # Communes, EPCI and départements: one series whatever the geography, above the QPV of both geographies.
@@ -219,19 +214,19 @@ def _load_geographies(territories_dir: Path, seed: int) -> dict[str, Geography]:
     territories: dict[tuple[str, str], Territory] = {}
     commune_base = {}
     for commune in sorted(commune_label):
-        rng = _rng(seed, "commune", commune)
+        rng = seeded_rng(seed, "commune", commune)
         largest = max(sums.get(commune, 0.0) for sums in in_qpv.values())
         commune_base[commune] = largest * rng.uniform(1.4, 2.6) + rng.uniform(150, 2000)
         territories["COMMUNE", commune] = _territory(
             rng, "COMMUNE", commune, commune_label[commune], commune_base[commune], 0.5
         )
     for siren in sorted(epci_label):
-        rng = _rng(seed, "epci", siren)
+        rng = seeded_rng(seed, "epci", siren)
         members = sum(base for commune, base in commune_base.items() if commune_epci[commune] == siren)
         base = members * rng.uniform(1.1, 1.6) + rng.uniform(400, 4000)
         territories["EPCI", siren] = _territory(rng, "EPCI", siren, epci_label[siren], base, 0.4)
     for departement in sorted(departement_label):
-        rng = _rng(seed, "departement", departement)
+        rng = seeded_rng(seed, "departement", departement)
         members = sum(base for commune, base in commune_base.items() if commune_departement[commune] == departement)
         base = members * rng.uniform(1.15, 1.6) + rng.uniform(2000, 15000)
         territories["DEPARTEMENT", departement] = _territory(
@@ -242,14 +237,14 @@ def _load_geographies(territories_dir: Path, seed: int) -> dict[str, Geography]:
     for name, qpvs in lists.items():
         members: list[Territory] = []
         for qpv in sorted(qpvs, key=lambda q: q["code"]):
-            rng = _rng(seed, "qpv-profile", _qpv_key(qpv))
+            rng = seeded_rng(seed, "qpv-profile", qpv_key(qpv))
             members.append(_territory(rng, "QPV", qpv["code"], qpv["label"], qpv_bases[qpv["code"]], 1.0))
         communes = sorted({commune for qpv in qpvs for commune, _ in qpv["communes"]})
         members += [territories["COMMUNE", commune] for commune in communes]
         members += [territories["EPCI", siren] for siren in sorted({s for qpv in qpvs for s, _ in qpv["epcis"]})]
         members += [territories["DEPARTEMENT", d] for d in sorted({qpv["departement"] for qpv in qpvs})]
         qpv_list = [
-            (qpv["code"], qpv["label"], _qpv_key(qpv), qpv_bases[qpv["code"]])
+            (qpv["code"], qpv["label"], qpv_key(qpv), qpv_bases[qpv["code"]])
             for qpv in sorted(qpvs, key=lambda q: q["code"])
         ]
         geographies[name] = Geography(name, members, qpv_list, _ensembles(sorted(qpvs, key=lambda q: q["code"])))
@@ -277,7 +272,7 @@ def _ensembles(qpvs: list[dict]) -> list[tuple[str, str, str, list[int]]]:
 # --- months and series ---------------------------------------------------------------------------------------------
 
 
-def _check_month(month: str) -> tuple[int, int]:
+def check_month(month: str) -> tuple[int, int]:
     match = _MONTH.match(month)
     if not match:
         raise ValueError(f"month {month!r} is not YYYY-MM")
@@ -285,16 +280,16 @@ def _check_month(month: str) -> tuple[int, int]:
 
 
 def _shift(month: str, months: int) -> str:
-    year, number = _check_month(month)
+    year, number = check_month(month)
     index = year * 12 + number - 1 + months
     return f"{index // 12}-{index % 12 + 1:02d}"
 
 
-def _overseas(qpv: dict) -> bool:
+def is_overseas(qpv: dict) -> bool:
     return qpv["departement"].startswith("97")
 
 
-def _geography(month: str) -> str:
+def geography_of_month(month: str) -> str:
     if month < FIRST_2024_MONTH:
         return "2015"
     return TRANSITION if month < FIRST_OVERSEAS_2024_MONTH else "2024"
@@ -315,10 +310,10 @@ def _national(year: int, number: int) -> float:
 
 def _cells(geography: Geography, month: str, seed: int) -> list[list[int]]:
     """The 12 cells of every territory of the geography at month end, as first published."""
-    year, number = _check_month(month)
+    year, number = check_month(month)
     elapsed = (year - 2024) * 12 + number - 1  # months since January 2024
     common = _national(year, number) / NATIONAL_INDEX[2024] * SEASON[number - 1]
-    noise = _rng(seed, "noise", geography.name, month)
+    noise = seeded_rng(seed, "noise", geography.name, month)
     out = []
     for territory in geography.territories:
         local = 1 + territory.amplitude * math.sin(2 * math.pi * elapsed / territory.cycle + territory.phase)
@@ -331,7 +326,7 @@ def _cells(geography: Geography, month: str, seed: int) -> list[list[int]]:
 def _revised(cells: list[list[int]], month: str, age: int, seed: int) -> list[list[int]]:
     """The cells of `month` as published `age` months later: each delivery revises a few percent of the lines."""
     for delivery in range(1, age + 1):
-        rng = _rng(seed, "revision", month, delivery)
+        rng = seeded_rng(seed, "revision", month, delivery)
         revised = []
         for row in cells:
             if rng.random() < REVISION_SHARE:
@@ -394,7 +389,7 @@ def _defm_lines(geographies: dict[str, Geography], month: str, seed: int) -> lis
     lines = []
     for age in range(REVISED_MONTHS, -1, -1):
         period = _shift(month, -age)
-        geography = geographies[_geography(period)]
+        geography = geographies[geography_of_month(period)]
         cells = _revised(_cells(geography, period, seed), period, age, seed)
         lines += _ensemble_lines(geography, period, cells)
         lines += [_line(period, t.level, t.code, t.label, c) for t, c in zip(geography.territories, cells, strict=True)]
@@ -409,7 +404,7 @@ def _encoding(month: str) -> str:
 def _break(lines: list[list[str]], month: str, seed: int) -> list[list[str]]:
     """Copy of the lines with three defects on month M: a QPV code that lost a letter, a count written with a
     thousands space, a département 20 (split into 2A and 2B in 1976)."""
-    rng = _rng(seed, "broken", month)
+    rng = seeded_rng(seed, "broken", month)
     lines = [list(line) for line in lines]
     current = [line for line in lines if line[0] == month]
     qpv = rng.choice([line for line in current if line[1] == "QPV"])
@@ -426,7 +421,7 @@ def _break(lines: list[list[str]], month: str, seed: int) -> list[list[str]]:
 
 
 def defm_file_name(month: str) -> str:
-    year, number = _check_month(month)
+    year, number = check_month(month)
     return f"DEFM_QPV_{year}{number:02d}.csv"
 
 
@@ -437,7 +432,7 @@ def generate_defm(
     month's file, `DEFM_QPV_<YYYYMM>_broken.csv`); returns the paths, sorted."""
     months = sorted(set(months))
     for month in months:
-        _check_month(month)
+        check_month(month)
     geographies = _load_geographies(territories_dir, seed)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -456,7 +451,7 @@ def generate_defm(
 
 def _contacts(seed: int, key: str, base: float) -> tuple[int, int]:
     """A QPV's usual contact points: France Travail sites (0 to 3) and partner relays; a few QPV have none."""
-    rng = _rng(seed, "contacts", key)
+    rng = seeded_rng(seed, "contacts", key)
     if rng.random() < 0.04:
         return 0, 0
     sites = rng.choices((0, 1, 2, 3), weights=(50, 40, 8, 2))[0]
@@ -471,8 +466,8 @@ def generate_contacts(out_dir: Path, territories_dir: Path, years: list[int], se
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for year in sorted(set(years)):
-        geography = geographies[_geography(f"{year}-01")]
-        rng = _rng(seed, "contacts-year", geography.name, year)
+        geography = geographies[geography_of_month(f"{year}-01")]
+        rng = seeded_rng(seed, "contacts-year", geography.name, year)
         lines = []
         for code, label, key, base in geography.qpv:
             sites, relais = _contacts(seed, key, base)

@@ -6,7 +6,7 @@ job seeker has a 16-hex-digit id (a bijection of their index, so ids are unique 
 commune of residence (INSEE code, 5 characters), the QPV of residence or an empty cell (the producer geocodes
 addresses), the category (A, B, C), sex (F, H), age band and registration duration band.
 
-Job seekers live in the communes of the sample QPV referential (etl.generators.territories): each QPV's job seekers
+Job seekers live in the communes of the sample QPV referential (generators.territories): each QPV's job seekers
 are split over its communes (main commune first) and each commune also has residents outside any QPV, about 1.4 to
 2.6 times the QPV part. QPV residents are younger and more often long-term registered. The month's QPV geography
 follows France Travail's files (2015 before 2024, the 2024 geography in metropolitan France in 2024, everywhere
@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from etl.generators.france_travail import FIRST_2024_MONTH, FIRST_OVERSEAS_2024_MONTH, _check_month
-from etl.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.referentiels.territories import normalise_qpv, read_anct
+from etl.samples.generators.france_travail import FIRST_2024_MONTH, FIRST_OVERSEAS_2024_MONTH, check_month
+from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE
 from etl.sources.france_travail_individus import (
     AGE_BANDS,
     CATEGORIES,
@@ -141,7 +141,7 @@ def write_extract(
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    _check_month(month)
+    check_month(month)
     communes, qpvs, weights = units(territories_dir, month, seed)
     options = pacsv.WriteOptions(include_header=False, delimiter=";", quoting_style="none")
     # gzip level 1: the producer's choice is not known; any level reads the same, and 1 writes 6 M lines in seconds
