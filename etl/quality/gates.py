@@ -100,7 +100,7 @@ def load_suite(name: str) -> dict[str, Any]:
 
 
 @functools.cache
-def _context(root: str):
+def gx_context(root: str):
     """One GX context per process: suites in memory, validation results and Data Docs on disk."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -161,7 +161,7 @@ def run_suite(
     With `complete`, every unexpected row is kept with its index (for small frames whose every faulty cell must be
     named, such as a regional workbook); otherwise the first SAMPLE_SIZE."""
     home = home or Home.from_env()
-    context = _context(str(home.root))
+    context = gx_context(str(home.root))
     definition = _validation_definition(context, suite_name)
     # SUMMARY, not COMPLETE: the first SAMPLE_SIZE unexpected rows with their line numbers are enough for a
     # report, and COMPLETE costs twice as much when a whole column is wrong
@@ -238,7 +238,7 @@ def _jsonable(value: Any) -> Any:
 def validation_keys(home: Home | None = None) -> set:
     """The identifiers of the validation results stored so far (listing the store, not reading it)."""
     home = home or Home.from_env()
-    return set(_context(str(home.root)).validation_results_store.list_keys())
+    return set(gx_context(str(home.root)).validation_results_store.list_keys())
 
 
 def build_data_docs(home: Home | None = None, only: set | None = None) -> str:
@@ -248,7 +248,7 @@ def build_data_docs(home: Home | None = None, only: set | None = None) -> str:
     home = home or Home.from_env()
     if only is not None and not only:  # nothing new to render (GX would take an empty list for every page)
         return str(home.folder("datadocs") / "index.html")
-    context = _context(str(home.root))
+    context = gx_context(str(home.root))
     with datadocs.localised(home.folder("datadocs")):
         if only is None:
             context.build_data_docs()

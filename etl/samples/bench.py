@@ -85,7 +85,7 @@ def _child_ingest(task: dict) -> dict:
 
     os.environ["OBSERVATOIRE_HOME"] = task["home"]
     home = Home.from_env()
-    gates._context(str(home.root))
+    gates.gx_context(str(home.root))
     startup = time.perf_counter() - started
     engine = _engine(task["url"])
     started = time.perf_counter()
