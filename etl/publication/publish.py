@@ -332,35 +332,3 @@ def _load(engine, kind, edition, period, released, digest, folder, latency, tabl
         dbapi = conn.connection.dbapi_connection
         for table in tables:
             copy_frame(dbapi, f"publication.{table.name}", table.frame.assign(edition_id=edition))
-
-
-def run_annual(params: dict, logical_date) -> dict:
-    """Body of the publication_annuelle task: the `year` param, else the year before the run's logical date."""
-    from etl.orchestration.connections import warehouse_engine
-
-    year = int(params.get("year") or (logical_date.year - 1 if logical_date else datetime.now(UTC).year - 1))
-    return _announce("annual", year, publish_annual(warehouse_engine(), year, force=bool(params.get("force"))))
-
-
-def _announce(kind: str, period, released: Published) -> dict:
-    """Print what a publication task did (the task's log in the Airflow UI) and return it (its XCom)."""
-    state = "released" if released.new else "unchanged inputs: kept"
-    print(f"{kind} edition {period}: {state} {released.edition_id} in {released.folder}")
-    for column, count in released.masked.items():
-        print(f"  {column}: {count} cell(s) masked by statistical secrecy")
-    return {"edition_id": released.edition_id, "new": released.new, "folder": str(released.folder)}
-
-
-def run_semestrial(params: dict, logical_date) -> dict:
-    """Body of the publication_semestrielle task: the `semester` param, else the last complete semester before the
-    run's logical date (a run in August publishes S1, one in February the previous S2)."""
-    from etl.orchestration.connections import warehouse_engine
-    from etl.referentiels.periods import period_before
-
-    semester = params.get("semester")
-    if not semester:
-        month = period_before("month", logical_date or datetime.now(UTC))
-        year, number = int(month[:4]), int(month[5:])
-        semester = f"{year}-S1" if 6 <= number < 12 else (f"{year}-S2" if number == 12 else f"{year - 1}-S2")
-    released = publish_semestrial(warehouse_engine(), semester, force=bool(params.get("force")))
-    return _announce("semestrial", semester, released)
