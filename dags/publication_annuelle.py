@@ -34,7 +34,7 @@ from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
 def publication_annuelle():
     @task(task_id="publish")
     def publish(params=None, logical_date=None) -> dict:
-        from etl.publication.publish import run_annual
+        from etl.orchestration.publication_tasks import run_annual
 
         return run_annual(params or {}, logical_date)
 

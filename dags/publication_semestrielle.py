@@ -39,7 +39,7 @@ from etl.orchestration.source_tasks import assets_of
 def publication_semestrielle():
     @task(task_id="publish")
     def publish(params=None, logical_date=None) -> dict:
-        from etl.publication.publish import run_semestrial
+        from etl.orchestration.publication_tasks import run_semestrial
 
         return run_semestrial(params or {}, logical_date)
 

@@ -96,36 +96,45 @@ def receive(engine, home: Home, source_id: str, path: Path, *, keep_inbox_copy: 
         conn.execute(
             sa.text(
                 "INSERT INTO audit.file_registry (source_id, sha256, size_bytes, original_name, archive_path, "
-                "first_received_at) VALUES (:s, :h, :n, :o, :a, :t) ON CONFLICT DO NOTHING"
+                "first_received_at) VALUES (:source_id, :sha256, :size_bytes, :original_name, :archive_path, "
+                ":received_at) ON CONFLICT DO NOTHING"
             ),
-            {"s": source_id, "h": sha, "n": size, "o": path.name, "a": str(dest), "t": now},
+            {
+                "source_id": source_id,
+                "sha256": sha,
+                "size_bytes": size,
+                "original_name": path.name,
+                "archive_path": str(dest),
+                "received_at": now,
+            },
         )
         batch_id = conn.execute(
             sa.text(
                 "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at) "
-                "VALUES (:s, :h, :o, 'received', :t) ON CONFLICT (source_id, sha256) DO NOTHING RETURNING batch_id"
+                "VALUES (:source_id, :sha256, :original_name, 'received', :received_at) "
+                "ON CONFLICT (source_id, sha256) DO NOTHING RETURNING batch_id"
             ),
-            {"s": source_id, "h": sha, "o": path.name, "t": now},
+            {"source_id": source_id, "sha256": sha, "original_name": path.name, "received_at": now},
         ).scalar()
         previous = None
         if batch_id is None:
             previous = conn.execute(
-                sa.text("SELECT status FROM audit.batch WHERE source_id = :s AND sha256 = :h"),
-                {"s": source_id, "h": sha},
+                sa.text("SELECT status FROM audit.batch WHERE source_id = :source_id AND sha256 = :sha256"),
+                {"source_id": source_id, "sha256": sha},
             ).scalar()
         conn.execute(
             sa.text(
                 "INSERT INTO audit.receipt_log (received_at, source_id, original_name, sha256, size_bytes, outcome, "
-                "batch_id) VALUES (:t, :s, :o, :h, :n, :out, :b)"
+                "batch_id) VALUES (:received_at, :source_id, :original_name, :sha256, :size_bytes, :outcome, :batch_id)"
             ),
             {
-                "t": now,
-                "s": source_id,
-                "o": path.name,
-                "h": sha,
-                "n": size,
-                "out": "new" if batch_id else "duplicate",
-                "b": batch_id,
+                "received_at": now,
+                "source_id": source_id,
+                "original_name": path.name,
+                "sha256": sha,
+                "size_bytes": size,
+                "outcome": "new" if batch_id else "duplicate",
+                "batch_id": batch_id,
             },
         )
     if not keep_inbox_copy:

@@ -81,17 +81,19 @@ def replace_partition(
 
     core_sql = [(CORE_SQL_FOLDER / name).read_text(encoding="utf-8") for name in source.core_sql]
     with engine.begin() as conn:
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": f"{source.id}/{partition}"})
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtext(:lock_key))"), {"lock_key": f"{source.id}/{partition}"}
+        )
         # the core SQL's sorts and GROUPING SETS stay in memory (4 MB, the server's default, spilled the individual
         # extract's 700,000 unpivoted lines to disk: 2.6 s instead of 1.3 s); for this transaction only
         conn.exec_driver_sql(f"SET LOCAL work_mem = '{LOAD_WORK_MEM}'")
         old = list(
             conn.execute(
                 sa.text(
-                    "SELECT batch_id FROM audit.batch WHERE source_id = :s AND partition_key = :p "
-                    "AND status = 'loaded' AND batch_id <> :b"
+                    "SELECT batch_id FROM audit.batch WHERE source_id = :source_id AND partition_key = :partition_key "
+                    "AND status = 'loaded' AND batch_id <> :batch_id"
                 ),
-                {"s": source.id, "p": partition, "b": batch_id},
+                {"source_id": source.id, "partition_key": partition, "batch_id": batch_id},
             ).scalars()
         )
         old_literal = "{" + ",".join(str(b) for b in old) + "}"
@@ -99,7 +101,8 @@ def replace_partition(
         replaced = "{" + ",".join(str(b) for b in [*old, batch_id]) + "}"
         for table in [source.raw_table, *source.staging_tables.values()]:
             conn.execute(
-                sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:old AS bigint[]))"), {"old": replaced}
+                sa.text(f"DELETE FROM {table} WHERE batch_id = ANY(CAST(:batch_ids AS bigint[]))"),
+                {"batch_ids": replaced},
             )
         dbapi = conn.connection.dbapi_connection
         rows_raw = copy_frame(dbapi, source.raw_table, raw, batch_id=batch_id)
@@ -112,8 +115,10 @@ def replace_partition(
         # for what the statistics know (ANALYZE of a 4-million-row table costs 0.3 s for a 100,000-row batch).
         known = dict(
             conn.execute(
-                sa.text("SELECT t, (SELECT reltuples FROM pg_class WHERE oid = t::regclass) FROM unnest(:t) t"),
-                {"t": list(copied)},
+                sa.text(
+                    "SELECT t, (SELECT reltuples FROM pg_class WHERE oid = t::regclass) FROM unnest(:table_names) t"
+                ),
+                {"table_names": list(copied)},
             ).all()
         )
         for table, rows in copied.items():
@@ -124,14 +129,23 @@ def replace_partition(
                 sa.text(statement), {"batch_id": batch_id, "old_batches": replaced, "partition_key": partition}
             )
         conn.execute(
-            sa.text("UPDATE audit.batch SET status = 'superseded' WHERE batch_id = ANY(CAST(:old AS bigint[]))"),
-            {"old": old_literal},
+            sa.text(
+                "UPDATE audit.batch SET status = 'superseded' WHERE batch_id = ANY(CAST(:old_batches AS bigint[]))"
+            ),
+            {"old_batches": old_literal},
         )
         conn.execute(
             sa.text(
-                "UPDATE audit.batch SET status = 'loaded', partition_key = :p, finished_at = now(), run_id = :r, "
-                "rows_read = :n, rows_loaded = :m, message = NULL WHERE batch_id = :b"
+                "UPDATE audit.batch SET status = 'loaded', partition_key = :partition_key, finished_at = now(), "
+                "run_id = :run_id, rows_read = :rows_read, rows_loaded = :rows_loaded, message = NULL "
+                "WHERE batch_id = :batch_id"
             ),
-            {"p": partition, "r": run_id, "n": rows_raw, "m": rows_staging, "b": batch_id},
+            {
+                "partition_key": partition,
+                "run_id": run_id,
+                "rows_read": rows_raw,
+                "rows_loaded": rows_staging,
+                "batch_id": batch_id,
+            },
         )
     return LoadResult(batch_id, partition, rows_raw, rows_staging, old)

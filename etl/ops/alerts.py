@@ -208,18 +208,18 @@ def claim(engine, alert: Alert, recipients: list[str]) -> bool:
         inserted = conn.execute(
             sa.text(
                 "INSERT INTO audit.alert_log (alert_key, kind, dag_id, run_id, task_id, batch_id, subject, recipients) "
-                "VALUES (:key, :kind, :dag, :run, :task, :batch, :subject, :to) ON CONFLICT (alert_key) DO NOTHING "
-                "RETURNING alert_key"
+                "VALUES (:alert_key, :kind, :dag_id, :run_id, :task_id, :batch_id, :subject, :recipients) "
+                "ON CONFLICT (alert_key) DO NOTHING RETURNING alert_key"
             ),
             {
-                "key": alert.key,
+                "alert_key": alert.key,
                 "kind": alert.kind,
-                "dag": alert.dag_id,
-                "run": alert.run_id,
-                "task": alert.task_id,
-                "batch": alert.batch_id,
+                "dag_id": alert.dag_id,
+                "run_id": alert.run_id,
+                "task_id": alert.task_id,
+                "batch_id": alert.batch_id,
                 "subject": alert.subject,
-                "to": ", ".join(recipients),
+                "recipients": ", ".join(recipients),
             },
         ).first()
     return inserted is not None
@@ -230,4 +230,4 @@ def release(engine, alert: Alert) -> None:
     import sqlalchemy as sa
 
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM audit.alert_log WHERE alert_key = :key"), {"key": alert.key})
+        conn.execute(sa.text("DELETE FROM audit.alert_log WHERE alert_key = :alert_key"), {"alert_key": alert.key})

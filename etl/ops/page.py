@@ -23,7 +23,7 @@ from etl.ops import observatory
 from etl.ops.access import airflow_guarded
 
 
-def warehouse_engine():
+def api_server_warehouse_engine():
     """The warehouse as the api-server sees it: the `warehouse` connection of Airflow's environment, else the URL
     of this project's settings."""
     from etl import warehouse
@@ -126,7 +126,9 @@ def render(engine, now: datetime | None = None) -> str:
 
 
 def create_app(
-    engine_factory: Callable = warehouse_engine, home: Home | None = None, clock: Callable[[], datetime] | None = None
+    engine_factory: Callable = api_server_warehouse_engine,
+    home: Home | None = None,
+    clock: Callable[[], datetime] | None = None,
 ):
     """The page's app; `clock` gives the moment the sources' lateness is judged at (default: the current time)."""
     from fastapi import HTTPException

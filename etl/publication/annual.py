@@ -256,9 +256,9 @@ def completeness(engine, year: int) -> Built:
                     "CASE WHEN state = 'rejetée' THEN latest_errors END AS erreurs, accepted_version AS version, "
                     "to_char(accepted_at, 'YYYY-MM-DD') AS date_acceptation, "
                     "to_char(deadline, 'YYYY-MM-DD') AS date_limite "
-                    "FROM core.regional_submission_status WHERE campaign = :y ORDER BY region_code"
+                    "FROM core.regional_submission_status WHERE campaign = :campaign ORDER BY region_code"
                 ),
-                {"y": year},
+                {"campaign": year},
             )
             .mappings()
             .all()
@@ -311,12 +311,12 @@ def measure_indicators(engine, year: int) -> Built:
                     "coalesce(v.status, 'missing') AS statut "
                     "FROM core.indicator i LEFT JOIN LATERAL (SELECT period_code, value, status "
                     "  FROM core.indicator_value WHERE indicator_code = i.code AND territory_level = 'france' "
-                    "  AND breakdown = 'total' AND left(period_code, 4)::int <= :y "
+                    "  AND breakdown = 'total' AND left(period_code, 4)::int <= :year "
                     "  ORDER BY period_code DESC LIMIT 1) v ON true "
                     "WHERE i.family = 'feuille_de_route_2018' "
                     "ORDER BY substring(i.measure_numero from '^[0-9]+')::int, i.measure_numero, i.code"
                 ),
-                {"y": year},
+                {"year": year},
             )
             .mappings()
             .all()

@@ -494,7 +494,7 @@ class _Worksheet(Worksheet):
         raise RuntimeError(f"Sheet {self.name} would contain a formula in {xl_rowcol_to_cell(first_row, first_col)}.")
 
 
-class _Cells:
+class SheetCellWriter:
     """Writes the cells of a workbook's sheets, row after row (`constant_memory`): each value through the XlsxWriter
     method of its type (`write_string`, `write_number`, `write_datetime`, `write_boolean`, never `write`, which would
     guess), with the workbook's shared formats, each made once."""
@@ -599,7 +599,7 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
     with tempfile.TemporaryDirectory(prefix="observatoire-xlsx-") as folder:
         workbook = xlsxwriter.Workbook(output, {**_WORKBOOK_OPTIONS, "tmpdir": folder})
         try:
-            cells = _Cells(workbook)
+            cells = SheetCellWriter(workbook)
             for table, title, columns in zip(tables, sheet_names(tables), prepared, strict=True):
                 cells.table(table, title, columns)
             if not tables:

@@ -61,9 +61,9 @@ def _latest(engine, kind: str, period: str):
         return conn.execute(
             sa.text(
                 "SELECT edition_id, inputs_digest, folder FROM publication.edition "
-                "WHERE kind = :k AND period_code = :p ORDER BY released_at DESC, edition_id DESC LIMIT 1"
+                "WHERE kind = :kind AND period_code = :period ORDER BY released_at DESC, edition_id DESC LIMIT 1"
             ),
-            {"k": kind, "p": period},
+            {"kind": kind, "period": period},
         ).first()
 
 
@@ -163,9 +163,9 @@ def publish_semestrial(
             conn.execute(
                 sa.text(
                     "SELECT DISTINCT batch_id FROM core.indicator_value WHERE source_id = 'france_travail_defm' "
-                    "AND period_code = ANY(CAST(:m AS text[]))"
+                    "AND period_code = ANY(CAST(:months AS text[]))"
                 ),  # fmt: skip
-                {"m": all_months},
+                {"months": all_months},
             ).scalars()
         )
     if not paqte_inputs.empty:
@@ -281,9 +281,9 @@ def _inputs(engine, batches: set[int], released: datetime) -> tuple[list[dict], 
                     "SELECT b.batch_id, b.source_id, b.original_name, b.partition_key, b.sha256, b.received_at, "
                     "count(d.*) AS expectations, count(d.*) FILTER (WHERE NOT d.success) AS unmet "
                     "FROM audit.batch b LEFT JOIN audit.dq_result d USING (batch_id) "
-                    "WHERE b.batch_id = ANY(:b) GROUP BY b.batch_id ORDER BY b.batch_id"
+                    "WHERE b.batch_id = ANY(:batch_ids) GROUP BY b.batch_id ORDER BY b.batch_id"
                 ),
-                {"b": sorted(batches)},
+                {"batch_ids": sorted(batches)},
             )
             .mappings()
             .all()
@@ -316,51 +316,20 @@ def _load(engine, kind, edition, period, released, digest, folder, latency, tabl
         conn.execute(
             sa.text(
                 "INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, "
-                "manifest, latency_seconds) VALUES (:e, :k, :p, :r, :d, :f, CAST(:m AS jsonb), :l)"
+                "manifest, latency_seconds) VALUES (:edition_id, :kind, :period, :released_at, :inputs_digest, "
+                ":folder, CAST(:manifest AS jsonb), :latency_seconds)"
             ),
             {
-                "e": edition,
-                "k": kind,
-                "p": period,
-                "r": released,
-                "d": digest,
-                "f": str(folder),
-                "m": json.dumps(manifest),
-                "l": latency,
-            },  # fmt: skip
+                "edition_id": edition,
+                "kind": kind,
+                "period": period,
+                "released_at": released,
+                "inputs_digest": digest,
+                "folder": str(folder),
+                "manifest": json.dumps(manifest),
+                "latency_seconds": latency,
+            },
         )
         dbapi = conn.connection.dbapi_connection
         for table in tables:
             copy_frame(dbapi, f"publication.{table.name}", table.frame.assign(edition_id=edition))
-
-
-def run_annual(params: dict, logical_date) -> dict:
-    """Body of the publication_annuelle task: the `year` param, else the year before the run's logical date."""
-    from etl.orchestration.connections import warehouse_engine
-
-    year = int(params.get("year") or (logical_date.year - 1 if logical_date else datetime.now(UTC).year - 1))
-    return _announce("annual", year, publish_annual(warehouse_engine(), year, force=bool(params.get("force"))))
-
-
-def _announce(kind: str, period, released: Published) -> dict:
-    """Print what a publication task did (the task's log in the Airflow UI) and return it (its XCom)."""
-    state = "released" if released.new else "unchanged inputs: kept"
-    print(f"{kind} edition {period}: {state} {released.edition_id} in {released.folder}")
-    for column, count in released.masked.items():
-        print(f"  {column}: {count} cell(s) masked by statistical secrecy")
-    return {"edition_id": released.edition_id, "new": released.new, "folder": str(released.folder)}
-
-
-def run_semestrial(params: dict, logical_date) -> dict:
-    """Body of the publication_semestrielle task: the `semester` param, else the last complete semester before the
-    run's logical date (a run in August publishes S1, one in February the previous S2)."""
-    from etl.orchestration.connections import warehouse_engine
-    from etl.referentiels.periods import period_before
-
-    semester = params.get("semester")
-    if not semester:
-        month = period_before("month", logical_date or datetime.now(UTC))
-        year, number = int(month[:4]), int(month[5:])
-        semester = f"{year}-S1" if 6 <= number < 12 else (f"{year}-S2" if number == 12 else f"{year - 1}-S2")
-    released = publish_semestrial(warehouse_engine(), semester, force=bool(params.get("force")))
-    return _announce("semestrial", semester, released)

@@ -77,9 +77,9 @@ def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.Da
             sa.text(
                 "SELECT indicator_code, territory_code, period_code, value FROM core.indicator_value "
                 "WHERE territory_level = 'qpv' AND breakdown = 'total' AND status = 'ok' "
-                "AND indicator_code = ANY(:i) AND period_code = ANY(:p)"
+                "AND indicator_code = ANY(:indicator_codes) AND period_code = ANY(:period_codes)"
             ),
-            {"i": indicators, "p": periods},
+            {"indicator_codes": indicators, "period_codes": periods},
         ).all()
     return pd.DataFrame(rows, columns=["indicator_code", "territory_code", "period_code", "value"])
 

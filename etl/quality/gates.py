@@ -264,31 +264,32 @@ def record(engine, results: list[GateResult], batch_id: int, run_id: str | None)
 
     rows = [
         {
-            "b": batch_id,
-            "r": run_id,
-            "s": o.suite,
-            "g": result.gate,
-            "t": o.expectation_type,
-            "c": o.column,
-            "bl": o.blocking,
-            "ok": o.success,
-            "n": o.unexpected_count,
-            "sample": json.dumps(o.sample),
-            "kw": json.dumps(o.kwargs),
-            "at": result.validated_at,
+            "batch_id": batch_id,
+            "run_id": run_id,
+            "suite": o.suite,
+            "gate": result.gate,
+            "expectation_type": o.expectation_type,
+            "column_name": o.column,
+            "blocking": o.blocking,
+            "success": o.success,
+            "unexpected_count": o.unexpected_count,
+            "unexpected_sample": json.dumps(o.sample),
+            "kwargs": json.dumps(o.kwargs),
+            "validated_at": result.validated_at,
         }
         for result in results
         for o in result.outcomes
     ]
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM audit.dq_result WHERE batch_id = :b"), {"b": batch_id})
+        conn.execute(sa.text("DELETE FROM audit.dq_result WHERE batch_id = :batch_id"), {"batch_id": batch_id})
         if not rows:
             return
         conn.execute(
             sa.text(
                 "INSERT INTO audit.dq_result (batch_id, run_id, suite, gate, expectation_type, column_name, blocking, "
                 "success, unexpected_count, unexpected_sample, kwargs, validated_at) VALUES "
-                "(:b, :r, :s, :g, :t, :c, :bl, :ok, :n, CAST(:sample AS jsonb), CAST(:kw AS jsonb), :at)"
+                "(:batch_id, :run_id, :suite, :gate, :expectation_type, :column_name, :blocking, :success, "
+                ":unexpected_count, CAST(:unexpected_sample AS jsonb), CAST(:kwargs AS jsonb), :validated_at)"
             ),
             rows,
         )

@@ -10,7 +10,7 @@ from sqlalchemy import text
 MIGRATION_LOCK_KEY = 7_104_202_4  # arbitrary, constant: identifies "observatoire migrations"
 
 connection = context.config.attributes["connection"]
-connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_KEY})
+connection.execute(text("SELECT pg_advisory_lock(:lock_key)"), {"lock_key": MIGRATION_LOCK_KEY})
 connection.execute(text("CREATE SCHEMA IF NOT EXISTS audit"))
 connection.commit()
 try:
@@ -26,5 +26,5 @@ try:
     connection.commit()
 finally:
     connection.rollback()  # leaves any failed transaction so the unlock can run
-    connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_KEY})
+    connection.execute(text("SELECT pg_advisory_unlock(:lock_key)"), {"lock_key": MIGRATION_LOCK_KEY})
     connection.commit()

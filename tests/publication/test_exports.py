@@ -506,7 +506,7 @@ def test_xlsx_leaves_no_temporary_file(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     exports.xlsx_bytes([])
     exports.xlsx_bytes([Table("sans", "Sans colonne", "", (), pd.DataFrame()), mixed_table()])
-    monkeypatch.setattr(exports._Cells, "text", lambda *args, **kwargs: 1 / 0)
+    monkeypatch.setattr(exports.SheetCellWriter, "text", lambda *args, **kwargs: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         exports.xlsx_bytes([mixed_table()])
     assert list(tmp_path.iterdir()) == []

@@ -1,4 +1,4 @@
-"""The HTML report of an edition (etl/publication/report.py) and its place in an edition folder (editions.extra).
+"""The HTML report of an edition (etl.publication.report and its parts) and its place in an edition folder.
 
 Small tables are built by hand (a bilan with France and two régions, the measures' summary, a campaign's
 completeness, a job seekers' series with a masked point); the pages are parsed back with html.parser and the
@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from etl.publication import editions, report
+from etl.publication import editions, report, report_cells
 from etl.publication.annual import BILAN_COLUMNS
 from etl.publication.tables import LICENCE, Column, Table
 
@@ -235,18 +235,18 @@ def parse(path: Path) -> tuple[str, Page]:
 
 
 def test_french_numbers():
-    assert report.format_number(1234) == f"1{NBSP}234"
-    assert report.format_number(1234567.891) == f"1{NBSP}234{NBSP}567,89"
-    assert report.format_number(12.5) == "12,5"
-    assert report.format_number(30.0) == "30"
-    assert report.format_number(-0.001) == "0"
-    assert report.format_number(-1.5) == "-1,5"
-    assert report.format_number(1.25, signed=True) == "+1,25"
-    assert report.format_number(0.0, signed=True) == "0"
-    assert report.format_value(12.5, "%") == f"12,5{NBSP}%"
-    assert report.format_value(-4.5, "pts", signed=True) == f"-4,5{NBSP}pts"
-    assert report.format_value(1200, "euros") == f"1{NBSP}200{NBSP}€"
-    assert report.format_value(12345, "nombre") == f"12{NBSP}345"
+    assert report_cells.format_number(1234) == f"1{NBSP}234"
+    assert report_cells.format_number(1234567.891) == f"1{NBSP}234{NBSP}567,89"
+    assert report_cells.format_number(12.5) == "12,5"
+    assert report_cells.format_number(30.0) == "30"
+    assert report_cells.format_number(-0.001) == "0"
+    assert report_cells.format_number(-1.5) == "-1,5"
+    assert report_cells.format_number(1.25, signed=True) == "+1,25"
+    assert report_cells.format_number(0.0, signed=True) == "0"
+    assert report_cells.format_value(12.5, "%") == f"12,5{NBSP}%"
+    assert report_cells.format_value(-4.5, "pts", signed=True) == f"-4,5{NBSP}pts"
+    assert report_cells.format_value(1200, "euros") == f"1{NBSP}200{NBSP}€"
+    assert report_cells.format_value(12345, "nombre") == f"12{NBSP}345"
 
 
 def test_pages_and_links(tmp_path):
