@@ -119,10 +119,10 @@ def mark_quarantined(engine, batch_id: int, message: str, report: Path, run_id: 
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :m, report_path = :r, "
-                "run_id = :run WHERE batch_id = :b"
+                "UPDATE audit.batch SET status = 'quarantined', finished_at = now(), message = :message, "
+                "report_path = :report, run_id = :run_id WHERE batch_id = :batch_id"
             ),
-            {"m": message[:2000], "r": str(report), "b": batch_id, "run": run_id},
+            {"message": message[:2000], "report": str(report), "batch_id": batch_id, "run_id": run_id},
         )
 
 
@@ -141,11 +141,11 @@ def reload(engine, source: Source, period: str, *, home: Home | None = None, run
             sa.text(
                 "SELECT b.batch_id, b.original_name, f.archive_path FROM audit.batch b "
                 "JOIN audit.file_registry f USING (source_id, sha256) "
-                "WHERE b.source_id = :s AND b.status = 'loaded' "
-                "AND (b.partition_key = :p OR b.partition_key LIKE :tail) "
+                "WHERE b.source_id = :source_id AND b.status = 'loaded' "
+                "AND (b.partition_key = :period OR b.partition_key LIKE :tail) "
                 "ORDER BY b.batch_id"
             ),
-            {"s": source.id, "p": period, "tail": f"%/{period}"},
+            {"source_id": source.id, "period": period, "tail": f"%/{period}"},
         ).all()
     for batch_id, name, archive in rows:
         report.batches.append(process_batch(engine, source, batch_id, name, Path(archive), home=home, run_id=run_id))
@@ -159,8 +159,10 @@ def loaded_partitions(engine, source_id: str) -> set[str]:
     with engine.connect() as conn:
         return set(
             conn.execute(
-                sa.text("SELECT DISTINCT partition_key FROM audit.batch WHERE source_id = :s AND status = 'loaded'"),
-                {"s": source_id},
+                sa.text(
+                    "SELECT DISTINCT partition_key FROM audit.batch WHERE source_id = :source_id AND status = 'loaded'"
+                ),
+                {"source_id": source_id},
             ).scalars()
         )
 
@@ -175,9 +177,9 @@ def _received_batches(engine, source_id: str) -> list[tuple[int, str, str]]:
                 sa.text(
                     "SELECT b.batch_id, b.original_name, f.archive_path FROM audit.batch b "
                     "JOIN audit.file_registry f USING (source_id, sha256) "
-                    "WHERE b.source_id = :s AND b.status = 'received' ORDER BY b.batch_id"
+                    "WHERE b.source_id = :source_id AND b.status = 'received' ORDER BY b.batch_id"
                 ),
-                {"s": source_id},
+                {"source_id": source_id},
             )
         ]
 
