@@ -134,6 +134,7 @@ def _paqte_template(args) -> int:
     if not args.departement or not args.semester:
         raise UsageError("--paqte needs --departement and --semester (e.g. --departement 69 --semester 2024-S1).")
     from etl.submissions import paqte
+    from etl.submissions.paqte_context import paqte_context
 
     context = None
     try:
@@ -143,7 +144,7 @@ def _paqte_template(args) -> int:
             from etl import warehouse
 
             try:
-                context = paqte.paqte_context(warehouse.engine(), args.departement, args.semester)
+                context = paqte_context(warehouse.engine(), args.departement, args.semester)
             except sa.exc.ProgrammingError:
                 raise ObservatoireError(
                     "the warehouse has no territory tables yet: run `observatoire migrate` and the referentiels "

@@ -27,7 +27,8 @@ import pandas as pd
 from etl import landing
 from etl.config import Home
 from etl.sources.registry import source
-from etl.submissions.check import Verdict, check_file
+from etl.submissions.check import check_file
+from etl.submissions.verdict import Verdict
 from etl.submissions.workbook import safe_file_name
 
 SOURCE_ID = "regional"
