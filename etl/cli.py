@@ -218,7 +218,7 @@ def _submissions_status(args) -> int:
                     f"semester {args.semester!r} is not a PAQTE semester of the warehouse's periods (2018-S2 onwards, "
                     "written 2024-S1), or the départements are not loaded yet (run the referentiels DAG)."
                 )
-            print(status.format_paqte_status(departements, args.semester, dt.date.today()))
+            print(status.format_status(departements, args.semester, dt.date.today(), kind="paqte"))
             return 0
         regions, unattributed = status.campaign_status(warehouse.engine(), args.campaign)
     except sa.exc.ProgrammingError:
@@ -228,7 +228,7 @@ def _submissions_status(args) -> int:
             f"campaign {args.campaign} is not a year of the warehouse's periods, or the régions are not loaded yet "
             "(run the referentiels DAG)."
         )
-    print(status.format_status(regions, unattributed, args.campaign, dt.date.today()))
+    print(status.format_status(regions, args.campaign, dt.date.today(), unattributed=unattributed))
     return 0
 
 

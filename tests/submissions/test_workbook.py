@@ -18,6 +18,7 @@ import openpyxl
 import pytest
 from openpyxl.comments import Comment
 
+from etl.landing import safe_file_name
 from etl.submissions import kit
 from etl.submissions import template as tpl
 from etl.submissions.workbook import (
@@ -26,7 +27,6 @@ from etl.submissions.workbook import (
     Unreadable,
     file_name_problem,
     open_workbook,
-    safe_file_name,
 )
 
 OLE2_HEADER = bytes.fromhex("D0CF11E0A1B11AE1")
