@@ -39,19 +39,19 @@ def regional_submissions():
         task_id="intake_regional", outlets=assets_of("regional"), on_failure_callback=FailureAlert(sources=["regional"])
     )
     def intake_regional(dag_run=None) -> dict:
-        from etl.submissions.intake import run_intake
+        from etl.orchestration.submission_tasks import run_intake
 
         return run_intake(dag_run.run_id if dag_run else None, "regional")
 
     @task(task_id="intake_paqte", outlets=assets_of("paqte"), on_failure_callback=FailureAlert(sources=["paqte"]))
     def intake_paqte(dag_run=None) -> dict:
-        from etl.submissions.intake import run_intake
+        from etl.orchestration.submission_tasks import run_intake
 
         return run_intake(dag_run.run_id if dag_run else None, "paqte")
 
     @task(task_id="completeness", trigger_rule="all_done")
     def completeness() -> list[str]:
-        from etl.submissions.intake import print_completeness
+        from etl.orchestration.submission_tasks import print_completeness
 
         return print_completeness()
 

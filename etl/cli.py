@@ -134,6 +134,7 @@ def _paqte_template(args) -> int:
     if not args.departement or not args.semester:
         raise UsageError("--paqte needs --departement and --semester (e.g. --departement 69 --semester 2024-S1).")
     from etl.submissions import paqte
+    from etl.submissions.paqte_context import paqte_context
 
     context = None
     try:
@@ -143,7 +144,7 @@ def _paqte_template(args) -> int:
             from etl import warehouse
 
             try:
-                context = paqte.paqte_context(warehouse.engine(), args.departement, args.semester)
+                context = paqte_context(warehouse.engine(), args.departement, args.semester)
             except sa.exc.ProgrammingError:
                 raise ObservatoireError(
                     "the warehouse has no territory tables yet: run `observatoire migrate` and the referentiels "
@@ -217,7 +218,7 @@ def _submissions_status(args) -> int:
                     f"semester {args.semester!r} is not a PAQTE semester of the warehouse's periods (2018-S2 onwards, "
                     "written 2024-S1), or the départements are not loaded yet (run the referentiels DAG)."
                 )
-            print(status.format_paqte_status(departements, args.semester, dt.date.today()))
+            print(status.format_status(departements, args.semester, dt.date.today(), kind="paqte"))
             return 0
         regions, unattributed = status.campaign_status(warehouse.engine(), args.campaign)
     except sa.exc.ProgrammingError:
@@ -227,7 +228,7 @@ def _submissions_status(args) -> int:
             f"campaign {args.campaign} is not a year of the warehouse's periods, or the régions are not loaded yet "
             "(run the referentiels DAG)."
         )
-    print(status.format_status(regions, unattributed, args.campaign, dt.date.today()))
+    print(status.format_status(regions, args.campaign, dt.date.today(), unattributed=unattributed))
     return 0
 
 

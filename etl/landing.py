@@ -17,11 +17,16 @@ import hashlib
 import os
 import re
 import shutil
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from etl.config import Home
+
+SAFE_NAME_MAX_LENGTH = 120
+SAFE_NAME_MAX_EXTENSION = 16  # a longer "extension" is not kept apart when a name is shortened
+SAFE_NAME_FALLBACK = "fichier"
 
 CHUNK = 1 << 20
 _PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,10}")
@@ -140,3 +145,28 @@ def receive(engine, home: Home, source_id: str, path: Path, *, keep_inbox_copy: 
     if not keep_inbox_copy:
         path.unlink(missing_ok=True)
     return Receipt(source_id, path.name, sha, size, dest, batch_id, previous)
+
+
+# --- names ---------------------------------------------------------------------------------------------------------
+
+
+def safe_char(char: str) -> bool:
+    """Whether `char` is kept as it is in a safe file name."""
+    return char.isalpha() or char in "0123456789.-_"
+
+
+def safe_file_name(name: str) -> str:
+    """A name safe to use as a file name in quarantine/ and reports: keeps letters (accented too), digits, `.`, `-`,
+    `_`; replaces path separators (`/`, `\\`), control characters, spaces and anything else by `_`; collapses runs of
+    `_`; strips leading dots and `_`; limits to 120 characters keeping the extension; never empty (`fichier`).
+
+    Accents are composed first (NFC), so that a name from a system writing `é` as `e` + accent keeps its `é`."""
+    replaced = "".join(char if safe_char(char) else "_" for char in unicodedata.normalize("NFC", name))
+    safe = re.sub(r"_{2,}", "_", replaced).lstrip("._")
+    if len(safe) > SAFE_NAME_MAX_LENGTH:
+        stem, dot, extension = safe.rpartition(".")
+        if dot and stem and len(extension) + 1 <= SAFE_NAME_MAX_EXTENSION:
+            safe = stem[: SAFE_NAME_MAX_LENGTH - len(extension) - 1] + "." + extension
+        else:
+            safe = safe[:SAFE_NAME_MAX_LENGTH]
+    return safe or SAFE_NAME_FALLBACK

@@ -19,11 +19,11 @@ from pathlib import Path
 
 from etl import landing, loading
 from etl.config import Home
+from etl.landing import safe_file_name
 from etl.quality import gates
 from etl.quality.parameters import parameters_for
 from etl.readers import FileShapeError
 from etl.sources.registry import Source
-from etl.submissions.workbook import safe_file_name
 
 
 @dataclass
@@ -197,7 +197,7 @@ def process_batch(
         col = f", column {exc.column}" if exc.column else ""
         # the reader read the archive copy (`<sha256>.csv`): the message names the file as the producer sent it
         message = str(exc).replace(archive.name, original_name)
-        return _quarantine(
+        return _quarantine_batch(
             engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {message}"], [], run_id
         )
 
@@ -219,7 +219,7 @@ def process_batch(
     failures = [o for r in results for o in r.blocking_failures]
     outcome.warnings = [f"{o.suite}: {o.describe()}" for r in results for o in r.warnings]
     if failures:
-        return _quarantine(
+        return _quarantine_batch(
             engine,
             source,
             outcome,
@@ -258,27 +258,43 @@ def _partition(source: Source, staged: dict) -> str:
     return str(source.resolve(source.partition)(staged))
 
 
-def _quarantine(engine, source, outcome, archive, home, failures, warnings, run_id) -> BatchOutcome:
-
-    folder = home.folder("quarantine") / source.id
+def quarantine(
+    engine, home: Home, source_id: str, batch_id: int, original_name: str, archive: Path, message: str, run_id, report
+) -> Path:
+    """Copy the file to `quarantine/<source>/<batch>-<safe name>`, write its report beside it (`report(folder, stem)`
+    writes it and returns its path), and mark the batch quarantined with `message`; returns the report's path."""
+    folder = home.folder("quarantine") / source_id
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{outcome.batch_id:06d}-{safe_file_name(outcome.original_name)}"  # a 250-byte name cannot get a prefix
+    stem = f"{batch_id:06d}-{safe_file_name(original_name)}"  # a 250-byte name cannot get a prefix
     copy = folder / stem
     if not copy.exists():
         shutil.copyfile(archive, copy)
-    report = folder / f"{stem}.report.txt"
-    lines = [
-        f"Quarantined file: {outcome.original_name}",
-        f"Source: {source.id} ({source.producer})",
-        f"Batch: {outcome.batch_id}   archive copy: {archive}",
-        "",
-        "Blocking problems (the file was not loaded; the warehouse is unchanged):",
-        *[f"  - {f}" for f in failures],
-    ]
-    if warnings:
-        lines += ["", "Warnings:", *[f"  - {w}" for w in warnings]]
-    lines += ["", "Fix the file and drop the corrected version in the inbox again."]
-    report.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    mark_quarantined(engine, outcome.batch_id, failures[0], report, run_id)
+    path = report(folder, stem)
+    mark_quarantined(engine, batch_id, message, path, run_id)
+    return path
+
+
+def _quarantine_batch(engine, source, outcome, archive, home, failures, warnings, run_id) -> BatchOutcome:
+    """Quarantine a batch with a plain-text report of its blocking problems and warnings."""
+
+    def text_report(folder: Path, stem: str) -> Path:
+        lines = [
+            f"Quarantined file: {outcome.original_name}",
+            f"Source: {source.id} ({source.producer})",
+            f"Batch: {outcome.batch_id}   archive copy: {archive}",
+            "",
+            "Blocking problems (the file was not loaded; the warehouse is unchanged):",
+            *[f"  - {f}" for f in failures],
+        ]
+        if warnings:
+            lines += ["", "Warnings:", *[f"  - {w}" for w in warnings]]
+        lines += ["", "Fix the file and drop the corrected version in the inbox again."]
+        path = folder / f"{stem}.report.txt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    report = quarantine(
+        engine, home, source.id, outcome.batch_id, outcome.original_name, archive, failures[0], run_id, text_report
+    )
     outcome.status, outcome.reason, outcome.report = "quarantined", failures[0], report
     return outcome

@@ -151,10 +151,10 @@ def _print_regional(engine) -> None:
     today = dt.date.today()
     regions, unattributed = status.campaign_status(engine, DEMO_CAMPAIGN)
     print("\nRegional workbooks (core.regional_submission_status; reports of rejected files in quarantine/regional/):")
-    print(_indented(status.format_status(regions, unattributed, DEMO_CAMPAIGN, today)))
+    print(_indented(status.format_status(regions, DEMO_CAMPAIGN, today, unattributed=unattributed)))
     departements = status.paqte_status(engine, PAQTE_SEMESTER)
     print("\nPAQTE reports (core.paqte_submission_status; reports of rejected files in quarantine/paqte/):")
-    print(_indented(status.format_paqte_status(departements, PAQTE_SEMESTER, today)))
+    print(_indented(status.format_status(departements, PAQTE_SEMESTER, today, kind="paqte")))
 
 
 def _print_editions(engine) -> None:

@@ -53,7 +53,7 @@ LEVELS = {"FRANCE": "france", "REGION": "region", "DEPARTEMENT": "departement"}
 UNITS = {"%": "%", "pourcentage": "%", "nombre": "nombre"}
 FRANCE_CODE = "FR"
 
-_SHARE_LABEL = re.compile(r"^(part|taux|pourcentage|proportion)", re.IGNORECASE)
+SHARE_LABEL = re.compile(r"^(part|taux|pourcentage|proportion)", re.IGNORECASE)
 
 
 def catalogue_units(path: Path = CATALOGUE_FILE) -> dict[str, str]:
@@ -69,7 +69,7 @@ def catalogue_units(path: Path = CATALOGUE_FILE) -> dict[str, str]:
         if row["mode"].strip() != "national" or code in COMPUTED_ELSEWHERE:
             continue
         target_unit = row["cible_unite"].strip()
-        units[code] = target_unit or ("%" if _SHARE_LABEL.match(row["libelle"].strip()) else "nombre")
+        units[code] = target_unit or ("%" if SHARE_LABEL.match(row["libelle"].strip()) else "nombre")
     return units
 
 

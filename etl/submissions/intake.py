@@ -17,7 +17,6 @@ in staging, then the kind's sql/core/ file (the earlier file stays, marked super
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,8 +26,9 @@ import pandas as pd
 from etl import landing
 from etl.config import Home
 from etl.sources.registry import source
-from etl.submissions.check import Verdict, check_file
-from etl.submissions.workbook import safe_file_name
+from etl.submissions.check import check_file
+from etl.submissions.paqte_check import check_paqte_file
+from etl.submissions.verdict import Verdict
 
 SOURCE_ID = "regional"
 PAQTE_SOURCE_ID = "paqte"
@@ -36,8 +36,6 @@ PAQTE_SOURCE_ID = "paqte"
 
 def _check_paqte(path, engine=None, **options) -> Verdict:
     """The PAQTE check (its rules need no warehouse)."""
-    from etl.submissions.paqte_check import check_paqte_file
-
     return check_paqte_file(path, **options)
 
 
@@ -85,47 +83,9 @@ class IntakeReport:
         return ", ".join(parts)
 
 
-# --- the registry entry's functions (the workbook seen as the path's reader / normaliser / partition) ---------------
-
-
-def read_cells(path: Path) -> pd.DataFrame:
-    """The checked cells of a workbook (one row per input cell, as typed and as read); raises FileShapeError with the
-    first error when the workbook is rejected. The intake below calls the checker itself, to keep every finding."""
-    from etl.readers import FileShapeError
-
-    verdict = check_file(path)
-    if not verdict.accepted:
-        first = verdict.errors[0]
-        raise FileShapeError(f"{first.where} {first.message}".strip(), rule=first.rule)
-    return verdict.values
-
-
 def normalise(cells: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """{"values": the checked cells}: the staging frame is the checked cells (COPY keeps the table's columns)."""
     return {"values": cells}
-
-
-def partition(staged: dict[str, pd.DataFrame]) -> str:
-    """`<région>/<campagne>`: a later accepted file of the same région and campaign replaces the earlier one."""
-    values = staged["values"]
-    return f"{values['region_code'].iloc[0]}/{int(values['campaign'].iloc[0])}"
-
-
-def read_paqte_cells(path: Path) -> pd.DataFrame:
-    """The checked cells of a PAQTE report; raises FileShapeError with the first error when it is rejected."""
-    from etl.readers import FileShapeError
-
-    verdict = _check_paqte(path)
-    if not verdict.accepted:
-        first = verdict.errors[0]
-        raise FileShapeError(f"{first.where} {first.message}".strip(), rule=first.rule)
-    return verdict.values
-
-
-def paqte_partition(staged: dict[str, pd.DataFrame]) -> str:
-    """`<département>/<semestre>`: a later accepted report replaces the earlier one."""
-    values = staged["values"]
-    return f"{values['departement_code'].iloc[0]}/{values['semester'].iloc[0]}"
 
 
 # --- the intake ------------------------------------------------------------------------------------------------------
@@ -179,7 +139,8 @@ def _record_verdict(engine, source_id: str, batch_id: int, verdict: Verdict, rep
             sa.text(
                 "INSERT INTO audit.submission_verdict (batch_id, source_id, original_name, region_code, campaign, "
                 "departement_code, semester, template_version, verdict, errors, warnings, findings, report_path) "
-                "VALUES (:b, :s, :o, :r, :c, :d, :sem, :v, :verdict, :e, :w, CAST(:f AS jsonb), :p) "
+                "VALUES (:batch_id, :source_id, :original_name, :region_code, :campaign, :departement_code, :semester, "
+                ":template_version, :verdict, :errors, :warnings, CAST(:findings AS jsonb), :report_path) "
                 "ON CONFLICT (batch_id) DO UPDATE SET region_code = EXCLUDED.region_code, campaign = "
                 "EXCLUDED.campaign, departement_code = EXCLUDED.departement_code, semester = EXCLUDED.semester, "
                 "template_version = EXCLUDED.template_version, verdict = EXCLUDED.verdict, errors = EXCLUDED.errors, "
@@ -187,19 +148,19 @@ def _record_verdict(engine, source_id: str, batch_id: int, verdict: Verdict, rep
                 "report_path = EXCLUDED.report_path"
             ),
             {
-                "b": batch_id,
-                "s": source_id,
-                "o": verdict.file_name,
-                "r": verdict.region_code,
-                "c": verdict.campaign,
-                "d": verdict.departement_code,
-                "sem": verdict.semester,
-                "v": verdict.template_version,
+                "batch_id": batch_id,
+                "source_id": source_id,
+                "original_name": verdict.file_name,
+                "region_code": verdict.region_code,
+                "campaign": verdict.campaign,
+                "departement_code": verdict.departement_code,
+                "semester": verdict.semester,
+                "template_version": verdict.template_version,
                 "verdict": verdict.status,
-                "e": len(verdict.errors),
-                "w": len(verdict.warnings),
-                "f": json.dumps(verdict.to_dict()["constats"], ensure_ascii=False),
-                "p": None if report is None else str(report),
+                "errors": len(verdict.errors),
+                "warnings": len(verdict.warnings),
+                "findings": json.dumps(verdict.to_dict()["constats"], ensure_ascii=False),
+                "report_path": None if report is None else str(report),
             },
         )
 
@@ -207,78 +168,14 @@ def _record_verdict(engine, source_id: str, batch_id: int, verdict: Verdict, rep
 def _quarantine(
     engine, home: Home, source_id: str, batch_id: int, archive: Path, verdict: Verdict, run_id: str | None
 ) -> Path:
-    """Copy the file to quarantine/<source>/ with its verdict beside it (HTML report, JSON); mark the batch."""
-    from etl.pipeline import mark_quarantined
+    """Quarantine the file (etl.pipeline.quarantine) with its verdict beside it: the HTML report and the JSON."""
+    from etl.pipeline import quarantine
     from etl.submissions.report import write_html
 
-    folder = home.folder("quarantine") / source_id
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{batch_id:06d}-{safe_file_name(verdict.file_name)}"
-    copy = folder / stem
-    if not copy.exists():
-        shutil.copyfile(archive, copy)
-    (folder / f"{stem}.verdict.json").write_text(verdict.to_json() + "\n", encoding="utf-8")
-    report = write_html(verdict, folder / f"{stem}.rapport.html", workbook=archive)
+    def reports(folder: Path, stem: str) -> Path:
+        (folder / f"{stem}.verdict.json").write_text(verdict.to_json() + "\n", encoding="utf-8")
+        return write_html(verdict, folder / f"{stem}.rapport.html", workbook=archive)
+
     first = verdict.errors[0]
-    mark_quarantined(engine, batch_id, f"[{first.rule}] {first.where} {first.message}", report, run_id)
-    return report
-
-
-def run_intake(run_id: str | None, source_id: str = SOURCE_ID) -> dict:
-    """Body of the DAG's intake tasks: print each file's verdict; fail (no retry) if a file was rejected, after all
-    were processed, so that the run shows red and its log names the reports."""
-    from airflow.sdk.exceptions import AirflowFailException
-
-    from etl.orchestration.connections import warehouse_engine
-
-    report = intake(warehouse_engine(), source_id, run_id=run_id)
-    print(report.summary())
-    for outcome in report.outcomes:
-        print(f"  batch {outcome.batch_id}: {outcome.verdict.summary()}")
-        if outcome.partition:
-            print(f"    loaded as {outcome.partition}")
-        for finding in outcome.verdict.findings[:50]:
-            print(f"    {finding.line(outcome.verdict.file_name)}")
-        if outcome.report:
-            print(f"    report: {outcome.report}")
-    if report.rejected:
-        names = ", ".join(o.original_name for o in report.rejected)
-        raise AirflowFailException(
-            f"{len(report.rejected)} {source_id} workbook(s) rejected ({names}): the reports are in "
-            f"quarantine/{source_id}/."
-        )
-    return {"accepted": [o.batch_id for o in report.outcomes if o.verdict.accepted]}
-
-
-def print_completeness() -> list[str]:
-    """Body of the DAG's completeness task: the state of every campaign and PAQTE semester that received files."""
-    import datetime as dt
-
-    import sqlalchemy as sa
-
-    from etl.orchestration.connections import warehouse_engine
-    from etl.submissions import status
-
-    engine = warehouse_engine()
-    with engine.connect() as conn:
-        campaigns = conn.execute(
-            sa.text("SELECT DISTINCT campaign FROM audit.submission_verdict WHERE campaign IS NOT NULL ORDER BY 1")
-        ).scalars()
-        campaigns = list(campaigns)
-        semesters = conn.execute(
-            sa.text("SELECT DISTINCT semester FROM audit.submission_verdict WHERE semester IS NOT NULL ORDER BY 1")
-        ).scalars()
-        semesters = list(semesters)
-    today = dt.date.today()
-    printed = []
-    for campaign in campaigns:
-        regions, unattributed = status.campaign_status(engine, campaign)
-        if not regions.empty:
-            printed.append(status.format_status(regions, unattributed, campaign, today))
-    for semester in semesters:
-        departements = status.paqte_status(engine, semester)
-        if not departements.empty:
-            printed.append(status.format_paqte_status(departements, semester, today))
-    for text in printed:
-        print(text)
-    return printed
+    message = f"[{first.rule}] {first.where} {first.message}"
+    return quarantine(engine, home, source_id, batch_id, verdict.file_name, archive, message, run_id, reports)

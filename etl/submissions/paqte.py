@@ -42,36 +42,30 @@ for the zip entries.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.utils.cell import coordinate_to_tuple
-from openpyxl.workbook.protection import WorkbookProtection
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from etl.referentiels.periods import months_of_semester, semester_bounds, semester_parts
+from etl.referentiels.periods import semester_bounds, semester_parts
 from etl.referentiels.territories import load_departements, load_regions
-from etl.submissions.template import (
-    _HEADER_FONT,
+from etl.submissions import kit
+from etl.submissions.kit import (
     AVAILABLE,
+    CHECKSUM_CELL,
     FIRST_DATA_ROW,
     METADATA_SHEET,
     NOT_AVAILABLE,
     NUMBER_FORMATS,
     OBSERVATIONS_MAX_LENGTH,
     TEXT_FORMAT,
-    _input,
-    _locked,
-    _protect,
-    _ranges,
-    _write_header,
-    structure_checksum,
-    workbook_bytes,
+    add_validation,
+    input_cell,
+    locked,
+    protect,
+    write_header,
 )
 
 PAQTE_TEMPLATE_VERSION = "paqte.1"
@@ -101,7 +95,7 @@ PAQTE_METADATA_FIELDS = {
     "semester": ("Semestre", "B5"),
     "template_version": ("Version du modèle", "B6"),
     "note": ("Note", "B7"),
-    "empreinte": ("Empreinte", "B8"),
+    "empreinte": ("Empreinte", CHECKSUM_CELL),
     "conventions": ("Conventions de saisie", "B9"),
 }
 PAQTE_METADATA_CELLS = {key: cell for key, (_, cell) in PAQTE_METADATA_FIELDS.items()}
@@ -262,22 +256,6 @@ INPUT_CONVENTIONS = (
     "Laisser vide une donnée non disponible et l'expliquer dans les observations (2 000 caractères au plus)."
 )
 
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
-
-
 # --- arguments -----------------------------------------------------------------------------------------------------
 
 
@@ -295,7 +273,7 @@ def parse_semester(semester: str) -> tuple[int, int]:
     return year, half
 
 
-def _departement(code: str) -> tuple[str, str]:
+def departement_names(code: str) -> tuple[str, str]:
     """(département name, région name) of a département code of catalogue/departements.csv; ValueError otherwise."""
     departements = load_departements()
     if not isinstance(code, str) or code not in set(departements["code"]):
@@ -341,166 +319,11 @@ class PaqteContext:
     defm_abc: ContextValue = ContextValue()
 
 
-def _number(value: Any) -> int | float | None:
-    if value is None:
-        return None
-    value = float(value) if isinstance(value, Decimal) else value
-    return int(value) if float(value).is_integer() else float(value)
-
-
-def _fr(number: int | float) -> str:
-    """A count written the French way: `12 345`."""
-    return f"{number:,}".replace(",", "\u00a0")
-
-
-def _month_label(month: str) -> str:
-    year, number = month.split("-")
-    return f"{_MONTHS_FR[int(number) - 1]} {year}"
-
-
-_QPV_IN_FORCE = """
-    core.qpv q WHERE q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
-"""
-_QPV_COUNT = f"""
-    SELECT q.geography, count(*) AS qpv
-    FROM {_QPV_IN_FORCE} AND q.departement_code = :departement
-    GROUP BY q.geography ORDER BY q.geography
-"""
-_REFERENTIAL_LOADED = f"SELECT EXISTS (SELECT 1 FROM {_QPV_IN_FORCE})"
-# Per indicator and month of the semester: the département's QPV in force with a figure, by status (latest vintage).
-_DEFM = """
-    SELECT v.indicator_code, v.period_code,
-           count(*) FILTER (WHERE v.status = 'ok') AS known,
-           sum(v.value) FILTER (WHERE v.status = 'ok') AS total,
-           count(*) FILTER (WHERE v.status = 'masked') AS masked,
-           count(*) FILTER (WHERE v.status = 'missing') AS missing,
-           max(v.vintage) AS vintage
-    FROM core.indicator_value v
-    JOIN core.qpv q ON q.code = v.territory_code
-    WHERE v.indicator_code = ANY(:indicators) AND v.territory_level = 'qpv' AND v.breakdown = 'total'
-      AND v.period_code = ANY(:months)
-      AND q.departement_code = :departement AND q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
-    GROUP BY v.indicator_code, v.period_code
-"""
-DEFM_INDICATORS = {"defm_a": "FT_DEFM_A", "defm_abc": "FT_DEFM_ABC"}
-MASKED_BELOW = 5  # France Travail masks counts under 5 (catalogue/indicateurs_operateurs.csv)
-
-
-def _defm_value(row: dict | None, qpv_in_force: int) -> ContextValue:
-    if row is None:
-        return ContextValue(
-            source="France Travail (DEFM par QPV)",
-            note="Aucune donnée France Travail dans l'entrepôt pour les QPV du département au cours du semestre.",
-        )
-    month = row["period_code"]
-    known, masked, missing = int(row["known"]), int(row["masked"]), int(row["missing"])
-    absent = max(qpv_in_force - known - masked - missing, 0)
-    total = _number(row["total"]) if known else None
-    notes = [f"Dernier mois du semestre présent dans l'entrepôt : {_month_label(month)}."]
-    if total is not None:
-        notes.append(f"Somme des {known} QPV du département dont l'effectif est connu.")
-    if masked:
-        note = f"{masked} QPV à effectif masqué par France Travail (moins de {MASKED_BELOW} chacun), non comptés"
-        if missing or absent:
-            notes.append(note + ".")
-        else:  # every QPV is known or masked: the real total is bounded
-            upper = (total or 0) + (MASKED_BELOW - 1) * masked
-            notes.append(f"{note} : le total réel est compris entre {_fr(total or 0)} et {_fr(upper)}.")
-    if missing or absent:
-        notes.append(f"{missing + absent} QPV sans donnée pour ce mois, non comptés.")
-    return ContextValue(
-        value=total,
-        period=month,
-        source=f"France Travail (DEFM par QPV, livraison {row['vintage']})",
-        note=" ".join(notes),
-        partial=total is not None and bool(masked or missing or absent),
-    )
-
-
-def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
-    """The context of `departement_code` for `semester`, read from the warehouse behind `engine` (SQLAlchemy).
-
-    QPV: those of the département in force on the last day of the semester (`valid_from` / `valid_to` of
-    core.qpv: the 2024 geography from 2024 in metropolitan France, from 2025 overseas), `non disponible` when the
-    warehouse holds no QPV in force that day. DEFM (FT_DEFM_A and FT_DEFM_ABC, total): the latest month of the
-    semester with a figure for one of those QPV, summed over them (latest vintage, core.indicator_value). A masked
-    or missing QPV figure is not counted as 0: the value is the sum of the known ones, marked `partielle`, and the
-    remark says how many are masked and between which bounds the real total lies. The département-level rows of
-    France Travail count the whole département, not its QPV, and are not used. QPV population and PRU of national
-    interest: not in the warehouse, `non disponible`."""
-    import sqlalchemy as sa
-
-    _departement(departement_code)
-    parse_semester(semester)
-    _, last_day = semester_bounds(semester)
-    params = {"departement": departement_code, "day": last_day}
-    with engine.connect() as conn:
-        loaded = bool(conn.execute(sa.text(_REFERENTIAL_LOADED), params).scalar())
-        counts = conn.execute(sa.text(_QPV_COUNT), params).all()
-        defm_rows = (
-            conn.execute(
-                sa.text(_DEFM),
-                {**params, "indicators": list(DEFM_INDICATORS.values()), "months": months_of_semester(semester)},
-            )
-            .mappings()
-            .all()
-        )
-    in_force = sum(int(count) for _, count in counts)
-    if loaded:
-        geographies = ", ".join(str(geography) for geography, _ in counts)
-        qpv_count = ContextValue(
-            value=in_force,
-            period=semester,
-            source="Référentiel des QPV (ANCT)" + (f", géographie prioritaire {geographies}" if geographies else ""),
-            note=f"QPV en vigueur au {last_day:%d/%m/%Y}.",
-        )
-    else:
-        qpv_count = ContextValue(
-            source="Référentiel des QPV (ANCT)",
-            note=f"Aucun QPV en vigueur au {last_day:%d/%m/%Y} dans l'entrepôt (référentiel non chargé).",
-        )
-    latest: dict[str, dict] = {}
-    for row in defm_rows:
-        key = row["indicator_code"]
-        if key not in latest or row["period_code"] > latest[key]["period_code"]:
-            latest[key] = dict(row)
-    defm = {key: _defm_value(latest.get(code), in_force) for key, code in DEFM_INDICATORS.items()}
-    return PaqteContext(
-        departement_code=departement_code,
-        semester=semester,
-        qpv_count=qpv_count,
-        qpv_population=ContextValue(note=NOT_IN_WAREHOUSE),
-        pru_national=ContextValue(note=NOT_IN_WAREHOUSE),
-        **defm,
-    )
-
-
 # --- validations ---------------------------------------------------------------------------------------------------
 
 
-def _validation(**options: Any) -> DataValidation:
-    validation = DataValidation(**options)
-    validation.allow_blank = True
-    validation.showErrorMessage = True
-    validation.showInputMessage = True
-    validation.errorStyle = "stop"
-    return validation
-
-
-def _text_validation(max_length: int, title: str, prompt: str) -> DataValidation:
-    return _validation(
-        type="textLength",
-        operator="lessThanOrEqual",
-        formula1=str(max_length),
-        errorTitle="Texte trop long",
-        error=f"Ce texte est limité à {_fr(max_length)} caractères.",
-        promptTitle=title,
-        prompt=prompt,
-    )
-
-
-def _count_validation(prompt: str) -> DataValidation:
-    return _validation(
+def _count_validation(prompt: str):
+    return kit.validation(
         type="whole",
         operator="greaterThanOrEqual",
         formula1="0",
@@ -511,20 +334,8 @@ def _count_validation(prompt: str) -> DataValidation:
     )
 
 
-def _euros_validation(prompt: str) -> DataValidation:
-    return _validation(
-        type="decimal",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        errorTitle="Montant non valide",
-        error="Saisir un montant en euros supérieur ou égal à 0, sans le signe €.",
-        promptTitle="Montant en euros",
-        prompt=prompt,
-    )
-
-
-def _axis_validation() -> DataValidation:
-    return _validation(
+def _axis_validation():
+    return kit.validation(
         type="list",
         formula1='"' + ",".join(PAQTE_AXES) + '"',
         errorTitle="Axe non valide",
@@ -534,59 +345,43 @@ def _axis_validation() -> DataValidation:
     )
 
 
-def _add(ws: Worksheet, validation: DataValidation, column: str, rows: Iterable[int]) -> None:
-    for cells in _ranges(column, rows):
-        validation.add(cells)
-    ws.add_data_validation(validation)
-
-
 # --- sheets --------------------------------------------------------------------------------------------------------
 
 
-def _label(ws: Worksheet, row: int, value: str) -> None:
-    _locked(ws, row, 1, value)
-    ws.cell(row=row, column=1).font = _HEADER_FONT
-
-
 def _metadata_sheet(ws: Worksheet, values: dict[str, Any]) -> None:
-    _write_header(ws, ("Champ", "Valeur"), (26, 100))
-    for key, (label, coordinate) in PAQTE_METADATA_FIELDS.items():
-        row, column = coordinate_to_tuple(coordinate)
-        _label(ws, row, label)
-        _locked(ws, row, column, values.get(key), TEXT_FORMAT)
-    _protect(ws)
+    kit.metadata_sheet(ws, PAQTE_METADATA_FIELDS, values)
 
 
 def _contexte_sheet(ws: Worksheet, context: PaqteContext | None) -> None:
-    _write_header(ws, CONTEXTE_HEADERS, (50, 14, 10, 40, 15, 80))
+    write_header(ws, CONTEXTE_HEADERS, (50, 14, 10, 40, 15, 80))
     for key, row in CONTEXT_ROWS.items():
         label, default_source = CONTEXT_LINES[key]
         value: ContextValue = getattr(context, key) if context is not None else ContextValue(note=NO_CONTEXT)
-        _locked(ws, row, 1, label, TEXT_FORMAT)
-        _locked(ws, row, 2, value.value, COUNT_FORMAT)
-        _locked(ws, row, 3, value.period, TEXT_FORMAT)
-        _locked(ws, row, 4, value.source or default_source, TEXT_FORMAT)
-        _locked(ws, row, 5, value.availability, TEXT_FORMAT)
-        _locked(ws, row, 6, value.note, TEXT_FORMAT)
-    _protect(ws)
+        locked(ws, row, 1, label, TEXT_FORMAT)
+        locked(ws, row, 2, value.value, COUNT_FORMAT)
+        locked(ws, row, 3, value.period, TEXT_FORMAT)
+        locked(ws, row, 4, value.source or default_source, TEXT_FORMAT)
+        locked(ws, row, 5, value.availability, TEXT_FORMAT)
+        locked(ws, row, 6, value.note, TEXT_FORMAT)
+    protect(ws)
 
 
 def _bilan_sheet(ws: Worksheet) -> None:
-    _write_header(ws, BILAN_HEADERS, (60, 90))
+    write_header(ws, BILAN_HEADERS, (60, 90))
     rows: dict[str, list[int]] = {}
     for row, (_, (label, kind)) in enumerate(BILAN_FIELDS.items(), start=FIRST_DATA_ROW):
-        _label(ws, row, label)
-        _input(ws, row, 2, COUNT_FORMAT if kind == "count" else TEXT_FORMAT)
+        kit.label(ws, row, label)
+        input_cell(ws, row, 2, COUNT_FORMAT if kind == "count" else TEXT_FORMAT)
         rows.setdefault(kind, []).append(row)
     for kind, kind_rows in rows.items():
         if kind == "short":
-            validation = _text_validation(SHORT_TEXT_MAX_LENGTH, "Texte court", "200 caractères au plus.")
+            validation = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Texte court", "200 caractères au plus.")
         elif kind == "text":
-            validation = _text_validation(
+            validation = kit.text_validation(
                 OBSERVATIONS_MAX_LENGTH, "Texte libre", "Texte libre de 2 000 caractères au plus."
             )
         elif kind == "phone":
-            validation = _text_validation(PHONE_MAX_LENGTH, "Téléphone", "Numéro de téléphone (01 23 45 67 89).")
+            validation = kit.text_validation(PHONE_MAX_LENGTH, "Téléphone", "Numéro de téléphone (01 23 45 67 89).")
         elif kind == "count":
             validation = _count_validation(
                 "Nombre d'entreprises ayant signé une convention PAQTE dans le département ; les lister dans la "
@@ -594,7 +389,7 @@ def _bilan_sheet(ws: Worksheet) -> None:
             )
         else:  # email: one cell, a formula relative to it
             (row,) = kind_rows
-            validation = _validation(
+            validation = kit.validation(
                 type="custom",
                 formula1=f'AND(LEN(B{row})<={EMAIL_MAX_LENGTH},ISNUMBER(SEARCH("?@?*.?*",B{row})))',
                 errorTitle="Courriel non valide",
@@ -602,25 +397,25 @@ def _bilan_sheet(ws: Worksheet) -> None:
                 promptTitle="Courriel",
                 prompt="Adresse électronique du référent PAQTE.",
             )
-        _add(ws, validation, "B", kind_rows)
-    _protect(ws)
+        add_validation(ws, validation, "B", kind_rows)
+    protect(ws)
 
 
 def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
-    _write_header(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40))
+    write_header(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40))
     rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + ENTREPRISES_ROWS)
     formats = {"B": TEXT_FORMAT, "C": TEXT_FORMAT, "D": TEXT_FORMAT, "E": DATE_FORMAT, "F": TEXT_FORMAT}
     for number, row in enumerate(rows, start=1):
-        _locked(ws, row, 1, number, "0")
+        locked(ws, row, 1, number, "0")
         for column, letter in enumerate(ENTREPRISES_INPUT_COLUMNS, start=2):
-            _input(ws, row, column, formats[letter])
-    _add(
+            input_cell(ws, row, column, formats[letter])
+    add_validation(
         ws,
-        _text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire."),
+        kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire."),
         "B",
         rows,
     )
-    siren = _validation(
+    siren = kit.validation(
         type="textLength",
         operator="equal",
         formula1=str(SIREN_LENGTH),
@@ -629,8 +424,8 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="SIREN",
         prompt="Les 9 chiffres du SIREN de l'entreprise, sans espace.",
     )
-    _add(ws, siren, "C", rows)
-    size = _validation(
+    add_validation(ws, siren, "C", rows)
+    size = kit.validation(
         type="list",
         formula1='"' + ",".join(ENTREPRISE_SIZES) + '"',
         errorTitle="Taille non valide",
@@ -638,8 +433,8 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="Taille de l'entreprise",
         prompt="GE (grande entreprise), ETI (entreprise de taille intermédiaire), PME ou TPE.",
     )
-    _add(ws, size, "D", rows)
-    date = _validation(
+    add_validation(ws, size, "D", rows)
+    date = kit.validation(
         type="date",
         operator="between",
         formula1=f"DATE({FIRST_YEAR},1,1)",
@@ -649,62 +444,64 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="Date de signature",
         prompt="Date de signature de la convention PAQTE (JJ/MM/AAAA).",
     )
-    _add(ws, date, "E", rows)
-    axes = _text_validation(
+    add_validation(ws, date, "E", rows)
+    axes = kit.text_validation(
         SHORT_TEXT_MAX_LENGTH,
         "Axes retenus",
         "Axes retenus dans la convention, séparés par des virgules : Sensibiliser, Former, Recruter, Acheter (une PME "
         "ou TPE peut n'en retenir qu'une partie ou valoriser d'autres engagements).",
     )
-    _add(ws, axes, "F", rows)
-    _protect(ws)
+    add_validation(ws, axes, "F", rows)
+    protect(ws)
 
 
 def _resultats_sheet(ws: Worksheet) -> None:
-    _write_header(ws, RESULTATS_HEADERS, (18, 13, 70, 9, 16, 60))
+    write_header(ws, RESULTATS_HEADERS, (18, 13, 70, 9, 16, 60))
     units: dict[str, list[int]] = {}
     for row, indicator in enumerate(KEY_INDICATORS, start=FIRST_DATA_ROW):
         for column, value in enumerate((indicator.code, indicator.axis, indicator.label, indicator.unit), start=1):
-            _locked(ws, row, column, value, TEXT_FORMAT)
-        _input(ws, row, 5, NUMBER_FORMATS[indicator.unit])
-        _input(ws, row, 6, TEXT_FORMAT)
+            locked(ws, row, column, value, TEXT_FORMAT)
+        input_cell(ws, row, 5, NUMBER_FORMATS[indicator.unit])
+        input_cell(ws, row, 6, TEXT_FORMAT)
         units.setdefault(indicator.unit, []).append(row)
     for unit, unit_rows in units.items():
         prompt = "Résultat agrégé des entreprises signataires du département. Laisser vide si inconnu et l'expliquer."
-        validation = _euros_validation(prompt) if unit == "euros" else _count_validation(prompt)
-        _add(ws, validation, RESULTATS_VALUE_COLUMN, unit_rows)
-    observations = _text_validation(
+        validation = kit.euros_validation(prompt) if unit == "euros" else _count_validation(prompt)
+        add_validation(ws, validation, RESULTATS_VALUE_COLUMN, unit_rows)
+    observations = kit.text_validation(
         OBSERVATIONS_MAX_LENGTH,
         "Observations",
         "Précisions sur le résultat : entreprises prises en compte, mode de calcul, difficultés de collecte (2 000 "
         "caractères au plus).",
     )
-    _add(ws, observations, RESULTATS_OBSERVATIONS_COLUMN, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(KEY_INDICATORS)))
-    _protect(ws)
+    add_validation(
+        ws, observations, RESULTATS_OBSERVATIONS_COLUMN, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(KEY_INDICATORS))
+    )
+    protect(ws)
 
 
 def _exemples_sheet(ws: Worksheet) -> None:
-    _write_header(ws, EXEMPLES_HEADERS, (6, 40, 14, 90))
+    write_header(ws, EXEMPLES_HEADERS, (6, 40, 14, 90))
     rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + EXEMPLES_ROWS)
     for number, row in enumerate(rows, start=1):
-        _locked(ws, row, 1, number, "0")
+        locked(ws, row, 1, number, "0")
         for column in range(2, 5):
-            _input(ws, row, column, TEXT_FORMAT)
-    _add(
+            input_cell(ws, row, column, TEXT_FORMAT)
+    add_validation(
         ws,
-        _text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action."),
+        kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action."),
         "B",
         rows,
     )
-    _add(ws, _axis_validation(), "C", rows)
-    description = _text_validation(
+    add_validation(ws, _axis_validation(), "C", rows)
+    description = kit.text_validation(
         OBSERVATIONS_MAX_LENGTH,
         "Description de l'action",
         "Action concrète réalisée : public, nombre de bénéficiaires, partenaires, résultats (2 000 caractères au "
         "plus).",
     )
-    _add(ws, description, "D", rows)
-    _protect(ws)
+    add_validation(ws, description, "D", rows)
+    protect(ws)
 
 
 # --- workbook ------------------------------------------------------------------------------------------------------
@@ -715,7 +512,7 @@ def build_paqte_template(departement_code: str, semester: str, *, context: Paqte
 
     Raises ValueError for a département code not in catalogue/departements.csv, a semester that is not `YYYY-S1` /
     `YYYY-S2` from 2018 to 2099, or a context of another département or semester."""
-    departement_name, region_name = _departement(departement_code)
+    departement_name, region_name = departement_names(departement_code)
     parse_semester(semester)
     first_day, last_day = semester_bounds(semester)
     if context is not None and (context.departement_code, context.semester) != (departement_code, semester):
@@ -723,14 +520,8 @@ def build_paqte_template(departement_code: str, semester: str, *, context: Paqte
             f"The context is for département {context.departement_code} and semester {context.semester}, not for "
             f"département {departement_code} and semester {semester}."
         )
-    workbook = Workbook()
-    stamp = dt.datetime(first_day.year, first_day.month, first_day.day)
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    workbook.properties.creator = "Observatoire QPV"
-    workbook.properties.lastModifiedBy = None
-    workbook.properties.title = f"Bilan PAQTE {semester} - {departement_name} (modèle {PAQTE_TEMPLATE_VERSION})"
-
+    title = f"Bilan PAQTE {semester} - {departement_name} (modèle {PAQTE_TEMPLATE_VERSION})"
+    workbook = kit.new_workbook(dt.datetime(first_day.year, first_day.month, first_day.day), title)
     metadata = workbook.active
     metadata.title = PAQTE_METADATA_SHEET
     _metadata_sheet(
@@ -750,10 +541,7 @@ def build_paqte_template(departement_code: str, semester: str, *, context: Paqte
     _entreprises_sheet(workbook.create_sheet(ENTREPRISES_SHEET), last_day)
     _resultats_sheet(workbook.create_sheet(RESULTATS_SHEET))
     _exemples_sheet(workbook.create_sheet(EXEMPLES_SHEET))
-    workbook.security = WorkbookProtection(lockStructure=True)
-
-    metadata[PAQTE_METADATA_CELLS["empreinte"]] = structure_checksum(workbook)
-    return workbook
+    return kit.finish(workbook)
 
 
 def write_paqte_template(
@@ -762,8 +550,4 @@ def write_paqte_template(
     """Build the workbook (`build_paqte_template`) and write it to `path` (parent folders created); returns the path.
 
     Nothing is written when the arguments are refused."""
-    content = workbook_bytes(build_paqte_template(departement_code, semester, context=context))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return path
+    return kit.write_workbook(path, build_paqte_template(departement_code, semester, context=context))

@@ -1,18 +1,11 @@
 """The verdict on a returned PAQTE semestrial report (etl/submissions/paqte.py): every problem named by cell and rule.
 
-`check_paqte_file(path)` loads nothing: it opens the file safely (etl.submissions.workbook), then checks, in order,
-
-1. the sheets (names and order of `paqte.PAQTE_SHEET_NAMES`, none hidden or added) and the metadata: the template
-   version (`paqte.PAQTE_TEMPLATE_VERSION`, else the check stops), the département code and its name, the semester
-   (`YYYY-S1` / `YYYY-S2`), against what the caller expects or, failing that, the file name (`paqte_D69_2024-S1.xlsx`);
-2. the locked structure, cell by cell, against the workbook regenerated for that département and semester without
-   warehouse context (header rows: columns deleted, inserted or moved; data rows: rows moved, deleted or inserted;
-   labels edited), for every sheet but `Contexte`; merged cells; then, when nothing is wrong so far, the empreinte
-   (`template.structure_checksum` against `Métadonnées`!B8), which also covers the `Contexte` sheet's locked values;
-3. every input cell, read into one long frame (`values`: one row per filled input cell, plus every value cell of
-   `Résultats`, even empty), then validated by the Great Expectations suites `paqte_submission.file` (the frame's
-   shape) and `paqte_submission.values` (the cell rules, each expectation's `meta` holding its rule code, French
-   message and expected value, turned into findings by `check.gate_findings`).
+`check_paqte_file(path)` runs the base checker (etl.submissions.checker: sheets, metadata, structure, empreinte,
+cells, in that order) with what the PAQTE workbook (etl.submissions.paqte) supplies: its sheets, the département (code
+and name, `D69` in the file name), the semester (`YYYY-S1` / `YYYY-S2`, `_2024-S1` in the file name), the structure
+of every sheet but `Contexte` (which only the empreinte covers), and its input cells, read into one long frame
+(`values`: one row per filled input cell, plus every value cell of `Résultats`, even empty), then validated by the
+Great Expectations suites `paqte_submission.file` (the frame's shape) and `paqte_submission.values` (the cell rules).
 
 Cell rules (rule codes of the suite): PAQTE-NOMBRE (a count is a whole number >= 0), PAQTE-MONTANT (euros >= 0),
 PAQTE-SIREN (9 digits; a failed Luhn key is a warning), PAQTE-DOUBLON (one SIREN listed twice), PAQTE-TAILLE (GE,
@@ -24,7 +17,7 @@ one: that value is used, warning). Then the plausibility rules (etl.submissions.
 plausible range (`PLAUSIBLE`, warning), a part above its whole (`PARTS`: the signatories engaged on an axis above the
 signatories, permanent contracts above recruitments; error).
 
-Reading, as départements type: numbers as in the regional workbook (`check.parse_cell`: `12`, `1 234`, `12,5`,
+Reading, as départements type: numbers as in the regional workbook (`verdict.parse_cell`: `12`, `1 234`, `12,5`,
 `n.d.`, `NC`), plus a trailing `€` or `euros` on amounts; a `%` in a count or an amount is refused. SIREN: digits,
 group spaces removed (`552 100 554`). Size and axis: any case (`pme`, `recruter`). Dates: an Excel date, or text
 `15/03/2024`, `15.03.2024`, `15-03-2024`, `2024-03-15`, or an Excel serial number.
@@ -45,14 +38,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.utils.datetime import from_excel
 
 from etl.referentiels import periods
-from etl.submissions import paqte
+from etl.submissions import kit, paqte, plausibility
 from etl.submissions import template as tpl
-from etl.submissions.check import ERROR, WARNING, Finding, Verdict, _shown, gate_findings, parse_cell, sheet_findings
-from etl.submissions.workbook import Unreadable, file_name_problem, open_workbook
+from etl.submissions.checker import WorkbookChecker, check_workbook
+from etl.submissions.kit import FIRST_DATA_ROW, OBSERVATIONS_MAX_LENGTH
+from etl.submissions.verdict import ERROR, PAQTE, Verdict, parse_cell, shown
 
 FILE_SUITE = "paqte_submission.file"
 SUITE = "paqte_submission.values"
@@ -79,13 +72,11 @@ VALUE_DTYPES = {
 _TEXT_COLUMNS = ("departement_code", "semester", "template_version", "sheet", "cell", "field", "raw_value", "text")
 
 FIRST_SIGNATURE = dt.date(paqte.FIRST_YEAR, 1, 1)
-MAX_ROW_FINDINGS = 10  # STRUCTURE-LIGNE findings per sheet, then one finding at the next row counting the rest
 
 # A file name that says which département and semester it is for: paqte_D69_2024-S1.xlsx, bilan_D2A_2023-S2_v2.xlsx.
 _NAME_IDENTITY = re.compile(
     r"(?:^|[^0-9A-Za-z])D(2[AB]|97[0-9]|[0-9]{2})_([0-9]{4}-S[12])(?![0-9])", flags=re.IGNORECASE
 )
-_TITLE_SEMESTER = re.compile(r"Bilan PAQTE ([0-9]{4}-S[12]) - ")
 _GROUP_SPACES = re.compile(r"[ \u00a0\u202f]")
 _EUROS_SUFFIX = re.compile(r"[ \u00a0\u202f]*(?:€|euros?)$", flags=re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
@@ -108,7 +99,7 @@ class InputField:
 
 _BILAN_KINDS = {
     "short": ("text", paqte.SHORT_TEXT_MAX_LENGTH),
-    "text": ("text", tpl.OBSERVATIONS_MAX_LENGTH),
+    "text": ("text", OBSERVATIONS_MAX_LENGTH),
     "email": ("email", paqte.EMAIL_MAX_LENGTH),
     "phone": ("phone", paqte.PHONE_MAX_LENGTH),
     "count": ("count", None),
@@ -135,7 +126,7 @@ EXEMPLES_INPUTS = dict(
         (
             InputField("exemple.entreprise", "text", paqte.SHORT_TEXT_MAX_LENGTH),
             InputField("exemple.axe", "axis"),
-            InputField("exemple.description", "text", tpl.OBSERVATIONS_MAX_LENGTH),
+            InputField("exemple.description", "text", OBSERVATIONS_MAX_LENGTH),
         ),
         strict=True,
     )
@@ -228,12 +219,12 @@ def _canonical_choice(raw: Any, choices: tuple[str, ...]) -> str | None:
 
 
 def _raw_shown(raw: Any) -> str | None:
-    """The cell as the submitter sees it (None when empty): dates as `15/03/2024`, else as check._shown does."""
+    """The cell as the submitter sees it (None when empty): dates as `15/03/2024`, else as `verdict.shown` does."""
     if raw is None:
         return None
     if isinstance(raw, dt.datetime | dt.date):
         return f"{raw:%d/%m/%Y}"
-    return _shown(raw)
+    return shown(raw)
 
 
 def _empty(raw: Any) -> bool:
@@ -255,60 +246,87 @@ def check_paqte_file(
     `departement` and `semester`, when given, are what the report must be for (else the file name's `D69_2024-S1`,
     when present). The verdict carries the département, semester and template version it found (région and
     campaign stay None); `values` is the long frame of the input cells when they could be read."""
-    path = Path(path)
-    name = name or path.name
-    verdict = Verdict(file_name=name, kind="paqte")
-    problem = file_name_problem(name)
-    if problem:
-        verdict.findings.append(Finding("FICHIER-NOM", WARNING, problem))
-    named_departement, named_semester = identity_from_name(name)
-    try:
-        opened = open_workbook(path, name=name)
-    except Unreadable as exc:
-        verdict.findings.append(Finding(exc.rule, ERROR, exc.message))
-        verdict.departement_code, verdict.semester = named_departement, named_semester
-        return verdict
-    verdict.sha256, verdict.size_bytes = opened.sha256, opened.size_bytes
-    expected_departement = departement or named_departement
-    expected_semester = semester or named_semester
-    _PaqteChecker(verdict, opened, expected_departement, expected_semester, home).run()
-    # a report too broken to say which département it is for still counts for the one its name gives
-    verdict.departement_code = verdict.departement_code or named_departement
-    verdict.semester = verdict.semester or named_semester
-    return verdict
+    return check_workbook(PaqteChecker, path, name=name, code=departement, period=semester, home=home)
 
 
-class _PaqteChecker:
-    def __init__(self, verdict: Verdict, opened, departement: str | None, semester: str | None, home):
+class PaqteChecker(WorkbookChecker):
+    """The PAQTE kind: the report's sheets, the département and semester, the report's input cells."""
+
+    KIND = PAQTE
+    SHEETS = paqte.PAQTE_SHEET_NAMES
+    METADATA_CELLS = paqte.PAQTE_METADATA_CELLS
+    TEMPLATE_VERSION = paqte.PAQTE_TEMPLATE_VERSION
+    CODE, NAME, PERIOD = "departement_code", "departement_name", "semester"
+    COMPARED_SHEETS = (paqte.PAQTE_METADATA_SHEET, *_INPUT_SHEETS)
+    MERGE_SHEETS = paqte.PAQTE_SHEET_NAMES
+    TITLE_PERIOD = re.compile(r"Bilan PAQTE ([0-9]{4}-S[12]) - ")
+    FILE_SUITE, SUITE = FILE_SUITE, SUITE
+    TEXTS = {
+        "model": "le modèle du bilan PAQTE",
+        "version": "version du modèle « {found} » : ce classeur n'est pas le modèle du bilan PAQTE en vigueur ; "
+        "télécharger le modèle {version} et y reporter les réponses.",
+        "identity_rule": "META-DEPARTEMENT",
+        "unknown": "code département « {found} » inconnu ; attendu un code officiel de département (01, 2A, 974...).",
+        "mismatch": "le code département « {code} » ne correspond pas au département « {name} » de la cellule {cell} "
+        "(le code {code} est {known}).",
+        "elsewhere": "le bilan est celui du département {code} ({known}) alors que le département {expected} était "
+        "attendu (nom du fichier ou dépôt).",
+        "period_rule": "META-SEMESTRE",
+        "other_period": "le bilan est celui du semestre {found} alors que le semestre {expected} était attendu (nom "
+        "du fichier ou dépôt).",
+        "retitled": "le semestre a été modifié : le modèle a été distribué pour le semestre {expected}, la cellule "
+        "indique {found}.",
+        "restart": "repartir du modèle et y reporter les réponses",
+        "answer": "une réponse",
+        "checksum": "la structure protégée du classeur a été modifiée (empreinte différente de celle du modèle : "
+        "libellé, contexte ou cellule protégée modifiés, feuille renommée...) ; repartir du modèle et y reporter les "
+        "réponses.",
+    }
+    # The metadata values the structure check leaves to the metadata check.
+    METADATA_VALUES = frozenset(
+        paqte.PAQTE_METADATA_CELLS[key]
+        for key in ("departement_code", "departement_name", "semester", "template_version", "empreinte")
+    )
+
+    def __init__(self, *args, **kwargs):
         from etl.referentiels.territories import load_departements
 
-        self.verdict = verdict
-        self.values_wb = opened.values
-        self.formulas_wb = opened.formulas
-        self.expected_departement = departement
-        self.expected_semester = semester
-        self.home = home
+        super().__init__(*args, **kwargs)
         departements = load_departements()
-        self.departements = dict(zip(departements["code"], departements["nom"], strict=True))
-        self.unusable_sheets: set[str] = set()
-        self.semester_for_checks: str | None = None
+        self.names = dict(zip(departements["code"], departements["nom"], strict=True))
 
-    def add(self, rule: str, severity: str, message: str, **where) -> None:
-        self.verdict.findings.append(Finding(rule, severity, message, **where))
+    @staticmethod
+    def identity_from_name(name: str) -> tuple[str | None, str | None]:
+        return identity_from_name(name)
 
-    def run(self) -> None:
-        if self._sheets() and self._metadata():
-            self._structure()
-            if not self.verdict.errors:
-                self._empreinte()
-            self._cells()
-        self.verdict.findings.sort(key=_order)
+    def normalise_code(self, raw: Any) -> str | None:
+        if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
+            return f"{int(raw):02d}"
+        return None if raw is None else str(raw).strip().upper()
+
+    def parse_period(self, raw: Any) -> tuple[str | None, dict | None]:
+        semester = None if raw is None else str(raw).strip().upper()
+        if _valid_semester(semester) is None:
+            message = (
+                f"semestre « {shown(raw)} » : attendu AAAA-S1 ou AAAA-S2 (2024-S1 pour le premier semestre 2024), "
+                f"à partir de {paqte.FIRST_YEAR}."
+            )
+            return None, {"message": message, "found": shown(raw), "expected": "AAAA-S1 ou AAAA-S2"}
+        return semester, None
+
+    def period_fallback(self, expected: str | None) -> str | None:
+        return _valid_semester(expected)
+
+    def reference(self, code: str, period: str):
+        return paqte.build_paqte_template(code, period)
+
+    def compares_metadata(self, coordinate: str) -> bool:
+        return coordinate not in self.METADATA_VALUES
 
     # sheets ---------------------------------------------------------------------------------------------------------
 
-    def _sheets(self) -> bool:
+    def sheets(self) -> bool:
         names = self.formulas_wb.sheetnames
-        expected = paqte.PAQTE_SHEET_NAMES
         if names == list(tpl.SHEET_NAMES):
             self.add(
                 "STRUCTURE-FEUILLES",
@@ -317,245 +335,16 @@ class _PaqteChecker:
                 "semestriel du PAQTE : l'envoyer avec les classeurs régionaux, et envoyer ici le bilan PAQTE du "
                 "département.",
                 found=", ".join(names),
-                expected=", ".join(expected),
+                expected=", ".join(self.SHEETS),
             )
             return False
-        findings, missing = sheet_findings(self.formulas_wb, expected, "le modèle du bilan PAQTE")
-        self.verdict.findings += findings
-        self.unusable_sheets |= missing
-        return paqte.PAQTE_METADATA_SHEET in names
-
-    # metadata -------------------------------------------------------------------------------------------------------
-
-    def _meta(self, key: str) -> Any:
-        return self.values_wb[paqte.PAQTE_METADATA_SHEET][paqte.PAQTE_METADATA_CELLS[key]].value
-
-    def _metadata(self) -> bool:
-        sheet = paqte.PAQTE_METADATA_SHEET
-        cells = paqte.PAQTE_METADATA_CELLS
-        version = self._meta("template_version")
-        self.verdict.template_version = None if version is None else str(version).strip()
-        if self.verdict.template_version != paqte.PAQTE_TEMPLATE_VERSION:
-            shown = _shown(version)
-            shown = shown if len(shown) <= 60 else shown[:57] + "..."
-            self.add(
-                "META-VERSION",
-                ERROR,
-                f"version du modèle « {shown} » : ce classeur n'est pas le modèle du bilan PAQTE en vigueur ; "
-                f"télécharger le modèle {paqte.PAQTE_TEMPLATE_VERSION} et y reporter les réponses.",
-                sheet=sheet,
-                cell=cells["template_version"],
-                found=shown,
-                expected=paqte.PAQTE_TEMPLATE_VERSION,
-            )
-            return False
-        self._metadata_departement()
-        self._metadata_semester()
-        return True
-
-    def _metadata_departement(self) -> None:
-        sheet, cell = paqte.PAQTE_METADATA_SHEET, paqte.PAQTE_METADATA_CELLS["departement_code"]
-        raw = self._meta("departement_code")
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and float(raw).is_integer():
-            code = f"{int(raw):02d}"
-        else:
-            code = None if raw is None else str(raw).strip().upper()
-        name = self._meta("departement_name")
-        name = None if name is None else str(name).strip()
-        if code not in self.departements:
-            self.add(
-                "META-DEPARTEMENT",
-                ERROR,
-                f"code département « {_shown(raw)} » inconnu ; attendu un code officiel de département (01, 2A, "
-                "974...).",
-                sheet=sheet,
-                cell=cell,
-                found=_shown(raw),
-            )
-        elif self.departements[code] != name:
-            self.add(
-                "META-DEPARTEMENT",
-                ERROR,
-                f"le code département « {code} » ne correspond pas au département « {_shown(name)} » de la cellule "
-                f"{paqte.PAQTE_METADATA_CELLS['departement_name']} (le code {code} est {self.departements[code]}).",
-                sheet=sheet,
-                cell=cell,
-                found=code,
-                expected=next((c for c, n in self.departements.items() if n == name), None),
-            )
-        elif self.expected_departement and code != self.expected_departement:
-            self.add(
-                "META-DEPARTEMENT",
-                ERROR,
-                f"le bilan est celui du département {code} ({self.departements[code]}) alors que le département "
-                f"{self.expected_departement} était attendu (nom du fichier ou dépôt).",
-                sheet=sheet,
-                cell=cell,
-                found=code,
-                expected=self.expected_departement,
-            )
-        # a code that contradicts the name says nothing sure: the file name's département is kept instead
-        coherent = code in self.departements and self.departements[code] == name
-        self.verdict.departement_code = code if coherent else None
-
-    def _metadata_semester(self) -> None:
-        sheet, cell = paqte.PAQTE_METADATA_SHEET, paqte.PAQTE_METADATA_CELLS["semester"]
-        raw = self._meta("semester")
-        semester = None if raw is None else str(raw).strip().upper()
-        try:
-            paqte.parse_semester(semester)
-        except ValueError:
-            self.add(
-                "META-SEMESTRE",
-                ERROR,
-                f"semestre « {_shown(raw)} » : attendu AAAA-S1 ou AAAA-S2 (2024-S1 pour le premier semestre 2024), "
-                f"à partir de {paqte.FIRST_YEAR}.",
-                sheet=sheet,
-                cell=cell,
-                found=_shown(raw),
-                expected="AAAA-S1 ou AAAA-S2",
-            )
-            semester = None
-        titled = _TITLE_SEMESTER.match(self.values_wb.properties.title or "")
-        if semester is None:
-            pass
-        elif self.expected_semester and semester != self.expected_semester:
-            self.add(
-                "META-SEMESTRE",
-                ERROR,
-                f"le bilan est celui du semestre {semester} alors que le semestre {self.expected_semester} était "
-                "attendu (nom du fichier ou dépôt).",
-                sheet=sheet,
-                cell=cell,
-                found=semester,
-                expected=self.expected_semester,
-            )
-        elif titled and titled.group(1) != semester:
-            self.add(
-                "META-SEMESTRE",
-                ERROR,
-                f"le semestre a été modifié : le modèle a été distribué pour le semestre {titled.group(1)}, la "
-                f"cellule indique {semester}.",
-                sheet=sheet,
-                cell=cell,
-                found=semester,
-                expected=titled.group(1),
-            )
-        self.verdict.semester = semester
-        self.semester_for_checks = semester or _valid_semester(self.expected_semester)
-
-    # structure ------------------------------------------------------------------------------------------------------
-
-    def _departement_for_checks(self) -> str | None:
-        """The département whose workbook the report is compared with: the metadata's when its code and name agree,
-        else the one whose name is in the metadata, else the expected one."""
-        code = self.verdict.departement_code
-        name = str(self._meta("departement_name") or "").strip()
-        if code and self.departements.get(code) == name:
-            return code
-        by_name = next((c for c, n in self.departements.items() if n == name), None)
-        expected = self.expected_departement if self.expected_departement in self.departements else None
-        return by_name or expected or code
-
-    def _structure(self) -> None:
-        departement = self._departement_for_checks()
-        if departement is None or self.semester_for_checks is None:
-            return
-        reference = paqte.build_paqte_template(departement, self.semester_for_checks)
-        for sheet in (paqte.PAQTE_METADATA_SHEET, *_INPUT_SHEETS):
-            if sheet not in self.unusable_sheets:
-                self._compare(reference[sheet], self.formulas_wb[sheet])
-        for sheet in paqte.PAQTE_SHEET_NAMES:
-            if sheet not in self.formulas_wb.sheetnames:
-                continue
-            for merged in sorted(self.formulas_wb[sheet].merged_cells.ranges, key=lambda r: (r.min_row, r.min_col)):
-                self.add(
-                    "STRUCTURE-FUSION",
-                    ERROR,
-                    f"cellules fusionnées {merged.coord} : le modèle n'en a pas ; annuler la fusion et saisir une "
-                    "réponse par cellule.",
-                    sheet=sheet,
-                    cell=merged.coord.split(":")[0],
-                    found=merged.coord,
-                )
-
-    def _compare(self, expected_ws, actual_ws) -> None:
-        """The locked cells of the reference against the same cells of the report: the header row first (a column
-        deleted, inserted or moved makes the sheet unreadable), then each data row (one finding per row, at its
-        first differing cell; at most MAX_ROW_FINDINGS per sheet, then one finding counting the others). In
-        `Métadonnées`, the values the metadata check reads and the empreinte are left out."""
-        sheet = actual_ws.title
-        metadata_values = {
-            paqte.PAQTE_METADATA_CELLS[key]
-            for key in ("departement_code", "departement_name", "semester", "template_version", "empreinte")
-        }
-        by_row: dict[int, list[tuple[int, Any]]] = {}
-        for row, column, value in tpl._locked_cells(expected_ws):
-            if sheet == paqte.PAQTE_METADATA_SHEET and f"{get_column_letter(column)}{row}" in metadata_values:
-                continue
-            by_row.setdefault(row, []).append((column, value))
-        for column, value in by_row.pop(tpl.HEADER_ROW, []):
-            found = actual_ws.cell(row=tpl.HEADER_ROW, column=column).value
-            if found is None or tpl._canonical(found) != tpl._canonical(value):
-                self.add(
-                    "STRUCTURE-COLONNES",
-                    ERROR,
-                    f"en-tête « {_shown(found)} » au lieu de « {value} » : une colonne a été supprimée, insérée ou "
-                    "déplacée ; repartir du modèle et y reporter les réponses.",
-                    sheet=sheet,
-                    cell=f"{get_column_letter(column)}{tpl.HEADER_ROW}",
-                    found=_shown(found),
-                    expected=str(value),
-                )
-                self.unusable_sheets.add(sheet)
-                return
-        differing: list[str] = []
-        for row, cells in sorted(by_row.items()):
-            for column, value in cells:
-                found = actual_ws.cell(row=row, column=column).value
-                if found is not None and tpl._canonical(found) == tpl._canonical(value):
-                    continue
-                differing.append(f"{get_column_letter(column)}{row}")
-                if len(differing) <= MAX_ROW_FINDINGS:
-                    self.add(
-                        "STRUCTURE-LIGNE",
-                        ERROR,
-                        f"cellule protégée modifiée : « {_shown(found)} » au lieu de « {value} » (ligne déplacée, "
-                        "supprimée ou insérée, ou libellé modifié) ; repartir du modèle et y reporter les réponses.",
-                        sheet=sheet,
-                        cell=f"{get_column_letter(column)}{row}",
-                        found=_shown(found),
-                        expected=str(value),
-                    )
-                break
-        if len(differing) > MAX_ROW_FINDINGS:
-            self.add(
-                "STRUCTURE-LIGNE",
-                ERROR,
-                f"cette ligne et {len(differing) - MAX_ROW_FINDINGS - 1} autre(s) plus bas diffèrent aussi du "
-                "modèle ; repartir du modèle et y reporter les réponses.",
-                sheet=sheet,
-                cell=differing[MAX_ROW_FINDINGS],
-            )
-
-    def _empreinte(self) -> None:
-        stored = self._meta("empreinte")
-        if stored != tpl.structure_checksum(self.formulas_wb):
-            self.add(
-                "STRUCTURE-EMPREINTE",
-                ERROR,
-                "la structure protégée du classeur a été modifiée (empreinte différente de celle du modèle : "
-                "libellé, contexte ou cellule protégée modifiés, feuille renommée...) ; repartir du modèle et y "
-                "reporter les réponses.",
-                sheet=paqte.PAQTE_METADATA_SHEET,
-                cell=paqte.PAQTE_METADATA_CELLS["empreinte"],
-            )
+        return super().sheets()
 
     # cells ----------------------------------------------------------------------------------------------------------
 
-    def _cells(self) -> None:
+    def cells(self) -> None:
         rows: list[dict[str, Any]] = []
-        first = tpl.FIRST_DATA_ROW
+        first = FIRST_DATA_ROW
         if paqte.BILAN_SHEET not in self.unusable_sheets:
             for coordinate, spec in BILAN_INPUTS.items():
                 rows += self._cell(paqte.BILAN_SHEET, coordinate, spec, None)
@@ -572,7 +361,7 @@ class _PaqteChecker:
                 value_cell = f"{paqte.RESULTATS_VALUE_COLUMN}{row}"
                 observations_cell = f"{paqte.RESULTATS_OBSERVATIONS_COLUMN}{row}"
                 value = InputField(resultat_field(code), kind)
-                observations = InputField(resultat_field(code, True), "text", tpl.OBSERVATIONS_MAX_LENGTH)
+                observations = InputField(resultat_field(code, True), "text", OBSERVATIONS_MAX_LENGTH)
                 rows += self._cell(paqte.RESULTATS_SHEET, value_cell, value, None, code=code, keep_empty=True)
                 rows += self._cell(paqte.RESULTATS_SHEET, observations_cell, observations, None, code=code)
         if paqte.EXEMPLES_SHEET not in self.unusable_sheets:
@@ -585,7 +374,7 @@ class _PaqteChecker:
             return
         frame = self._frame(rows)
         self.verdict.cells = frame[list(VALUE_COLUMNS)].copy()
-        self._validate(frame)
+        self.validate(frame, {"tailles": list(paqte.ENTREPRISE_SIZES), "axes": list(paqte.PAQTE_AXES)})
         self._plausibility(frame)
         self.verdict.values = frame
 
@@ -644,8 +433,8 @@ class _PaqteChecker:
         out["text"] = text
         if spec.max_length is not None and len(text) > spec.max_length:
             out["texte_trop_long"] = out["raw_value"]
-            out["longueur"] = tpl._canonical(len(text))
-            out["longueur_max"] = f"{spec.max_length:,}".replace(",", "\u00a0")
+            out["longueur"] = kit.canonical(len(text))
+            out["longueur_max"] = kit.grouped(spec.max_length)
         if spec.kind == "email" and not _EMAIL.fullmatch(text.strip()):
             out["courriel_invalide"] = out["raw_value"]
         elif spec.kind == "siren":
@@ -668,7 +457,7 @@ class _PaqteChecker:
 
     def _date(self, out: dict[str, Any], raw: Any, text: str) -> None:
         day = parse_date(raw)
-        end = periods.semester_bounds(self.semester_for_checks)[1] if self.semester_for_checks else None
+        end = periods.semester_bounds(self.period_for_checks)[1] if self.period_for_checks else None
         out["fin_semestre"] = f"{end:%d/%m/%Y}" if end else "la fin du semestre"
         if day is None:
             out["date_texte"] = out["raw_value"]
@@ -735,26 +524,9 @@ class _PaqteChecker:
         elif not results.empty and not typed[results.index].any():
             frame.at[results.index[0], "resultats_vides"] = frame.at[results.index[0], "cell"]
 
-    def _validate(self, frame: pd.DataFrame) -> None:
-        """Run the file suite (the frame's shape), then the cell rules; each unexpected row is a finding."""
-        from etl.quality import gates
-
-        parameters = {"tailles": list(paqte.ENTREPRISE_SIZES), "axes": list(paqte.PAQTE_AXES)}
-        by_line = frame.set_index("line_no")
-        for suite, gate in ((FILE_SUITE, "file"), (SUITE, "rows")):
-            result = gates.run_suite(suite, frame, gate=gate, parameters=parameters, home=self.home, complete=True)
-            self.verdict.gate_results.append(result)
-            for outcome in result.outcomes:
-                if not outcome.success:
-                    self.verdict.findings += gate_findings(outcome, by_line)
-            if not result.passed:
-                break
-
     def _plausibility(self, frame: pd.DataFrame) -> None:
         """The plausibility rules on the counts and amounts read as valid numbers (whole counts >= 0, amounts >= 0):
         each against its plausible range, a part against its whole."""
-        from etl.submissions import plausibility
-
         valid = (frame["status"] == "ok") & (frame["value"] >= 0)
         valid &= (frame["kind"] != "count") | (frame["value"] % 1 == 0)
         numbers = {row["field"]: row for _, row in frame[valid & frame["field"].isin(list(PLAUSIBLE))].iterrows()}
@@ -771,13 +543,3 @@ def _valid_semester(semester: str | None) -> str | None:
     except ValueError:
         return None
     return semester
-
-
-_SHEET_ORDER = {name: index for index, name in enumerate(paqte.PAQTE_SHEET_NAMES)}
-
-
-def _order(finding: Finding) -> tuple:
-    """Findings without a sheet first, then by sheet (workbook order), row, column and rule."""
-    match = re.fullmatch(r"([A-Z]+)([0-9]+)", (finding.cell or "").split(":")[0])
-    row, column = (int(match.group(2)), column_index_from_string(match.group(1))) if match else (0, 0)
-    return (finding.sheet is not None, _SHEET_ORDER.get(finding.sheet or "", 99), row, column, finding.rule)

@@ -1,7 +1,7 @@
 """Plausibility rules shared by the regional and PAQTE checkers: figures a territory cannot, or hardly, hold.
 
 Each rule looks at one cell (a row of a checker's frame: `sheet`, `cell`, `value`, `raw_value`, `indicator_code`)
-and returns a `check.Finding` or None:
+and returns a `verdict.Finding` or None:
 
 - `too_many_qpv` (PLAUSIBILITE-QPV, error): a count of QPV (`unite_statistique` `qpv` of the catalogue) above the
   QPV in force in its territory (the région, or the département of a departmental row) on the reference day of the
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl.referentiels.catalogue import PLAUSIBLE_RANGES
-from etl.submissions.check import ERROR, WARNING, Finding, _found
+from etl.submissions.verdict import ERROR, WARNING, Finding, found_in
 
 QPV_RULE = "PLAUSIBILITE-QPV"
 RANGE_RULE = "PLAUSIBILITE-FOURCHETTE"
@@ -96,7 +96,7 @@ def _finding(rule: str, severity: str, message: str, row: Mapping[str, Any], ter
         cell=row["cell"],
         indicator=row.get("indicator_code") or None,
         territory=territory,
-        found=_found(row),
+        found=found_in(row),
         expected=expected,
     )
 

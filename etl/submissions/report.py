@@ -14,7 +14,7 @@ from pathlib import Path
 
 from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 
-from etl.submissions.check import ERROR, Verdict
+from etl.submissions.verdict import ERROR, Verdict
 
 MAX_ROWS = 400  # of a sheet shown in the report
 MAX_COLUMNS = 12

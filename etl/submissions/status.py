@@ -1,7 +1,8 @@
 """The completeness of a regional campaign: for the 18 régions, not received / rejected / accepted.
 
 `campaign_status(engine, campaign)` reads the view core.regional_submission_status (migration 0009), which the
-monitoring view and the publication read too; `format_status` prints it for `observatoire submissions status`.
+monitoring view and the publication read too; `paqte_status` reads core.paqte_submission_status; `format_status`
+prints either for `observatoire submissions status`.
 Files whose région could not be told (neither from the workbook nor from its name) are listed apart.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pandas as pd
+
+from etl.submissions.verdict import PAQTE, REGIONAL
 
 WATCH_OPENS = (3, 1)  # regional_campaign_watch starts watching campaign N on 1 March of N + 1
 
@@ -51,41 +54,6 @@ def _day(value) -> str:
     return pd.Timestamp(value).strftime("%d/%m/%Y") if value is not None and not pd.isna(value) else ""
 
 
-def format_status(status: pd.DataFrame, unattributed: pd.DataFrame, campaign: int, today: date) -> str:
-    deadline = status["deadline"].iloc[0]
-    late = today > deadline
-    counts = status["state"].value_counts()
-    lines = [
-        f"Campagne {campaign} des indicateurs locaux : date limite {_day(deadline)}" + (" (dépassée)" if late else ""),
-        f"{counts.get('acceptée', 0)} acceptée(s), {counts.get('rejetée', 0)} rejetée(s), "
-        f"{counts.get('non reçue', 0)} non reçue(s) sur {len(status)} régions.",
-        "",
-    ]
-    for row in status.itertuples(index=False):
-        if row.state == "acceptée":
-            detail = (
-                f"acceptée le {_day(row.accepted_at)}, version {int(row.accepted_version)} "
-                f"(modèle {row.accepted_template_version})"
-            )
-            if row.latest_verdict == "rejetée":
-                detail += f" ; dernier envoi rejeté ({int(row.latest_errors)} erreur(s)) : {row.latest_file}"
-        elif row.state == "rejetée":
-            detail = (
-                f"rejetée ({int(row.latest_errors)} erreur(s)) : {row.latest_file}, "
-                f"reçu le {_day(row.latest_received_at)}"
-            )
-        else:
-            detail = "non reçue" + (" (en retard)" if late else "")
-        lines.append(f"  {row.region_code}  {row.region_name:<28} {detail}")
-    if not unattributed.empty:
-        lines += ["", "Fichiers rejetés dont la région ou la campagne n'a pas pu être déterminée :"]
-        lines += [
-            f"  {r.original_name} ({int(r.errors)} erreur(s)), reçu le {_day(r.received_at)}"
-            for r in unattributed.itertuples()
-        ]
-    return "\n".join(lines)
-
-
 PAQTE_STATUS_SQL = """
 SELECT departement_code, departement_name, region_code, semester, deadline, state, accepted_version, accepted_at,
        accepted_template_version, latest_verdict, latest_errors, latest_warnings, latest_file, latest_received_at
@@ -101,24 +69,61 @@ def paqte_status(engine, semester: str) -> pd.DataFrame:
         return pd.DataFrame(conn.execute(sa.text(PAQTE_STATUS_SQL), {"semester": semester}).mappings().all())
 
 
-def format_paqte_status(status: pd.DataFrame, semester: str, today: date) -> str:
-    """The départements that sent a report (accepted or rejected), then the codes of those that did not."""
+# Per kind: the title, what the rows are, and the states as counted (the reports are masculine: un bilan).
+_WORDING = {
+    REGIONAL: ("Campagne {period} des indicateurs locaux", "régions", ("acceptée(s)", "rejetée(s)", "non reçue(s)")),
+    PAQTE: ("Bilans PAQTE du semestre {period}", "départements", ("accepté(s)", "rejeté(s)", "non reçu(s)")),
+}
+
+
+def format_status(
+    status: pd.DataFrame, period, today: date, *, unattributed: pd.DataFrame | None = None, kind: str = REGIONAL
+) -> str:
+    """The completeness of a campaign (`kind` regional: every région, then the files whose région or campaign is
+    unknown) or of a PAQTE semester (the départements that sent a report, then the codes of those that did not)."""
+    title, rows, (accepted, rejected, missing) = _WORDING[kind]
     deadline = status["deadline"].iloc[0]
     late = today > deadline
     counts = status["state"].value_counts()
     lines = [
-        f"Bilans PAQTE du semestre {semester} : date limite {_day(deadline)}" + (" (dépassée)" if late else ""),
-        f"{counts.get('acceptée', 0)} accepté(s), {counts.get('rejetée', 0)} rejeté(s), "
-        f"{counts.get('non reçue', 0)} non reçu(s) sur {len(status)} départements.",
+        title.format(period=period) + f" : date limite {_day(deadline)}" + (" (dépassée)" if late else ""),
+        f"{counts.get('acceptée', 0)} {accepted}, {counts.get('rejetée', 0)} {rejected}, "
+        f"{counts.get('non reçue', 0)} {missing} sur {len(status)} {rows}.",
         "",
     ]
-    for row in status[status["state"] != "non reçue"].itertuples(index=False):
+    for row in status.itertuples(index=False):
+        if kind == PAQTE:
+            if row.state == "acceptée":
+                detail = f"accepté le {_day(row.accepted_at)}, version {int(row.accepted_version)}"
+            elif row.state == "rejetée":
+                detail = f"rejeté ({int(row.latest_errors)} erreur(s)) : {row.latest_file}"
+            else:
+                continue
+            lines.append(f"  {row.departement_code:<4} {row.departement_name:<28} {detail}")
+            continue
         if row.state == "acceptée":
-            detail = f"accepté le {_day(row.accepted_at)}, version {int(row.accepted_version)}"
+            detail = (
+                f"acceptée le {_day(row.accepted_at)}, version {int(row.accepted_version)} "
+                f"(modèle {row.accepted_template_version})"
+            )
+            if row.latest_verdict == "rejetée":
+                detail += f" ; dernier envoi rejeté ({int(row.latest_errors)} erreur(s)) : {row.latest_file}"
+        elif row.state == "rejetée":
+            detail = (
+                f"rejetée ({int(row.latest_errors)} erreur(s)) : {row.latest_file}, "
+                f"reçu le {_day(row.latest_received_at)}"
+            )
         else:
-            detail = f"rejeté ({int(row.latest_errors)} erreur(s)) : {row.latest_file}"
-        lines.append(f"  {row.departement_code:<4} {row.departement_name:<28} {detail}")
-    missing = status.loc[status["state"] == "non reçue", "departement_code"].tolist()
-    if missing:
-        lines.append(f"  non reçus{' (en retard)' if late else ''} : {', '.join(missing)}")
+            detail = "non reçue" + (" (en retard)" if late else "")
+        lines.append(f"  {row.region_code}  {row.region_name:<28} {detail}")
+    if kind == PAQTE:
+        codes = status.loc[status["state"] == "non reçue", "departement_code"].tolist()
+        if codes:
+            lines.append(f"  non reçus{' (en retard)' if late else ''} : {', '.join(codes)}")
+    if unattributed is not None and not unattributed.empty:
+        lines += ["", "Fichiers rejetés dont la région ou la campagne n'a pas pu être déterminée :"]
+        lines += [
+            f"  {r.original_name} ({int(r.errors)} erreur(s)), reçu le {_day(r.received_at)}"
+            for r in unattributed.itertuples()
+        ]
     return "\n".join(lines)

@@ -28,56 +28,47 @@ value is 12.5); a count is a number >= 0 (format `#,##0`); an amount in euros (n
 supported for later catalogues) is a number >= 0 (format `#,##0.00" €"`); observations are text of at most 2 000
 characters. Excel data validations enforce these on every input cell, with a French error message and prompt.
 
-Protection: every sheet is protected **without a password** (columns and rows may be resized; the département
-sheet may be filtered), and the workbook structure is locked (no sheet can be added, renamed, moved or deleted).
-The protection guards against mistakes, not against intent: the empreinte detects the rest.
-
-Empreinte: `structure_checksum(workbook)` is the sha256 of the sheet names (in order) and of every non-empty
-*locked* cell of every sheet (sheet, row, column, value; numbers to 15 significant digits, as Excel keeps them),
-except the empreinte cell itself. Input cells are unlocked, so filling them leaves it unchanged; moving or deleting
-rows or columns, renaming a sheet, editing a label, a code or a target, unlocking a cell, or writing into a locked
-cell changes it. The checker of a returned file recomputes it and compares it with B8 of `Métadonnées`.
-
-Determinism: the same inputs give the same bytes. `build_template` sets the document's created and modified dates
-to 1 January of the campaign, and `workbook_bytes` writes the package without openpyxl's `save` (which stamps the
-current time), then rewrites the zip with its entries sorted by name and a fixed date (that same day).
+Protection, empreinte (B8 of `Métadonnées`, `kit.structure_checksum`) and the deterministic bytes are those of the
+workbook kit (`etl.submissions.kit`); the documents are dated 1 January of the campaign.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import io
-import json
-import zipfile
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
-from openpyxl.workbook.protection import WorkbookProtection
-from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 from etl.referentiels.catalogue import read_indicateurs
 from etl.referentiels.territories import load_departements, load_regions
-from etl.sources.national import _SHARE_LABEL, CATALOGUE_FILE
+from etl.sources.national import CATALOGUE_FILE, SHARE_LABEL
+from etl.submissions import kit
+from etl.submissions.kit import (
+    AVAILABLE,
+    CHECKSUM_CELL,
+    FIRST_DATA_ROW,
+    HEADER_ROW,
+    METADATA_SHEET,
+    NOT_AVAILABLE,
+    NUMBER_FORMATS,
+    OBSERVATIONS_MAX_LENGTH,
+    TEXT_FORMAT,
+    input_cell,
+    locked,
+    protect,
+    write_header,
+)
 
 TEMPLATE_VERSION = "2014.1"  # the catalogue of 2014, layout 1
 
-METADATA_SHEET = "Métadonnées"
 INDICATEURS_SHEET = "Indicateurs"
 DEPARTEMENTS_SHEET = "Départements"
 NATIONAUX_SHEET = "Indicateurs nationaux"
 SHEET_NAMES = (METADATA_SHEET, INDICATEURS_SHEET, DEPARTEMENTS_SHEET, NATIONAUX_SHEET)
-
-HEADER_ROW = 1
-FIRST_DATA_ROW = 2
 
 # Métadonnées: key -> (label in column A, cell of the value in column B).
 METADATA_FIELDS = {
@@ -87,7 +78,7 @@ METADATA_FIELDS = {
     "template_version": ("Version du modèle", "B5"),
     "note": ("Note", "B6"),
     "conventions": ("Conventions de saisie", "B7"),
-    "empreinte": ("Empreinte", "B8"),
+    "empreinte": ("Empreinte", CHECKSUM_CELL),
 }
 METADATA_CELLS = {key: cell for key, (_, cell) in METADATA_FIELDS.items()}
 
@@ -127,12 +118,6 @@ NATIONAUX_HEADERS = (
     "Valeur",
     "Disponibilité",
 )
-AVAILABLE = "disponible"
-NOT_AVAILABLE = "non disponible"
-
-NUMBER_FORMATS = {"nombre": "#,##0", "%": '0.0" %"', "euros": '#,##0.00" €"'}
-TEXT_FORMAT = "@"
-OBSERVATIONS_MAX_LENGTH = 2000
 NATIONAL_VALUES_COLUMNS = ("indicator_code", "period_code", "value", "status")
 
 GENERATION_NOTE = (
@@ -148,14 +133,6 @@ INPUT_CONVENTIONS = (
     "Laisser la cellule vide si la donnée n'est pas disponible et l'expliquer dans les observations (2 000 "
     "caractères au plus : précision de la cible régionale, analyse des écarts, contexte, difficultés de collecte)."
 )
-
-_HEADER_FONT = Font(bold=True)
-_HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
-_INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
-_HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
-_CELL_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
-_UNLOCKED = Protection(locked=False)
-
 
 # --- catalogue -----------------------------------------------------------------------------------------------------
 
@@ -178,7 +155,7 @@ class Indicator:
 def indicator_unit(libelle: str, cible_unite: str = "") -> str:
     """The warehouse's unit of an indicator: `cible_unite` when set, else `%` when the label starts with Part, Taux,
     Pourcentage or Proportion (any case), else `nombre` (the rule of `etl.sources.national.catalogue_units`)."""
-    return cible_unite.strip() or ("%" if _SHARE_LABEL.match(libelle.strip()) else "nombre")
+    return cible_unite.strip() or ("%" if SHARE_LABEL.match(libelle.strip()) else "nombre")
 
 
 def catalogue_indicators(mode: str | None = None, path: Path = CATALOGUE_FILE) -> list[Indicator]:
@@ -205,7 +182,7 @@ def catalogue_indicators(mode: str | None = None, path: Path = CATALOGUE_FILE) -
     return indicators
 
 
-def _region_name(region_code: str) -> str:
+def region_name(region_code: str) -> str:
     regions = load_regions()
     names = dict(zip(regions["code"], regions["nom"], strict=True))
     if not isinstance(region_code, str) or region_code not in names:
@@ -216,7 +193,7 @@ def _region_name(region_code: str) -> str:
     return names[region_code]
 
 
-def _check_campaign(campaign: int) -> None:
+def check_campaign(campaign: int) -> None:
     if isinstance(campaign, bool) or not isinstance(campaign, int) or not 1980 <= campaign <= 2099:
         raise ValueError(f"The campaign must be a year between 1980 and 2099 given as an integer, not {campaign!r}.")
 
@@ -224,55 +201,9 @@ def _check_campaign(campaign: int) -> None:
 # --- styling helpers -----------------------------------------------------------------------------------------------
 
 
-def _write_header(ws: Worksheet, headers: Iterable[str], widths: Iterable[float]) -> None:
-    for column, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
-        cell = ws.cell(row=HEADER_ROW, column=column, value=header)
-        cell.font = _HEADER_FONT
-        cell.fill = _HEADER_FILL
-        cell.alignment = _HEADER_ALIGNMENT
-        ws.column_dimensions[get_column_letter(column)].width = width
-    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
-
-
-def _locked(ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None) -> None:
-    cell = ws.cell(row=row, column=column, value=value if value != "" else None)
-    cell.alignment = _CELL_ALIGNMENT
-    if number_format:
-        cell.number_format = number_format
-
-
-def _input(ws: Worksheet, row: int, column: int, number_format: str) -> None:
-    cell = ws.cell(row=row, column=column)
-    cell.protection = _UNLOCKED
-    cell.fill = _INPUT_FILL
-    cell.alignment = _CELL_ALIGNMENT
-    cell.number_format = number_format
-
-
-def _protect(ws: Worksheet, *, allow_filter: bool = False) -> None:
-    ws.protection.sheet = True
-    ws.protection.formatColumns = False  # resizing is allowed
-    ws.protection.formatRows = False
-    if allow_filter:
-        ws.protection.autoFilter = False
-
-
-def _ranges(column: str, rows: Iterable[int]) -> list[str]:
-    """`["F2:F3", "F9"]` for rows 2, 3 and 9 of column F: each run of consecutive rows as one range."""
-    parts: list[str] = []
-    ordered = sorted(rows)
-    start = 0
-    for index in range(1, len(ordered) + 1):
-        if index == len(ordered) or ordered[index] != ordered[index - 1] + 1:
-            first, last = ordered[start], ordered[index - 1]
-            parts.append(f"{column}{first}" if first == last else f"{column}{first}:{column}{last}")
-            start = index
-    return parts
-
-
-def _value_validation(unit: str) -> DataValidation:
+def _value_validation(unit: str):
     if unit == "%":
-        return DataValidation(
+        return kit.validation(
             type="decimal",
             operator="between",
             formula1="0",
@@ -284,17 +215,11 @@ def _value_validation(unit: str) -> DataValidation:
             "donnée n'est pas disponible et l'expliquer dans les observations.",
         )
     if unit == "euros":
-        return DataValidation(
-            type="decimal",
-            operator="greaterThanOrEqual",
-            formula1="0",
-            errorTitle="Montant non valide",
-            error="Saisir un montant en euros supérieur ou égal à 0, sans le signe €.",
-            promptTitle="Montant en euros",
-            prompt="Montant en euros, supérieur ou égal à 0, sans le signe €. Laisser vide si la donnée n'est pas "
-            "disponible et l'expliquer dans les observations.",
+        return kit.euros_validation(
+            "Montant en euros, supérieur ou égal à 0, sans le signe €. Laisser vide si la donnée n'est pas "
+            "disponible et l'expliquer dans les observations."
         )
-    return DataValidation(
+    return kit.validation(
         type="decimal",
         operator="greaterThanOrEqual",
         formula1="0",
@@ -306,36 +231,21 @@ def _value_validation(unit: str) -> DataValidation:
     )
 
 
-def _observations_validation() -> DataValidation:
-    return DataValidation(
-        type="textLength",
-        operator="lessThanOrEqual",
-        formula1=str(OBSERVATIONS_MAX_LENGTH),
-        errorTitle="Observations trop longues",
-        error="Les observations sont limitées à 2 000 caractères.",
-        promptTitle="Observations",
-        prompt="Précision de la cible régionale, analyse des écarts entre la cible et les résultats, éléments de "
-        "contexte, difficultés de collecte des données (2 000 caractères au plus).",
-    )
-
-
 def _add_validations(ws: Worksheet, value_column: str, observations_column: str, units: dict[int, str]) -> None:
     """Validations of the input cells: one per unit on the value cells, one on all the observation cells."""
     for unit in sorted(set(units.values())):
-        validation = _value_validation(unit)
-        for cells in _ranges(value_column, [row for row, row_unit in units.items() if row_unit == unit]):
-            validation.add(cells)
-        ws.add_data_validation(validation)
+        rule = _value_validation(unit)
+        kit.add_validation(ws, rule, value_column, [row for row, row_unit in units.items() if row_unit == unit])
     if units:
-        validation = _observations_validation()
-        for cells in _ranges(observations_column, units):
-            validation.add(cells)
-        ws.add_data_validation(validation)
-    for validation in ws.data_validations.dataValidation:
-        validation.allow_blank = True
-        validation.showErrorMessage = True
-        validation.showInputMessage = True
-        validation.errorStyle = "stop"
+        observations = kit.text_validation(
+            OBSERVATIONS_MAX_LENGTH,
+            "Observations",
+            "Précision de la cible régionale, analyse des écarts entre la cible et les résultats, éléments de "
+            "contexte, difficultés de collecte des données (2 000 caractères au plus).",
+            error_title="Observations trop longues",
+            error="Les observations sont limitées à 2 000 caractères.",
+        )
+        kit.add_validation(ws, observations, observations_column, units)
 
 
 def _number_format(unit: str) -> str:
@@ -346,7 +256,6 @@ def _number_format(unit: str) -> str:
 
 
 def _metadata_sheet(ws: Worksheet, region_code: str, region_name: str, campaign: int) -> None:
-    _write_header(ws, ("Champ", "Valeur"), (26, 100))
     values = {
         "region_code": region_code,
         "region_name": region_name,
@@ -354,18 +263,12 @@ def _metadata_sheet(ws: Worksheet, region_code: str, region_name: str, campaign:
         "template_version": TEMPLATE_VERSION,
         "note": GENERATION_NOTE,
         "conventions": INPUT_CONVENTIONS,
-        "empreinte": None,  # set once the structure is complete
     }
-    for key, (label, coordinate) in METADATA_FIELDS.items():
-        row, column = coordinate_to_tuple(coordinate)
-        _locked(ws, row, column - 1, label)
-        ws.cell(row=row, column=column - 1).font = _HEADER_FONT
-        _locked(ws, row, column, values[key], "0" if key == "campaign" else TEXT_FORMAT)
-    _protect(ws)
+    kit.metadata_sheet(ws, METADATA_FIELDS, values, {"campaign": "0"})
 
 
 def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
-    _write_header(ws, INDICATEURS_HEADERS, (11, 22, 50, 10, 60, 9, 22, 16, 60))
+    write_header(ws, INDICATEURS_HEADERS, (11, 22, 50, 10, 60, 9, 22, 16, 60))
     units = {}
     for row, indicator in enumerate(indicators, start=FIRST_DATA_ROW):
         cells = (
@@ -378,16 +281,16 @@ def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
             indicator.cible,
         )
         for column, value in enumerate(cells, start=1):
-            _locked(ws, row, column, value, TEXT_FORMAT)
-        _input(ws, row, coordinate_to_tuple(f"{INDICATEURS_RESULT_COLUMN}1")[1], _number_format(indicator.unit))
-        _input(ws, row, coordinate_to_tuple(f"{INDICATEURS_OBSERVATIONS_COLUMN}1")[1], TEXT_FORMAT)
+            locked(ws, row, column, value, TEXT_FORMAT)
+        input_cell(ws, row, coordinate_to_tuple(f"{INDICATEURS_RESULT_COLUMN}1")[1], _number_format(indicator.unit))
+        input_cell(ws, row, coordinate_to_tuple(f"{INDICATEURS_OBSERVATIONS_COLUMN}1")[1], TEXT_FORMAT)
         units[row] = indicator.unit
     _add_validations(ws, INDICATEURS_RESULT_COLUMN, INDICATEURS_OBSERVATIONS_COLUMN, units)
-    _protect(ws)
+    protect(ws)
 
 
 def _departements_sheet(ws: Worksheet, departements: pd.DataFrame, indicators: list[Indicator]) -> None:
-    _write_header(ws, DEPARTEMENTS_HEADERS, (13, 24, 11, 60, 9, 16, 60))
+    write_header(ws, DEPARTEMENTS_HEADERS, (13, 24, 11, 60, 9, 16, 60))
     value_column = coordinate_to_tuple(f"{DEPARTEMENTS_VALUE_COLUMN}1")[1]
     observations_column = coordinate_to_tuple(f"{DEPARTEMENTS_OBSERVATIONS_COLUMN}1")[1]
     units = {}
@@ -397,15 +300,15 @@ def _departements_sheet(ws: Worksheet, departements: pd.DataFrame, indicators: l
             for column, value in enumerate(
                 (departement.code, departement.nom, indicator.code, indicator.libelle, indicator.unit), start=1
             ):
-                _locked(ws, row, column, value, TEXT_FORMAT)
-            _input(ws, row, value_column, _number_format(indicator.unit))
-            _input(ws, row, observations_column, TEXT_FORMAT)
+                locked(ws, row, column, value, TEXT_FORMAT)
+            input_cell(ws, row, value_column, _number_format(indicator.unit))
+            input_cell(ws, row, observations_column, TEXT_FORMAT)
             units[row] = indicator.unit
             row += 1
     _add_validations(ws, DEPARTEMENTS_VALUE_COLUMN, DEPARTEMENTS_OBSERVATIONS_COLUMN, units)
     if units:
         ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(DEPARTEMENTS_HEADERS))}{row - 1}"
-    _protect(ws, allow_filter=True)
+    protect(ws, allow_filter=True)
 
 
 def latest_national_values(national_values: pd.DataFrame, region_code: str) -> dict[str, tuple[str, float]]:
@@ -441,20 +344,20 @@ def latest_national_values(national_values: pd.DataFrame, region_code: str) -> d
 
 
 def _nationaux_sheet(ws: Worksheet, indicators: list[Indicator], latest: dict[str, tuple[str, float]]) -> None:
-    _write_header(ws, NATIONAUX_HEADERS, (11, 22, 60, 9, 22, 10, 14, 16))
+    write_header(ws, NATIONAUX_HEADERS, (11, 22, 60, 9, 22, 10, 14, 16))
     for row, indicator in enumerate(indicators, start=FIRST_DATA_ROW):
         for column, value in enumerate(
             (indicator.code, indicator.convention, indicator.libelle, indicator.unit, indicator.cible), start=1
         ):
-            _locked(ws, row, column, value, TEXT_FORMAT)
+            locked(ws, row, column, value, TEXT_FORMAT)
         if indicator.code in latest:
             period, value = latest[indicator.code]
-            _locked(ws, row, 6, period, TEXT_FORMAT)
-            _locked(ws, row, 7, int(value) if value.is_integer() else value, _number_format(indicator.unit))
-            _locked(ws, row, 8, AVAILABLE)
+            locked(ws, row, 6, period, TEXT_FORMAT)
+            locked(ws, row, 7, int(value) if value.is_integer() else value, _number_format(indicator.unit))
+            locked(ws, row, 8, AVAILABLE)
         else:
-            _locked(ws, row, 8, NOT_AVAILABLE)
-    _protect(ws)
+            locked(ws, row, 8, NOT_AVAILABLE)
+    protect(ws)
 
 
 # --- workbook ------------------------------------------------------------------------------------------------------
@@ -464,104 +367,27 @@ def build_template(region_code: str, campaign: int, *, national_values: pd.DataF
     """The template of `region_code` (INSEE code, `84`, `04`) for the campaign `campaign` (a year).
 
     Raises ValueError for a région code that is not in catalogue/regions.csv or a campaign that is not a year."""
-    region_name = _region_name(region_code)
-    _check_campaign(campaign)
+    name = region_name(region_code)
+    check_campaign(campaign)
     departements = load_departements()
     departements = departements[departements["code_region"] == region_code]
     local = catalogue_indicators("local")
     national = catalogue_indicators("national")
     latest = latest_national_values(national_values, region_code) if national_values is not None else {}
 
-    workbook = Workbook()
-    stamp = dt.datetime(campaign, 1, 1)
-    workbook.properties.created = stamp
-    workbook.properties.modified = stamp
-    workbook.properties.creator = "Observatoire QPV"
-    workbook.properties.lastModifiedBy = None
-    workbook.properties.title = f"Indicateurs locaux {campaign} - {region_name} (modèle {TEMPLATE_VERSION})"
-
+    title = f"Indicateurs locaux {campaign} - {name} (modèle {TEMPLATE_VERSION})"
+    workbook = kit.new_workbook(dt.datetime(campaign, 1, 1), title)
     metadata = workbook.active
     metadata.title = METADATA_SHEET
-    _metadata_sheet(metadata, region_code, region_name, campaign)
+    _metadata_sheet(metadata, region_code, name, campaign)
     _indicateurs_sheet(workbook.create_sheet(INDICATEURS_SHEET), local)
     _departements_sheet(workbook.create_sheet(DEPARTEMENTS_SHEET), departements, local)
     _nationaux_sheet(workbook.create_sheet(NATIONAUX_SHEET), national, latest)
-    workbook.security = WorkbookProtection(lockStructure=True)
-
-    metadata[METADATA_CELLS["empreinte"]] = structure_checksum(workbook)
-    return workbook
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    """The .xlsx bytes of `workbook`, the same for the same workbook: the document dates are left as set (openpyxl's
-    `save` would stamp the current time) and the zip entries are sorted by name and dated with the document's
-    modified date (1 January 1980 when it has none)."""
-    raw = io.BytesIO()
-    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
-    stamp = workbook.properties.modified or dt.datetime(1980, 1, 1)
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w") as target:
-        for name in sorted(source.namelist()):
-            info = zipfile.ZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(name))
-    return out.getvalue()
+    return kit.finish(workbook)
 
 
 def write_template(
     path: str | Path, region_code: str, campaign: int, national_values: pd.DataFrame | None = None
 ) -> Path:
     """Build the template (`build_template`) and write it to `path` (parent folders created); returns the path."""
-    content = workbook_bytes(build_template(region_code, campaign, national_values=national_values))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return path
-
-
-# --- empreinte -----------------------------------------------------------------------------------------------------
-
-
-def _canonical(value: Any) -> str:
-    """A cell value as text, stable through Excel: numbers to 15 significant digits (`5000`, `12.5`)."""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return format(float(value), ".15g")
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _locked_cells(ws: Any) -> Iterator[tuple[int, int, Any]]:
-    """(row, column, value) of the non-empty locked cells of a worksheet, row by row."""
-    if isinstance(ws, Worksheet):
-        # the stored cells only: iter_rows would create the missing ones of the sheet's rectangle
-        cells = (cell for _, cell in sorted(ws._cells.items()))
-    else:  # read-only worksheet (load_workbook(read_only=True))
-        cells = (cell for row in ws.iter_rows() for cell in row if hasattr(cell, "protection"))
-    for cell in cells:
-        if cell.value is None or cell.value == "" or not cell.protection.locked:
-            continue
-        yield cell.row, cell.column, cell.value
-
-
-def structure_checksum(workbook: Workbook) -> str:
-    """The empreinte of a template: sha256 (hex) of its sheet names and of every non-empty locked cell of every
-    sheet (sheet, row, column, value), the empreinte cell (`Métadonnées`!B8) excepted.
-
-    Filling the input cells (unlocked) does not change it; moving, inserting or deleting rows or columns, renaming,
-    adding or removing a sheet, editing a locked cell or unlocking a filled one does."""
-    digest = hashlib.sha256()
-    digest.update(json.dumps(["sheets", list(workbook.sheetnames)], ensure_ascii=False).encode("utf-8") + b"\n")
-    empreinte = coordinate_to_tuple(METADATA_CELLS["empreinte"])
-    for ws in workbook.worksheets:
-        for row, column, value in _locked_cells(ws):
-            if ws.title == METADATA_SHEET and (row, column) == empreinte:
-                continue
-            record = [ws.title, row, column, _canonical(value)]
-            digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
-    return digest.hexdigest()
+    return kit.write_workbook(path, build_template(region_code, campaign, national_values=national_values))

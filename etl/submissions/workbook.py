@@ -22,8 +22,8 @@ sentence for the submitter. The rules, in the order they are checked:
 - openpyxl fails to load the workbook: `FICHIER-CORROMPU` (the exception's first line at the end, never a traceback).
 - After loading, a sheet whose `max_row` or `max_column` exceeds the limits: `FICHIER-TAILLE`.
 
-`safe_file_name` and `file_name_problem` turn the name a submitter gave into one safe to use in `quarantine/` and in
-reports, and say so when it had to change.
+`file_name_problem` says when the name a submitter gave had to change to be safe to use in `quarantine/` and in
+reports (`etl.landing.safe_file_name`).
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+
+from etl.landing import SAFE_NAME_MAX_LENGTH, safe_char, safe_file_name
 
 
 class Unreadable(Exception):
@@ -87,9 +89,6 @@ WORKBOOK_PART = "xl/workbook.xml"
 VBA_PART = "xl/vbaProject.bin"
 TEXT_SNIFF_BYTES = 4096
 TEXT_MIN_PRINTABLE = 0.95  # share of printable characters for "mostly printable text"
-SAFE_NAME_MAX_LENGTH = 120
-SAFE_NAME_MAX_EXTENSION = 16  # a longer "extension" is not kept apart when a name is shortened
-SAFE_NAME_FALLBACK = "fichier"
 
 _RESUBMIT = "envoyez à nouveau le modèle .xlsx de la campagne, rempli"
 _TRIM = "supprimez ce qui a été ajouté au modèle (images, feuilles, lignes ou colonnes) puis envoyez-le à nouveau"
@@ -111,27 +110,6 @@ _COORDINATE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
 # --- names ---------------------------------------------------------------------------------------------------------
 
 
-def _safe_char(char: str) -> bool:
-    return char.isalpha() or char in "0123456789.-_"
-
-
-def safe_file_name(name: str) -> str:
-    """A name safe to use as a file name in quarantine/ and reports: keeps letters (accented too), digits, `.`, `-`,
-    `_`; replaces path separators (`/`, `\\`), control characters, spaces and anything else by `_`; collapses runs of
-    `_`; strips leading dots and `_`; limits to 120 characters keeping the extension; never empty (`fichier`).
-
-    Accents are composed first (NFC), so that a name from a system writing `é` as `e` + accent keeps its `é`."""
-    replaced = "".join(char if _safe_char(char) else "_" for char in unicodedata.normalize("NFC", name))
-    safe = re.sub(r"_{2,}", "_", replaced).lstrip("._")
-    if len(safe) > SAFE_NAME_MAX_LENGTH:
-        stem, dot, extension = safe.rpartition(".")
-        if dot and stem and len(extension) + 1 <= SAFE_NAME_MAX_EXTENSION:
-            safe = stem[: SAFE_NAME_MAX_LENGTH - len(extension) - 1] + "." + extension
-        else:
-            safe = safe[:SAFE_NAME_MAX_LENGTH]
-    return safe or SAFE_NAME_FALLBACK
-
-
 def _shown(text: str, limit: int = 150) -> str:
     """`text` fit to quote in a message: control characters written as `\\xNN`, at most `limit` characters."""
     shown = "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
@@ -151,7 +129,7 @@ def file_name_problem(name: str) -> str | None:
         reasons.append("des séparateurs de chemin (/ ou \\)")
     if any(unicodedata.category(char) == "Cc" for char in name):
         reasons.append("des caractères de contrôle")
-    if any(not _safe_char(char) and char not in "/\\" and unicodedata.category(char) != "Cc" for char in name):
+    if any(not safe_char(char) and char not in "/\\" and unicodedata.category(char) != "Cc" for char in name):
         reasons.append("des espaces ou des caractères inhabituels")
     what = ""
     if reasons:

@@ -16,6 +16,7 @@ import pytest
 
 from etl.config import PROJECT_ROOT
 from etl.samples.generators import submissions as generator
+from etl.submissions import kit
 from etl.submissions import template as tpl
 
 CATALOGUE = PROJECT_ROOT / "catalogue"
@@ -138,7 +139,7 @@ def test_the_template_with_its_input_cells_filled(clean):
     meta = wb["Métadonnées"]
     assert (meta["B2"].value, meta["B4"].value, meta["B5"].value) == (region, CAMPAIGN, "2014.1")
     # only unlocked cells were written: the empreinte of the template still holds
-    assert tpl.structure_checksum(wb) == meta["B8"].value
+    assert kit.structure_checksum(wb) == meta["B8"].value
     template = tpl.build_template(region, CAMPAIGN)
     assert meta["B8"].value == template[tpl.METADATA_SHEET]["B8"].value
 

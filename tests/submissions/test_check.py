@@ -18,6 +18,7 @@ from etl.config import PROJECT_ROOT
 from etl.samples.generators import submissions as gen
 from etl.submissions import check
 from etl.submissions import template as tpl
+from etl.submissions import verdict as model
 
 # mistake -> the rule that must name the generator's cell (as error)
 RULES = {
@@ -135,7 +136,7 @@ def test_cells_are_read_as_regional_staff_type_them(raw, number_format, value, s
     ("raw", "shown"), [(19094.22, "19094,22"), (1234567.5, "1234567,5"), (12.5, "12,5"), (40, "40")]
 )
 def test_values_are_shown_as_typed_in_messages(raw, shown):
-    assert check._shown(raw) == shown
+    assert model.shown(raw) == shown
 
 
 def test_a_share_typed_as_a_fraction_is_kept_with_a_warning(tmp_path):

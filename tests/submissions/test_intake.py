@@ -210,7 +210,7 @@ def test_the_campaign_status_lists_the_18_regions(wh):
     assert states["84"] == "acceptée" and states["11"] == "rejetée"
     assert sum(1 for s in states.values() if s == "non reçue") == 16
     assert set(status["deadline"]) == {dt.date(CAMPAIGN + 1, 4, 30)}
-    text = format_status(status, _, CAMPAIGN, dt.date(CAMPAIGN + 1, 5, 2))
+    text = format_status(status, CAMPAIGN, dt.date(CAMPAIGN + 1, 5, 2), unattributed=_)
     assert "version 2" in text and "(dépassée)" in text and "non reçue (en retard)" in text
 
 
@@ -232,7 +232,7 @@ def test_the_status_command(wh, monkeypatch):
 
 def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
     from etl.samples.generators import paqte as paqte_gen
-    from etl.submissions.status import format_paqte_status, paqte_status
+    from etl.submissions.status import format_status, paqte_status
 
     semester = "2024-S1"
     inbox = wh.home.folder("inbox") / intake.PAQTE_SOURCE_ID
@@ -268,7 +268,7 @@ def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
     status = paqte_status(wh.engine, semester)
     states = dict(zip(status["departement_code"], status["state"], strict=True))
     assert (states["69"], states["2A"], states["75"]) == ("acceptée", "rejetée", "non reçue") and len(states) == 101
-    text = format_paqte_status(status, semester, dt.date(2024, 8, 1))
+    text = format_status(status, semester, dt.date(2024, 8, 1), kind="paqte")
     assert "1 accepté(s), 1 rejeté(s), 99 non reçu(s) sur 101 départements" in text and "(dépassée)" in text
     # the regional completeness is not disturbed by the PAQTE verdicts
     from etl.submissions.status import campaign_status

@@ -19,8 +19,9 @@ from openpyxl.styles import Protection
 
 from etl.config import PROJECT_ROOT
 from etl.referentiels import periods
-from etl.submissions import paqte
+from etl.submissions import kit, paqte
 from etl.submissions import template as tpl
+from etl.submissions.paqte_context import paqte_context
 
 SHEETS = ["Métadonnées", "Contexte", "Bilan", "Entreprises", "Résultats", "Exemples d'actions"]
 AXES = ["Sensibiliser", "Former", "Recruter", "Acheter"]
@@ -40,7 +41,7 @@ def _csv(name: str) -> list[dict[str, str]]:
 
 
 def _reload(workbook: openpyxl.Workbook, **options) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(workbook)), **options)
+    return openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(workbook)), **options)
 
 
 def _validations(ws, coordinate: str) -> list:
@@ -297,7 +298,7 @@ def test_two_writes_are_byte_identical(tmp_path):
         assert names == sorted(names)
         assert {info.date_time for info in archive.infolist()} == {(2024, 7, 1, 0, 0, 0)}
     context = _hand_made_context()
-    with_context = [tpl.workbook_bytes(paqte.build_paqte_template("69", "2024-S1", context=context)) for _ in range(2)]
+    with_context = [kit.workbook_bytes(paqte.build_paqte_template("69", "2024-S1", context=context)) for _ in range(2)]
     assert with_context[0] == with_context[1]
     assert paqte.write_paqte_template(tmp_path / "c.xlsx", "69", "2024-S1").read_bytes() != first.read_bytes()
     assert paqte.write_paqte_template(tmp_path / "d.xlsx", "38", "2024-S2").read_bytes() != first.read_bytes()
@@ -345,7 +346,7 @@ def _stored(wb) -> str:
 
 def test_checksum_is_stored_and_survives_filling_every_input_cell(fresh):
     wb = fresh
-    assert tpl.structure_checksum(wb) == _stored(wb)
+    assert kit.structure_checksum(wb) == _stored(wb)
     bilan = wb["Bilan"]
     for row in range(2, 10):
         bilan[f"B{row}"] = "Texte"
@@ -360,12 +361,12 @@ def test_checksum_is_stored_and_survives_filling_every_input_cell(fresh):
     ex = wb["Exemples d'actions"]
     for row in range(2, 22):
         ex[f"B{row}"], ex[f"C{row}"], ex[f"D{row}"] = "Entreprise", "Acheter", "Marché réservé"
-    assert tpl.structure_checksum(wb) == _stored(wb)
+    assert kit.structure_checksum(wb) == _stored(wb)
     filled = _reload(wb)
     assert filled["Entreprises"]["C2"].value == "012345678"
-    assert tpl.structure_checksum(filled) == _stored(filled)
-    read_only = openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(wb)), read_only=True)
-    assert tpl.structure_checksum(read_only) == _stored(filled)
+    assert kit.structure_checksum(filled) == _stored(filled)
+    read_only = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(wb)), read_only=True)
+    assert kit.structure_checksum(read_only) == _stored(filled)
 
 
 @pytest.mark.parametrize(
@@ -386,16 +387,16 @@ def test_checksum_is_stored_and_survives_filling_every_input_cell(fresh):
 )
 def test_checksum_changes_when_the_structure_is_edited(fresh, edit):
     wb = fresh
-    before = tpl.structure_checksum(wb)
+    before = kit.structure_checksum(wb)
     edit(wb)
-    assert tpl.structure_checksum(wb) != before
-    assert tpl.structure_checksum(_reload(wb)) != _stored(wb)
+    assert kit.structure_checksum(wb) != before
+    assert kit.structure_checksum(_reload(wb)) != _stored(wb)
 
 
 def test_checksum_changes_when_a_label_is_unlocked(fresh):
-    before = tpl.structure_checksum(fresh)
+    before = kit.structure_checksum(fresh)
     fresh["Résultats"]["C2"].protection = Protection(locked=False)
-    assert tpl.structure_checksum(fresh) != before
+    assert kit.structure_checksum(fresh) != before
 
 
 # --- warehouse -----------------------------------------------------------------------------------------------------
@@ -466,7 +467,7 @@ def warehouse(isolated):
 
 @pytest.mark.warehouse
 def test_paqte_context_reads_the_warehouse(warehouse):
-    context = paqte.paqte_context(warehouse, "69", "2024-S1")
+    context = paqte_context(warehouse, "69", "2024-S1")
     assert (context.departement_code, context.semester) == ("69", "2024-S1")
     assert (context.qpv_count.value, context.qpv_count.period) == (3, "2024-S1")
     assert "2024" in context.qpv_count.source and context.qpv_count.availability == "disponible"
@@ -484,32 +485,32 @@ def test_paqte_context_reads_the_warehouse(warehouse):
     for absent in (context.qpv_population, context.pru_national):
         assert absent.value is None and absent.availability == "non disponible" and absent.note
 
-    earlier = paqte.paqte_context(warehouse, "69", "2023-S2")  # the 2015 geography
+    earlier = paqte_context(warehouse, "69", "2023-S2")  # the 2015 geography
     assert earlier.qpv_count.value == 2 and "2015" in earlier.qpv_count.source
     assert (earlier.defm_a.value, earlier.defm_a.period) == (610, "2023-12")
     assert earlier.defm_abc.value is None and earlier.defm_abc.availability == "non disponible"
 
-    overseas = paqte.paqte_context(warehouse, "974", "2024-S1")  # overseas keeps the 2015 QPV through 2024
+    overseas = paqte_context(warehouse, "974", "2024-S1")  # overseas keeps the 2015 QPV through 2024
     assert overseas.qpv_count.value == 2 and "2015" in overseas.qpv_count.source
     assert (overseas.defm_a.value, overseas.defm_a.availability) == (60, "partielle")  # one of 2 QPV has no row
     assert "1 QPV sans donnée" in overseas.defm_a.note
 
-    later = paqte.paqte_context(warehouse, "69", "2025-S1")
+    later = paqte_context(warehouse, "69", "2025-S1")
     assert later.qpv_count.value == 3 and later.defm_a.value is None
 
     wb = _reload(paqte.build_paqte_template("69", "2024-S1", context=context))
     rows = _data_rows(wb["Contexte"])
     assert [row[1] for row in rows] == [3, None, None, 245, 350]
     assert [row[4] for row in rows] == ["disponible", "non disponible", "non disponible", "disponible", "partielle"]
-    assert tpl.structure_checksum(wb) == _stored(wb)
+    assert kit.structure_checksum(wb) == _stored(wb)
 
 
 @pytest.mark.warehouse
 def test_paqte_context_without_qpv_says_non_disponible(isolated):
-    context = paqte.paqte_context(isolated.engine, "69", "2024-S1")
+    context = paqte_context(isolated.engine, "69", "2024-S1")
     for key in paqte.CONTEXT_LINES:
         assert getattr(context, key).availability == "non disponible", key
     with pytest.raises(ValueError, match="Unknown département code '975'"):
-        paqte.paqte_context(isolated.engine, "975", "2024-S1")
+        paqte_context(isolated.engine, "975", "2024-S1")
     with pytest.raises(ValueError, match="semester"):
-        paqte.paqte_context(isolated.engine, "69", "2024-S3")
+        paqte_context(isolated.engine, "69", "2024-S3")

@@ -16,6 +16,7 @@ import pytest
 from openpyxl.styles import Protection
 
 from etl.config import PROJECT_ROOT
+from etl.submissions import kit
 from etl.submissions import template as tpl
 
 CATALOGUE = PROJECT_ROOT / "catalogue"
@@ -41,7 +42,7 @@ def _departements(region: str) -> list[tuple[str, str]]:
 
 
 def _reload(workbook: openpyxl.Workbook, **options) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(workbook)), **options)
+    return openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(workbook)), **options)
 
 
 @pytest.fixture(scope="module", params=REGIONS)
@@ -248,7 +249,7 @@ def _stored(wb) -> str:
 
 def test_checksum_is_stored_and_survives_filling_the_input_cells(template_84):
     wb = template_84
-    assert tpl.structure_checksum(wb) == _stored(wb)
+    assert kit.structure_checksum(wb) == _stored(wb)
     ind, dep = wb[tpl.INDICATEURS_SHEET], wb[tpl.DEPARTEMENTS_SHEET]
     for row in range(2, 18):
         ind[f"H{row}"] = 12.5
@@ -256,12 +257,12 @@ def test_checksum_is_stored_and_survives_filling_the_input_cells(template_84):
     for row in range(2, dep.max_row + 1):
         dep[f"F{row}"] = row
         dep[f"G{row}"] = "RAS"
-    assert tpl.structure_checksum(wb) == _stored(wb)
+    assert kit.structure_checksum(wb) == _stored(wb)
     filled = _reload(wb)
     assert filled[tpl.INDICATEURS_SHEET]["H2"].value == 12.5
-    assert tpl.structure_checksum(filled) == _stored(filled)
-    read_only = openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(wb)), read_only=True)
-    assert tpl.structure_checksum(read_only) == _stored(filled)
+    assert kit.structure_checksum(filled) == _stored(filled)
+    read_only = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(wb)), read_only=True)
+    assert kit.structure_checksum(read_only) == _stored(filled)
 
 
 @pytest.mark.parametrize(
@@ -283,17 +284,17 @@ def test_checksum_is_stored_and_survives_filling_the_input_cells(template_84):
 )
 def test_checksum_changes_when_the_structure_is_edited(template_84, edit):
     wb = template_84
-    before = tpl.structure_checksum(wb)
+    before = kit.structure_checksum(wb)
     edit(wb)
-    assert tpl.structure_checksum(wb) != before
-    assert tpl.structure_checksum(_reload(wb)) != _stored(wb)
+    assert kit.structure_checksum(wb) != before
+    assert kit.structure_checksum(_reload(wb)) != _stored(wb)
 
 
 def test_checksum_changes_when_a_label_is_unlocked(template_84):
     wb = template_84
-    before = tpl.structure_checksum(wb)
+    before = kit.structure_checksum(wb)
     wb[tpl.INDICATEURS_SHEET]["E2"].protection = Protection(locked=False)
-    assert tpl.structure_checksum(wb) != before
+    assert kit.structure_checksum(wb) != before
 
 
 # --- errors --------------------------------------------------------------------------------------------------------

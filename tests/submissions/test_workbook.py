@@ -18,6 +18,8 @@ import openpyxl
 import pytest
 from openpyxl.comments import Comment
 
+from etl.landing import safe_file_name
+from etl.submissions import kit
 from etl.submissions import template as tpl
 from etl.submissions.workbook import (
     Limits,
@@ -25,7 +27,6 @@ from etl.submissions.workbook import (
     Unreadable,
     file_name_problem,
     open_workbook,
-    safe_file_name,
 )
 
 OLE2_HEADER = bytes.fromhex("D0CF11E0A1B11AE1")
@@ -34,7 +35,7 @@ SHEET_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 @pytest.fixture(scope="module")
 def template_bytes() -> bytes:
-    return tpl.workbook_bytes(tpl.build_template("84", 2024))
+    return kit.workbook_bytes(tpl.build_template("84", 2024))
 
 
 def _write(tmp_path, content: bytes, name: str = "modele.xlsx"):
@@ -107,7 +108,7 @@ def test_the_template_opens_with_both_views(tmp_path, template_bytes):
     assert metadata[tpl.METADATA_CELLS["region_code"]].value == "84"
     assert metadata[tpl.METADATA_CELLS["template_version"]].value == tpl.TEMPLATE_VERSION
     # nothing lost on the way: the empreinte recomputed on the opened workbook is the one written in it
-    assert tpl.structure_checksum(opened.values) == metadata[tpl.METADATA_CELLS["empreinte"]].value
+    assert kit.structure_checksum(opened.values) == metadata[tpl.METADATA_CELLS["empreinte"]].value
 
 
 def test_the_name_sent_decides_the_extension_not_the_stored_path(tmp_path, template_bytes):

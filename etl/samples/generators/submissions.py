@@ -55,6 +55,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from etl.referentiels.catalogue import QPV_UNIT
 from etl.referentiels.territories import load_departements, load_regions
 from etl.samples.generators.files import chosen_mistakes
+from etl.submissions import kit
 from etl.submissions import template as tpl
 
 MISTAKES: tuple[str, ...] = (
@@ -160,8 +161,8 @@ def submission_file_name(region_code: str, campaign: int, suffix: str = "") -> s
 
     `suffix` is given with or without its leading underscore (`v2` or `_v2`). Raises ValueError for a région code
     that is not in catalogue/regions.csv or a campaign that is not a year."""
-    tpl._region_name(region_code)
-    tpl._check_campaign(campaign)
+    tpl.region_name(region_code)
+    tpl.check_campaign(campaign)
     suffix = suffix.strip().lstrip("_")
     return FILE_PATTERN.format(region=region_code, campaign=campaign, suffix=f"_{suffix}" if suffix else "")
 
@@ -559,7 +560,7 @@ def filled_workbook(
     catalogue/regions.csv or a campaign that is not a year."""
     names = chosen_mistakes(mistakes, MISTAKES)
     template = tpl.build_template(region_code, campaign, national_values=national_values)
-    workbook = openpyxl.load_workbook(io.BytesIO(tpl.workbook_bytes(template)))
+    workbook = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(template)))
     book = _Book(workbook)
     departements = list(dict.fromkeys(departement for departement, _ in book.departement_rows))
     indicators = tpl.catalogue_indicators("local")
@@ -576,7 +577,7 @@ def filled_workbook(
         draw = _rng(seed, region_code, campaign, f"mistake:{name}")  # a mistake's draws do not depend on the others
         cells[name] = _apply(name, book, plan, roles, region_code, campaign, departements, draw)
     return Filled(
-        content=tpl.workbook_bytes(workbook),
+        content=kit.workbook_bytes(workbook),
         region_code=region_code,
         campaign=campaign,
         cells={name: cells[name] for name in names},

@@ -1,0 +1,267 @@
+"""The workbook kit both templates are built with: styles, locked and input cells, validations, protection, empreinte.
+
+Conventions shared by the regional template (`etl.submissions.template`) and the PAQTE report
+(`etl.submissions.paqte`): a header on `HEADER_ROW` (bold, blue, frozen), data from `FIRST_DATA_ROW`; locked cells
+hold the structure, yellow unlocked cells are the only input, each with an Excel data validation and a French prompt;
+every sheet is protected without a password and the workbook structure is locked.
+
+Empreinte: `structure_checksum(workbook)` is the sha256 of the sheet names (in order) and of every non-empty *locked*
+cell of every sheet (sheet, row, column, value; numbers to 15 significant digits, as Excel keeps them), except the
+empreinte cell itself (`CHECKSUM_CELL` of the `Métadonnées` sheet). Input cells are unlocked, so filling them leaves
+it unchanged; moving or deleting rows or columns, renaming a sheet, editing a label, unlocking a cell, or writing into
+a locked cell changes it. The checker of a returned file recomputes it and compares it with that cell.
+
+Determinism: the same inputs give the same bytes. `new_workbook` sets the document's created and modified dates, and
+`workbook_bytes` writes the package without openpyxl's `save` (which stamps the current time), then rewrites the zip
+with its entries sorted by name and dated with the document's modified date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import zipfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.writer.excel import ExcelWriter
+
+METADATA_SHEET = "Métadonnées"
+CHECKSUM_CELL = "B8"  # the empreinte, in METADATA_SHEET, left out of the checksum
+HEADER_ROW = 1
+FIRST_DATA_ROW = 2
+
+NUMBER_FORMATS = {"nombre": "#,##0", "%": '0.0" %"', "euros": '#,##0.00" €"'}
+TEXT_FORMAT = "@"
+OBSERVATIONS_MAX_LENGTH = 2000
+AVAILABLE = "disponible"
+NOT_AVAILABLE = "non disponible"
+CREATOR = "Observatoire QPV"
+
+HEADER_FONT = Font(bold=True)
+HEADER_FILL = PatternFill("solid", fgColor="D9E1F2")
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")
+HEADER_ALIGNMENT = Alignment(wrap_text=True, vertical="center")
+CELL_ALIGNMENT = Alignment(wrap_text=True, vertical="top")
+UNLOCKED = Protection(locked=False)
+
+
+# --- cells ---------------------------------------------------------------------------------------------------------
+
+
+def write_header(ws: Worksheet, headers: Iterable[str], widths: Iterable[float]) -> None:
+    """The header row (bold, filled, wrapped) with the columns' widths; the panes frozen under it."""
+    for column, (header, width) in enumerate(zip(headers, widths, strict=True), start=1):
+        cell = ws.cell(row=HEADER_ROW, column=column, value=header)
+        cell.font = HEADER_FONT
+        cell.fill = HEADER_FILL
+        cell.alignment = HEADER_ALIGNMENT
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.freeze_panes = ws.cell(row=FIRST_DATA_ROW, column=1).coordinate
+
+
+def locked(ws: Worksheet, row: int, column: int, value: Any, number_format: str | None = None) -> None:
+    """A locked cell holding `value` (an empty text is left empty)."""
+    cell = ws.cell(row=row, column=column, value=value if value != "" else None)
+    cell.alignment = CELL_ALIGNMENT
+    if number_format:
+        cell.number_format = number_format
+
+
+def label(ws: Worksheet, row: int, text: str) -> None:
+    """A locked bold label in column A."""
+    locked(ws, row, 1, text)
+    ws.cell(row=row, column=1).font = HEADER_FONT
+
+
+def input_cell(ws: Worksheet, row: int, column: int, number_format: str) -> None:
+    """An empty unlocked yellow cell to fill in."""
+    cell = ws.cell(row=row, column=column)
+    cell.protection = UNLOCKED
+    cell.fill = INPUT_FILL
+    cell.alignment = CELL_ALIGNMENT
+    cell.number_format = number_format
+
+
+def protect(ws: Worksheet, *, allow_filter: bool = False) -> None:
+    """Protect the sheet without a password; columns and rows may still be resized (and filtered if allowed)."""
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # resizing is allowed
+    ws.protection.formatRows = False
+    if allow_filter:
+        ws.protection.autoFilter = False
+
+
+def metadata_sheet(ws: Worksheet, fields: dict[str, tuple[str, str]], values: dict[str, Any], formats=None) -> None:
+    """The locked `Métadonnées` sheet: each field's label in column A, its value at its cell (text format unless
+    `formats` names another for the field); the empreinte is written once the workbook is complete (`finish`)."""
+    write_header(ws, ("Champ", "Valeur"), (26, 100))
+    for key, (text, coordinate) in fields.items():
+        row, column = coordinate_to_tuple(coordinate)
+        label(ws, row, text)
+        locked(ws, row, column, values.get(key), (formats or {}).get(key, TEXT_FORMAT))
+    protect(ws)
+
+
+def ranges(column: str, rows: Iterable[int]) -> list[str]:
+    """`["F2:F3", "F9"]` for rows 2, 3 and 9 of column F: each run of consecutive rows as one range."""
+    parts: list[str] = []
+    ordered = sorted(rows)
+    start = 0
+    for index in range(1, len(ordered) + 1):
+        if index == len(ordered) or ordered[index] != ordered[index - 1] + 1:
+            first, last = ordered[start], ordered[index - 1]
+            parts.append(f"{column}{first}" if first == last else f"{column}{first}:{column}{last}")
+            start = index
+    return parts
+
+
+# --- validations ---------------------------------------------------------------------------------------------------
+
+
+def validation(**options: Any) -> DataValidation:
+    """A data validation that allows a blank cell, shows its prompt and stops on an error."""
+    rule = DataValidation(**options)
+    rule.allow_blank = True
+    rule.showErrorMessage = True
+    rule.showInputMessage = True
+    rule.errorStyle = "stop"
+    return rule
+
+
+def text_validation(max_length: int, title: str, prompt: str, *, error_title: str = "", error: str = ""):
+    """At most `max_length` characters."""
+    return validation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1=str(max_length),
+        errorTitle=error_title or "Texte trop long",
+        error=error or f"Ce texte est limité à {grouped(max_length)} caractères.",
+        promptTitle=title,
+        prompt=prompt,
+    )
+
+
+def euros_validation(prompt: str) -> DataValidation:
+    """An amount in euros >= 0."""
+    return validation(
+        type="decimal",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        errorTitle="Montant non valide",
+        error="Saisir un montant en euros supérieur ou égal à 0, sans le signe €.",
+        promptTitle="Montant en euros",
+        prompt=prompt,
+    )
+
+
+def add_validation(ws: Worksheet, rule: DataValidation, column: str, rows: Iterable[int]) -> None:
+    """`rule` on the cells of `column` at `rows`."""
+    for cells in ranges(column, rows):
+        rule.add(cells)
+    ws.add_data_validation(rule)
+
+
+def grouped(number: int | float) -> str:
+    """A count written the French way: `12 345` (no-break space)."""
+    return f"{number:,}".replace(",", "\u00a0")
+
+
+# --- workbook ------------------------------------------------------------------------------------------------------
+
+
+def new_workbook(stamp: dt.datetime, title: str) -> Workbook:
+    """An empty workbook dated `stamp` (created and modified) and titled `title`."""
+    workbook = Workbook()
+    workbook.properties.created = stamp
+    workbook.properties.modified = stamp
+    workbook.properties.creator = CREATOR
+    workbook.properties.lastModifiedBy = None
+    workbook.properties.title = title
+    return workbook
+
+
+def finish(workbook: Workbook) -> Workbook:
+    """Lock the workbook structure, then write its empreinte."""
+    workbook.security = WorkbookProtection(lockStructure=True)
+    workbook[METADATA_SHEET][CHECKSUM_CELL] = structure_checksum(workbook)
+    return workbook
+
+
+def workbook_bytes(workbook: Workbook) -> bytes:
+    """The .xlsx bytes of `workbook`, the same for the same workbook: the document dates are left as set (openpyxl's
+    `save` would stamp the current time) and the zip entries are sorted by name and dated with the document's
+    modified date (1 January 1980 when it has none)."""
+    raw = io.BytesIO()
+    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
+    stamp = workbook.properties.modified or dt.datetime(1980, 1, 1)
+    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w") as target:
+        for name in sorted(source.namelist()):
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(name))
+    return out.getvalue()
+
+
+def write_workbook(path: str | Path, workbook: Workbook) -> Path:
+    """Write `workbook` (`workbook_bytes`) to `path`, parent folders created; returns the path."""
+    content = workbook_bytes(workbook)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path
+
+
+# --- empreinte -----------------------------------------------------------------------------------------------------
+
+
+def canonical(value: Any) -> str:
+    """A cell value as text, stable through Excel: numbers to 15 significant digits (`5000`, `12.5`)."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return format(float(value), ".15g")
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def locked_cells(ws: Any) -> Iterator[tuple[int, int, Any]]:
+    """(row, column, value) of the non-empty locked cells of a worksheet, row by row."""
+    if isinstance(ws, Worksheet):
+        # the stored cells only: iter_rows would create the missing ones of the sheet's rectangle
+        cells = (cell for _, cell in sorted(ws._cells.items()))
+    else:  # read-only worksheet (load_workbook(read_only=True))
+        cells = (cell for row in ws.iter_rows() for cell in row if hasattr(cell, "protection"))
+    for cell in cells:
+        if cell.value is None or cell.value == "" or not cell.protection.locked:
+            continue
+        yield cell.row, cell.column, cell.value
+
+
+def structure_checksum(workbook: Workbook) -> str:
+    """The empreinte of a workbook: sha256 (hex) of its sheet names and of every non-empty locked cell of every
+    sheet (sheet, row, column, value), the empreinte cell (`Métadonnées`!B8) excepted."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps(["sheets", list(workbook.sheetnames)], ensure_ascii=False).encode("utf-8") + b"\n")
+    empreinte = coordinate_to_tuple(CHECKSUM_CELL)
+    for ws in workbook.worksheets:
+        for row, column, value in locked_cells(ws):
+            if ws.title == METADATA_SHEET and (row, column) == empreinte:
+                continue
+            record = [ws.title, row, column, canonical(value)]
+            digest.update(json.dumps(record, ensure_ascii=False).encode("utf-8") + b"\n")
+    return digest.hexdigest()

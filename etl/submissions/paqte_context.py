@@ -1,0 +1,159 @@
+"""The context of a PAQTE report read from the warehouse: what it knows of a département for a semester.
+
+`paqte_context(engine, departement, semester)` fills the `Contexte` sheet of the report (`paqte.PaqteContext`): the
+QPV in force at the end of the semester and the job seekers (DEFM) living in them, with period, source, availability
+and remarks; the QPV population and the PRU of national interest are not in the warehouse.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from etl.referentiels.periods import months_of_semester, semester_bounds
+from etl.submissions.kit import grouped
+from etl.submissions.paqte import NOT_IN_WAREHOUSE, ContextValue, PaqteContext, departement_names, parse_semester
+
+_MONTHS_FR = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def _number(value: Any) -> int | float | None:
+    if value is None:
+        return None
+    value = float(value) if isinstance(value, Decimal) else value
+    return int(value) if float(value).is_integer() else float(value)
+
+
+def _month_label(month: str) -> str:
+    year, number = month.split("-")
+    return f"{_MONTHS_FR[int(number) - 1]} {year}"
+
+
+_QPV_IN_FORCE = """
+    core.qpv q WHERE q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
+"""
+_QPV_COUNT = f"""
+    SELECT q.geography, count(*) AS qpv
+    FROM {_QPV_IN_FORCE} AND q.departement_code = :departement
+    GROUP BY q.geography ORDER BY q.geography
+"""
+_REFERENTIAL_LOADED = f"SELECT EXISTS (SELECT 1 FROM {_QPV_IN_FORCE})"
+# Per indicator and month of the semester: the département's QPV in force with a figure, by status (latest vintage).
+_DEFM = """
+    SELECT v.indicator_code, v.period_code,
+           count(*) FILTER (WHERE v.status = 'ok') AS known,
+           sum(v.value) FILTER (WHERE v.status = 'ok') AS total,
+           count(*) FILTER (WHERE v.status = 'masked') AS masked,
+           count(*) FILTER (WHERE v.status = 'missing') AS missing,
+           max(v.vintage) AS vintage
+    FROM core.indicator_value v
+    JOIN core.qpv q ON q.code = v.territory_code
+    WHERE v.indicator_code = ANY(:indicators) AND v.territory_level = 'qpv' AND v.breakdown = 'total'
+      AND v.period_code = ANY(:months)
+      AND q.departement_code = :departement AND q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
+    GROUP BY v.indicator_code, v.period_code
+"""
+DEFM_INDICATORS = {"defm_a": "FT_DEFM_A", "defm_abc": "FT_DEFM_ABC"}
+MASKED_BELOW = 5  # France Travail masks counts under 5 (catalogue/indicateurs_operateurs.csv)
+
+
+def _defm_value(row: dict | None, qpv_in_force: int) -> ContextValue:
+    if row is None:
+        return ContextValue(
+            source="France Travail (DEFM par QPV)",
+            note="Aucune donnée France Travail dans l'entrepôt pour les QPV du département au cours du semestre.",
+        )
+    month = row["period_code"]
+    known, masked, missing = int(row["known"]), int(row["masked"]), int(row["missing"])
+    absent = max(qpv_in_force - known - masked - missing, 0)
+    total = _number(row["total"]) if known else None
+    notes = [f"Dernier mois du semestre présent dans l'entrepôt : {_month_label(month)}."]
+    if total is not None:
+        notes.append(f"Somme des {known} QPV du département dont l'effectif est connu.")
+    if masked:
+        note = f"{masked} QPV à effectif masqué par France Travail (moins de {MASKED_BELOW} chacun), non comptés"
+        if missing or absent:
+            notes.append(note + ".")
+        else:  # every QPV is known or masked: the real total is bounded
+            upper = (total or 0) + (MASKED_BELOW - 1) * masked
+            notes.append(f"{note} : le total réel est compris entre {grouped(total or 0)} et {grouped(upper)}.")
+    if missing or absent:
+        notes.append(f"{missing + absent} QPV sans donnée pour ce mois, non comptés.")
+    return ContextValue(
+        value=total,
+        period=month,
+        source=f"France Travail (DEFM par QPV, livraison {row['vintage']})",
+        note=" ".join(notes),
+        partial=total is not None and bool(masked or missing or absent),
+    )
+
+
+def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
+    """The context of `departement_code` for `semester`, read from the warehouse behind `engine` (SQLAlchemy).
+
+    QPV: those of the département in force on the last day of the semester (`valid_from` / `valid_to` of
+    core.qpv: the 2024 geography from 2024 in metropolitan France, from 2025 overseas), `non disponible` when the
+    warehouse holds no QPV in force that day. DEFM (FT_DEFM_A and FT_DEFM_ABC, total): the latest month of the
+    semester with a figure for one of those QPV, summed over them (latest vintage, core.indicator_value). A masked
+    or missing QPV figure is not counted as 0: the value is the sum of the known ones, marked `partielle`, and the
+    remark says how many are masked and between which bounds the real total lies. The département-level rows of
+    France Travail count the whole département, not its QPV, and are not used. QPV population and PRU of national
+    interest: not in the warehouse, `non disponible`."""
+    import sqlalchemy as sa
+
+    departement_names(departement_code)
+    parse_semester(semester)
+    _, last_day = semester_bounds(semester)
+    params = {"departement": departement_code, "day": last_day}
+    with engine.connect() as conn:
+        loaded = bool(conn.execute(sa.text(_REFERENTIAL_LOADED), params).scalar())
+        counts = conn.execute(sa.text(_QPV_COUNT), params).all()
+        defm_rows = (
+            conn.execute(
+                sa.text(_DEFM),
+                {**params, "indicators": list(DEFM_INDICATORS.values()), "months": months_of_semester(semester)},
+            )
+            .mappings()
+            .all()
+        )
+    in_force = sum(int(count) for _, count in counts)
+    if loaded:
+        geographies = ", ".join(str(geography) for geography, _ in counts)
+        qpv_count = ContextValue(
+            value=in_force,
+            period=semester,
+            source="Référentiel des QPV (ANCT)" + (f", géographie prioritaire {geographies}" if geographies else ""),
+            note=f"QPV en vigueur au {last_day:%d/%m/%Y}.",
+        )
+    else:
+        qpv_count = ContextValue(
+            source="Référentiel des QPV (ANCT)",
+            note=f"Aucun QPV en vigueur au {last_day:%d/%m/%Y} dans l'entrepôt (référentiel non chargé).",
+        )
+    latest: dict[str, dict] = {}
+    for row in defm_rows:
+        key = row["indicator_code"]
+        if key not in latest or row["period_code"] > latest[key]["period_code"]:
+            latest[key] = dict(row)
+    defm = {key: _defm_value(latest.get(code), in_force) for key, code in DEFM_INDICATORS.items()}
+    return PaqteContext(
+        departement_code=departement_code,
+        semester=semester,
+        qpv_count=qpv_count,
+        qpv_population=ContextValue(note=NOT_IN_WAREHOUSE),
+        pru_national=ContextValue(note=NOT_IN_WAREHOUSE),
+        **defm,
+    )
