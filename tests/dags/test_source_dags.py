@@ -142,3 +142,22 @@ def test_a_broken_entry_fails_its_own_generated_dag_and_no_other(tmp_path, monke
     assert "wait_for_file" in bag.dags["good"].task_ids
     assert bag.dags["bad"].task_ids == ["registry_error"] and bag.dags["bad"].schedule is None
     assert "source 'bad'" in bag.dags["bad"].doc_md and "raw_table" in bag.dags["bad"].doc_md
+
+
+def test_every_test_the_add_a_source_walk_through_names_exists():
+    """Each step of the README's "Add a source" names the test that checks it: `path::name`, or `::name` of the file
+    named last (tests/sources/test_registry_completeness.py until another is named)."""
+    from etl.config import PROJECT_ROOT
+
+    text = source_docs.README_FILE.read_text(encoding="utf-8")
+    section = text.split("\n### Add a source\n", 1)[1].split("\n#", 1)[0]
+    current, named, missing = "tests/sources/test_registry_completeness.py", 0, []
+    for path, name in re.findall(r"`(tests/[\w/]+\.py)?(?:::(\w+))?`", section):
+        current = path or current
+        if not name:
+            continue
+        named += 1
+        file = PROJECT_ROOT / current
+        if not file.is_file() or not re.search(rf"^def {name}\(", file.read_text(encoding="utf-8"), re.MULTILINE):
+            missing.append(f"{current}::{name}")
+    assert named >= 10 and not missing, missing
