@@ -95,6 +95,26 @@ WHERE v.territory_level = 'region' AND v.territory_code = :region
 """
 
 
+def _docs(args) -> int:
+    """Check (or with --write rewrite) the README tables generated from the source registry."""
+    from etl.orchestration import source_docs
+
+    text = source_docs.README_FILE.read_text(encoding="utf-8")
+    if args.write:
+        updated = source_docs.refreshed(text)
+        if updated != text:
+            source_docs.README_FILE.write_text(updated, encoding="utf-8")
+            print(f"{source_docs.README_FILE.name}: the tables of the source DAGs rewritten from the registry")
+        else:
+            print(f"{source_docs.README_FILE.name}: already matches the registry")
+        return 0
+    if stale := source_docs.stale_row(text):
+        print(f"{source_docs.README_FILE.name} is stale ({stale}): run `observatoire docs --write`.", file=sys.stderr)
+        return 1
+    print(f"{source_docs.README_FILE.name} matches the registry")
+    return 0
+
+
 def _template(args) -> int:
     """Write a région's workbook for an annual campaign (with the national figures the warehouse knows), or with
     --paqte a département's PAQTE semestrial report (with the context the warehouse knows)."""
@@ -296,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--months", type=int, default=None, help="months of aggregated DEFM files (1-84, default 12)")
     bench.add_argument("--json", default=None, help="also write the figures to this JSON file")
     bench.set_defaults(func=_bench)
+
+    docs = sub.add_parser("docs", help="check the README's tables of the source DAGs against the registry")
+    docs.add_argument("--write", action="store_true", help="rewrite them from the registry instead")
+    docs.set_defaults(func=_docs)
 
     tpl = sub.add_parser(
         "template", help="write a région's Excel workbook for an annual campaign, or a PAQTE report (--paqte)"

@@ -55,3 +55,14 @@ def test_dag_files_top_level_stays_light():
     assert [name for _, name, _ in reports] == [p.name for p in DAG_FILES], out.stdout[-2000:]
     loaded = {name: modules for _, name, modules in reports if modules}
     assert loaded == {}, f"DAG files import heavy modules at parse time: {loaded}"
+
+
+def test_dag_tags(dagbag):
+    """Every tag of every DAG is declared in the vocabulary (registry.yaml's `tags:`), so a typo does not split the
+    UI's tag filter in two."""
+    from etl.sources.registry import tag_vocabulary
+
+    vocabulary = set(tag_vocabulary())
+    unknown = {dag_id: sorted(set(dag.tags) - vocabulary) for dag_id, dag in dagbag.dags.items()}
+    unknown = {dag_id: tags for dag_id, tags in unknown.items() if tags}
+    assert not unknown, f"tags not declared under 'tags:' of etl/sources/registry.yaml: {unknown}"

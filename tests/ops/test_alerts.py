@@ -79,7 +79,7 @@ def _journal(engine, prefix: str) -> list[dict]:
 @pytest.mark.airflow
 def test_each_quarantined_file_of_a_run_sends_one_mail_with_what_the_engineer_needs(smtp, engine, tmp_path):
     runner.prepare_metadata_db(tmp_path / "logs")
-    dag = runner.load_dags(DAGS_FOLDER / "caf.py")["caf_creches"]
+    dag = runner.load_dags(DAGS_FOLDER / "sources.py")["caf_creches"]
     home = Home.from_env()
     inbox = home.folder("inbox") / "caf_creches"
     shutil.rmtree(inbox, ignore_errors=True)

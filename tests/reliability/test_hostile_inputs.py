@@ -1,7 +1,7 @@
 """Hostile inputs: every reader of the registry, CSV and Excel, against files built to hurt.
 
-The CSV sources and the Excel kinds are taken from etl/sources/registry.yaml (a source whose reader lives in
-etl.submissions is an Excel kind, every other one a CSV source), so a new source is covered as soon as it is declared
+The CSV sources and the Excel kinds are taken from etl/sources/registry.yaml (an entry of kind `workbook` is an Excel
+kind, every other one a CSV source), so a new source is covered as soon as it is declared
 (and fails here until it has a sample below). Each CSV case corrupts a small valid file of the source (a few lines
 of its generator's output or of its catalogue/ file): a zip bomb named like the source's files, a file over the size
 limit, NUL bytes, UTF-16, mixed UTF-8 and Windows-1252 lines, a BOM with CRLF line ends, a quoted line break, a real
@@ -34,7 +34,7 @@ from etl.sources.registry import all_sources
 from etl.warehouse.fingerprint import fingerprint
 
 SOURCES, _BROKEN = all_sources()
-EXCEL_SOURCES = sorted(sid for sid, src in SOURCES.items() if src.reader.startswith("etl.submissions."))
+EXCEL_SOURCES = sorted(sid for sid, src in SOURCES.items() if src.kind == "workbook")
 CSV_SOURCES = sorted(sid for sid in SOURCES if sid not in EXCEL_SOURCES)
 STATE = ("raw.", "staging.", "core.", "publication.")  # what a refused file must leave unchanged
 
