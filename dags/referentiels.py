@@ -23,9 +23,6 @@ from airflow.sdk import dag, task
 from etl.orchestration.defaults import DEFAULT_ARGS, START_DATE
 from etl.orchestration.source_tasks import ingest_task, watcher_task
 
-REPOSITORY_SOURCES = ["cog_regions", "cog_departements", "catalogue_indicateurs", "catalogue_mesures",
-                      "catalogue_mesure_indicateurs", "catalogue_operateurs"]  # fmt: skip
-
 
 @dag(
     dag_id="referentiels",
@@ -42,7 +39,7 @@ def referentiels():
     def stage_repository_files() -> list[str]:
         from etl.orchestration.source_tasks import stage_repository_files
 
-        return stage_repository_files(REPOSITORY_SOURCES)
+        return stage_repository_files()
 
     @task
     def load_periods() -> int:

@@ -76,15 +76,17 @@ def run_ingest(source_id: str, run_id: str | None, period: str | None = None) ->
     return {"loaded": [b.batch_id for b in report.batches], "duplicates": len(report.duplicates)}
 
 
-def stage_repository_files(source_ids: list[str]) -> list[str]:
-    """Drop the reference files versioned in the repository into their sources' inboxes."""
+def stage_repository_files() -> list[str]:
+    """Drop the reference files versioned in the repository (the registry's `repository_files`) into their sources'
+    inboxes."""
     import shutil
 
     from etl.config import PROJECT_ROOT, Home
+    from etl.sources.registry import source_ids
 
     home = Home.from_env()
     dropped = []
-    for source_id in source_ids:
+    for source_id in [s for s in source_ids() if source(s).repository_files]:
         inbox = home.folder("inbox") / source_id
         inbox.mkdir(parents=True, exist_ok=True)
         for rel in source(source_id).repository_files:

@@ -15,6 +15,7 @@ from etl import warehouse
 from etl.config import DAGS_FOLDER, DATA_FOLDERS, Home
 from etl.errors import ObservatoireError
 from etl.orchestration import environment
+from etl.sources.registry import source
 from etl.warehouse import fingerprint, migrations
 from etl.warehouse.urls import redact
 
@@ -50,7 +51,7 @@ def main() -> int:
 
         moved = drop_late_files(home, samples)
         print("  second wave, late and corrected deliveries: " + ", ".join(moved))
-        late_dags = {DAG_OF_SOURCE.get(s, s) for s in samples.late_sources}
+        late_dags = {source(s).dag_id for s in samples.late_sources}
         outcomes += runner.run_all(DAGS_FOLDER, log_dir, only=late_dags, label="second-wave")
     outcomes += _publish(log_dir)
 
@@ -132,7 +133,6 @@ def _publish(log_dir) -> list:
     return outcomes
 
 
-DAG_OF_SOURCE = {"regional": "regional_submissions", "paqte": "regional_submissions"}  # not named after the source
 TASK_OF_SOURCE = {"regional": "intake_regional", "paqte": "intake_paqte"}  # ... nor their task
 
 
