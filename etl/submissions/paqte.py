@@ -379,20 +379,22 @@ def _bilan_sheet(ws: Worksheet) -> None:
     protect(ws)
 
 
-def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
-    write_header(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40))
-    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + ENTREPRISES_ROWS)
-    formats = {"B": TEXT_FORMAT, "C": TEXT_FORMAT, "D": TEXT_FORMAT, "E": DATE_FORMAT, "F": TEXT_FORMAT}
+def _numbered_table(ws: Worksheet, headers, widths, count: int, validations: dict[str, Any], dates=()) -> None:
+    """A table of `count` numbered rows (the numbers locked in A), then on every row one input cell a column of
+    `validations` (letter -> its validation), dates in the columns of `dates`, text in the others."""
+    write_header(ws, headers, widths)
+    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + count)
     for number, row in enumerate(rows, start=1):
         locked(ws, row, 1, number, "0")
-        for column, letter in enumerate(ENTREPRISES_INPUT_COLUMNS, start=2):
-            input_cell(ws, row, column, formats[letter])
-    add_validation(
-        ws,
-        kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire."),
-        "B",
-        rows,
-    )
+        for column, letter in enumerate(validations, start=2):
+            input_cell(ws, row, column, DATE_FORMAT if letter in dates else TEXT_FORMAT)
+    for letter, validation in validations.items():
+        add_validation(ws, validation, letter, rows)
+    protect(ws)
+
+
+def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
+    name = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire.")
     siren = kit.validation(
         type="textLength",
         operator="equal",
@@ -402,7 +404,6 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="SIREN",
         prompt="Les 9 chiffres du SIREN de l'entreprise, sans espace.",
     )
-    add_validation(ws, siren, "C", rows)
     size = kit.validation(
         type="list",
         formula1='"' + ",".join(ENTREPRISE_SIZES) + '"',
@@ -411,7 +412,6 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="Taille de l'entreprise",
         prompt="GE (grande entreprise), ETI (entreprise de taille intermédiaire), PME ou TPE.",
     )
-    add_validation(ws, size, "D", rows)
     date = kit.validation(
         type="date",
         operator="between",
@@ -422,15 +422,14 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="Date de signature",
         prompt="Date de signature de la convention PAQTE (JJ/MM/AAAA).",
     )
-    add_validation(ws, date, "E", rows)
     axes = kit.text_validation(
         SHORT_TEXT_MAX_LENGTH,
         "Axes retenus",
         "Axes retenus dans la convention, séparés par des virgules : Sensibiliser, Former, Recruter, Acheter (une PME "
         "ou TPE peut n'en retenir qu'une partie ou valoriser d'autres engagements).",
     )
-    add_validation(ws, axes, "F", rows)
-    protect(ws)
+    validations = dict(zip(ENTREPRISES_INPUT_COLUMNS, (name, siren, size, date, axes), strict=True))
+    _numbered_table(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40), ENTREPRISES_ROWS, validations, dates=("E",))
 
 
 def _resultats_sheet(ws: Worksheet) -> None:
@@ -459,27 +458,15 @@ def _resultats_sheet(ws: Worksheet) -> None:
 
 
 def _exemples_sheet(ws: Worksheet) -> None:
-    write_header(ws, EXEMPLES_HEADERS, (6, 40, 14, 90))
-    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + EXEMPLES_ROWS)
-    for number, row in enumerate(rows, start=1):
-        locked(ws, row, 1, number, "0")
-        for column in range(2, 5):
-            input_cell(ws, row, column, TEXT_FORMAT)
-    add_validation(
-        ws,
-        kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action."),
-        "B",
-        rows,
-    )
-    add_validation(ws, _axis_validation(), "C", rows)
+    company = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action.")
     description = kit.text_validation(
         OBSERVATIONS_MAX_LENGTH,
         "Description de l'action",
         "Action concrète réalisée : public, nombre de bénéficiaires, partenaires, résultats (2 000 caractères au "
         "plus).",
     )
-    add_validation(ws, description, "D", rows)
-    protect(ws)
+    validations = dict(zip(EXEMPLES_INPUT_COLUMNS, (company, _axis_validation(), description), strict=True))
+    _numbered_table(ws, EXEMPLES_HEADERS, (6, 40, 14, 90), EXEMPLES_ROWS, validations)
 
 
 # --- workbook ------------------------------------------------------------------------------------------------------
