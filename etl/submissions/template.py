@@ -271,6 +271,14 @@ def _metadata_sheet(ws: Worksheet, region_code: str, region_name: str, campaign:
     kit.metadata_sheet(ws, METADATA_FIELDS, values, {"campaign": "0"})
 
 
+def _input_row(ws: Worksheet, row: int, cells: tuple, value_column: str, observations_column: str, unit: str) -> None:
+    """One row of an input sheet: the locked `cells` from column A, then the value and observation input cells."""
+    for column, value in enumerate(cells, start=1):
+        locked(ws, row, column, value, TEXT_FORMAT)
+    input_cell(ws, row, column_index_from_string(value_column), _number_format(unit))
+    input_cell(ws, row, column_index_from_string(observations_column), TEXT_FORMAT)
+
+
 def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
     write_header(ws, INDICATEURS_HEADERS, (11, 22, 50, 10, 60, 9, 22, 16, 60))
     units = {}
@@ -284,10 +292,7 @@ def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
             indicator.unit,
             indicator.cible,
         )
-        for column, value in enumerate(cells, start=1):
-            locked(ws, row, column, value, TEXT_FORMAT)
-        input_cell(ws, row, column_index_from_string(INDICATEURS_RESULT_COLUMN), _number_format(indicator.unit))
-        input_cell(ws, row, column_index_from_string(INDICATEURS_OBSERVATIONS_COLUMN), TEXT_FORMAT)
+        _input_row(ws, row, cells, INDICATEURS_RESULT_COLUMN, INDICATEURS_OBSERVATIONS_COLUMN, indicator.unit)
         units[row] = indicator.unit
     _add_validations(ws, INDICATEURS_RESULT_COLUMN, INDICATEURS_OBSERVATIONS_COLUMN, units)
     protect(ws)
@@ -295,18 +300,12 @@ def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
 
 def _departements_sheet(ws: Worksheet, departements: pd.DataFrame, indicators: list[Indicator]) -> None:
     write_header(ws, DEPARTEMENTS_HEADERS, (13, 24, 11, 60, 9, 16, 60))
-    value_column = column_index_from_string(DEPARTEMENTS_VALUE_COLUMN)
-    observations_column = column_index_from_string(DEPARTEMENTS_OBSERVATIONS_COLUMN)
     units = {}
     row = FIRST_DATA_ROW
     for departement in departements.itertuples(index=False):
         for indicator in indicators:
-            for column, value in enumerate(
-                (departement.code, departement.nom, indicator.code, indicator.libelle, indicator.unit), start=1
-            ):
-                locked(ws, row, column, value, TEXT_FORMAT)
-            input_cell(ws, row, value_column, _number_format(indicator.unit))
-            input_cell(ws, row, observations_column, TEXT_FORMAT)
+            cells = (departement.code, departement.nom, indicator.code, indicator.libelle, indicator.unit)
+            _input_row(ws, row, cells, DEPARTEMENTS_VALUE_COLUMN, DEPARTEMENTS_OBSERVATIONS_COLUMN, indicator.unit)
             units[row] = indicator.unit
             row += 1
     _add_validations(ws, DEPARTEMENTS_VALUE_COLUMN, DEPARTEMENTS_OBSERVATIONS_COLUMN, units)
