@@ -26,6 +26,7 @@ import pandas as pd
 from etl import landing
 from etl.config import Home
 from etl.sources.registry import source
+from etl.submissions import submission_sql
 from etl.submissions.check import check_file
 from etl.submissions.paqte_check import check_paqte_file
 from etl.submissions.verdict import Verdict
@@ -136,17 +137,7 @@ def _record_verdict(engine, source_id: str, batch_id: int, verdict: Verdict, rep
 
     with engine.begin() as conn:
         conn.execute(
-            sa.text(
-                "INSERT INTO audit.submission_verdict (batch_id, source_id, original_name, region_code, campaign, "
-                "departement_code, semester, template_version, verdict, errors, warnings, findings, report_path) "
-                "VALUES (:batch_id, :source_id, :original_name, :region_code, :campaign, :departement_code, :semester, "
-                ":template_version, :verdict, :errors, :warnings, CAST(:findings AS jsonb), :report_path) "
-                "ON CONFLICT (batch_id) DO UPDATE SET region_code = EXCLUDED.region_code, campaign = "
-                "EXCLUDED.campaign, departement_code = EXCLUDED.departement_code, semester = EXCLUDED.semester, "
-                "template_version = EXCLUDED.template_version, verdict = EXCLUDED.verdict, errors = EXCLUDED.errors, "
-                "warnings = EXCLUDED.warnings, findings = EXCLUDED.findings, checked_at = now(), "
-                "report_path = EXCLUDED.report_path"
-            ),
+            sa.text(submission_sql("submission_verdict")),
             {
                 "batch_id": batch_id,
                 "source_id": source_id,

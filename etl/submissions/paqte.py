@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.referentiels.periods import semester_bounds, semester_parts
@@ -123,6 +124,7 @@ CONTEXT_LINES = {
     "defm_a": ("Demandeurs d'emploi en fin de mois (DEFM) dans les QPV, catégorie A", "France Travail"),
     "defm_abc": ("Demandeurs d'emploi en fin de mois (DEFM) dans les QPV, catégories A, B et C", "France Travail"),
 }
+CONTEXTE_VALUE_INDEX = CONTEXTE_HEADERS.index("Valeur") + 1
 CONTEXT_ROWS = {key: row for row, key in enumerate(CONTEXT_LINES, start=FIRST_DATA_ROW)}
 NO_CONTEXT = "Classeur généré sans consulter l'entrepôt de l'Observatoire QPV."
 NOT_IN_WAREHOUSE = "Donnée absente de l'entrepôt de l'Observatoire QPV : à compléter par vos soins si besoin."
@@ -171,65 +173,44 @@ class KeyIndicator:
     plausible: str
 
 
-def _engaged(code: str, axis: str) -> KeyIndicator:
-    label = "Entreprises signataires engagées sur cet axe, en fin de semestre"
-    return KeyIndicator(code, axis, label, "nombre", "paqte_entreprises")
-
-
-KEY_INDICATORS = (
-    _engaged("SENS_ENTREPRISES", "Sensibiliser"),
-    KeyIndicator(
-        "SENS_STAGES_3E",
-        "Sensibiliser",
-        "Stages de 3e proposés à des élèves de collèges REP+ au semestre",
-        "nombre",
-        "paqte_eleves",
-    ),
-    KeyIndicator(
-        "SENS_ELEVES_3E",
-        "Sensibiliser",
-        "Élèves de collèges REP+ accueillis en stage de 3e au semestre",
-        "nombre",
-        "paqte_eleves",
-    ),
-    _engaged("FORM_ENTREPRISES", "Former"),
-    KeyIndicator(
-        "FORM_ALTERNANCE",
-        "Former",
-        "Contrats en alternance (apprentissage, professionnalisation) signés par des habitants des QPV au semestre",
-        "nombre",
-        "paqte_contrats",
-    ),
-    _engaged("RECR_ENTREPRISES", "Recruter"),
-    KeyIndicator(
-        "RECR_RESIDENTS",
-        "Recruter",
-        "Recrutements de résidents des QPV au semestre (tous contrats)",
-        "nombre",
-        "paqte_contrats",
-    ),
-    KeyIndicator(
-        "RECR_CDI", "Recruter", "dont recrutements en contrat à durée indéterminée (CDI)", "nombre", "paqte_contrats"
-    ),
-    _engaged("ACHA_ENTREPRISES", "Acheter"),
-    KeyIndicator(
-        "ACHA_QPV",
-        "Acheter",
-        "Montant des achats auprès d'entreprises implantées dans les QPV au semestre",
-        "euros",
-        "paqte_euros",
-    ),
-    KeyIndicator(
-        "ACHA_ESS",
-        "Acheter",
-        "Montant des achats auprès de structures de l'économie sociale et solidaire (ESS) au semestre",
-        "euros",
-        "paqte_euros",
-    ),
+# One key indicator in two lines, in the order of the sheet: code | axis | unit | plausible range, then its label. The
+# first indicator of each axis is the number of signatories engaged on it.
+_KEY_INDICATORS = """
+SENS_ENTREPRISES | Sensibiliser | nombre | paqte_entreprises
+    Entreprises signataires engagées sur cet axe, en fin de semestre
+SENS_STAGES_3E | Sensibiliser | nombre | paqte_eleves
+    Stages de 3e proposés à des élèves de collèges REP+ au semestre
+SENS_ELEVES_3E | Sensibiliser | nombre | paqte_eleves
+    Élèves de collèges REP+ accueillis en stage de 3e au semestre
+FORM_ENTREPRISES | Former | nombre | paqte_entreprises
+    Entreprises signataires engagées sur cet axe, en fin de semestre
+FORM_ALTERNANCE | Former | nombre | paqte_contrats
+    Contrats en alternance (apprentissage, professionnalisation) signés par des habitants des QPV au semestre
+RECR_ENTREPRISES | Recruter | nombre | paqte_entreprises
+    Entreprises signataires engagées sur cet axe, en fin de semestre
+RECR_RESIDENTS | Recruter | nombre | paqte_contrats
+    Recrutements de résidents des QPV au semestre (tous contrats)
+RECR_CDI | Recruter | nombre | paqte_contrats
+    dont recrutements en contrat à durée indéterminée (CDI)
+ACHA_ENTREPRISES | Acheter | nombre | paqte_entreprises
+    Entreprises signataires engagées sur cet axe, en fin de semestre
+ACHA_QPV | Acheter | euros | paqte_euros
+    Montant des achats auprès d'entreprises implantées dans les QPV au semestre
+ACHA_ESS | Acheter | euros | paqte_euros
+    Montant des achats auprès de structures de l'économie sociale et solidaire (ESS) au semestre
+"""
+_KEY_LINES = _KEY_INDICATORS.strip().splitlines()
+KEY_INDICATORS = tuple(
+    KeyIndicator(code, axis, label.strip(), unit, plausible)
+    for (code, axis, unit, plausible), label in zip(
+        (line.split(" | ") for line in _KEY_LINES[::2]), _KEY_LINES[1::2], strict=True
+    )
 )
 RESULTATS_HEADERS = ("Code", "Axe", "Indicateur", "Unité", "Valeur", "Observations")
 RESULTATS_VALUE_COLUMN = "E"
 RESULTATS_OBSERVATIONS_COLUMN = "F"
+RESULTATS_VALUE_INDEX = column_index_from_string(RESULTATS_VALUE_COLUMN)
+RESULTATS_OBSERVATIONS_INDEX = column_index_from_string(RESULTATS_OBSERVATIONS_COLUMN)
 
 # --- Exemples d'actions --------------------------------------------------------------------------------------------
 
@@ -357,12 +338,9 @@ def _contexte_sheet(ws: Worksheet, context: PaqteContext | None) -> None:
     for key, row in CONTEXT_ROWS.items():
         label, default_source = CONTEXT_LINES[key]
         value: ContextValue = getattr(context, key) if context is not None else ContextValue(note=NO_CONTEXT)
-        locked(ws, row, 1, label, TEXT_FORMAT)
-        locked(ws, row, 2, value.value, COUNT_FORMAT)
-        locked(ws, row, 3, value.period, TEXT_FORMAT)
-        locked(ws, row, 4, value.source or default_source, TEXT_FORMAT)
-        locked(ws, row, 5, value.availability, TEXT_FORMAT)
-        locked(ws, row, 6, value.note, TEXT_FORMAT)
+        cells = (label, value.value, value.period, value.source or default_source, value.availability, value.note)
+        for column, cell in enumerate(cells, start=1):
+            locked(ws, row, column, cell, COUNT_FORMAT if column == CONTEXTE_VALUE_INDEX else TEXT_FORMAT)
     protect(ws)
 
 
@@ -401,20 +379,22 @@ def _bilan_sheet(ws: Worksheet) -> None:
     protect(ws)
 
 
-def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
-    write_header(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40))
-    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + ENTREPRISES_ROWS)
-    formats = {"B": TEXT_FORMAT, "C": TEXT_FORMAT, "D": TEXT_FORMAT, "E": DATE_FORMAT, "F": TEXT_FORMAT}
+def _numbered_table(ws: Worksheet, headers, widths, count: int, validations: dict[str, Any], dates=()) -> None:
+    """A table of `count` numbered rows (the numbers locked in A), then on every row one input cell a column of
+    `validations` (letter -> its validation), dates in the columns of `dates`, text in the others."""
+    write_header(ws, headers, widths)
+    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + count)
     for number, row in enumerate(rows, start=1):
         locked(ws, row, 1, number, "0")
-        for column, letter in enumerate(ENTREPRISES_INPUT_COLUMNS, start=2):
-            input_cell(ws, row, column, formats[letter])
-    add_validation(
-        ws,
-        kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire."),
-        "B",
-        rows,
-    )
+        for column, letter in enumerate(validations, start=2):
+            input_cell(ws, row, column, DATE_FORMAT if letter in dates else TEXT_FORMAT)
+    for letter, validation in validations.items():
+        add_validation(ws, validation, letter, rows)
+    protect(ws)
+
+
+def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
+    name = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire.")
     siren = kit.validation(
         type="textLength",
         operator="equal",
@@ -424,7 +404,6 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="SIREN",
         prompt="Les 9 chiffres du SIREN de l'entreprise, sans espace.",
     )
-    add_validation(ws, siren, "C", rows)
     size = kit.validation(
         type="list",
         formula1='"' + ",".join(ENTREPRISE_SIZES) + '"',
@@ -433,7 +412,6 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="Taille de l'entreprise",
         prompt="GE (grande entreprise), ETI (entreprise de taille intermédiaire), PME ou TPE.",
     )
-    add_validation(ws, size, "D", rows)
     date = kit.validation(
         type="date",
         operator="between",
@@ -444,15 +422,14 @@ def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
         promptTitle="Date de signature",
         prompt="Date de signature de la convention PAQTE (JJ/MM/AAAA).",
     )
-    add_validation(ws, date, "E", rows)
     axes = kit.text_validation(
         SHORT_TEXT_MAX_LENGTH,
         "Axes retenus",
         "Axes retenus dans la convention, séparés par des virgules : Sensibiliser, Former, Recruter, Acheter (une PME "
         "ou TPE peut n'en retenir qu'une partie ou valoriser d'autres engagements).",
     )
-    add_validation(ws, axes, "F", rows)
-    protect(ws)
+    validations = dict(zip(ENTREPRISES_INPUT_COLUMNS, (name, siren, size, date, axes), strict=True))
+    _numbered_table(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40), ENTREPRISES_ROWS, validations, dates=("E",))
 
 
 def _resultats_sheet(ws: Worksheet) -> None:
@@ -461,8 +438,8 @@ def _resultats_sheet(ws: Worksheet) -> None:
     for row, indicator in enumerate(KEY_INDICATORS, start=FIRST_DATA_ROW):
         for column, value in enumerate((indicator.code, indicator.axis, indicator.label, indicator.unit), start=1):
             locked(ws, row, column, value, TEXT_FORMAT)
-        input_cell(ws, row, 5, NUMBER_FORMATS[indicator.unit])
-        input_cell(ws, row, 6, TEXT_FORMAT)
+        input_cell(ws, row, RESULTATS_VALUE_INDEX, NUMBER_FORMATS[indicator.unit])
+        input_cell(ws, row, RESULTATS_OBSERVATIONS_INDEX, TEXT_FORMAT)
         units.setdefault(indicator.unit, []).append(row)
     for unit, unit_rows in units.items():
         prompt = "Résultat agrégé des entreprises signataires du département. Laisser vide si inconnu et l'expliquer."
@@ -481,27 +458,15 @@ def _resultats_sheet(ws: Worksheet) -> None:
 
 
 def _exemples_sheet(ws: Worksheet) -> None:
-    write_header(ws, EXEMPLES_HEADERS, (6, 40, 14, 90))
-    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + EXEMPLES_ROWS)
-    for number, row in enumerate(rows, start=1):
-        locked(ws, row, 1, number, "0")
-        for column in range(2, 5):
-            input_cell(ws, row, column, TEXT_FORMAT)
-    add_validation(
-        ws,
-        kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action."),
-        "B",
-        rows,
-    )
-    add_validation(ws, _axis_validation(), "C", rows)
+    company = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action.")
     description = kit.text_validation(
         OBSERVATIONS_MAX_LENGTH,
         "Description de l'action",
         "Action concrète réalisée : public, nombre de bénéficiaires, partenaires, résultats (2 000 caractères au "
         "plus).",
     )
-    add_validation(ws, description, "D", rows)
-    protect(ws)
+    validations = dict(zip(EXEMPLES_INPUT_COLUMNS, (company, _axis_validation(), description), strict=True))
+    _numbered_table(ws, EXEMPLES_HEADERS, (6, 40, 14, 90), EXEMPLES_ROWS, validations)
 
 
 # --- workbook ------------------------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from etl.referentiels.periods import months_of_semester, semester_bounds
+from etl.submissions import submission_sql
 from etl.submissions.kit import grouped
 from etl.submissions.paqte import NOT_IN_WAREHOUSE, ContextValue, PaqteContext, departement_names, parse_semester
 
@@ -42,30 +43,6 @@ def _month_label(month: str) -> str:
     return f"{_MONTHS_FR[int(number) - 1]} {year}"
 
 
-_QPV_IN_FORCE = """
-    core.qpv q WHERE q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
-"""
-_QPV_COUNT = f"""
-    SELECT q.geography, count(*) AS qpv
-    FROM {_QPV_IN_FORCE} AND q.departement_code = :departement
-    GROUP BY q.geography ORDER BY q.geography
-"""
-_REFERENTIAL_LOADED = f"SELECT EXISTS (SELECT 1 FROM {_QPV_IN_FORCE})"
-# Per indicator and month of the semester: the département's QPV in force with a figure, by status (latest vintage).
-_DEFM = """
-    SELECT v.indicator_code, v.period_code,
-           count(*) FILTER (WHERE v.status = 'ok') AS known,
-           sum(v.value) FILTER (WHERE v.status = 'ok') AS total,
-           count(*) FILTER (WHERE v.status = 'masked') AS masked,
-           count(*) FILTER (WHERE v.status = 'missing') AS missing,
-           max(v.vintage) AS vintage
-    FROM core.indicator_value v
-    JOIN core.qpv q ON q.code = v.territory_code
-    WHERE v.indicator_code = ANY(:indicators) AND v.territory_level = 'qpv' AND v.breakdown = 'total'
-      AND v.period_code = ANY(:months)
-      AND q.departement_code = :departement AND q.valid_from <= :day AND (q.valid_to IS NULL OR q.valid_to > :day)
-    GROUP BY v.indicator_code, v.period_code
-"""
 DEFM_INDICATORS = {"defm_a": "FT_DEFM_A", "defm_abc": "FT_DEFM_ABC"}
 MASKED_BELOW = 5  # France Travail masks counts under 5 (catalogue/indicateurs_operateurs.csv)
 
@@ -119,11 +96,11 @@ def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
     _, last_day = semester_bounds(semester)
     params = {"departement": departement_code, "day": last_day}
     with engine.connect() as conn:
-        loaded = bool(conn.execute(sa.text(_REFERENTIAL_LOADED), params).scalar())
-        counts = conn.execute(sa.text(_QPV_COUNT), params).all()
+        loaded = bool(conn.execute(sa.text(submission_sql("paqte_context_loaded")), params).scalar())
+        counts = conn.execute(sa.text(submission_sql("paqte_context_qpv")), params).all()
         defm_rows = (
             conn.execute(
-                sa.text(_DEFM),
+                sa.text(submission_sql("paqte_context_defm")),
                 {**params, "indicators": list(DEFM_INDICATORS.values()), "months": months_of_semester(semester)},
             )
             .mappings()

@@ -25,19 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from etl.referentiels.catalogue import PLAUSIBLE_RANGES
+from etl.submissions import submission_sql
 from etl.submissions.verdict import ERROR, WARNING, Finding, found_in
 
 QPV_RULE = "PLAUSIBILITE-QPV"
 RANGE_RULE = "PLAUSIBILITE-FOURCHETTE"
 PART_RULE = "PLAUSIBILITE-PARTIE"
-
-# The QPV in force on a day, per région and département (the validity of sql/core/anct_qpv.sql).
-_QPV_IN_FORCE = """
-    SELECT region_code, departement_code, count(*) AS qpv
-    FROM core.qpv
-    WHERE valid_from <= :day AND (valid_to IS NULL OR valid_to > :day)
-    GROUP BY region_code, departement_code
-"""
 
 
 @dataclass(frozen=True)
@@ -62,7 +55,7 @@ def qpv_in_force(engine, day: dt.date) -> tuple[QpvInForce | None, str]:
         return None, "vérification faite sans accès à l'entrepôt"
     try:
         with engine.connect() as conn:
-            rows = conn.execute(sa.text(_QPV_IN_FORCE), {"day": day}).all()
+            rows = conn.execute(sa.text(submission_sql("qpv_in_force")), {"day": day}).all()
     except sa.exc.ProgrammingError:
         return None, "l'entrepôt n'a pas de référentiel des QPV (base non migrée)"
     if not rows:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+from etl.submissions import submission_sql
 from etl.submissions.verdict import PAQTE, REGIONAL
 
 WATCH_OPENS = (3, 1)  # regional_campaign_watch starts watching campaign N on 1 March of N + 1
@@ -29,24 +30,18 @@ def watched_campaign(logical_date: datetime) -> int:
     return logical_date.astimezone(PARIS).year - 1
 
 
-STATUS_SQL = """
-SELECT region_code, region_name, campaign, deadline, state, accepted_version, accepted_at,
-       accepted_template_version, latest_verdict, latest_errors, latest_warnings, latest_file, latest_received_at
-FROM core.regional_submission_status WHERE campaign = :campaign ORDER BY region_code
-"""
-UNATTRIBUTED_SQL = """
-SELECT v.original_name, v.errors, b.received_at FROM audit.submission_verdict v JOIN audit.batch b USING (batch_id)
-WHERE v.source_id = 'regional' AND (v.region_code IS NULL OR v.campaign IS NULL) ORDER BY b.received_at
-"""
+def _query(conn, name: str, **params) -> pd.DataFrame:
+    """The rows of the query `sql/submissions/<name>.sql` as a frame."""
+    import sqlalchemy as sa
+
+    return pd.DataFrame(conn.execute(sa.text(submission_sql(name)), params).mappings().all())
 
 
 def campaign_status(engine, campaign: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(one row per région for the campaign, the files whose région or campaign is unknown)."""
-    import sqlalchemy as sa
-
     with engine.connect() as conn:
-        status = pd.DataFrame(conn.execute(sa.text(STATUS_SQL), {"campaign": campaign}).mappings().all())
-        unattributed = pd.DataFrame(conn.execute(sa.text(UNATTRIBUTED_SQL)).mappings().all())
+        status = _query(conn, "regional_status", campaign=campaign)
+        unattributed = _query(conn, "regional_unattributed")
     return status, unattributed
 
 
@@ -54,19 +49,10 @@ def _day(value) -> str:
     return pd.Timestamp(value).strftime("%d/%m/%Y") if value is not None and not pd.isna(value) else ""
 
 
-PAQTE_STATUS_SQL = """
-SELECT departement_code, departement_name, region_code, semester, deadline, state, accepted_version, accepted_at,
-       accepted_template_version, latest_verdict, latest_errors, latest_warnings, latest_file, latest_received_at
-FROM core.paqte_submission_status WHERE semester = :semester ORDER BY departement_code
-"""
-
-
 def paqte_status(engine, semester: str) -> pd.DataFrame:
     """One row per département for a PAQTE semester (core.paqte_submission_status)."""
-    import sqlalchemy as sa
-
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(sa.text(PAQTE_STATUS_SQL), {"semester": semester}).mappings().all())
+        return _query(conn, "paqte_status", semester=semester)
 
 
 # Per kind: the title, what the rows are, and the states as counted (the reports are masculine: un bilan).

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
+from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from etl.referentiels.catalogue import read_indicateurs
@@ -117,6 +117,10 @@ NATIONAUX_HEADERS = (
     "Période",
     "Valeur",
     "Disponibilité",
+)
+# The columns of the latest national value (1-based), after the locked description of the indicator.
+NATIONAUX_PERIOD_INDEX, NATIONAUX_VALUE_INDEX, NATIONAUX_AVAILABILITY_INDEX = (
+    NATIONAUX_HEADERS.index(header) + 1 for header in ("Période", "Valeur", "Disponibilité")
 )
 NATIONAL_VALUES_COLUMNS = ("indicator_code", "period_code", "value", "status")
 
@@ -267,6 +271,14 @@ def _metadata_sheet(ws: Worksheet, region_code: str, region_name: str, campaign:
     kit.metadata_sheet(ws, METADATA_FIELDS, values, {"campaign": "0"})
 
 
+def _input_row(ws: Worksheet, row: int, cells: tuple, value_column: str, observations_column: str, unit: str) -> None:
+    """One row of an input sheet: the locked `cells` from column A, then the value and observation input cells."""
+    for column, value in enumerate(cells, start=1):
+        locked(ws, row, column, value, TEXT_FORMAT)
+    input_cell(ws, row, column_index_from_string(value_column), _number_format(unit))
+    input_cell(ws, row, column_index_from_string(observations_column), TEXT_FORMAT)
+
+
 def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
     write_header(ws, INDICATEURS_HEADERS, (11, 22, 50, 10, 60, 9, 22, 16, 60))
     units = {}
@@ -280,10 +292,7 @@ def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
             indicator.unit,
             indicator.cible,
         )
-        for column, value in enumerate(cells, start=1):
-            locked(ws, row, column, value, TEXT_FORMAT)
-        input_cell(ws, row, coordinate_to_tuple(f"{INDICATEURS_RESULT_COLUMN}1")[1], _number_format(indicator.unit))
-        input_cell(ws, row, coordinate_to_tuple(f"{INDICATEURS_OBSERVATIONS_COLUMN}1")[1], TEXT_FORMAT)
+        _input_row(ws, row, cells, INDICATEURS_RESULT_COLUMN, INDICATEURS_OBSERVATIONS_COLUMN, indicator.unit)
         units[row] = indicator.unit
     _add_validations(ws, INDICATEURS_RESULT_COLUMN, INDICATEURS_OBSERVATIONS_COLUMN, units)
     protect(ws)
@@ -291,18 +300,12 @@ def _indicateurs_sheet(ws: Worksheet, indicators: list[Indicator]) -> None:
 
 def _departements_sheet(ws: Worksheet, departements: pd.DataFrame, indicators: list[Indicator]) -> None:
     write_header(ws, DEPARTEMENTS_HEADERS, (13, 24, 11, 60, 9, 16, 60))
-    value_column = coordinate_to_tuple(f"{DEPARTEMENTS_VALUE_COLUMN}1")[1]
-    observations_column = coordinate_to_tuple(f"{DEPARTEMENTS_OBSERVATIONS_COLUMN}1")[1]
     units = {}
     row = FIRST_DATA_ROW
     for departement in departements.itertuples(index=False):
         for indicator in indicators:
-            for column, value in enumerate(
-                (departement.code, departement.nom, indicator.code, indicator.libelle, indicator.unit), start=1
-            ):
-                locked(ws, row, column, value, TEXT_FORMAT)
-            input_cell(ws, row, value_column, _number_format(indicator.unit))
-            input_cell(ws, row, observations_column, TEXT_FORMAT)
+            cells = (departement.code, departement.nom, indicator.code, indicator.libelle, indicator.unit)
+            _input_row(ws, row, cells, DEPARTEMENTS_VALUE_COLUMN, DEPARTEMENTS_OBSERVATIONS_COLUMN, indicator.unit)
             units[row] = indicator.unit
             row += 1
     _add_validations(ws, DEPARTEMENTS_VALUE_COLUMN, DEPARTEMENTS_OBSERVATIONS_COLUMN, units)
@@ -352,11 +355,12 @@ def _nationaux_sheet(ws: Worksheet, indicators: list[Indicator], latest: dict[st
             locked(ws, row, column, value, TEXT_FORMAT)
         if indicator.code in latest:
             period, value = latest[indicator.code]
-            locked(ws, row, 6, period, TEXT_FORMAT)
-            locked(ws, row, 7, int(value) if value.is_integer() else value, _number_format(indicator.unit))
-            locked(ws, row, 8, AVAILABLE)
+            locked(ws, row, NATIONAUX_PERIOD_INDEX, period, TEXT_FORMAT)
+            shown_value = int(value) if value.is_integer() else value
+            locked(ws, row, NATIONAUX_VALUE_INDEX, shown_value, _number_format(indicator.unit))
+            locked(ws, row, NATIONAUX_AVAILABILITY_INDEX, AVAILABLE)
         else:
-            locked(ws, row, 8, NOT_AVAILABLE)
+            locked(ws, row, NATIONAUX_AVAILABILITY_INDEX, NOT_AVAILABLE)
     protect(ws)
 
 
