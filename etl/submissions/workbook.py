@@ -110,7 +110,7 @@ _COORDINATE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
 # --- names ---------------------------------------------------------------------------------------------------------
 
 
-def _shown(text: str, limit: int = 150) -> str:
+def _quoted(text: str, limit: int = 150) -> str:
     """`text` fit to quote in a message: control characters written as `\\xNN`, at most `limit` characters."""
     shown = "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
@@ -140,7 +140,7 @@ def file_name_problem(name: str) -> str | None:
         what = "commence par un point ou un tiret bas"
     if not what:
         what = "contient des caractères à écrire autrement"
-    return f"Le nom de fichier « {_shown(name)} » {what} : le fichier est conservé sous le nom « {safe} »."
+    return f"Le nom de fichier « {_quoted(name)} » {what} : le fichier est conservé sous le nom « {safe} »."
 
 
 # --- messages ------------------------------------------------------------------------------------------------------
@@ -181,7 +181,7 @@ def _check_extension(name: str) -> None:
         found = "Le fichier n'a pas d'extension"
     else:
         kind = _EXTENSION_KINDS.get(extension.lower())
-        found = f"Le fichier porte l'extension .{_shown(extension, 20)}" + (f" ({kind})" if kind else "")
+        found = f"Le fichier porte l'extension .{_quoted(extension, 20)}" + (f" ({kind})" if kind else "")
     advice = (
         "enregistrez-le au format « Classeur Excel (.xlsx) », sans macros, puis envoyez-le à nouveau"
         if extension.lower() in ("xlsm", "xltm")
@@ -298,7 +298,7 @@ def _check_zip(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], limits: L
     except Exception:  # zlib errors, encrypted or unsupported entries, bad local headers
         damaged = ""
     if damaged is not None:
-        where = f" (l'élément « {_shown(damaged)} » est altéré)" if damaged else ""
+        where = f" (l'élément « {_quoted(damaged)} » est altéré)" if damaged else ""
         raise _corrupted(f"Le fichier est endommagé{where}")
     names = {info.filename.lower(): info.filename for info in infos}
     if CONTENT_TYPES_PART.lower() not in names or WORKBOOK_PART not in names:
@@ -396,7 +396,7 @@ def _range_bounds(ref: str, limits: Limits) -> tuple[int, int, int] | None:
 
 
 def _too_many(sheet: str, what: str) -> Unreadable:
-    return Unreadable("FICHIER-TAILLE", f"La feuille « {_shown(sheet)} » {what} : {_TRIM}.")
+    return Unreadable("FICHIER-TAILLE", f"La feuille « {_quoted(sheet)} » {what} : {_TRIM}.")
 
 
 def _scan_part(stream, sheet: str, limits: Limits) -> None:
@@ -491,7 +491,7 @@ def _load(data: bytes, *, data_only: bool) -> openpyxl.Workbook:
             return openpyxl.load_workbook(io.BytesIO(data), data_only=data_only, keep_vba=False, keep_links=False)
     except Exception as exc:
         first_line = (str(exc).strip().splitlines() or [""])[0].strip()
-        detail = _shown(f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__, 200)
+        detail = _quoted(f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__, 200)
         raise Unreadable(
             "FICHIER-CORROMPU",
             "Le classeur ne peut pas être lu, il est endommagé ou n'a pas été produit à partir du modèle : ouvrez-le "
@@ -504,7 +504,7 @@ def _check_dimensions(workbook: openpyxl.Workbook, limits: Limits) -> None:
         if ws.max_row > limits.max_rows or ws.max_column > limits.max_columns:
             raise Unreadable(
                 "FICHIER-TAILLE",
-                f"La feuille « {_shown(ws.title)} » compte {_integer(ws.max_row)} lignes et "
+                f"La feuille « {_quoted(ws.title)} » compte {_integer(ws.max_row)} lignes et "
                 f"{_integer(ws.max_column)} colonnes, au-delà des limites de {_integer(limits.max_rows)} lignes et "
                 f"{_integer(limits.max_columns)} colonnes par feuille : {_TRIM}.",
             )
