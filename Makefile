@@ -39,10 +39,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	@$(BIN)/python -m pytest -q --durations=15
 
-## Warehouse integration tests again, on the system PostgreSQL 15 (CI machines have one).
+## The warehouse's own tests again, on the system PostgreSQL 15 (CI machines have one): schema and migrations,
+## loads (COPY, atomic swaps, faults), roles and row-level security, the microdata path. The rest of the suite reads
+## the warehouse through the same code and runs on the embedded server in `make test`.
+SYSTEM_TESTS := tests/warehouse tests/test_pipeline.py tests/test_landing.py tests/reliability/test_roles.py \
+	tests/reliability/test_faults.py tests/sources/test_france_travail_individus.py
 test-system: $(STAMP)
 	@WAREHOUSE_URL=$${SYSTEM_WAREHOUSE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
-		$(BIN)/python -m pytest -q -m "(system_postgres or warehouse) and not airflow and not celery"
+		$(BIN)/python -m pytest -q -m "(system_postgres or warehouse) and not airflow and not celery" $(SYSTEM_TESTS)
 
 ## Airflow on CeleryExecutor (api-server, scheduler, dag-processor, one worker) on the system Redis and PostgreSQL.
 test-celery: $(STAMP)
