@@ -231,20 +231,22 @@ def _geography(codes: pd.Series) -> str:
 
 
 def _population_15_64(raw: pd.DataFrame, total: np.ndarray, total_status: np.ndarray):
-    """(value, status) of the population aged 15-64, or None when the file gives neither its count nor its share."""
-    if (text(raw["pop15_64"]) != "").any():
-        value, status = counts(raw["pop15_64"], mask=None, thousands=True)
-    elif (text(raw["partpop15_64"]) != "").any():
-        share, status = decimals(raw["partpop15_64"], mask=None)
+    """(value, status) of the population aged 15-64, or None when the file gives neither its count nor its share.
+
+    A count stands on its own; a share needs the total: it is `missing` or `invalid` when the total is."""
+    counted, share_cells = text(raw["pop15_64"]), text(raw["partpop15_64"])
+    if (counted != "").any():
+        value, status = counts(counted, mask=None, thousands=True)
+        status = np.where((counted == "").to_numpy(), "missing", status)
+    elif (share_cells != "").any():
+        share, status = decimals(share_cells, mask=None)
         status = np.where((status == "ok") & ((share < 0) | (share > 100)), "invalid", status)
+        status = np.where((share_cells == "").to_numpy(), "missing", status)
+        status = np.where(total_status == "ok", status, total_status)
         value = np.floor(total * share / 100 + 0.5)
     else:
         return None
-    empty = (text(raw["pop15_64"]) == "") & (text(raw["partpop15_64"]) == "")
-    missing = (total_status == "missing") | empty.to_numpy()
-    status = np.where(missing, "missing", status)
-    value = np.where(status == "ok", value, np.nan)
-    return value, status
+    return np.where(status == "ok", value, np.nan), status
 
 
 def normalise_population(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
