@@ -12,6 +12,7 @@ if any was quarantined.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -191,7 +192,10 @@ def process_batch(
     clock = _Clock(outcome.seconds)
     try:
         with clock("read"):
-            raw = source.resolve(source.reader)(archive)
+            reader = source.resolve(source.reader)
+            # a reader that takes `name` gets the file name as sent (the archive copy is `<sha256>.<extension>`)
+            takes_name = "name" in inspect.signature(reader).parameters
+            raw = reader(archive, name=original_name) if takes_name else reader(archive)
     except FileShapeError as exc:
         where = f"line {exc.line}" if exc.line else "file"
         col = f", column {exc.column}" if exc.column else ""

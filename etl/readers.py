@@ -302,6 +302,15 @@ def read_delimited(
 
     header_lines = 1 + sum(str(name).count("\n") for name in frame.columns)
     frame.columns = [str(name).strip().lower() for name in frame.columns]
+    repeated = sorted({name for name in frame.columns if list(frame.columns).count(name) > 1})
+    if repeated:
+        raise FileShapeError(
+            f"{path.name}: line 1 (header) names the column(s) {', '.join(repeated)} more than once (whatever the "
+            "case); keep one of each.",
+            rule="duplicate_columns",
+            line=1,
+            column=", ".join(repeated),
+        )
     missing = [name for name in required_columns if name not in frame.columns]
     if missing:
         raise _missing_columns(path.name, missing, required_columns)

@@ -36,8 +36,8 @@ class Built:
 
 UNITE_STATISTIQUE = (
     "Ce que compte l'indicateur (pour une part, son numérateur) : personnes, foyers, agents, structures, places, "
-    "actes, actions, projets, zones, qpv, postes ou euros. Le secret statistique ne porte que sur les personnes et "
-    "les foyers. Vide quand le catalogue ne le dit pas encore."
+    "actes, actions, projets, zones, qpv, postes, euros ou habitants. Le secret statistique ne porte que sur les "
+    "personnes et les foyers. Vide quand le catalogue ne le dit pas encore."
 )
 BILAN_COLUMNS = (
     ("annee", "Année", "period", "", "Année de la campagne (résultats au 31 décembre)."),

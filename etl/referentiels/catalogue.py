@@ -19,10 +19,11 @@ INDICATEURS_COLUMNS = [
 ]  # fmt: skip
 # What an indicator counts (for a share: what its numerator counts), `unite_statistique` of the catalogue. Statistical
 # secrecy covers counts of people and households only, and shares built on them; never agents in post, structures,
-# places, acts, actions, projects, zones, QPV, posts or euros (catalogue/README.md).
+# places, acts, actions, projects, zones, QPV, posts, euros or the inhabitants of a territory that INSEE publishes
+# (`habitants`: a census population, catalogue/README.md).
 STATISTICAL_UNITS = (
     "personnes", "foyers", "agents", "structures", "places", "actes", "actions", "projets", "zones", "qpv", "postes",
-    "euros",
+    "euros", "habitants",
 )  # fmt: skip
 SECRET_UNITS = ("personnes", "foyers")
 # The `unite_statistique` of a count of QPV: it cannot exceed the QPV in force in its territory.

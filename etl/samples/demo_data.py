@@ -3,8 +3,9 @@
 Three years of files for every source: monthly France Travail job seekers (2023-10 to 2026-09, each revising the
 two months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for the last three months, the
 individual extract (300,000 job seekers a month, the last one gzip-compressed); CAF households (2023-2025)
-and quarterly crèche places; ANS subsidy lines and licences; the other national producers' indicator files; the
-QPV referential of both geographies. Each source also gets one file broken on purpose, which the demo expects
+and quarterly crèche places; ANS subsidy lines and licences; the other national producers' indicator files; INSEE's
+population of the 2024 QPV (the 2020 census, a workbook with its title block); the QPV referential of both
+geographies. Each source also gets one file broken on purpose, which the demo expects
 to see quarantined. A few deliveries come in a second wave, after the first DAG runs, as in real life: a late
 France Travail month (older than deliveries already loaded: its figures are kept as an earlier vintage), a late
 crèche quarter, a corrected CAF year (which replaces the first delivery of that year), and the corrected workbook
@@ -45,6 +46,8 @@ LATE = {
     ("regional", "indicateurs_locaux_R11_2024_v2.xlsx"),
 }
 DEMO_CAMPAIGN = 2024
+# INSEE's population of the 2024 QPV: the 2020 census they were counted on, the latest the editions of 2024-2025 use
+DEMO_POPULATION_YEAR = 2020
 REGIONAL_MISSING = ("06", "94")  # Mayotte, Corse: nothing received
 REGIONAL_MISTAKES = {
     "11": ("part_superieure_100", "texte_dans_nombre"),  # corrected in the second wave
@@ -108,7 +111,7 @@ def drop_sample_files(
 
     The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
     demo's months, years and quarters unless others are given (tests use fewer)."""
-    from etl.samples.generators import ans, caf, territories
+    from etl.samples.generators import ans, caf, insee, territories
     from etl.samples.generators import france_travail as ft
     from etl.samples.generators import national as other
 
@@ -133,6 +136,9 @@ def drop_sample_files(
             "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
             "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
             "national_indicateurs": lambda: other.generate(out / "nat", years, seed=seed, broken=True),
+            "insee_population": lambda: insee.generate(
+                out / "insee", terr, [DEMO_POPULATION_YEAR], seed=seed, broken=True
+            ),
         }
         for source_id, generate in generators.items():
             if sources is None or source_id in sources:

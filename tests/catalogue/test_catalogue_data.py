@@ -310,7 +310,7 @@ def test_every_indicator_says_what_it_counts_and_only_people_and_households_are_
 
 
 def test_every_operator_statistic_says_what_it_counts():
-    from etl.referentiels.catalogue import STATISTICAL_UNITS
+    from etl.referentiels.catalogue import SECRET_UNITS, STATISTICAL_UNITS
 
     with (CATALOGUE / "indicateurs_operateurs.csv").open(encoding="utf-8", newline="") as handle:
         units = {row["code"]: row["unite_statistique"] for row in csv.DictReader(handle, delimiter=";")}
@@ -323,3 +323,5 @@ def test_every_operator_statistic_says_what_it_counts():
     assert {code for code, unit in units.items() if unit == "foyers"} == {
         "CAF_ALLOCATAIRES", "CAF_RSA", "CAF_AAH", "CAF_AIDE_LOGEMENT"}  # fmt: skip
     assert (units["FT_POINTS_CONTACT"], units["CAF_PLACES_EAJE"]) == ("structures", "places")
+    # INSEE's population of a QPV is a published census population: its own unit, never masked
+    assert units["INSEE_POP_QPV"] == "habitants" and "habitants" not in SECRET_UNITS

@@ -51,7 +51,7 @@ HEX_KEY = re.compile(r"^[0-9a-f]{16}$")
 def _generated(territories_dir: Path, folder: Path) -> dict:
     """source id -> a function writing a valid file of the source into `folder` (the catalogue sources use their
     repository file)."""
-    from etl.samples.generators import ans, caf, national
+    from etl.samples.generators import ans, caf, insee, national
     from etl.samples.generators import france_travail as ft
     from etl.samples.generators import france_travail_individus as fti
 
@@ -66,6 +66,7 @@ def _generated(territories_dir: Path, folder: Path) -> dict:
         "ans_subventions": lambda: ans.generate_subventions(folder, territories_dir, [2023])[0],
         "ans_licences": lambda: ans.generate_licences(folder, territories_dir, [2023])[0],
         "national_indicateurs": lambda: national.generate(folder, [2023])[0],
+        "insee_population": lambda: insee.generate(folder, territories_dir, [2020], csv=True)[1],  # the CSV derivative
     }
 
 
