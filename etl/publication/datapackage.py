@@ -19,8 +19,9 @@ so that it describes what the files hold:
   counts are `integer` (`number` when one is not whole, as in the Parquet file), amounts, shares and rates `number`
   with `decimalChar` `,`; a period column is `year`, `yearmonth` or `date` when every value written has that form,
   else `string`, like codes, labels and texts; a status column is a `string` whose values are the statuses' French
-  words (`enum`). Counts have the constraint `minimum` 0. `missingValues` is `""` (no value) and `s` (secret
-  statistique) for every field;
+  words (`enum`). Counts have the constraint `minimum` 0. The schema's `missingValues` are `""` (no value) and `s`
+  (secret statistique); a field that is not a number says its own, `""` only (field-level missing values, which
+  Frictionless 5 and Table Schema 2 read), so that a text `s` stays a text;
 - the `primaryKey` is the table's `key` (headers), checked here: a table whose key is empty or repeated in its CSV
   file is refused (ValueError).
 
@@ -97,6 +98,8 @@ def _field(column: Column, name: str, values: list[str], in_key: bool) -> dict[s
         field["unit"] = column.unit
     if column.counts:
         field["counts"] = column.counts
+    if column.role not in NUMERIC_ROLES:  # `s` is a text there (readers of Table Schema 1.0 only: a missing value)
+        field["missingValues"] = [""]
     if in_key:
         field["constraints"] = {**field.get("constraints", {}), "required": True}
     return field
