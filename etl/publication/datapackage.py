@@ -55,10 +55,25 @@ DIALECT = {
 }
 KEYWORDS = ("politique de la ville", "quartiers prioritaires", "QPV", "statistiques publiques")
 
-_PERIOD_TYPES = (  # the first whose form every written value has
-    ("year", re.compile(r"\d{4}")),
-    ("yearmonth", re.compile(r"\d{4}-(0[1-9]|1[0-2])")),
-    ("date", re.compile(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])")),
+_YEAR = re.compile(r"\d{4}")
+_YEARMONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _is_date(text: str) -> bool:
+    if not _DATE.fullmatch(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+_PERIOD_TYPES = (  # the first that every value written has the form of
+    ("year", _YEAR.fullmatch),
+    ("yearmonth", _YEARMONTH.fullmatch),
+    ("date", _is_date),
 )
 _WHOLE = re.compile(r"-?\d+")
 
@@ -83,8 +98,8 @@ def _field_type(column: Column, values: list[str]) -> dict[str, Any]:
     if column.role == "status":
         return {"type": "string", "constraints": {"enum": [STATUS_LABELS[status] for status in STATUSES]}}
     if column.role == "period" and written:
-        for kind, form in _PERIOD_TYPES:
-            if all(form.fullmatch(value) for value in written):
+        for kind, has_form in _PERIOD_TYPES:
+            if all(has_form(value) for value in written):
                 return {"type": kind}
     return {"type": "string"}
 
