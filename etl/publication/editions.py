@@ -5,10 +5,10 @@ An edition folder holds, for each table, `<name>.csv` and `<name>.parquet`, then
 CSV files: etl.publication.datapackage) and `manifest.json`: the edition id, its licence (`licence`: name and URL),
 every table (name, title, description, key, columns with header, role, unit, what a count counts (`counts`) and
 description, row count, XLSX sheet, files with sha256 and size), every data file with its sha256 and size, the Data
-Package (`datapackage`: sha256 and size), the units
-statistical secrecy covers (`statistical_secrecy`), the French word the files write for each status code
-(`statuses`), and the caller's `metadata` as given (source vintages, batch ids, DQ runs, disclosure rules,
-latency...). The manifest is JSON with sorted keys and an indent of 2.
+Package (`datapackage`: sha256 and size), the units statistical secrecy covers (`statistical_secrecy`), the French
+word the files write for each status code (`statuses`), and the caller's `metadata` as given (source vintages, batch
+ids, DQ runs, disclosure rules, latency...). The manifest and the Data Package are JSON with sorted keys and an
+indent of 2.
 
 The folder is written under a hidden temporary name beside its final place, its files are made read-only (0444),
 then it is renamed to its final name in one step (readers never see a half-written edition) and made read-only
