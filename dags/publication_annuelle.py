@@ -5,7 +5,7 @@ The annual edition: the bilan of the 2014 conventions for France and every régi
 value, national target and gap, N-1 and N-3, the région's observations) and the 40 measures of the 2018 roadmap with
 their status summary. Statistical secrecy is applied before anything leaves the warehouse (primary and secondary
 suppression), an independent check (gate 3, GX suite `publication.disclosure`) must pass, then the edition is
-written to `publication/<edition-id>/` (CSV, XLSX, Parquet, dictionary, manifest; read-only) and loaded into the
+written to `publication/<edition-id>/` (CSV, XLSX, Parquet, dictionary, Data Package, manifest; read-only) and loaded into the
 `publication` schema (`*_courant` views for the latest edition).
 
 Schedule: 1 June, 06:00, for the year before (the regional workbooks are due on 30 April). Params: `year` (another

@@ -82,6 +82,8 @@ BILAN_COLUMNS = (
     ("observations", "Observations", "text", "", "Observations de la région, telles que saisies."),
 )
 
+BILAN_KEY = ("niveau", "code_territoire", "code_indicateur", "ventilation")  # one edition's rows; IND16 on two lines
+
 
 def bilan_conventions(engine, year: int) -> Built:
     import sqlalchemy as sa
@@ -118,6 +120,7 @@ def bilan_conventions(engine, year: int) -> Built:
         "cible, évolutions, producteur et observations ; IND16 sur deux lignes (places créées, places rénovées).",
         BILAN_COLUMNS,
         frame,
+        key=BILAN_KEY,
     )
     return Built(table, "valeur", "statut", relations, list(frame.index[counts]), batches)
 
@@ -205,6 +208,7 @@ def measures(engine) -> tuple[Built, Built]:
         f"de cet état ({when}).",
         MEASURE_COLUMNS,
         rows,
+        key=("numero",),
     )
     synthese = table_from_spec(
         "mesures_synthese",
@@ -212,6 +216,7 @@ def measures(engine) -> tuple[Built, Built]:
         f"Nombre et part des 40 mesures numérotées par état d'avancement ({when}).",
         SUMMARY_COLUMNS,
         summary,
+        key=("statut",),
     )
     return Built(listing), Built(synthese)
 
@@ -272,6 +277,7 @@ def completeness(engine, year: int) -> Built:
         "Pour chaque région : classeur accepté (version, date), rejeté (nombre d'erreurs) ou non reçu.",
         COMPLETENESS_COLUMNS,
         frame,
+        key=("code_region",),
     )
     return Built(table)
 
@@ -328,5 +334,6 @@ def measure_indicators(engine, year: int) -> Built:
         "Les indicateurs de suivi des 40 mesures, leur cible et la dernière valeur nationale connue.",
         MEASURE_INDICATOR_COLUMNS,
         frame,
+        key=("code_indicateur",),
     )
     return Built(table)

@@ -1,24 +1,27 @@
 """Editions: the immutable folders a publication run releases under `$OBSERVATOIRE_HOME/publication/<edition-id>/`.
 
 An edition folder holds, for each table, `<name>.csv` and `<name>.parquet`, then `tables.xlsx` (one sheet per table),
-`dictionnaire.csv` (every column of every table) and `manifest.json`: the edition id, its licence (`licence`: name
-and URL), every table (name, title, description, columns with header, role, unit, what a count counts (`counts`) and
-description, row count, XLSX sheet, files with sha256 and size), every data file with its sha256 and size, the units
-statistical secrecy covers (`statistical_secrecy`), the French word the files write for each status code
-(`statuses`), and the caller's `metadata` as given (source vintages, batch ids, DQ runs, disclosure rules,
-latency...). The manifest is JSON with sorted keys and an indent of 2.
+`dictionnaire.csv` (every column of every table), `datapackage.json` (the Frictionless Data Package describing the
+CSV files: etl.publication.datapackage) and `manifest.json`: the edition id, its licence (`licence`: name and URL),
+every table (name, title, description, key, columns with header, role, unit, what a count counts (`counts`) and
+description, row count, XLSX sheet, files with sha256 and size), every data file with its sha256 and size, the Data
+Package (`datapackage`: sha256 and size), the units statistical secrecy covers (`statistical_secrecy`), the French
+word the files write for each status code (`statuses`), and the caller's `metadata` as given (source vintages, batch
+ids, DQ runs, disclosure rules, latency...). The manifest and the Data Package are JSON with sorted keys and an
+indent of 2.
 
 The folder is written under a hidden temporary name beside its final place, its files are made read-only (0444),
 then it is renamed to its final name in one step (readers never see a half-written edition) and made read-only
 itself (0555). An edition is never overwritten: `write_edition` refuses an id that exists (`EditionExists`); a new
 run makes a new edition. The data files depend only on the tables (the exports stamp no time), so two editions of
-the same tables have byte-identical data files (`data_files_digest`); only the manifest names its edition.
+the same tables have byte-identical data files (`data_files_digest`); only the manifest and the Data Package name
+their edition.
 
 `write_edition(..., extra=callable)` lets the caller add files beside the data files (the HTML report,
 etl.publication.report): `extra` is called with the temporary folder once the data files are written, before the
-manifest; the files it adds (at any depth, not named like a data file or the manifest) are listed in the manifest
-under `report` (sha256 and size), made read-only like the rest, and left out of `data_files_digest` (which hashes the
-data files only: every file but the manifest and the `*.html` pages).
+manifest; the files it adds (at any depth, not named like a data file, the Data Package or the manifest) are listed
+in the manifest under `report` (sha256 and size), made read-only like the rest, and left out of `data_files_digest`
+(which hashes the data files only: every file but the manifest, the Data Package and the `*.html` pages).
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ObservatoireError
-from etl.publication import exports
+from etl.publication import datapackage, exports
 from etl.publication.tables import LICENCE, SECRECY_RULE, SECRET_UNITS, STATUS_LABELS, Table
 
 MANIFEST = "manifest.json"
 WORKBOOK = "tables.xlsx"
 DICTIONARY = "dictionnaire.csv"
+DATAPACKAGE = datapackage.DATAPACKAGE
 MANIFEST_VERSION = 1
 FILE_MODE = 0o444
 FOLDER_MODE = 0o555
@@ -86,6 +90,11 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):  # numpy scalars
         return value.item()
     raise TypeError(f"The edition metadata holds a {type(value).__name__}, which JSON cannot represent.")
+
+
+def _json_bytes(document: dict) -> bytes:
+    """A JSON file of the edition: sorted keys, an indent of 2, UTF-8, a final line end."""
+    return (json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default) + "\n").encode()
 
 
 def _check(edition: str, tables: Sequence[Table]) -> None:
@@ -161,6 +170,7 @@ def write_edition(
                 "name": table.name,
                 "title": table.title,
                 "description": table.description,
+                "key": list(table.key),
                 "row_count": len(table.frame),
                 "columns": [
                     {
@@ -179,6 +189,7 @@ def write_edition(
         )
     files.append((WORKBOOK, exports.xlsx_bytes(tables)))
     files.append((DICTIONARY, exports.dictionary_bytes(tables)))
+    package_bytes = _json_bytes(datapackage.descriptor(edition_id, tables, dict(files), metadata))
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "edition_id": edition_id,
@@ -187,6 +198,7 @@ def write_edition(
         "statuses": STATUS_LABELS,
         "tables": described_tables,
         "files": [_described(name, content) for name, content in sorted(files)],
+        "datapackage": _described(DATAPACKAGE, package_bytes),
         "metadata": metadata,
     }
 
@@ -200,11 +212,9 @@ def write_edition(
         if extra is not None:
             extra(staging)
             manifest["report"] = _extra_files(edition_id, staging, files)
-        manifest_bytes = (
-            json.dumps(manifest, sort_keys=True, indent=2, ensure_ascii=False, default=_json_default) + "\n"
-        ).encode()
-        _write_file(staging, MANIFEST, manifest_bytes)
-        (staging / MANIFEST).chmod(FILE_MODE)
+        for name, content in ((DATAPACKAGE, package_bytes), (MANIFEST, _json_bytes(manifest))):
+            _write_file(staging, name, content)
+            (staging / name).chmod(FILE_MODE)
         _fsync_folder(staging)
         if target.exists() or target.is_symlink():
             raise _exists_error(edition_id, target)
@@ -224,7 +234,7 @@ def write_edition(
 
 def _extra_files(edition: str, staging: Path, files: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
     """The files `extra` added to the temporary folder (described, sorted), made read-only; refuses an `extra`
-    that changed, removed or shadowed a data file or wrote the manifest."""
+    that changed, removed or shadowed a data file or wrote the Data Package or the manifest."""
     data = dict(files)
     for name, content in files:
         path = staging / name
@@ -237,20 +247,20 @@ def _extra_files(edition: str, staging: Path, files: list[tuple[str, bytes]]) ->
             raise ValueError(f"Edition {edition}: the extra files step left {relative}, which is not a plain file.")
         if path.is_dir() or relative in data:
             continue
-        if relative == MANIFEST:
-            raise ValueError(f"Edition {edition}: the extra files step cannot write {MANIFEST}.")
+        if relative in (MANIFEST, DATAPACKAGE):
+            raise ValueError(f"Edition {edition}: the extra files step cannot write {relative}.")
         added.append((relative, path.read_bytes()))
         path.chmod(FILE_MODE)
     return [_described(name, content) for name, content in added]
 
 
 def data_files_digest(edition_dir: str | Path) -> dict[str, str]:
-    """sha256 (hex) of every data file of an edition folder (every file except its manifest and the `*.html` pages of
-    the report), by path relative to the folder (POSIX separators, sorted)."""
+    """sha256 (hex) of every data file of an edition folder (every file except its manifest, its Data Package and the
+    `*.html` pages of the report), by path relative to the folder (POSIX separators, sorted)."""
     folder = Path(edition_dir)
     digest = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder).as_posix()
-        if path.is_file() and relative != MANIFEST and not relative.endswith(".html"):
+        if path.is_file() and relative not in (MANIFEST, DATAPACKAGE) and not relative.endswith(".html"):
             digest[relative] = _sha256(path.read_bytes())
     return digest

@@ -16,6 +16,7 @@ to the previous one's. The inputs digest is the sha256 of the tables before disc
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -106,7 +107,6 @@ def publish_annual(
 ) -> Published:
     """Release the annual edition of `year` (see the module doc); returns what was released or kept."""
     from etl.publication import annual, disclosure
-    from etl.publication.tables import Table
 
     rules = disclosure.Rules()
     bilan = annual.bilan_conventions(engine, year)
@@ -118,7 +118,7 @@ def publish_annual(
 
     def protected():
         frame, masked, checks = protect_bilan(bilan, rules)
-        table = Table(bilan.table.name, bilan.table.title, bilan.table.description, bilan.table.columns, frame)
+        table = dataclasses.replace(bilan.table, frame=frame)
         return [table, *others], masked, [("bilan_conventions", c, f) for c, f in checks]
 
     return _release(
@@ -269,7 +269,7 @@ def _withdraw(folder: Path) -> None:
 
 
 def _inputs(engine, batches: set[int], released: datetime) -> tuple[list[dict], int | None]:
-    """The input batches (source, file, partition, received, DQ results) and the latency to release."""
+    """The input batches (source, its producer, file, partition, received, DQ results) and the latency to release."""
     import sqlalchemy as sa
 
     if not batches:
@@ -292,6 +292,7 @@ def _inputs(engine, batches: set[int], released: datetime) -> tuple[list[dict], 
         {
             "batch_id": r["batch_id"],
             "source_id": r["source_id"],
+            "producer": _producer(r["source_id"]),
             "file": r["original_name"],
             "partition": r["partition_key"],
             "sha256": r["sha256"],
@@ -303,6 +304,16 @@ def _inputs(engine, batches: set[int], released: datetime) -> tuple[list[dict], 
     ]
     newest = max(r["received_at"] for r in rows)
     return sources, int((released - newest).total_seconds())
+
+
+def _producer(source_id: str) -> str | None:
+    """The producer the source registry names for `source_id` (None for a source it does not declare)."""
+    from etl.sources.registry import RegistryError, source
+
+    try:
+        return source(source_id).producer
+    except RegistryError:
+        return None
 
 
 def _load(engine, kind, edition, period, released, digest, folder, latency, tables) -> None:

@@ -446,6 +446,7 @@ def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame 
             "dans le reste du territoire, parts, écarts et évolutions sur 6 et 12 mois.",
             EMPLOI_COLUMNS,
             frame,
+            key=("niveau", "code_territoire", "categorie", "ventilation"),
         )
     ]
     if serie is not None:
@@ -456,6 +457,7 @@ def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame 
                 "France et régions : demandeurs d'emploi (total) en QPV et hors QPV en fin de semestre.",
                 SERIE_COLUMNS,
                 labelled(serie),
+                key=("niveau", "code_territoire", "categorie", "semestre"),
             )
         )
     if paqte is not None:
@@ -468,6 +470,7 @@ def tables(frame: pd.DataFrame, serie: pd.DataFrame | None, paqte: pd.DataFrame 
                 "recruter, acheter). Effectifs de personnes sous 11 et montants de moins de 3 entreprises masqués.",
                 PAQTE_TABLE_COLUMNS,
                 paqte.assign(unite_statistique=[_paqte_unit(r.code_indicateur, r.unite) for r in paqte.itertuples()]),
+                key=("code_departement", "code_indicateur"),
             )
         )
     return out

@@ -16,6 +16,9 @@ licence of every edition is `LICENCE`.
 A count column says what it counts (`Column.counts`, one of `COUNTED_UNITS`: the catalogue's `unite_statistique`
 vocabulary plus the platform's own objects); a column holding several indicators says `PER_ROW_UNIT` and its table
 then has a `unite_statistique` column giving the unit row by row. Statistical secrecy covers the `SECRET_UNITS`.
+
+A table may declare its key (`Table.key`: the columns that identify a row in one edition, the warehouse table's
+primary key without `edition_id`); the edition's Data Package declares it as the resource's primary key.
 """
 
 from __future__ import annotations
@@ -100,6 +103,7 @@ class Table:
     description: str  # French
     columns: tuple[Column, ...]
     frame: pd.DataFrame  # exactly the columns, in order; masked cells hold NaN and the row's status says `masked`
+    key: tuple[str, ...] = ()  # the columns identifying a row in an edition (none declared: empty)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -135,6 +139,13 @@ class Table:
                 f"Table {self.name}: a column counts {PER_ROW_UNIT!r} but the table has no {UNIT_COLUMN} column "
                 "giving the unit of each row."
             )
+        key = tuple(self.key)
+        object.__setattr__(self, "key", key)
+        unknown = [name for name in key if name not in names]
+        if unknown or len(set(key)) != len(key):
+            raise ValueError(
+                f"Table {self.name}: the key ({', '.join(map(str, key))}) must name declared columns, each once."
+            )
         if not isinstance(self.frame, pd.DataFrame):
             raise ValueError(
                 f"Table {self.name}: the frame must be a pandas DataFrame, not {type(self.frame).__name__}."
@@ -154,11 +165,13 @@ class Table:
         raise KeyError(f"Table {self.name} has no column {name!r}.")
 
 
-def table_from_spec(name: str, title: str, description: str, spec, frame: pd.DataFrame) -> Table:
+def table_from_spec(
+    name: str, title: str, description: str, spec, frame: pd.DataFrame, key: tuple[str, ...] = ()
+) -> Table:
     """A Table whose columns are given as (name, header, role, unit, description[, counts]) tuples, the frame cut to
-    them in that order (index reset)."""
+    them in that order (index reset), with its `key`."""
     columns = tuple(Column(*item) for item in spec)
-    return Table(name, title, description, columns, frame[[c.name for c in columns]].reset_index(drop=True))
+    return Table(name, title, description, columns, frame[[c.name for c in columns]].reset_index(drop=True), key)
 
 
 def status_label(code) -> str:

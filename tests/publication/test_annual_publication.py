@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import stat
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -213,3 +216,24 @@ def test_every_publication_table_and_column_is_commented(facts):
             .all()
         )
     assert undocumented == []
+
+
+def test_the_annual_edition_is_a_valid_data_package(facts, released_datapackage):
+    """Frictionless (library and command line) finds the edition's datapackage.json valid: every CSV file matches its
+    Table Schema (headers, types, decimal comma, `s` as a missing value, statuses, keys unique) and its hash."""
+    wh, _, _, batch = facts
+    released = publish.publish_annual(wh.engine, YEAR, home=wh.home, now=datetime(2025, 6, 1, 6, tzinfo=UTC))
+    package = released_datapackage(wh.engine, released.folder)
+    assert package["name"] == released.edition_id.lower() and package["version"] == released.edition_id
+    assert package["title"] == f"Observatoire QPV, édition annuelle {YEAR}"
+    assert package["sources"] == [{"title": "test_source", "source_id": "test_source", "vintages": ["test"]}]
+    bilan = next(r for r in package["resources"] if r["name"] == "bilan_conventions")
+    valeur = next(f for f in bilan["schema"]["fields"] if f["column"] == "valeur")
+    assert (valeur["name"], valeur["type"], valeur["decimalChar"]) == ("Valeur", "number", ",")
+    assert bilan["schema"]["primaryKey"] == ["Code niveau", "Code territoire", "Code indicateur", "Code ventilation"]
+
+    frictionless = Path(sys.executable).with_name("frictionless")
+    command = [str(frictionless), "validate", str(released.folder / "datapackage.json")]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("VALID") == len(package["resources"]) and "INVALID" not in done.stdout

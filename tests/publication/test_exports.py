@@ -614,7 +614,7 @@ def test_edition(tmp_path):
     names = sorted(path.name for path in folder.iterdir())
     expected = sorted(
         [f"{table.name}.{ext}" for table in tables for ext in ("csv", "parquet")]
-        + ["tables.xlsx", "dictionnaire.csv", "manifest.json"]
+        + ["tables.xlsx", "dictionnaire.csv", "datapackage.json", "manifest.json"]
     )
     assert names == expected
     assert [path.name for path in home.iterdir()] == [folder.name]  # no temporary folder left
@@ -638,7 +638,13 @@ def test_edition(tmp_path):
     }
     assert [entry["file"] for entry in emploi["files"]] == ["emploi_qpv.csv", "emploi_qpv.parquet"]
     listed = {entry["file"]: entry for entry in manifest["files"]}
-    assert sorted(listed) == sorted(set(expected) - {"manifest.json"})
+    assert sorted(listed) == sorted(set(expected) - {"manifest.json", "datapackage.json"})
+    package = (folder / "datapackage.json").read_bytes()
+    assert manifest["datapackage"] == {
+        "file": "datapackage.json",
+        "sha256": hashlib.sha256(package).hexdigest(),
+        "size": len(package),
+    }
     for entry in [*listed.values(), *(entry for table in manifest["tables"] for entry in table["files"])]:
         content = (folder / entry["file"]).read_bytes()
         assert entry["sha256"] == hashlib.sha256(content).hexdigest()
@@ -656,7 +662,8 @@ def test_edition(tmp_path):
 
     other = editions.write_edition(home, "annuelle-2024-20261123T090000Z", all_tables(), metadata=METADATA)
     assert editions.data_files_digest(other) == before
-    assert (other / "manifest.json").read_bytes() != (folder / "manifest.json").read_bytes()
+    for name in ("manifest.json", "datapackage.json"):  # they name their edition: not data files
+        assert (other / name).read_bytes() != (folder / name).read_bytes()
 
 
 def test_edition_failing_export_leaves_nothing(tmp_path):

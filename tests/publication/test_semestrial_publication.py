@@ -259,3 +259,19 @@ def test_a_change_on_one_list_is_published_and_one_across_lists_is_not(loaded):
     assert (departements[overseas]["evolution_12_mois_qpv_statut"] == "break").all()
     published = departements[~overseas & (departements["de_qpv_statut"] == "ok")]
     assert len(published) > 90 and (published["evolution_12_mois_qpv_statut"] == "ok").all()
+
+
+def test_the_semestrial_edition_is_a_valid_data_package(loaded, released_datapackage):
+    """Frictionless finds the semestrial edition's datapackage.json valid; its sources are the producers of the
+    inputs with the vintages delivered."""
+    wh, released, _, _ = loaded
+    package = released_datapackage(wh.engine, released.folder)
+    sources = {source["source_id"]: source for source in package["sources"]}
+    assert sources["france_travail_defm"]["title"] == "France Travail (ex-Pôle emploi), direction des statistiques"
+    assert set(MONTHS) <= set(sources["france_travail_defm"]["vintages"])
+    assert "paqte" in sources
+    emploi = next(r for r in package["resources"] if r["name"] == "emploi_qpv")
+    fields = {field["column"]: field for field in emploi["schema"]["fields"]}
+    assert fields["de_qpv"]["type"] == "integer" and fields["de_qpv"]["constraints"]["minimum"] == 0
+    assert fields["mois"]["type"] == "yearmonth" and fields["semestre"]["type"] == "string"
+    assert "s" in emploi["schema"]["missingValues"]
