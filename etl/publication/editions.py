@@ -18,7 +18,8 @@ the same tables have byte-identical data files (`data_files_digest`); only the m
 etl.publication.report): `extra` is called with the temporary folder once the data files are written, before the
 manifest; the files it adds (at any depth, not named like a data file or the manifest) are listed in the manifest
 under `report` (sha256 and size), made read-only like the rest, and left out of `data_files_digest` (which hashes the
-data files only: every file but the manifest and the `*.html` pages).
+data files only: every file but the manifest and the `*.html` pages). `dictionary_rows` are appended to the
+dictionary (exports.dictionary_bytes: one row per indicator fiche).
 """
 
 from __future__ import annotations
@@ -137,6 +138,7 @@ def write_edition(
     *,
     metadata: dict,
     extra: Callable[[Path], None] | None = None,
+    dictionary_rows: Sequence[Sequence[str]] = (),
 ) -> Path:
     """Write the edition `edition_id` of `tables` into `home_publication_dir` (created if needed) and return its
     folder; see the module docstring (`extra`: a function adding files to the temporary folder, e.g. the report).
@@ -178,7 +180,7 @@ def write_edition(
             }
         )
     files.append((WORKBOOK, exports.xlsx_bytes(tables)))
-    files.append((DICTIONARY, exports.dictionary_bytes(tables)))
+    files.append((DICTIONARY, exports.dictionary_bytes(tables, dictionary_rows)))
     manifest = {
         "manifest_version": MANIFEST_VERSION,
         "edition_id": edition_id,
