@@ -161,6 +161,12 @@ def _files_section(tables: Sequence[Table], out_dir: Path) -> str:
     )
 
 
+def edition_line(edition_id: str, kind: str, period: str) -> str:
+    """The line above every page's title: the edition's kind, period and id."""
+    kind_label = KIND_LABELS.get(kind, f"Édition {kind}")
+    return f"Observatoire QPV · {kind_label} {period_label(period)} · référence {edition_id}"
+
+
 def _fiches_section(page: Page) -> str:
     """The list of the edition's fiches méthodologiques, each linked from `page`."""
     items = "".join(f"<li>{page.indicator(code, f'{code} – {label}')}</li>" for code, label in page.fiches.items())
@@ -212,7 +218,7 @@ def render_report(
     regions = _regions(by_name)
     kind_label = KIND_LABELS.get(kind, f"Édition {kind}")
     period_text = period_label(period)
-    edition_line = f"Observatoire QPV · {kind_label} {period_text} · référence {edition_id}"
+    line = edition_line(edition_id, kind, period)
     files = _files_section(tables, out_dir)
 
     pages: list[tuple[Page, str]] = []
@@ -257,9 +263,7 @@ def render_report(
     for page, heading in pages:
         if page.fiches:
             page.add(_fiches_section(page))
-        document = page_document(
-            page, heading=heading, edition_line=edition_line, nav=_nav(page.file, regions), files=files
-        )
+        document = page_document(page, heading=heading, edition_line=line, nav=_nav(page.file, regions), files=files)
         path = out_dir / page.file
         path.write_bytes(document.encode("utf-8"))
         written.append(path)
