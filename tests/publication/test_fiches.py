@@ -296,3 +296,12 @@ def test_same_fiches_same_bytes_and_one_name_per_fiche(tmp_path):
             kind="annuelle",
             period="2024",
         )
+
+
+@pytest.mark.browser
+def test_a_fiche_in_chromium(tmp_path, chromium):
+    fiches.write_fiches([_hostile_fiche()], tmp_path, edition_id="e-1", kind="annuelle", period="2024")
+    code, dom, console = chromium((tmp_path / "fiches" / "IND99.html").resolve().as_uri())
+    # the page holds no script: any console message (a resource the Content-Security-Policy refused) is a fault
+    assert code == 0 and console == []
+    assert "Secret statistique" in dom and "<script>x" not in dom
