@@ -70,8 +70,8 @@ UNITE_WORDS = {"nombre": "un nombre (effectif)", "%": "une part, en pourcentage"
 COMPARATOR_WORDS = {">=": "atteindre au moins la cible", "<=": "ne pas dépasser la cible", "=": "atteindre exactement "
                     "la cible", "maintien": "maintenir la valeur de référence"}  # fmt: skip
 
-SECRET_APPLIES = "le secret statistique s'applique"
-SECRET_NEVER = "le secret statistique ne s'applique pas"
+SECRECY_APPLIES = "le secret statistique s'applique"
+SECRECY_NEVER = "le secret statistique ne s'applique pas"
 GEOGRAPHY_BREAK = (
     "Changement de géographie prioritaire : la liste des quartiers prioritaires de 2015 (décret 2014-1750) vaut "
     "jusqu'en 2023 ; la liste de 2024 (décret 2023-1314) la remplace au 1er janvier 2024 en métropole et au 1er "
@@ -383,11 +383,11 @@ def secrecy(fiche: Fiche) -> tuple[str, str]:
             return (
                 f"secret statistique : {fiche.regle_diffusion}",
                 f"Cet indicateur est une part dont le numérateur compte {what} (unité statistique « {unit} ») : "
-                f"{SECRET_APPLIES}, selon la règle de diffusion ci-dessous.",
+                f"{SECRECY_APPLIES}, selon la règle de diffusion ci-dessous.",
             )
         return (
             f"secret statistique : effectif masqué sous {threshold}, avec secret secondaire",
-            f"Cet indicateur compte {what} (unité statistique « {unit} ») : {SECRET_APPLIES}. Une valeur inférieure "
+            f"Cet indicateur compte {what} (unité statistique « {unit} ») : {SECRECY_APPLIES}. Une valeur inférieure "
             f"à {threshold} est masquée (« s » dans les fichiers), ainsi que les valeurs qui permettraient de la "
             "recalculer à partir des totaux publiés (secret secondaire).",
         )
@@ -395,7 +395,7 @@ def secrecy(fiche: Fiche) -> tuple[str, str]:
         return (
             f"secret statistique : traité comme un effectif de personnes (sous {threshold})",
             "Le catalogue ne précise pas encore ce que compte cet indicateur : par précaution, un effectif est traité "
-            f"comme un effectif de personnes, {SECRET_APPLIES} (valeur inférieure à {threshold} masquée, avec secret "
+            f"comme un effectif de personnes, {SECRECY_APPLIES} (valeur inférieure à {threshold} masquée, avec secret "
             "secondaire).",
         )
     if unit == "euros" and fiche.family == "paqte":
@@ -412,7 +412,7 @@ def secrecy(fiche: Fiche) -> tuple[str, str]:
     )
     return (
         f"jamais masqué : {counts.removeprefix('est ')}",
-        f"Cet indicateur {counts} (unité statistique « {unit} »), pas des personnes ni des foyers : {SECRET_NEVER}, "
+        f"Cet indicateur {counts} (unité statistique « {unit} »), pas des personnes ni des foyers : {SECRECY_NEVER}, "
         "ses valeurs ne sont jamais masquées.",
     )
 
