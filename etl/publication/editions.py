@@ -22,6 +22,7 @@ etl.publication.report): `extra` is called with the temporary folder once the da
 manifest; the files it adds (at any depth, not named like a data file, the Data Package or the manifest) are listed
 in the manifest under `report` (sha256 and size), made read-only like the rest, and left out of `data_files_digest`
 (which hashes the data files only: every file but the manifest, the Data Package and the `*.html` pages).
+`dictionary_rows` are appended to the dictionary (exports.dictionary_bytes: one row per indicator fiche).
 """
 
 from __future__ import annotations
@@ -146,6 +147,7 @@ def write_edition(
     *,
     metadata: dict,
     extra: Callable[[Path], None] | None = None,
+    dictionary_rows: Sequence[Sequence[str]] = (),
 ) -> Path:
     """Write the edition `edition_id` of `tables` into `home_publication_dir` (created if needed) and return its
     folder; see the module docstring (`extra`: a function adding files to the temporary folder, e.g. the report).
@@ -188,7 +190,7 @@ def write_edition(
             }
         )
     files.append((WORKBOOK, exports.xlsx_bytes(tables)))
-    files.append((DICTIONARY, exports.dictionary_bytes(tables)))
+    files.append((DICTIONARY, exports.dictionary_bytes(tables, dictionary_rows)))
     package_bytes = _json_bytes(datapackage.descriptor(edition_id, tables, dict(files), metadata))
     manifest = {
         "manifest_version": MANIFEST_VERSION,

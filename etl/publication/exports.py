@@ -23,7 +23,8 @@ Conventions (also described, in French, in the dictionary file each edition carr
   (`Rôle` = `licence`, `secret statistique`), then for each table one row describing the table (column `Colonne`
   empty, `Rôle` = `table`, `En-tête` = the title), then one row per column: table, technical name, header, role, unit,
   what it counts (`Column.counts`), description and its special values (the markers above, or the statuses' words
-  for a status column).
+  for a status column); then the rows the caller adds (`extra_rows`, same eight fields): one per indicator of the
+  edition, `Rôle` = `fiche` (etl.publication.fiches).
 - **XLSX** (`write_xlsx`): one sheet per table (`sheet_names`: the table name cut to 31 characters, made unique), a
   bold, frozen header row with an autofilter, column widths fitted to the content (8 to 60 characters), number
   formats per role and unit (`number_format`), masked cells as the text `s` (right-aligned), missing ones empty.
@@ -363,8 +364,8 @@ def _counts(table: Table, column: Column) -> str:
     return column.counts
 
 
-def dictionary_bytes(tables: Sequence[Table]) -> bytes:
-    """The dictionary CSV of `tables` (see the module docstring)."""
+def dictionary_bytes(tables: Sequence[Table], extra_rows: Sequence[Sequence[str]] = ()) -> bytes:
+    """The dictionary CSV of `tables`, then `extra_rows` (see the module docstring)."""
     rows: list[list[str]] = [
         list(DICTIONARY_HEADERS),
         ["", "", "Licence", "licence", "", "", f"{LICENCE['name']} : {LICENCE['url']}", ""],
@@ -379,6 +380,10 @@ def dictionary_bytes(tables: Sequence[Table]) -> bytes:
             rows.append(
                 [table.name, column.name, column.header, column.role, column.unit, counts, column.description, special]
             )
+    for row in extra_rows:
+        if len(row) != len(DICTIONARY_HEADERS) or not all(isinstance(field, str) for field in row):
+            raise ValueError(f"A row added to the dictionary must be {len(DICTIONARY_HEADERS)} texts: {row!r}.")
+        rows.append(list(row))
     return _csv([[neutralised(field) for field in row] for row in rows])
 
 

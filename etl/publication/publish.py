@@ -6,7 +6,9 @@ N-3 columns; a gap or change computed from a masked value is blanked too), prove
 (etl.quality.disclosure_check, GX suite `publication.disclosure`: gate 3) that no published cell discloses
 anything, then writes the edition (etl.publication.editions: CSV, XLSX, Parquet, dictionary, manifest, read-only)
 and loads its rows into the publication schema in one transaction. The edition folder also holds the HTML report
-(etl.publication.report: `index.html`, one page per région), listed in the manifest apart from the data files.
+(etl.publication.report: `index.html`, one page per région) and the fiche méthodologique of every indicator
+(etl.publication.fiches: `fiches/<code>.html`, and a row each in the dictionary), listed in the manifest apart from
+the data files.
 The annual manifest also says the date of the roadmap measures' statuses it publishes (metadata `mesures`).
 
 A run whose inputs did not change since the latest edition of the same kind and period makes no new edition (the
@@ -244,12 +246,19 @@ def _release(engine, kind, period, inputs, protected, batches, rules, *, home, f
 
         dates = measure_status_dates(tables)
         metadata["mesures"] = {"dates_statut": dates, "etat": status_dates_text(dates)}
+    from etl.publication import fiches
     from etl.publication.report import render_report
 
-    def report(folder: Path) -> None:
-        render_report(tables, folder, edition_id=edition, kind=kind, period=period)
+    sheets = fiches.read_fiches(engine, tables, kind=kind, period=period, rules=rules)
 
-    folder = editions.write_edition(home.folder("publication"), edition, tables, metadata=metadata, extra=report)
+    def report(folder: Path) -> None:
+        linked = fiches.write_fiches(sheets, folder, edition_id=edition, kind=kind, period=period)
+        render_report(tables, folder, edition_id=edition, kind=kind, period=period, fiches=linked)
+
+    folder = editions.write_edition(
+        home.folder("publication"), edition, tables, metadata=metadata, extra=report,
+        dictionary_rows=fiches.dictionary_rows(sheets),
+    )  # fmt: skip
     try:
         _load(engine, kind, edition, period, released, digest, folder, latency, tables)
     except BaseException:

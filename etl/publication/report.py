@@ -1,7 +1,10 @@
 """The HTML report of an edition: a national page and one page per région, static and self-contained.
 
-`render_report(tables, out_dir, edition_id=..., kind=..., period=...)` writes `index.html` (France) and
-`region-<code>.html` for every région present in the tables, each with a navigation bar linking all the pages. The
+`render_report(tables, out_dir, edition_id=..., kind=..., period=..., fiches=...)` writes `index.html` (France) and
+`region-<code>.html` for every région present in the tables, each with a navigation bar linking all the pages. With
+`fiches` (code -> label of the indicators whose fiche méthodologique the edition holds, `fiches/<code>.html`, written
+by etl.publication.fiches), every page links each indicator code and name it shows to its fiche and ends with the
+list of the fiches; the fiches link back to `index.html` (`page_document` is the frame of every page). The
 pages are meant for readers without SQL: French titles and short explanations, numbers formatted the French way
 (`1 234`, `12,5 %`, with no-break spaces), masked cells shown `s` with a footnote on statistical secrecy, statuses
 in French words (`tables.STATUS_LABELS`), the licence (`tables.LICENCE`) in every page's footer. They hold no script
@@ -35,7 +38,7 @@ table).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -158,7 +161,26 @@ def _files_section(tables: Sequence[Table], out_dir: Path) -> str:
     )
 
 
-def _document(page: Page, *, heading: str, edition_line: str, nav: str, files: str) -> str:
+def edition_line(edition_id: str, kind: str, period: str) -> str:
+    """The line above every page's title: the edition's kind, period and id."""
+    kind_label = KIND_LABELS.get(kind, f"Édition {kind}")
+    return f"Observatoire QPV · {kind_label} {period_label(period)} · référence {edition_id}"
+
+
+def _fiches_section(page: Page) -> str:
+    """The list of the edition's fiches méthodologiques, each linked from `page`."""
+    items = "".join(f"<li>{page.indicator(code, f'{code} – {label}')}</li>" for code, label in page.fiches.items())
+    return (
+        '<section id="fiches"><h2>Fiches méthodologiques des indicateurs</h2><p class="explication">Pour chaque '
+        "indicateur de l'édition : sa définition, sa source et son producteur, ce qu'il compte, ses territoires et sa "
+        "périodicité, la règle de secret statistique qui s'applique, les ruptures de série connues, sa cible et le "
+        f"texte dont il vient.</p><ul>{items}</ul></section>"
+    )
+
+
+def page_document(page: Page, *, heading: str, edition_line: str, nav: str, files: str) -> str:
+    """The HTML document of a page of the edition (header, navigation `nav`, the page's parts, the files section
+    `files`, the notes on reading, secrecy and licence), with the report's style and Content-Security-Policy."""
     notes = [
         f'<p class="note">{escape(READING_NOTE)}</p>',
         f'<p class="note" id="licence">Données publiées sous <a href="{escape(LICENCE["url"])}" rel="license">'
@@ -179,19 +201,29 @@ def _document(page: Page, *, heading: str, edition_line: str, nav: str, files: s
     )
 
 
-def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: str, period: str) -> list[Path]:
+def render_report(
+    tables: list[Table],
+    out_dir: Path,
+    *,
+    edition_id: str,
+    kind: str,
+    period: str,
+    fiches: Mapping[str, str] | None = None,
+) -> list[Path]:
     """Write the report of an edition's `tables` into `out_dir` (created if needed): `index.html` then
-    `region-<code>.html` per région present, in code order; returns their paths in that order."""
+    `region-<code>.html` per région present, in code order; returns their paths in that order. `fiches`: the
+    indicators (code -> label) whose fiche sits in `out_dir/fiches/`, linked from the pages."""
     out_dir = Path(out_dir)
     by_name = {table.name: table for table in tables}
     regions = _regions(by_name)
     kind_label = KIND_LABELS.get(kind, f"Édition {kind}")
     period_text = period_label(period)
-    edition_line = f"Observatoire QPV · {kind_label} {period_text} · référence {edition_id}"
+    line = edition_line(edition_id, kind, period)
     files = _files_section(tables, out_dir)
 
     pages: list[tuple[Page, str]] = []
-    national = Page(INDEX, f"France – {kind_label.lower()} {period_text} – Observatoire QPV")
+    fiches = dict(fiches or {})
+    national = Page(INDEX, f"France – {kind_label.lower()} {period_text} – Observatoire QPV", fiches=fiches)
     regions_line = " Chaque région a sa page (liens ci-dessus)." if regions else ""
     national.add(
         '<p class="intro">Cette page présente les principaux résultats de l\'édition pour la France entière.'
@@ -210,7 +242,9 @@ def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: 
     pages.append((national, f"France – {kind_label} {period_text}"))
 
     for code, name in regions.items():
-        page = Page(_region_file(code), f"{name} – {kind_label.lower()} {period_text} – Observatoire QPV")
+        page = Page(
+            _region_file(code), f"{name} – {kind_label.lower()} {period_text} – Observatoire QPV", fiches=fiches
+        )
         page.add(
             f'<p class="intro">Les résultats de l\'édition pour la région {escape(name)} (code {escape(code)}). '
             "La page "
@@ -227,9 +261,9 @@ def render_report(tables: list[Table], out_dir: Path, *, edition_id: str, kind: 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for page, heading in pages:
-        document = _document(
-            page, heading=heading, edition_line=edition_line, nav=_nav(page.file, regions), files=files
-        )
+        if page.fiches:
+            page.add(_fiches_section(page))
+        document = page_document(page, heading=heading, edition_line=line, nav=_nav(page.file, regions), files=files)
         path = out_dir / page.file
         path.write_bytes(document.encode("utf-8"))
         written.append(path)

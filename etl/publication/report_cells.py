@@ -1,12 +1,15 @@
 """What the pages of the HTML report are made of: numbers written the French way, the cells of a table as the export
-files show them (`PreparedCells`), the page being built (`Page`) and its HTML tables."""
+files show them (`PreparedCells`), the page being built (`Page`, which also knows the fiches méthodologiques of the
+edition and links an indicator to its fiche by a path relative to the page) and its HTML tables."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
 import math
-from collections.abc import Sequence
+import posixpath
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,6 +18,7 @@ from etl.publication.tables import NUMERIC_ROLES, Column, Table
 
 NBSP = "\u00a0"
 MASKED_MARK = exports.MASKED_MARK
+FICHES_FOLDER = "fiches"  # the edition's subfolder of fiches méthodologiques, one page per indicator
 
 
 # --- numbers the French way -----------------------------------------------------------------------------------------
@@ -131,15 +135,31 @@ def cell_display(value: Any, column: Column, unit: str | None = None, *, signed:
 # --- a page ---------------------------------------------------------------------------------------------------------
 
 
+def fiche_file(code: str) -> str:
+    """The path of an indicator's fiche méthodologique in the edition folder: `fiches/<code>.html` (a character a file
+    name should not hold replaced by `_`)."""
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", str(code)).lstrip(".")
+    if not name:
+        raise ValueError(f"The indicator code {code!r} cannot name a fiche.")
+    return f"{FICHES_FOLDER}/{name}.html"
+
+
+def relative_link(target: str, page_file: str) -> str:
+    """The link from the page `page_file` to `target`, both paths relative to the edition folder."""
+    return posixpath.relpath(target, posixpath.dirname(page_file) or ".")
+
+
 @dataclass
 class Page:
-    """A page being built: its file, title, HTML parts, whether it shows a masked cell, how many charts it has."""
+    """A page being built: its file (relative to the edition folder), title, HTML parts, whether it shows a masked
+    cell, how many charts it has, and the indicators that have a fiche in the edition (`fiches`: code -> label)."""
 
     file: str
     title: str
     parts: list[str] = field(default_factory=list)
     masked: bool = False
     charts: int = 0
+    fiches: dict[str, str] = field(default_factory=dict)
 
     def chart_id(self) -> str:
         self.charts += 1
@@ -147,6 +167,20 @@ class Page:
 
     def add(self, *parts: str) -> None:
         self.parts.extend(parts)
+
+    def link(self, target: str) -> str:
+        """The link from this page to `target` (a path relative to the edition folder)."""
+        return relative_link(target, self.file)
+
+    def fiche_href(self, code: Any) -> str | None:
+        """The link from this page to the fiche of the indicator `code`, None when the edition has no fiche for it."""
+        code = str(code)
+        return self.link(fiche_file(code)) if code in self.fiches else None
+
+    def indicator(self, code: Any, text: str) -> str:
+        """`text` (naming the indicator `code`) as HTML: a link to its fiche when there is one, else escaped text."""
+        href = self.fiche_href(code)
+        return f'<a href="{escape(href)}">{escape(text)}</a>' if href else escape(text)
 
 
 def html_table(
@@ -159,12 +193,15 @@ def html_table(
     units: dict[str, Any] | None = None,
     signed: Sequence[str] = (),
     wide: Sequence[str] = (),
+    links: dict[str, Callable[[int], str | None]] | None = None,
 ) -> str:
     """An HTML table of `rows` × `names` of `cells.table`; `units` gives, per column, a unit or a function of the
     row that returns it (for tables whose unit is on each row); `signed` columns show `+` on positive numbers; `wide`
-    columns (long texts) get a minimum width."""
+    columns (long texts) get a minimum width; `links` gives, per column, a function of the row returning the address
+    its cell links to (None: no link)."""
     table = cells.table
     units = units or {}
+    links = links or {}
     head = "".join(f'<th scope="col">{escape(table.column(name).header)}</th>' for name in names)
     body = []
     for row in rows:
@@ -177,11 +214,13 @@ def html_table(
             text, css = cell_display(cells(name, row), column, unit, signed=name in signed)
             if name in wide:
                 css = f"{css} large".strip()
+            href = links[name](row) if name in links and text else None
+            content = f'<a href="{escape(href)}">{escape(text)}</a>' if href else escape(text)
             if css == "num secret":
                 page.masked = True
-                tds.append(f'<td class="{css}" title="secret statistique">{escape(text)}</td>')
+                tds.append(f'<td class="{css}" title="secret statistique">{content}</td>')
             else:
-                tds.append(f'<td class="{css}">{escape(text)}</td>' if css else f"<td>{escape(text)}</td>")
+                tds.append(f'<td class="{css}">{content}</td>' if css else f"<td>{content}</td>")
         body.append("<tr>" + "".join(tds) + "</tr>")
     return (
         f'<div class="defilement"><table class="donnees"><caption>{escape(caption)}</caption>'
@@ -189,6 +228,6 @@ def html_table(
     )
 
 
-def figure(svg: str, caption: str) -> str:
-    """A chart with its caption."""
-    return f"<figure>{svg}<figcaption>{escape(caption)}</figcaption></figure>"
+def figure(svg: str, caption: str, *, lead: str = "") -> str:
+    """A chart with its caption (`lead`: HTML put before the escaped caption, e.g. a link to an indicator's fiche)."""
+    return f"<figure>{svg}<figcaption>{lead}{escape(caption)}</figcaption></figure>"

@@ -118,15 +118,15 @@ TARGETS_NOTE = (
 )
 
 
-def _targets_note(cells: PreparedCells) -> str:
+def _targets_note(page: Page, cells: PreparedCells) -> str:
     """The due year and scope of every target of the table, so that no gap is read against a target silently."""
     items: dict[str, str] = {}
     for row in range(len(cells.table.frame)):
         code, written = cell_text(cells("code_indicateur", row)), cell_text(cells("cible_texte", row))
         if code and written and code not in items:
             due, scope = _target_when(cells, row)
-            words = f"{code} – cible {written} : " + (f"échéance {due}" if due else "pas d'échéance fixée")
-            items[code] = f"<li>{escape(words + (f' ; {scope}' if scope else ''))}.</li>"
+            words = f" – cible {written} : " + (f"échéance {due}" if due else "pas d'échéance fixée")
+            items[code] = f"<li>{page.indicator(code, code)}{escape(words + (f' ; {scope}' if scope else ''))}.</li>"
     if not items:
         return ""
     return f'<div class="note" id="cibles"><p>{escape(TARGETS_NOTE)}</p><ul>{"".join(items.values())}</ul></div>'
@@ -138,6 +138,15 @@ BILAN_EXPLANATION = (
     "l'année précédente (N-1) et l'évolution sur un an. La valeur nationale est calculée selon l'unité : somme des "
     "régions pour un nombre, part recalculée pour un pourcentage (jamais une moyenne de pourcentages régionaux)."
 )
+
+
+def _fiche_links(page: Page, cells: PreparedCells) -> dict[str, Any]:
+    """The bilan's indicator code and label cells, each linked to the indicator's fiche."""
+
+    def href(row: int) -> str | None:
+        return page.fiche_href(cell_text(cells("code_indicateur", row)))
+
+    return {"code_indicateur": href, "libelle": href}
 
 
 def bilan_national(page: Page, table: Table) -> None:
@@ -158,8 +167,9 @@ def bilan_national(page: Page, table: Table) -> None:
                 units=_bilan_units(cells),
                 signed=("ecart_cible", "evolution_n1"),
                 wide=("libelle",),
+                links=_fiche_links(page, cells),
             ),
-            _targets_note(cells),
+            _targets_note(page, cells),
         )
     regions = cells.rows(niveau="region")
     targets = _targets(cells)
@@ -172,7 +182,7 @@ def bilan_national(page: Page, table: Table) -> None:
         rows = [row for row in regions if cell_text(cells("code_indicateur", row)) == code]
         bars = [(cell_text(cells("territoire", row)), cells("valeur", row)) for row in rows]
         if not any(cell is not None for _, cell in bars):
-            page.add(f"<p>{escape(code)} – {escape(label)} : aucune valeur régionale disponible.</p>")
+            page.add(f"<p>{page.indicator(code, f'{code} – {label}')} : aucune valeur régionale disponible.</p>")
             continue
         france_value = next(
             (cells("valeur", row) for row in france if cell_text(cells("code_indicateur", row)) == code), None
@@ -190,8 +200,8 @@ def bilan_national(page: Page, table: Table) -> None:
         page.add(
             figure(
                 chart,
-                f"{code} – {label}. Cible nationale : {written or format_value(target, unit)}. "
-                f"France : {shown_france}.",
+                f". Cible nationale : {written or format_value(target, unit)}. France : {shown_france}.",
+                lead=page.indicator(code, f"{code} – {label}"),
             )
         )
     page.add("</section>")
@@ -224,8 +234,9 @@ def bilan_regional(page: Page, table: Table, code: str, name: str) -> None:
             units=_bilan_units(cells),
             signed=("ecart_cible", "evolution_n1"),
             wide=("libelle", "observations"),
+            links=_fiche_links(page, cells),
         ),
-        _targets_note(cells),
+        _targets_note(page, cells),
     )
     france = cells.rows(niveau="france")
     targets = _targets(cells)
@@ -254,7 +265,8 @@ def bilan_regional(page: Page, table: Table, code: str, name: str) -> None:
             target_label=f"Cible : {format_value(target, unit)}",
             highlight=("France",),
         )
-        page.add(figure(chart, f"{indicator} – {label}. Cible nationale : {written or format_value(target, unit)}."))
+        caption = f". Cible nationale : {written or format_value(target, unit)}."
+        page.add(figure(chart, caption, lead=page.indicator(indicator, f"{indicator} – {label}")))
     page.add("</section>")
 
 

@@ -130,8 +130,12 @@ def test_targets_say_their_date_and_scope_in_the_table_and_the_report(creches):
     for page in ("index.html", f"region-{regions[0]}.html"):
         text = (released.folder / page).read_text(encoding="utf-8")
         assert 'id="cibles"' in text and "Échéance de la cible" in text, page
-        assert "IND01 – cible 30% : échéance 2015" in text, page
-        assert "IND04 – cible 5000 : pas d&#x27;échéance fixée ; Total des bénéficiaires sur toute" in text, page
+        # each code links to its fiche méthodologique
+        assert '<a href="fiches/IND01.html">IND01</a> – cible 30% : échéance 2015' in text, page
+        assert (
+            '<a href="fiches/IND04.html">IND04</a> – cible 5000 : pas d&#x27;échéance fixée ; Total des bénéficiaires '
+            "sur toute" in text
+        ), page
 
 
 def test_every_line_of_the_bilan_names_its_producer(creches):
