@@ -108,24 +108,32 @@ def publish_annual(
     engine, year: int, *, home: Home | None = None, force: bool = False, now: datetime | None = None
 ) -> Published:
     """Release the annual edition of `year` (see the module doc); returns what was released or kept."""
-    from etl.publication import annual, disclosure
+    from etl.publication import annual, disclosure, qpv_data
 
     rules = disclosure.Rules()
     bilan = annual.bilan_conventions(engine, year)
     listing, synthese = annual.measures(engine)
     campaign = annual.completeness(engine, year)
     indicators = annual.measure_indicators(engine, year)
+    qpv_inputs = qpv_data.inputs(engine, year)
     period = str(year)
     others = [listing.table, synthese.table, indicators.table, campaign.table]
 
     def protected():
         frame, masked, checks = protect_bilan(bilan, rules)
         table = dataclasses.replace(bilan.table, frame=frame)
-        return [table, *others], masked, [("bilan_conventions", c, f) for c, f in checks]
+        qpv_tables, qpv_checks = qpv_data.build(qpv_inputs, rules)
+        for qpv_table in qpv_tables:
+            masked[qpv_table.name] = int((qpv_table.frame["statut"] == "masked").sum())
+        return (
+            [table, *others, *qpv_tables],
+            masked,
+            [("bilan_conventions", c, f) for c, f in checks] + qpv_checks,
+        )
 
     return _release(
-        engine, "annuelle", period, [bilan.table, *others], protected, bilan.batches, rules,
-        home=home, force=force, now=now,
+        engine, "annuelle", period, [bilan.table, *others, *qpv_inputs.frames], protected,
+        bilan.batches | qpv_inputs.batches, rules, home=home, force=force, now=now,
     )  # fmt: skip
 
 

@@ -62,6 +62,12 @@ BREAKDOWN_LABELS = {
     "age=<26": "Moins de 26 ans",
     "age=26-49": "26 à 49 ans",
     "age=50+": "50 ans ou plus",
+    "type=creation": "Places créées",
+    "type=renovation": "Places rénovées",
+    "composition=isole": "Personnes isolées",
+    "composition=monoparentale": "Familles monoparentales",
+    "composition=couple_sans_enfant": "Couples sans enfant",
+    "composition=couple_avec_enfants": "Couples avec enfants",
 }
 LABEL_COLUMNS = {"niveau": "libelle_niveau", "ventilation": "libelle_ventilation"}  # code column -> label column
 
