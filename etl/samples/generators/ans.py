@@ -515,5 +515,6 @@ def generate_licences(
         paths.append(write_csv(out_dir / name, LICENCE_COLUMNS, rows + veille, LICENCES_ENCODING))
         if broken and year == years[-1]:
             broken_path = out_dir / name.replace(".csv", "_broken.csv")
-            paths.append(write_csv(broken_path, LICENCE_COLUMNS, _break_licences(rows, year, seed), LICENCES_ENCODING))
+            broken_rows = _break_licences(rows, year, seed) + veille
+            paths.append(write_csv(broken_path, LICENCE_COLUMNS, broken_rows, LICENCES_ENCODING))
     return sorted(paths)

@@ -303,7 +303,9 @@ def generate_allocataires(
         if broken and year == years[-1]:
             path = out_dir / allocataires_file_name(year, "_broken")
             paths.append(
-                write_csv(path, ALLOCATAIRES_COLUMNS, _break_allocataires(seed, year, lines), *ALLOCATAIRES_FORMAT)
+                write_csv(
+                    path, ALLOCATAIRES_COLUMNS, _break_allocataires(seed, year, lines) + veille, *ALLOCATAIRES_FORMAT
+                )
             )
     return sorted(paths)
 
