@@ -4,5 +4,5 @@ edition."""
 from etl.warehouse.migrations import sql_revision
 
 revision = "0027"
-down_revision = "0025"  # 0026 is being written in another branch: "0026" at merge
+down_revision = "0026"
 upgrade, downgrade = sql_revision(__file__)
