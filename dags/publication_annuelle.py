@@ -2,8 +2,8 @@
 ### publication_annuelle
 
 The annual edition: the bilan of the 2014 conventions for France and every région (the 32 indicators,
-value, national target and gap, N-1 and N-3, the région's observations) and the 40 measures of the 2018 roadmap with
-their status summary. Statistical secrecy is applied before anything leaves the warehouse (primary and secondary
+value, national target and gap, N-1 and N-3, the région's observations), the 40 measures of the 2018 roadmap with
+their status summary and, from 2024, the QPV in veille active with the figures producers still give for them. Statistical secrecy is applied before anything leaves the warehouse (primary and secondary
 suppression), an independent check (gate 3, GX suite `publication.disclosure`) must pass, then the edition is
 written to `publication/<edition-id>/` (CSV, XLSX, Parquet, dictionary, Data Package, manifest; read-only) and loaded into the
 `publication` schema (`*_courant` views for the latest edition).

@@ -218,7 +218,11 @@ def process_batch(
             from etl.quality import cross_checks
 
             with clock("cross_checks"):
-                results.append(cross_checks.run(engine, staged["values"], ensembles=source.ensembles))
+                results.append(
+                    cross_checks.run(
+                        engine, staged["values"], ensembles=source.ensembles, veille_active=source.veille_active
+                    )
+                )
     gates.record(engine, results, batch_id, run_id)
     failures = [o for r in results for o in r.blocking_failures]
     outcome.warnings = [f"{o.suite}: {o.describe()}" for r in results for o in r.warnings]

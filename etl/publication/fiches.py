@@ -168,7 +168,10 @@ class _Usage:
 
 
 def _territories(frame: pd.DataFrame) -> dict[str, int]:
-    """level -> number of territories of a table's rows: its `niveau` column, else its départements, else France."""
+    """level -> number of territories of a table's rows: its `niveau` column, else its 2015 QPV (the veille-active
+    table), else its départements, else France."""
+    if "code_qpv_2015" in frame.columns:
+        return {"qpv": int(frame["code_qpv_2015"].nunique())}
     if "niveau" in frame.columns:
         key = "code_territoire" if "code_territoire" in frame.columns else "niveau"
         present = set(frame["niveau"].dropna())

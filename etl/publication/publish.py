@@ -9,6 +9,8 @@ and loads its rows into the publication schema in one transaction. The edition f
 (etl.publication.report: `index.html`, one page per région) and the fiche méthodologique of every indicator
 (etl.publication.fiches: `fiches/<code>.html`, and a row each in the dictionary), listed in the manifest apart from
 the data files.
+The annual edition also holds, from 2024, the table of the QPV in veille active (etl.publication.veille), masked and
+checked by gate 3 the same way.
 The annual manifest also says the date of the roadmap measures' statuses it publishes (metadata `mesures`).
 
 A run whose inputs did not change since the latest edition of the same kind and period makes no new edition (the
@@ -108,7 +110,7 @@ def publish_annual(
     engine, year: int, *, home: Home | None = None, force: bool = False, now: datetime | None = None
 ) -> Published:
     """Release the annual edition of `year` (see the module doc); returns what was released or kept."""
-    from etl.publication import annual, disclosure, qpv_data
+    from etl.publication import annual, disclosure, qpv_data, veille
 
     rules = disclosure.Rules()
     bilan = annual.bilan_conventions(engine, year)
@@ -116,24 +118,28 @@ def publish_annual(
     campaign = annual.completeness(engine, year)
     indicators = annual.measure_indicators(engine, year)
     qpv_inputs = qpv_data.inputs(engine, year)
+    watched = veille.veille_active(engine, year)  # None before the 2024 geography
     period = str(year)
     others = [listing.table, synthese.table, indicators.table, campaign.table]
+    inputs = [bilan.table, *others, *([watched.table] if watched else []), *qpv_inputs.frames]
+    batches = bilan.batches | (watched.batches if watched else set()) | qpv_inputs.batches
 
     def protected():
         frame, masked, checks = protect_bilan(bilan, rules)
         table = dataclasses.replace(bilan.table, frame=frame)
+        checks = [("bilan_conventions", c, f) for c, f in checks]
+        tables = [table, *others]
+        if watched:
+            frame, masked[f"{veille.TABLE_NAME}.valeur"], check = veille.protect(watched, rules)
+            tables.append(dataclasses.replace(watched.table, frame=frame))
+            checks.append((veille.TABLE_NAME, "valeur", check))
         qpv_tables, qpv_checks = qpv_data.build(qpv_inputs, rules)
         for qpv_table in qpv_tables:
-            masked[qpv_table.name] = int((qpv_table.frame["statut"] == "masked").sum())
-        return (
-            [table, *others, *qpv_tables],
-            masked,
-            [("bilan_conventions", c, f) for c, f in checks] + qpv_checks,
-        )
+            masked[f"{qpv_table.name}.valeur"] = int((qpv_table.frame["statut"] == "masked").sum())
+        return [*tables, *qpv_tables], masked, checks + qpv_checks
 
     return _release(
-        engine, "annuelle", period, [bilan.table, *others, *qpv_inputs.frames], protected,
-        bilan.batches | qpv_inputs.batches, rules, home=home, force=force, now=now,
+        engine, "annuelle", period, inputs, protected, batches, rules, home=home, force=force, now=now
     )  # fmt: skip
 
 

@@ -20,6 +20,9 @@ What a page shows, by table name (a table that is absent is skipped):
 - `mesures_synthese` (statut, mesures, part): a bar chart and the table, on the national page.
 - `completude_campagne` (code_region, region, etat, ...): a stacked bar of the régions per state and the table on
   the national page; the région's line on its page.
+- `veille_active` (etl.publication.veille.VEILLE_COLUMNS): on the national page, how many QPV are in veille active,
+  a summary of their figures per indicator and one line per QPV with its main figures of the year
+  (etl.publication.report_veille), linked to the table's CSV file.
 - `emploi_qpv_serie` (niveau, code_territoire, territoire, categorie, semestre, de_qpv, de_hors_qpv, statut): per
   category, a line chart of the job seekers in QPV and in the rest over the semesters (France on the national page,
   the région on its page) and the figures; a masked or missing point is a gap in its line.
@@ -53,6 +56,7 @@ from etl.publication.report_sections import (
     measures_section,
     series_section,
 )
+from etl.publication.report_veille import veille_section
 from etl.publication.tables import LICENCE, Table
 from etl.referentiels.periods import period_label
 
@@ -63,6 +67,7 @@ MEASURES = "mesures_synthese"
 COMPLETENESS = "completude_campagne"
 SERIES = "emploi_qpv_serie"
 DASHBOARD = "emploi_qpv"
+VEILLE = "veille_active"
 
 KIND_LABELS = {"annuelle": "Édition annuelle", "semestrielle": "Édition semestrielle"}
 SECRET_NOTE = (
@@ -235,6 +240,8 @@ def render_report(
         measures_section(national, by_name[MEASURES])
     if COMPLETENESS in by_name:
         completeness_national(national, by_name[COMPLETENESS])
+    if VEILLE in by_name:
+        veille_section(national, by_name[VEILLE])
     if DASHBOARD in by_name:
         comparability_section(national, by_name[DASHBOARD])
     if SERIES in by_name:

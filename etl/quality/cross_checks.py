@@ -7,7 +7,11 @@ the file with the lines concerned:
 - `qpv_within_departement` (blocking): for each indicator, period and breakdown, the QPV of a département
   never add up to more than the département's own figure in the same file;
 - `territory_in_force` (blocking): a QPV figure's period lies within that QPV's validity (2015 codes until
-  2023, 2024 codes from 2024; overseas one year later): no figure for a territory that did not exist then;
+  2023, 2024 codes from 2024; overseas one year later): no figure for a territory that did not exist then. For a
+  source that declares `veille_active` (etl/sources/registry.yaml), a 2015 QPV that left the geography
+  (core.qpv_veille_active) is accepted after it left: the producer still follows it. Unknown codes and any other
+  code outside its validity stay refused. Such figures never count among the QPV in force (the checks below,
+  sql/core/aggregate_qpv_counts.sql, sql/publication/emploi_qpv.sql);
 - `qpv_coverage` (blocking): every QPV in force for a period has a row for each indicator (a masked cell
   is a row: masked is an explicit status, absence is not);
 - `qpv_within_ensemble` (blocking, for a source that declares `ensembles`): the producer's "ensemble des QPV"
@@ -48,9 +52,13 @@ def _qpv_reference(engine) -> pd.DataFrame:
 
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text("SELECT code, departement_code, region_code, valid_from, valid_to FROM core.qpv")
+            sa.text(
+                "SELECT code, departement_code, region_code, valid_from, valid_to, "
+                "code IN (SELECT code FROM core.qpv_veille_active) AS veille FROM core.qpv"
+            )
         ).all()
-    frame = pd.DataFrame(rows, columns=["territory_code", "departement_code", "region_code", "valid_from", "valid_to"])
+    columns = ["territory_code", "departement_code", "region_code", "valid_from", "valid_to", "veille"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["valid_from"] = pd.to_datetime(frame["valid_from"])
     frame["valid_to"] = pd.to_datetime(frame["valid_to"])
     return frame
@@ -124,18 +132,24 @@ def _within_ensemble(values: pd.DataFrame, in_force: pd.DataFrame, ensembles) ->
     )  # fmt: skip
 
 
-def run(engine, values: pd.DataFrame, ensembles=None) -> GateResult:
+def run(engine, values: pd.DataFrame, ensembles=None, veille_active: bool = False) -> GateResult:
     """The cross-source checks of one file's indicator values (`ensembles`: the source's declared "ensemble des
-    QPV" indicators, `registry.Ensembles`, or None)."""
+    QPV" indicators, `registry.Ensembles`, or None; `veille_active`: the source declares that it still reports the
+    veille-active QPV under their 2015 codes)."""
     result = GateResult(suite=SUITE, gate="cross")
     qpv = values[values["territory_level"] == "qpv"]
     if qpv.empty:
         return result
     reference = _qpv_reference(engine)
     known = qpv.merge(reference, on="territory_code", how="left")
+    start = _period_start(known["period_code"])
+    after_leaving = (
+        known["veille"].fillna(False).astype(bool) & known["valid_to"].notna() & (start >= known["valid_to"])
+    )
+    followed = after_leaving & veille_active  # a veille-active QPV reported after it left: not a QPV in force
 
-    # qpv_within_departement
-    ok = known[known["status"] == "ok"]
+    # qpv_within_departement (the QPV in force: a veille-active QPV's figure is not part of their sum)
+    ok = known[(known["status"] == "ok") & ~followed]
     sums = ok.groupby(["indicator_code", "period_code", "breakdown", "departement_code"], as_index=False)["value"].sum()
     deps = values[(values["territory_level"] == "departement") & (values["status"] == "ok")].rename(
         columns={"territory_code": "departement_code", "value": "dep_value"}
@@ -155,11 +169,10 @@ def run(engine, values: pd.DataFrame, ensembles=None) -> GateResult:
     result.outcomes.append(_outcome("qpv_within_departement", "value", True, over, "detail"))
 
     # territory_in_force
-    start = _period_start(known["period_code"])
     unknown_or_out = known[
         known["valid_from"].isna()
         | (start < known["valid_from"])
-        | (known["valid_to"].notna() & (start >= known["valid_to"]))
+        | (known["valid_to"].notna() & (start >= known["valid_to"]) & ~followed)
     ]
     unknown_or_out = unknown_or_out.assign(
         detail=unknown_or_out["territory_code"] + " in " + unknown_or_out["period_code"]
@@ -188,7 +201,6 @@ def run(engine, values: pd.DataFrame, ensembles=None) -> GateResult:
 
     # qpv_within_ensemble
     if ensembles is not None:
-        start = _period_start(known["period_code"])
         in_force = known[
             known["valid_from"].notna()
             & (start >= known["valid_from"])

@@ -1,10 +1,12 @@
 """Sample files for `make demo`: the generators' output dropped in the inboxes of the sources they imitate.
 
 Three years of files for every source: monthly France Travail job seekers (2023-10 to 2026-09, each revising the
-two months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for the last three months, the
-individual extract (300,000 job seekers a month, the last one gzip-compressed); CAF households (2023-2025)
-and quarterly crèche places; ANS subsidy lines and licences; the other national producers' indicator files; INSEE's
-population of the 2024 QPV (the 2020 census, a workbook with its title block); the QPV referential of both
+two months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for November 2024, November 2025
+and the last three months, the individual extract (300,000 job seekers a month, the last one gzip-compressed; the
+Novembers give the annual table of the QPV in veille active its job seekers, and no semestrial edition reads them);
+CAF households (2023-2025) and quarterly crèche places; ANS subsidy lines and licences (the CAF, the licences and the
+extract also report some QPV in veille active under their 2015 code); the other national producers' indicator files;
+INSEE's population of the 2024 QPV (the 2020 census, a workbook with its title block); the QPV referential of both
 geographies. Each source also gets one file broken on purpose, which the demo expects
 to see quarantined. A few deliveries come in a second wave, after the first DAG runs, as in real life: a late
 France Travail month (older than deliveries already loaded: its figures are kept as an earlier vintage), a late
@@ -32,9 +34,11 @@ from pathlib import Path
 from etl.config import Home
 
 DEMO_MONTHS = [f"{y}-{m:02d}" for y in (2023, 2024, 2025, 2026) for m in range(1, 13)][9:45]  # 2023-10 .. 2026-09
-# France Travail's individual extract: the last three demo months, at a twentieth of France's 6 million job seekers
-# (make bench measures the full size), the last one gzip-compressed as the producer may send it
-DEMO_EXTRACT_MONTHS = DEMO_MONTHS[-3:]
+# France Travail's individual extract: November 2024 and 2025 (the latest month of those years the annual veille-active
+# table reads; not a semester's end, so the semestrial editions keep the monthly files) and the last three demo months,
+# at a twentieth of France's 6 million job seekers (make bench measures the full size), the last one gzip-compressed as
+# the producer may send it
+DEMO_EXTRACT_MONTHS = ["2024-11", "2025-11", *DEMO_MONTHS[-3:]]
 DEMO_EXTRACT_ROWS = 300_000
 DEMO_YEARS = [2023, 2024, 2025]
 DEMO_QUARTERS = [f"{y}-Q{q}" for y in DEMO_YEARS for q in range(1, 5)]

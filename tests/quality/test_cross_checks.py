@@ -101,6 +101,35 @@ def test_quarters_are_placed_by_their_first_day(warehouse):
     assert failed["territory_in_force"].sample == [{"line_no": 4, "value": "QP075001 in 2024-Q1"}]
 
 
+def test_a_veille_active_qpv_is_accepted_after_it_left_only_for_a_source_that_reports_it(warehouse, with_territories):
+    """QP075002 left the geography in 2024 (veille active): a 2025 figure under its 2015 code passes for a source that
+    declares `veille_active`, is refused for one that does not; an unknown code and a 2015 code that did not leave
+    (QP075001 became QN07501M) stay refused; the veille figure is not summed with the QPV of its département."""
+    inbox = with_territories.home.folder("inbox") / "anct_qpv_correspondance"
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / "correspondance.csv").write_text(
+        "code_qp_2015;code_qp_2024;type_evolution\nQP075001;QN07501M;modifie\nQP075002;;sortant\n"
+    )
+    report = pipeline.ingest(warehouse, source("anct_qpv_correspondance"), home=with_territories.home)
+    assert [b.status for b in report.batches] == ["loaded"]
+    assert [source(s).veille_active for s in ("caf_allocataires", "france_travail_defm")] == [True, False]
+
+    rows = [("qpv", "QN07501M", "2025-06", 400.0), ("qpv", "QP075002", "2025-06", 300.0),
+            ("departement", "75", "2025-06", 500.0)]  # fmt: skip
+    assert _failed(cross_checks.run(warehouse, _values(rows), veille_active=True)) == {}
+    refused = _failed(cross_checks.run(warehouse, _values(rows)))
+    assert set(refused) == {"territory_in_force", "qpv_within_departement"}
+    assert refused["territory_in_force"].sample == [{"line_no": 3, "value": "QP075002 in 2025-06"}]
+
+    others = [*rows, ("qpv", "QP075001", "2025-06", 5.0), ("qpv", "QP075999", "2025-06", 5.0)]
+    failed = _failed(cross_checks.run(warehouse, _values(others), veille_active=True))
+    assert set(failed) == {"territory_in_force"}
+    assert failed["territory_in_force"].sample == [
+        {"line_no": 5, "value": "QP075001 in 2025-06"},
+        {"line_no": 6, "value": "QP075999 in 2025-06"},
+    ]
+
+
 # --- the producer's "ensemble des QPV" lines ------------------------------------------------------------------------
 
 ENSEMBLES = source("france_travail_defm").ensembles

@@ -12,6 +12,7 @@ import pytest
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, load_departements, normalise_qpv, read_anct
 from etl.samples.generators import ans as generator
 from etl.samples.generators.france_travail import qpv_key, read_geography
+from etl.samples.generators.territories import read_veille
 from etl.sources.ans import LICENCE_COLUMNS, SUBVENTION_COLUMNS
 
 SUBSIDY_YEARS = [2023, 2024, 2025]
@@ -227,8 +228,9 @@ def test_every_qpv_in_force_has_two_licence_lines(out_dir, qpv):
     for year in LICENCE_YEARS:
         frame = _licences(out_dir, year)
         assert (frame["annee"] == str(year)).all()
-        assert set(frame["code_qpv"]) == _in_force(qpv, year)
-        assert len(frame) == 2 * len(_in_force(qpv, year))
+        in_force = frame[frame["code_qpv"].isin(_in_force(qpv, year))]
+        assert set(in_force["code_qpv"]) == _in_force(qpv, year)
+        assert len(in_force) == 2 * len(_in_force(qpv, year))
         assert not frame.duplicated(["code_qpv", "sexe"]).any()
         expected = ["Femmes", "Hommes"] if year < 2022 else ["F", "H"]
         assert frame["sexe"].tolist() == expected * (len(frame) // 2)
@@ -237,9 +239,28 @@ def test_every_qpv_in_force_has_two_licence_lines(out_dir, qpv):
     assert (frame["libelle_qpv"] == frame["code_qpv"].map(labels)).all()
 
 
-def test_licence_counts_are_realistic(out_dir):
+def test_some_qpv_in_veille_active_keep_their_lines_after_they_left(out_dir, qpv, territories_dir):
+    """From the year a QPV left the geography, about half of the QPV in veille active keep their two lines under their
+    2015 code, after the QPV in force; a few of them hold only a handful of licences."""
+    veille = read_veille(territories_dir)
     for year in LICENCE_YEARS:
         frame = _licences(out_dir, year)
+        followed = frame[~frame["code_qpv"].isin(_in_force(qpv, year))]
+        assert set(followed["code_qpv"]) <= veille
+        if year < 2024:
+            assert followed.empty
+            continue
+        left = veille - _in_force(qpv, year)
+        assert 0.35 * len(left) < followed["code_qpv"].nunique() < 0.65 * len(left)
+        assert followed.index.min() > frame[frame["code_qpv"].isin(_in_force(qpv, year))].index.max()
+        totals = followed.groupby("code_qpv")["count"].sum()
+        assert (totals < 40).sum() >= 3 and totals.median() > 100
+
+
+def test_licence_counts_are_realistic(out_dir, qpv):
+    for year in LICENCE_YEARS:
+        frame = _licences(out_dir, year)
+        frame = frame[frame["code_qpv"].isin(_in_force(qpv, year))]
         totals = frame.groupby("code_qpv")["count"].sum()
         assert totals.min() >= 30 and totals.max() < 5000 and 150 < totals.median() < 450
         women = frame[frame["sexe"].isin(["F", "Femmes"])].set_index("code_qpv")["count"]

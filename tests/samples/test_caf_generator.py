@@ -11,6 +11,7 @@ import pytest
 
 from etl.referentiels.territories import QP2015_PATTERN, QP2024_PATTERN, normalise_qpv, read_anct
 from etl.samples.generators import caf as generator
+from etl.samples.generators.territories import read_veille
 from etl.sources.caf import ALLOCATAIRES_COLUMNS, ALLOCATAIRES_COUNT_COLUMNS, COMPOSITION_COLUMNS, CRECHES_COLUMNS
 
 YEARS = [2022, 2023, 2024, 2025]
@@ -131,12 +132,25 @@ def test_bad_periods_are_refused(territories_dir, tmp_path):
 # --- geographies ---------------------------------------------------------------------------------------------------
 
 
-def test_every_qpv_in_force_has_its_line(out_dir, qpv):
+def test_every_qpv_in_force_has_its_line(out_dir, qpv, territories_dir):
+    """Every QPV in force has its line; from the year it left, about 60 % of the QPV in veille active keep one under
+    their 2015 code, after the QPV in force, a few of them small neighbourhoods."""
+    veille = read_veille(territories_dir)
     for year in (2023, 2024, 2025):
         frame = _allocataires(out_dir, f"CAF_QPV_{year}.csv")
-        assert frame["code_qp"].is_unique and set(frame["code_qp"]) == _in_force(qpv, str(year))
+        in_force = frame["code_qp"].isin(_in_force(qpv, str(year)))
+        assert frame["code_qp"].is_unique and set(frame.loc[in_force, "code_qp"]) == _in_force(qpv, str(year))
         assert (frame["dtreffile"] == f"31/12/{year}").all()
+        followed = frame[~in_force]
+        assert set(followed["code_qp"]) <= veille and (year >= 2024) == (not followed.empty)
+        if year >= 2024:
+            left = veille - _in_force(qpv, str(year))
+            assert 0.45 * len(left) < len(followed) < 0.75 * len(left)
+            assert followed.index.min() > frame[in_force].index.max()
+            households = _numbers(followed)["nb_allocataires"]
+            assert (households <= 40).sum() >= 5 and households.median() > 200
     frame = _allocataires(out_dir, "CAF_QPV_2024.csv")
+    frame = frame[frame["code_qp"].isin(_in_force(qpv, "2024"))]
     overseas = frame["code_qp"].str.match(r"^Q[PN]97")
     assert frame.loc[overseas, "code_qp"].str.fullmatch(QP2015_PATTERN[1:-1]).all()
     assert frame.loc[~overseas, "code_qp"].str.fullmatch(QP2024_PATTERN[1:-1]).all()

@@ -26,6 +26,11 @@ across years and geographies (same main commune and name, `qpv_key`). Every draw
 seeded with the seed and what is drawn (`seeded_rng`), so a file does not depend on the other years asked for: same
 inputs, same bytes. With `broken=True`, defective copies of the last year's files are written too (see
 `generate_subventions` and `generate_licences`).
+
+The licence census still places licence holders in part of the QPV in veille active (the 2015 QPV that left the
+geography, read from the correspondence): from the year a neighbourhood left, about half of them
+(`VEILLE_REPORTED_SHARE`) keep their two lines under their 2015 code, after the QPV in force, with the neighbourhood's
+usual size; in about one in five of them (`VEILLE_SMALL_SHARE`) the census places only 6 to 30 licences.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from etl.samples.generators.territories import (
     commune_name,
     de_place,
     luhn_key,
+    read_veille,
 )
 from etl.sources.ans import LICENCE_COLUMNS, SUBVENTION_COLUMNS
 
@@ -53,6 +59,8 @@ LICENCES_ENCODING = "utf-8"
 FIRST_YEAR, LAST_YEAR = 2014, 2030
 FIRST_SHORT_SEX_YEAR = 2022  # from 2022 the licence files write F / H, before Femmes / Hommes
 SEX_WORDS = {"F": "Femmes", "H": "Hommes"}
+VEILLE_REPORTED_SHARE = 0.5  # veille-active QPV the licence census still reports under their 2015 code
+VEILLE_SMALL_SHARE = 0.2  # of those, neighbourhoods where it places only a few licences (6 to 30)
 
 SUBSIDY_LINES = (3600, 5400)  # lines per year
 EQUIPMENT_SHARE = 0.05  # share of lines that are equipment subsidies
@@ -440,14 +448,29 @@ def _count(value: int, separator: str) -> str:
     return f"{value:,}".replace(",", separator)
 
 
-def _licence_lines(seed: int, year: int, qpvs: list[dict]) -> list[list[str]]:
-    """Two lines per QPV in force (women, then men), by QPV code."""
+def _veille(seed: int, territories_dir: Path, lists: dict[str, list[dict]], year: int) -> list[dict]:
+    """The veille-active QPV that the licence census reports in `year` under their 2015 code: those no longer in
+    force."""
+    veille = read_veille(territories_dir) - {qpv["code"] for qpv in _in_force(lists, year)}
+    return [
+        qpv
+        for qpv in lists["2015"]
+        if qpv["code"] in veille and seeded_rng(seed, "ans-veille", qpv["code"]).random() < VEILLE_REPORTED_SHARE
+    ]
+
+
+def _licence_lines(seed: int, year: int, qpvs: list[dict], veille: bool = False) -> list[list[str]]:
+    """Two lines per QPV (women, then men), in the order given; `veille`: the QPV are veille-active ones, a few of
+    which hold only 6 to 30 licences."""
     separator = " " if year < FIRST_SHORT_SEX_YEAR else "\u00a0"
     rows = []
     for qpv in qpvs:
         profile = _profile(seed, qpv)
         rng = seeded_rng(seed, "ans-licences", year, qpv_key(qpv))
         total = profile.population * profile.rate * _licence_index(year) * rng.uniform(0.98, 1.02)
+        small = seeded_rng(seed, "ans-veille-small", qpv["code"])
+        if veille and small.random() < VEILLE_SMALL_SHARE:
+            total = small.uniform(6, 30) * rng.uniform(0.9, 1.1)
         women = round(total * (profile.women + rng.uniform(-0.005, 0.005)))
         men = round(total) - women
         for sex, count in (("F", women), ("H", men)):
@@ -487,9 +510,11 @@ def generate_licences(
     paths = []
     for year in years:
         rows = _licence_lines(seed, year, _in_force(lists, year))
+        veille = _licence_lines(seed, year, _veille(seed, territories_dir, lists, year), veille=True)
         name = licences_file_name(year)
-        paths.append(write_csv(out_dir / name, LICENCE_COLUMNS, rows, LICENCES_ENCODING))
+        paths.append(write_csv(out_dir / name, LICENCE_COLUMNS, rows + veille, LICENCES_ENCODING))
         if broken and year == years[-1]:
             broken_path = out_dir / name.replace(".csv", "_broken.csv")
-            paths.append(write_csv(broken_path, LICENCE_COLUMNS, _break_licences(rows, year, seed), LICENCES_ENCODING))
+            broken_rows = _break_licences(rows, year, seed) + veille
+            paths.append(write_csv(broken_path, LICENCE_COLUMNS, broken_rows, LICENCES_ENCODING))
     return sorted(paths)

@@ -24,6 +24,11 @@ stock 0-300. Series are smooth: a QPV keeps its level and profile from one year 
 Every draw comes from `random.Random` seeded with the seed and what is drawn (neighbourhood, year or quarter), so a
 file does not depend on which other periods are asked for: same inputs, same bytes.
 
+The CAF still counts the households of part of the QPV in veille active (the 2015 QPV that left the geography, read
+from the correspondence): from the year a neighbourhood left, about 60 % of them (`VEILLE_REPORTED_SHARE`) keep a
+line under their 2015 code, after the QPV in force, with the same profile as before they left; about one in six of
+them is a small neighbourhood of 8 to 40 households (`VEILLE_SMALL_SHARE`), so that some of its counts are small.
+
 `broken=True` also writes a defective copy of the last period's file, for the quality gates to catch:
 
 - `CAF_QPV_<YYYY>_broken.csv`: one line whose `nb_alloc_isoles` is 40 too high (composition gap beyond 10: suite
@@ -37,19 +42,22 @@ file does not depend on which other periods are asked for: same inputs, same byt
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from etl.samples.generators.files import seeded_rng, write_csv
 from etl.samples.generators.france_travail import TRANSITION, geography_of_month, is_overseas, qpv_key, read_geography
-from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE
+from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE, read_veille
 from etl.sources.caf import ALLOCATAIRES_COLUMNS, CRECHES_COLUMNS, ROUNDING
 
 FIRST_QUARTER = (2014, 1)  # crèche histories start with the 2014 conventions
 LAST_QUARTER = (2030, 4)
 RECTIFICATIF_SHARE = 0.03  # share of lines a rectificatif corrects
 MAX_EAJE_PLACES = 300
+VEILLE_REPORTED_SHARE = 0.6  # veille-active QPV the CAF still reports under their 2015 code
+VEILLE_SMALL_SHARE = 0.17  # of those, small neighbourhoods (8 to 40 households)
 
 # Allocataire households in QPV, national index (2024 = 1): slow rise, the 2020 rise of the RSA and the AAH.
 ALLOCATAIRES_INDEX = {
@@ -134,6 +142,24 @@ def _profile(seed: int, qpv: Qpv) -> Profile:
         composition=(1 - monoparents - avec - sans, sans, avec, monoparents),
         slope=rng.uniform(-0.01, 0.015),
     )
+
+
+def _veille(seed: int, territories_dir: Path, geographies: dict[str, list[Qpv]], year: int) -> list[Qpv]:
+    """The veille-active QPV that the CAF reports in `year` under their 2015 code: those no longer in force."""
+    in_force = {qpv.code for qpv in geographies[_year_geography(year)]}
+    veille = read_veille(territories_dir) - in_force
+    return [
+        qpv
+        for qpv in geographies["2015"]
+        if qpv.code in veille and seeded_rng(seed, "caf-veille", qpv.code).random() < VEILLE_REPORTED_SHARE
+    ]
+
+
+def _veille_profile(seed: int, qpv: Qpv) -> Profile:
+    """A reported veille-active QPV's profile: its own, or a small neighbourhood's (8 to 40 households)."""
+    profile = _profile(seed, qpv)
+    rng = seeded_rng(seed, "caf-veille-small", qpv.code)
+    return dataclasses.replace(profile, base=rng.uniform(8, 40)) if rng.random() < VEILLE_SMALL_SHARE else profile
 
 
 def _index(table: dict[int, float], year: int) -> float:
@@ -260,17 +286,26 @@ def generate_allocataires(
                 profiles[qpv.code] = _profile(seed, qpv)
             rows.append((qpv, _true_counts(seed, qpv, profiles[qpv.code], year)))
         lines = [_allocataires_line(year, qpv, counts) for qpv, counts in rows]
+        veille = [
+            _allocataires_line(year, qpv, _true_counts(seed, qpv, _veille_profile(seed, qpv), year))
+            for qpv in _veille(seed, territories_dir, geographies, year)
+        ]
         paths.append(
-            write_csv(out_dir / allocataires_file_name(year), ALLOCATAIRES_COLUMNS, lines, *ALLOCATAIRES_FORMAT)
+            write_csv(
+                out_dir / allocataires_file_name(year), ALLOCATAIRES_COLUMNS, lines + veille, *ALLOCATAIRES_FORMAT
+            )
         )
         if year in revised:
             corrected = [_allocataires_line(year, qpv, counts) for qpv, counts in _correct(seed, year, rows)]
+            corrected += veille
             path = out_dir / allocataires_file_name(year, "_rectificatif")
             paths.append(write_csv(path, ALLOCATAIRES_COLUMNS, corrected, *ALLOCATAIRES_FORMAT))
         if broken and year == years[-1]:
             path = out_dir / allocataires_file_name(year, "_broken")
             paths.append(
-                write_csv(path, ALLOCATAIRES_COLUMNS, _break_allocataires(seed, year, lines), *ALLOCATAIRES_FORMAT)
+                write_csv(
+                    path, ALLOCATAIRES_COLUMNS, _break_allocataires(seed, year, lines) + veille, *ALLOCATAIRES_FORMAT
+                )
             )
     return sorted(paths)
 

@@ -10,8 +10,10 @@ Job seekers live in the communes of the sample QPV referential (generators.terri
 are split over its communes (main commune first) and each commune also has residents outside any QPV, about 1.4 to
 2.6 times the QPV part. QPV residents are younger and more often long-term registered. The month's QPV geography
 follows France Travail's files (2015 before 2024, the 2024 geography in metropolitan France in 2024, everywhere
-from 2025). Generation is vectorised (numpy) and written in chunks with Arrow's CSV writer, so 6 million lines
-take seconds and little memory; same seed, month and size, same bytes.
+from 2025). Addresses in a QPV in veille active (a 2015 QPV that left the geography, read from the correspondence)
+keep that QPV's 2015 code once it left: the producer geocodes them in its old perimeter, with the same number of
+job seekers as before. Generation is vectorised (numpy) and written in chunks with Arrow's CSV writer, so 6 million
+lines take seconds and little memory; same seed, month and size, same bytes.
 
 `generate(..., broken=True)` also writes `DE_INDIVIDUS_<YYYYMM>_broken.csv`, a small extract with mistakes the file
 gate must catch (an unknown category, an age band the producer does not use).
@@ -26,7 +28,7 @@ import numpy as np
 
 from etl.referentiels.territories import normalise_qpv, read_anct
 from etl.samples.generators.france_travail import FIRST_2024_MONTH, FIRST_OVERSEAS_2024_MONTH, check_month
-from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE
+from etl.samples.generators.territories import QPV_2015_FILE, QPV_2024_FILE, read_veille
 from etl.sources.france_travail_individus import (
     AGE_BANDS,
     CATEGORIES,
@@ -62,20 +64,21 @@ def _geography(month: str) -> tuple[str, str]:
 
 def units(territories_dir: Path, month: str, seed: int = 2024) -> tuple[list[str], list[str], np.ndarray]:
     """The places job seekers live in for `month`: (commune codes, QPV codes or "", relative weights), one entry per
-    (commune, QPV) pair of the month's geography and one per commune for its residents outside any QPV."""
+    (commune, QPV) pair of the month's geography or of a veille-active QPV that has left it, and one per commune for
+    its residents outside any QPV."""
     metropolitan, overseas = _geography(month)
     weights: dict[tuple[str, str], float] = {}
     in_qpv: dict[str, float] = {}
+    veille = read_veille(territories_dir)
     for geography, path in (("2015", QPV_2015_FILE), ("2024", QPV_2024_FILE)):
-        if geography not in (metropolitan, overseas):
-            continue
         frames = normalise_qpv(read_anct(Path(territories_dir) / path))
         overseas_qpv = set(frames["qpv"].loc[frames["qpv"]["insee_dep"].str.startswith("97"), "code_qp"])
         communes: dict[str, list[str]] = {}
         for code, commune in frames["qpv_commune"][["code_qp", "insee_com"]].itertuples(index=False):
             communes.setdefault(code, []).append(commune)
         for code in sorted(communes):
-            if (metropolitan if code not in overseas_qpv else overseas) != geography:
+            in_force = (metropolitan if code not in overseas_qpv else overseas) == geography
+            if not in_force and not (geography == "2015" and code in veille):
                 continue
             rng = _stable(seed, "qpv", code)
             base = 15 * 10 ** rng.random() if rng.random() < 0.08 else 200 * 12.5 ** (rng.random() ** 1.7)

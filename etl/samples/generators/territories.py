@@ -373,6 +373,13 @@ def _row(qpv: Qpv) -> list[str]:
     ]
 
 
+def read_veille(territories_dir: Path) -> set[str]:
+    """The 2015 codes of the QPV in veille active (type `sortant`) in the correspondence written by `generate`."""
+    with open(Path(territories_dir) / CORRESPONDANCE_FILE, encoding="utf-8", newline="") as handle:
+        rows = csv.DictReader(handle, delimiter=";")
+        return {row["code_qp_2015"] for row in rows if row["type_evolution"] == "sortant"}
+
+
 def _write(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
