@@ -3,8 +3,9 @@
 `bilan_departements(page, table, name, departements)` adds to the page of the région `name` the year's values of
 its départements (`departements`: their codes, in the order of the columns; names are the table's) for every
 line of the bilan (etl.publication.annual.BILAN_COLUMNS): one row per indicator line, linked to its fiche, one column
-per département, each cell as the files show it (`s` for a masked value, empty when it is not available).
-Targets, gaps, changes and the départements' observations are in the edition's files, which hold every column.
+per département, each cell as the files show it (`s` for a masked value, empty when it is not available); the lines
+without any value for these départements are only named, in one sentence below the table. Targets, gaps, changes
+and the départements' observations are in the edition's files, which hold every column.
 """
 
 from __future__ import annotations
@@ -45,28 +46,36 @@ def bilan_departements(page: Page, table: Table, name: str, departements: Sequen
     head = '<th scope="col">Indicateur</th>' + "".join(
         f'<th scope="col">{escape(names[d])} ({escape(d)})</th>' for d in columns
     )
-    body = []
+    body, empty = [], []
     for (indicator, breakdown), first in lines.items():
-        label = f"{indicator} – {cell_text(cells('libelle', first))}"
-        if breakdown != "total" and "libelle_ventilation" in cells.columns:
-            label = f"{label} ({cell_text(cells('libelle_ventilation', first))})"
-        tds = [f'<th scope="row">{page.indicator(indicator, label)}</th>']
+        part = cell_text(cells("libelle_ventilation", first)) if "libelle_ventilation" in cells.columns else ""
+        part = f" ({part})" if breakdown != "total" and part else ""
+        label = f"{indicator} – {cell_text(cells('libelle', first))}{part}"
+        shown = []
         for departement in columns:
             row = found.get((indicator, breakdown, departement))
-            if row is None:
-                tds.append('<td class="num"></td>')
-                continue
-            text, css = cell_display(cells("valeur", row), value, cell_text(cells("unite", row)))
+            cell = None if row is None else cells("valeur", row)
+            shown.append(cell_display(cell, value, "" if row is None else cell_text(cells("unite", row))))
+        if all(text == "" for text, _ in shown):
+            empty.append(page.indicator(indicator, f"{indicator}{part}"))
+            continue
+        tds = [f'<th scope="row">{page.indicator(indicator, label)}</th>']
+        for text, css in shown:
             if css == "num secret":
                 page.masked = True
                 tds.append(f'<td class="{css}" title="secret statistique">{escape(text)}</td>')
             else:
                 tds.append(f'<td class="{css}">{escape(text)}</td>')
         body.append("<tr>" + "".join(tds) + "</tr>")
-    page.add(
-        '<section id="departements"><h2>Les départements de la région</h2>',
-        f'<p class="explication">{escape(EXPLANATION)}</p>',
-        f'<div class="defilement"><table class="donnees"><caption>{escape(name)} : valeur de l\'année par '
-        f"département</caption><thead><tr>{head}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table></div>",
-        "</section>",
-    )
+    page.add('<section id="departements"><h2>Les départements de la région</h2>')
+    page.add(f'<p class="explication">{escape(EXPLANATION)}</p>')
+    if body:
+        page.add(
+            f'<div class="defilement"><table class="donnees"><caption>{escape(name)} : valeur de l\'année par '
+            f"département</caption><thead><tr>{head}</tr></thead><tbody>\n"
+            + "\n".join(body)
+            + "\n</tbody></table></div>"
+        )
+    if empty:
+        page.add(f'<p class="note">Aucune valeur départementale cette année pour : {", ".join(empty)}.</p>')
+    page.add("</section>")

@@ -281,6 +281,8 @@ def test_a_small_departement_count_and_its_complement_are_masked_and_gate_3_pass
     # the région's page lists its départements, the small one shown s; the fiche says which territories have values
     page = (released.folder / "region-76.html").read_text(encoding="utf-8")
     assert 'id="departements"' in page and "Ariège (09)" in page and 'title="secret statistique">s<' in page
+    assert "Aucune valeur départementale cette année pour : " in page  # lines without any value: named only
+    assert "avec les valeurs de ses départements" in (released.folder / "index.html").read_text(encoding="utf-8")
     fiche = (released.folder / "fiches" / "IND20.html").read_text(encoding="utf-8")
     assert "Département (101, dont 100 avec une valeur)" in fiche
 
