@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 
 from etl.config import PROJECT_ROOT
-from etl.publication import publish
+from etl.publication import annual, publish
 from etl.samples.generators import submissions
 from etl.submissions import intake
 
@@ -264,6 +264,19 @@ def test_a_small_departement_count_and_its_complement_are_masked_and_gate_3_pass
     assert SMALL_DEPARTEMENT in masked and len(masked) >= 2
     assert occitanie.loc[masked, "valeur"].isna().all() and occitanie.loc[masked, "ecart_cible"].isna().all()
     assert region["statut"] == "ok" and float(region["valeur"]) == values[("IND20", "region", "76", YEAR)]
+    # the relations disclosure control works with: région = its départements, a département without a value included
+    # (a regional total may count it as nothing, so it protects no one), France = the régions
+    built = annual.bilan_conventions(wh.engine, YEAR)
+    frame = built.table.frame
+    row = {(n, c, i): r for r, (n, c, i) in enumerate(frame[["niveau", "code_territoire", "code_indicateur"]].values)}
+    relations = dict(built.relations)
+    assert relations[row[("region", "76", "IND20")]] == tuple(row[("departement", d, "IND20")] for d in members)
+    assert relations[row[("region", "94", "IND20")]] == (
+        row[("departement", "2A", "IND20")],
+        row[("departement", "2B", "IND20")],
+    )
+    assert relations[row[("france", "FR", "IND20")]] == tuple(row[("region", r, "IND20")] for r in regions)
+    assert row[("region", "76", "IND09")] not in relations  # agents, not people: never secret, no relation
     # the independent check finds nothing to recompute in région = the sum of its départements
     cells = [region, *(occitanie.loc[d] for d in members)]
     found = disclosures(
