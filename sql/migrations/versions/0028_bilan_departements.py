@@ -3,5 +3,5 @@
 from etl.warehouse.migrations import sql_revision
 
 revision = "0028"
-down_revision = "0025"
+down_revision = "0027"
 upgrade, downgrade = sql_revision(__file__)
