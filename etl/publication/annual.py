@@ -1,12 +1,17 @@
 """The annual publication's tables: the bilan of the 2014 conventions and the 40 measures of the 2018 roadmap.
 
-`bilan_conventions(engine, year)` reads sql/publication/bilan_conventions.sql (France and every région × the 32
-indicators, IND16 on two lines, places created and places renovated: value, target with its date and scope, gap,
-N-1 and N-3, producer, the région's observations verbatim) and returns the table with the additive relations
-disclosure control needs (France = the sum of the 18 régions, per indicator and breakdown, for counts of people and
-households: a count of structures, places, acts, projects, zones, QPV, posts or agents is never secret, see
-catalogue/README.md) and the input batches its rows were computed from. `measures(engine)` returns the 40 measures
-with their status and its date (22 January 2019 in the seed's table) and the status summary (3 / 1 / 22 / 14).
+`bilan_conventions(engine, year)` reads sql/publication/bilan_conventions.sql (France, every région and every
+département × the 32 indicators, IND16 on two lines, places created and places renovated: value, target with its
+date and scope, gap, N-1 and N-3, producer, the observations of the région's workbook verbatim, its départemental
+sheet's for a département; rows France, then régions, then départements, each by code) and returns the table with
+the additive relations disclosure control needs, per indicator and breakdown, for counts of people and households
+(a count of structures, places, acts, projects, zones, QPV, posts or agents is never secret, see
+catalogue/README.md): France = the sum of the 18 régions when all of them are known (a value or masked), and each
+région = the sum of its départements when the région is known and so is one of its départements at least (a
+département without a value stays in the relation: a workbook's regional total is the sum of the départements it
+fills, so a missing one does not protect the others); and the input batches its rows were computed from.
+`measures(engine)` returns the 40 measures with their status and its date (22 January 2019 in the seed's table)
+and the status summary (3 / 1 / 22 / 14).
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ UNITE_STATISTIQUE = (
 )
 BILAN_COLUMNS = (
     ("annee", "Année", "period", "", "Année de la campagne (résultats au 31 décembre)."),
-    ("niveau", "Code niveau", "code", "", "france ou region (en clair dans la colonne Niveau)."),
-    ("libelle_niveau", "Niveau", "label", "", "France ou Région."),
-    ("code_territoire", "Code territoire", "code", "", "FR, ou le code INSEE de la région."),
+    ("niveau", "Code niveau", "code", "", "france, region ou departement (en clair dans la colonne Niveau)."),
+    ("libelle_niveau", "Niveau", "label", "", "France, Région ou Département."),
+    ("code_territoire", "Code territoire", "code", "", "FR, ou le code INSEE de la région ou du département."),
     ("territoire", "Territoire", "label", "", "Nom du territoire."),
     ("code_indicateur", "Code indicateur", "code", "", "Code de l'indicateur du catalogue 2014."),
     ("ventilation", "Code ventilation", "code", "", "total, ou type=creation / type=renovation pour IND16."),
@@ -79,7 +84,13 @@ BILAN_COLUMNS = (
     ("evolution_n1", "Évolution sur 1 an", "rate", "selon l'unité", "Valeur moins valeur N-1."),
     ("valeur_n3", "Valeur N-3", "rate", "selon l'unité", "Valeur trois ans plus tôt.", PER_ROW_UNIT),
     ("evolution_n3", "Évolution sur 3 ans", "rate", "selon l'unité", "Valeur moins valeur N-3."),
-    ("observations", "Observations", "text", "", "Observations de la région, telles que saisies."),
+    (
+        "observations",
+        "Observations",
+        "text",
+        "",
+        "Observations du classeur de la région, telles que saisies (feuille Départements pour un département).",
+    ),
 )
 
 BILAN_KEY = ("niveau", "code_territoire", "code_indicateur", "ventilation")  # one edition's rows; IND16 on two lines
@@ -95,6 +106,7 @@ def bilan_conventions(engine, year: int) -> Built:
             conn.execute(sa.text(BILAN_SQL.read_text(encoding="utf-8")), {"annee": year}).mappings().all()
         )
     batches = {int(b) for cell in frame.pop("batches") for b in str(cell or "").split(",") if b}
+    parent = frame.pop("region_parent").reset_index(drop=True)  # the région of a département row
     numeric = ["valeur", "cible_valeur", "ecart_cible", "valeur_n1", "evolution_n1", "valeur_n3", "evolution_n3"]
     for column in numeric:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
@@ -104,25 +116,37 @@ def bilan_conventions(engine, year: int) -> Built:
     frame = labelled(frame)[[name for name, *_ in BILAN_COLUMNS]].reset_index(drop=True)
     counted = frame["unite_statistique"]
     counts = (frame["unite"] == "nombre") & ~counted.isin(set(STATISTICAL_UNITS) - set(SECRET_UNITS))
-    relations = []
-    for code, breakdown in frame.loc[counts, ["code_indicateur", "ventilation"]].drop_duplicates().itertuples(False):
-        rows = frame.index[(frame["code_indicateur"] == code) & (frame["ventilation"] == breakdown)]
-        france = [r for r in rows if frame.at[r, "niveau"] == "france"]
-        regions = tuple(r for r in rows if frame.at[r, "niveau"] == "region")
-        known = frame.loc[[*france, *regions], "statut"].isin(["ok", "masked"]).all()
-        if france and regions and known:
-            relations.append((france[0], regions))
     table = table_from_spec(
         "bilan_conventions",
         f"Bilan {year} des conventions interministérielles",
-        "Pour la France et chaque région, les 32 indicateurs des conventions interministérielles (annexe 2 "
-        "de l'instruction du 26 mars 2014) : valeur, cible nationale avec son échéance et sa portée, écart à la "
-        "cible, évolutions, producteur et observations ; IND16 sur deux lignes (places créées, places rénovées).",
+        "Pour la France, chaque région et chaque département, les 32 indicateurs des conventions "
+        "interministérielles (annexe 2 de l'instruction du 26 mars 2014) : valeur, cible nationale avec son "
+        "échéance et sa portée, écart à la cible, évolutions, producteur et observations ; IND16 sur deux lignes "
+        "(places créées, places rénovées). Un territoire sans valeur est non disponible.",
         BILAN_COLUMNS,
         frame,
         key=BILAN_KEY,
     )
-    return Built(table, "valeur", "statut", relations, list(frame.index[counts]), batches)
+    return Built(table, "valeur", "statut", bilan_relations(frame, counts, parent), list(frame.index[counts]), batches)
+
+
+def bilan_relations(frame: pd.DataFrame, counts: pd.Series, parent: pd.Series) -> list[tuple[int, tuple[int, ...]]]:
+    """The additive relations of the bilan's counts (see the module doc), per indicator and breakdown: France = the
+    régions, when all of them are known; each région = its départements (`parent`: the région of a département row),
+    when the région and one of its départements at least are known. Rows are positional; sorted, deterministic."""
+    known = frame["statut"].isin(["ok", "masked"])
+    relations = []
+    for _, group in frame[counts].groupby(["code_indicateur", "ventilation"], sort=True):
+        france = group.index[group["niveau"] == "france"]
+        regions = group.index[group["niveau"] == "region"]
+        if len(france) and len(regions) and known[[*france, *regions]].all():
+            relations.append((int(france[0]), tuple(int(r) for r in regions)))
+        departements = group[group["niveau"] == "departement"]
+        for region in regions:
+            parts = departements.index[parent[departements.index] == frame.at[region, "code_territoire"]]
+            if known[region] and known[parts].any():
+                relations.append((int(region), tuple(int(d) for d in parts)))
+    return relations
 
 
 MEASURE_COLUMNS = (

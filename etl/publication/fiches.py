@@ -158,12 +158,14 @@ class Fiche:
     dashboard: bool = False  # one of the job-seeker indicators behind the semestrial dashboard
     dominance_units: int = 3
     threshold: int = 11
+    valued: dict[str, int] = field(default_factory=dict)  # level -> territories with a value (published or masked)
 
 
 @dataclass
 class _Usage:
     tables: list[str] = field(default_factory=list)
     territories: dict[str, int] = field(default_factory=dict)
+    valued: dict[str, int] = field(default_factory=dict)
     row: dict[str, Any] = field(default_factory=dict)  # its first row (PAQTE: label, unit, what it counts, axis)
 
 
@@ -183,12 +185,24 @@ def _territories(frame: pd.DataFrame) -> dict[str, int]:
     return {"france": 1}
 
 
+def _valued(frame: pd.DataFrame) -> dict[str, int]:
+    """level -> number of territories of a table's rows that have a value (status published or masked), for a table
+    with a `niveau` and a `statut` column; {} for any other table."""
+    if not {"niveau", "statut", "code_territoire"} <= set(frame.columns):
+        return {}
+    with_value = frame[frame["statut"].isin(["ok", "masked"])]
+    counts = with_value.groupby("niveau")["code_territoire"].nunique()
+    return {str(level): int(counts.get(level, 0)) for level in frame["niveau"].dropna().unique()}
+
+
 def _use(usage: dict[str, _Usage], code: str, table: Table, frame: pd.DataFrame) -> None:
     entry = usage.setdefault(code, _Usage())
     if table.name not in entry.tables:
         entry.tables.append(table.name)
     for level, count in _territories(frame).items():
         entry.territories[level] = max(count, entry.territories.get(level, 0))
+    for level, count in _valued(frame).items():
+        entry.valued[level] = max(count, entry.valued.get(level, 0))
     if not entry.row and not frame.empty:
         entry.row = frame.iloc[0].to_dict()
 
@@ -296,6 +310,7 @@ def _catalogue_fiche(row: dict[str, Any], usage: _Usage, years: list[int], rules
         regle_diffusion=_text(row["regle_diffusion"]),
         tables=tuple(usage.tables),
         territories=dict(usage.territories),
+        valued=dict(usage.valued),
         target=_target(row),
         received=Received(
             tuple(years), int(row["valeurs"]), int(row["valeurs_revisees"]), int(row["millesimes"]), sources
@@ -335,6 +350,7 @@ def _paqte_fiche(code: str, usage: _Usage, rules) -> Fiche:
         regle_diffusion=rule,
         tables=tuple(usage.tables),
         territories=dict(usage.territories),
+        valued=dict(usage.valued),
         origin=ORIGIN_PAQTE,
         dominance_units=rules.dominance_units,
         threshold=rules.count_threshold,
@@ -453,7 +469,16 @@ def _received(received: Received) -> str:
 
 
 def _territory_words(fiche: Fiche) -> str:
-    parts = [f"{level_label(level)} ({count})" for level, count in fiche.territories.items()]
+    """`France (1), Région (18), Département (101, dont 96 avec une valeur)`: a level whose territories do not all
+    have a value in the edition says how many have one (the others are non disponible or sans objet)."""
+    parts = []
+    for level, count in fiche.territories.items():
+        valued = fiche.valued.get(level, count)
+        if valued >= count:
+            words = str(count)
+        else:
+            words = f"{count}, dont {valued} avec une valeur" if valued else f"{count}, aucun avec une valeur"
+        parts.append(f"{level_label(level)} ({words})")
     return ", ".join(parts) or "aucun"
 
 

@@ -15,8 +15,9 @@ What a page shows, by table name (a table that is absent is skipped):
 
 - `bilan_conventions` (etl.publication.annual.BILAN_COLUMNS): national page: the France rows (value, target, gap,
   N-1) and, per indicator with a numeric target, a bar chart of the régions' values with the target as a line;
-  région page: the région's rows with target, gap and observations, and per indicator with a numeric target a chart
-  of the région's value beside France's and the target.
+  région page: the région's rows with target, gap and observations, per indicator with a numeric target a chart
+  of the région's value beside France's and the target, then the year's values of its départements in one compact
+  table (etl.publication.report_departements; which départements a région has: catalogue/departements.csv).
 - `mesures_synthese` (statut, mesures, part): a bar chart and the table, on the national page.
 - `completude_campagne` (code_region, region, etat, ...): a stacked bar of the régions per state and the table on
   the national page; the région's line on its page.
@@ -30,12 +31,12 @@ What a page shows, by table name (a table that is absent is skipped):
 A cell is shown as the export files show it (`exports.prepared_columns`): `s` when it holds no value and its
 governing status says `masked`, empty when it has no value otherwise, a status as its French word. Every chart is
 an `<svg class="chart" role="img">` with a `<title>` and a `<desc>`, and every text is escaped. The output depends
-only on the tables, the arguments and which data files of the edition already sit in `out_dir` (they are linked):
-same inputs, same bytes.
+only on the tables, the arguments, the départements' referential and which data files of the edition already sit in
+`out_dir` (they are linked): same inputs, same bytes.
 
 This module assembles the pages; what they are made of lives in etl.publication.report_cells (French numbers,
-cells, HTML tables), etl.publication.charts (the SVG charts) and etl.publication.report_sections (one section per
-table).
+cells, HTML tables), etl.publication.charts (the SVG charts), etl.publication.report_sections (one section per
+table) and etl.publication.report_departements (the départements of a région).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from typing import Any
 
 from etl.publication import exports
 from etl.publication.report_cells import Page, cell_text, escape
+from etl.publication.report_departements import bilan_departements
 from etl.publication.report_sections import (
     bilan_national,
     bilan_regional,
@@ -143,6 +145,19 @@ def _regions(by_name: dict[str, Table]) -> dict[str, str]:
     return dict(sorted(found.items()))
 
 
+def _departements(by_name: dict[str, Table]) -> dict[str, list[str]]:
+    """{région code: its départements' codes} when the bilan has département rows, else {}."""
+    table = by_name.get(BILAN)
+    if table is None or "niveau" not in table.frame.columns or not (table.frame["niveau"] == "departement").any():
+        return {}
+    from etl.referentiels.territories import load_departements
+
+    out: dict[str, list[str]] = {}
+    for code, region in load_departements()[["code", "code_region"]].itertuples(index=False):
+        out.setdefault(str(region), []).append(str(code))
+    return out
+
+
 def _nav(current: str, regions: dict[str, str]) -> str:
     links = [(INDEX, "France")] + [(_region_file(code), name) for code, name in regions.items()]
     items = []
@@ -229,7 +244,12 @@ def render_report(
     pages: list[tuple[Page, str]] = []
     fiches = dict(fiches or {})
     national = Page(INDEX, f"France – {kind_label.lower()} {period_text} – Observatoire QPV", fiches=fiches)
-    regions_line = " Chaque région a sa page (liens ci-dessus)." if regions else ""
+    departements = _departements(by_name)
+    regions_line = ""
+    if regions:
+        regions_line = " Chaque région a sa page (liens ci-dessus)" + (
+            ", avec les valeurs de ses départements." if departements else "."
+        )
     national.add(
         '<p class="intro">Cette page présente les principaux résultats de l\'édition pour la France entière.'
         f"{regions_line} Les graphiques sont accompagnés des tableaux de valeurs.</p>"
@@ -259,6 +279,7 @@ def render_report(
         )
         if BILAN in by_name:
             bilan_regional(page, by_name[BILAN], code, name)
+            bilan_departements(page, by_name[BILAN], name, departements.get(code, []))
         if COMPLETENESS in by_name:
             completeness_regional(page, by_name[COMPLETENESS], code, name)
         if SERIES in by_name:

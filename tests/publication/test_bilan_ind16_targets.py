@@ -2,8 +2,8 @@
 their date and scope, the producer of every line, and the date of the roadmap measures' statuses.
 
 IND16 facts are inserted into core.indicator_value_vintage the way the CAF crèche loader writes them (indicator and
-breakdowns of etl.sources.caf.CRECHES_COUNTS, one row per quarter, France and régions), so that the expected sums are
-computed here from what was inserted.
+breakdowns of etl.sources.caf.CRECHES_COUNTS, one row per quarter, France, régions and the départements of one
+région), so that the expected sums are computed here from what was inserted.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ YEAR = 2024
 CREATED = CRECHES_COUNTS["places_creees"][1]  # type=creation
 RENOVATED = CRECHES_COUNTS["places_renovees"][1]  # type=renovation
 SMALL_REGION = "06"  # 3 places created per quarter: places are never secret
+DEPARTEMENTS_REGION = "28"  # Normandie: its five départements have quarters too, Manche (50) only three of YEAR
+SHORT_DEPARTEMENT = "50"
 
 
 def _quarters(year: int, count: int = 4) -> list[str]:
@@ -32,10 +34,13 @@ def _quarters(year: int, count: int = 4) -> list[str]:
 
 @pytest.fixture(scope="module")
 def creches(reference_warehouse):
-    """IND16 for every quarter of YEAR and for three quarters of YEAR - 1 (its fourth never arrived)."""
+    """IND16 for every quarter of YEAR and for three quarters of YEAR - 1 (its fourth never arrived); for the
+    départements of DEPARTEMENTS_REGION, the quarters of YEAR (three only for SHORT_DEPARTEMENT)."""
     engine = reference_warehouse.engine
     with engine.connect() as conn:
         regions = [r[0] for r in conn.execute(sa.text("SELECT code FROM core.region ORDER BY code"))]
+        query = sa.text("SELECT code FROM core.departement WHERE region_code = :r ORDER BY code")
+        departements = conn.execute(query, {"r": DEPARTEMENTS_REGION}).scalars().all()
     values = {}  # (breakdown, level, code, quarter) -> places
     for quarter in [*_quarters(YEAR), *_quarters(YEAR - 1, 3)]:
         q = int(quarter[-1])
@@ -46,6 +51,11 @@ def creches(reference_warehouse):
             values[(breakdown, "france", "FR", quarter)] = sum(
                 values[(breakdown, "region", r, quarter)] for r in regions
             )
+    for quarter in _quarters(YEAR):
+        for index, departement in enumerate(departements):
+            if departement != SHORT_DEPARTEMENT or quarter != f"{YEAR}-Q4":
+                values[(CREATED, "departement", departement, quarter)] = 2.0 + index
+                values[(RENOVATED, "departement", departement, quarter)] = float(index % 2)
     received = datetime(2025, 1, 20, tzinfo=UTC)
     with engine.begin() as conn:
         conn.execute(
@@ -77,7 +87,12 @@ def creches(reference_warehouse):
         rows = conn.execute(
             sa.text("SELECT * FROM publication.bilan_conventions WHERE edition_id = :e"), {"e": released.edition_id}
         )
-        bilan = {(r["code_territoire"], r["code_indicateur"], r["ventilation"]): r for r in rows.mappings()}
+        rows = rows.mappings().all()
+    # France and régions by territory code (a département's code can be a région's: 01 is Guadeloupe and Ain)
+    bilan = {
+        (r["code_territoire"], r["code_indicateur"], r["ventilation"]): r for r in rows if r["niveau"] != "departement"
+    }
+    assert sum(r["niveau"] == "departement" for r in rows) == 101 * 33
     return reference_warehouse, regions, values, released, bilan
 
 
@@ -102,6 +117,26 @@ def test_ind16_is_two_lines_summed_from_the_four_quarters_for_france_and_every_r
     )
     # places are not people: 12 places created in a year in a small région are published
     assert float(ind16[(SMALL_REGION, "IND16", CREATED)]["valeur"]) == 12.0
+    # départements: the same sum of four quarters, and a département with three quarters has no total
+    with wh.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT code_territoire, ventilation, valeur, statut, note_valeur FROM publication.bilan_conventions "
+                "WHERE edition_id = :e AND niveau = 'departement' AND code_indicateur = 'IND16'"
+            ),
+            {"e": released.edition_id},
+        ).all()
+    filled = {(key[2], key[0]) for key in values if key[1] == "departement"}
+    assert len(rows) == 2 * 101 and len(filled) == 2 * 5
+    for code, breakdown, value, status, note in rows:
+        if code == SHORT_DEPARTEMENT:
+            assert (value, status) == (None, "missing") and note.startswith(
+                f"3 trimestre(s) sur 4 chargé(s) ({YEAR}-T1"
+            )
+        elif (code, breakdown) in filled:
+            assert status == "ok" and float(value) == _year_sum(values, breakdown, "departement", code, YEAR)
+        else:
+            assert (value, status, note) == (None, "missing", None)
     # every other indicator keeps one line, the whole indicator
     assert {key[2] for key in bilan if key[1] != "IND16"} == {"total"}
     assert {row["libelle_ventilation"] for key, row in bilan.items() if key[1] != "IND16"} == {"Ensemble"}
@@ -111,10 +146,11 @@ def test_a_year_whose_four_quarters_are_not_all_loaded_is_not_summed(creches):
     wh, regions, *_ = creches
     frame = annual.bilan_conventions(wh.engine, YEAR - 1).table.frame
     ind16 = frame[frame["code_indicateur"] == "IND16"]
-    assert len(ind16) == 2 * 19
+    assert len(ind16) == 2 * (19 + 101)
     assert (ind16["statut"] == "missing").all() and ind16["valeur"].isna().all()
     expected = f"3 trimestre(s) sur 4 chargé(s) ({YEAR - 1}-T1, {YEAR - 1}-T2, {YEAR - 1}-T3) : pas de total annuel"
-    assert (ind16["note_valeur"] == expected).all(), ind16["note_valeur"].unique()
+    notes = ind16.loc[ind16["niveau"] != "departement", "note_valeur"]
+    assert (notes == expected).all(), notes.unique()
 
 
 def test_targets_say_their_date_and_scope_in_the_table_and_the_report(creches):
