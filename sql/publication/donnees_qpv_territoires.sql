@@ -31,4 +31,5 @@ FROM in_force f
 JOIN core.region r ON r.code = f.region_code
 UNION ALL
 SELECT annee, 'france', 'FR', 'France', code, geography, NULL, NULL
-FROM in_force;
+FROM in_force
+ORDER BY annee, niveau, code_territoire, code_qpv;
