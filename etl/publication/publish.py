@@ -6,7 +6,8 @@ N-3 columns; a gap or change computed from a masked value is blanked too), prove
 (etl.quality.disclosure_check, GX suite `publication.disclosure`: gate 3) that no published cell discloses
 anything, then writes the edition (etl.publication.editions: CSV, XLSX, Parquet, dictionary, manifest, read-only)
 and loads its rows into the publication schema in one transaction. The edition folder also holds the HTML report
-(etl.publication.report: `index.html`, one page per région) and the fiche méthodologique of every indicator
+(etl.publication.report: `index.html`, one page per région, in the annual edition a portrait per QPV under `qpv/`,
+etl.publication.report_qpv) and the fiche méthodologique of every indicator
 (etl.publication.fiches: `fiches/<code>.html`, and a row each in the dictionary), listed in the manifest apart from
 the data files.
 The annual edition also holds, from 2024, the table of the QPV in veille active (etl.publication.veille), masked and
@@ -139,7 +140,8 @@ def publish_annual(
         return [*tables, *qpv_tables], masked, checks + qpv_checks
 
     return _release(
-        engine, "annuelle", period, inputs, protected, batches, rules, home=home, force=force, now=now
+        engine, "annuelle", period, inputs, protected, batches, rules, home=home, force=force, now=now,
+        places=qpv_data.places(qpv_inputs),
     )  # fmt: skip
 
 
@@ -215,10 +217,10 @@ def publish_semestrial(
     )
 
 
-def _release(engine, kind, period, inputs, protected, batches, rules, *, home, force, now) -> Published:
+def _release(engine, kind, period, inputs, protected, batches, rules, *, home, force, now, places=None) -> Published:
     """Make the edition of `inputs` unless the latest one of the same kind and period has the same inputs digest:
     `protected()` gives (tables after disclosure control, cells masked, gate-3 frames), each frame checked by the
-    GX suite before anything is written."""
+    GX suite before anything is written; `places`: the communes and EPCI of each QPV, for the report's portraits."""
     from etl.publication import editions
     from etl.quality import gates
 
@@ -267,7 +269,7 @@ def _release(engine, kind, period, inputs, protected, batches, rules, *, home, f
 
     def report(folder: Path) -> None:
         linked = fiches.write_fiches(sheets, folder, edition_id=edition, kind=kind, period=period)
-        render_report(tables, folder, edition_id=edition, kind=kind, period=period, fiches=linked)
+        render_report(tables, folder, edition_id=edition, kind=kind, period=period, fiches=linked, places=places)
 
     folder = editions.write_edition(
         home.folder("publication"), edition, tables, metadata=metadata, extra=report,

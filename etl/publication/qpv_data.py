@@ -19,7 +19,8 @@ Secrecy by unit: counts of people and households go through primary and secondar
 additive relations of the territories (commune, EPCI, département = the sum of its QPV; région = its départements;
 France = its régions) and of the breakdowns (total = women + men, the age bands, the household types); counts of
 places and structures are never masked. `build(engine, year, rules)` returns the protected tables, the gate-3 frames
-proving no masked cell can be recomputed, the inputs (for the edition's digest) and the batches read.
+proving no masked cell can be recomputed, the inputs (for the edition's digest) and the batches read. `places(inputs)`
+gives the communes and EPCI of each QPV of the year, for the QPV portraits of the report (etl.publication.report_qpv).
 """
 
 from __future__ import annotations
@@ -522,6 +523,17 @@ class Inputs:
     @property
     def batches(self) -> set[int]:
         return {int(b) for cell in self.values["batches"].dropna() for b in str(cell).split(",") if b}
+
+
+def places(given: Inputs) -> pd.DataFrame:
+    """The communes and EPCI each QPV in force in the edition's year lies in (`code_qpv`, `niveau`, `code_territoire`,
+    `territoire`; sorted), which the tables do not say and the QPV portraits of the report show."""
+    territories = given.territories
+    rows = territories.loc[
+        (territories["annee"] == given.year) & territories["niveau"].isin(["commune", "epci"]),
+        ["code_qpv", "niveau", "code_territoire", "territoire"],
+    ]
+    return rows.drop_duplicates().sort_values(["code_qpv", "niveau", "code_territoire"]).reset_index(drop=True)
 
 
 def inputs(engine, year: int) -> Inputs:

@@ -7,9 +7,15 @@ by etl.publication.fiches), every page links each indicator code and name it sho
 list of the fiches; the fiches link back to `index.html` (`page_document` is the frame of every page). The
 pages are meant for readers without SQL: French titles and short explanations, numbers formatted the French way
 (`1 234`, `12,5 %`, with no-break spaces), masked cells shown `s` with a footnote on statistical secrecy, statuses
-in French words (`tables.STATUS_LABELS`), the licence (`tables.LICENCE`) in every page's footer. They hold no script
-and load nothing (inline CSS, charts as inline SVG drawn here; a Content-Security-Policy forbids any other resource),
-so they open from a USB key or an archive the same way.
+in French words (`tables.STATUS_LABELS`), the licence (`tables.LICENCE`) in every page's footer. They load nothing
+(inline CSS, charts as inline SVG drawn here; a Content-Security-Policy forbids any other resource), so they open from a
+USB key or an archive the same way, and hold no script but one: the QPV search box of an edition with portraits, inline
+on the national page and allowed by its sha256 in that page's policy (`page_document(script=...)`).
+
+With the données QPV tables (etl.publication.qpv_data, the annual edition), the report also has a portrait per QPV,
+`qpv/<code>.html`, the list of them all `qpv/index.html` (linked from every page's navigation and from each région's
+page), and on the national page a search box finding a QPV by name or code (etl.publication.report_qpv); `places`
+(qpv_data.places) gives the communes and EPCI the portraits show. A semestrial edition has none of them.
 
 What a page shows, by table name (a table that is absent is skipped):
 
@@ -41,13 +47,17 @@ table) and etl.publication.report_departements (the départements of a région).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from etl.publication import exports
-from etl.publication.report_cells import Page, cell_text, escape
+import pandas as pd
+
+from etl.publication import exports, report_qpv
+from etl.publication.report_cells import Page, cell_text, escape, relative_link
 from etl.publication.report_departements import bilan_departements
 from etl.publication.report_sections import (
     bilan_national,
@@ -110,6 +120,11 @@ table.donnees td.large { min-width: 16rem; }
 figure { margin: 1rem 0 1.5rem; }
 figcaption { font-size: .85rem; color: #444; max-width: 60rem; }
 svg.chart { max-width: 100%; height: auto; display: block; }
+dl.identite { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: .5rem 0 1rem; }
+dl.identite dt { font-weight: bold; }
+dl.identite dd { margin: 0; }
+.recherche label { display: block; font-weight: bold; margin: .6rem 0 .3rem; }
+.recherche input { font-size: 1rem; padding: .3rem .4rem; width: 28rem; max-width: 100%; }
 svg.chart text { font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; }
 .note { font-size: .85rem; color: #333; max-width: 60rem; }
 footer { border-top: 1px solid #ccd; margin-top: 2rem; }
@@ -158,12 +173,12 @@ def _departements(by_name: dict[str, Table]) -> dict[str, list[str]]:
     return out
 
 
-def _nav(current: str, regions: dict[str, str]) -> str:
-    links = [(INDEX, "France")] + [(_region_file(code), name) for code, name in regions.items()]
+def _nav(current: str, links: Sequence[tuple[str, str]]) -> str:
+    """The navigation bar of the page `current`: `links` are (target, label), targets relative to the edition folder."""
     items = []
     for target, label in links:
         here = ' aria-current="page"' if target == current else ""
-        items.append(f'<li><a href="{escape(target)}"{here}>{escape(label)}</a></li>')
+        items.append(f'<li><a href="{escape(relative_link(target, current))}"{here}>{escape(label)}</a></li>')
     return f'<nav aria-label="Pages du rapport"><ul>{"".join(items)}</ul></nav>'
 
 
@@ -198,9 +213,15 @@ def _fiches_section(page: Page) -> str:
     )
 
 
-def page_document(page: Page, *, heading: str, edition_line: str, nav: str, files: str) -> str:
+def _script_source(script: str) -> str:
+    """The CSP source allowing exactly the inline `script`: its sha256 (a hash works from a file:// page too)."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def page_document(page: Page, *, heading: str, edition_line: str, nav: str, files: str, script: str = "") -> str:
     """The HTML document of a page of the edition (header, navigation `nav`, the page's parts, the files section
-    `files`, the notes on reading, secrecy and licence), with the report's style and Content-Security-Policy."""
+    `files`, the notes on reading, secrecy and licence), with the report's style and Content-Security-Policy; `script`:
+    one inline script at the end of the body, the only one the policy then lets run (by its hash)."""
     notes = [
         f'<p class="note">{escape(READING_NOTE)}</p>',
         f'<p class="note" id="licence">Données publiées sous <a href="{escape(LICENCE["url"])}" rel="license">'
@@ -209,15 +230,17 @@ def page_document(page: Page, *, heading: str, edition_line: str, nav: str, file
     if page.masked:
         notes.insert(0, f'<p class="note" id="secret-statistique">{escape(SECRET_NOTE)}</p>')
     body = "\n".join(page.parts) if page.parts else "<p>Aucune table de cette édition ne concerne cette page.</p>"
+    csp = f"{CSP}; script-src {_script_source(script)}" if script else CSP
+    scripts = f"<script>{script}</script>\n" if script else ""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="fr">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{csp}">\n'
         f"<title>{escape(page.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f'<header>\n<p class="edition">{escape(edition_line)}</p>\n<h1>{escape(heading)}</h1>\n{nav}\n</header>\n'
         f"<main>\n{body}\n{files}\n</main>\n"
-        f"<footer>\n<h2>Comment lire ce rapport</h2>\n{''.join(notes)}\n</footer>\n</body>\n</html>\n"
+        f"<footer>\n<h2>Comment lire ce rapport</h2>\n{''.join(notes)}\n</footer>\n{scripts}</body>\n</html>\n"
     )
 
 
@@ -229,10 +252,13 @@ def render_report(
     kind: str,
     period: str,
     fiches: Mapping[str, str] | None = None,
+    places: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the report of an edition's `tables` into `out_dir` (created if needed): `index.html` then
-    `region-<code>.html` per région present, in code order; returns their paths in that order. `fiches`: the
-    indicators (code -> label) whose fiche sits in `out_dir/fiches/`, linked from the pages."""
+    `region-<code>.html` per région present, in code order, then, when the tables hold the données QPV tables, the
+    QPV portraits (etl.publication.report_qpv): `qpv/index.html` and `qpv/<code>.html` in code order; returns their
+    paths in that order. `fiches`: the indicators (code -> label) whose fiche sits in `out_dir/fiches/`, linked from
+    the pages; `places`: the communes and EPCI of each QPV (etl.publication.qpv_data.places), shown in its portrait."""
     out_dir = Path(out_dir)
     by_name = {table.name: table for table in tables}
     regions = _regions(by_name)
@@ -240,6 +266,10 @@ def render_report(
     period_text = period_label(period)
     line = edition_line(edition_id, kind, period)
     files = _files_section(tables, out_dir)
+    portraits = report_qpv.Portraits(tables, places) if report_qpv.present(tables) else None
+    links = [(INDEX, "France")] + [(_region_file(code), name) for code, name in regions.items()]
+    if portraits is not None:
+        links.append((report_qpv.LISTING, "Quartiers"))
 
     pages: list[tuple[Page, str]] = []
     fiches = dict(fiches or {})
@@ -254,6 +284,8 @@ def render_report(
         '<p class="intro">Cette page présente les principaux résultats de l\'édition pour la France entière.'
         f"{regions_line} Les graphiques sont accompagnés des tableaux de valeurs.</p>"
     )
+    if portraits is not None:
+        national.add(portraits.search_section(national))
     if BILAN in by_name:
         bilan_national(national, by_name[BILAN])
     if MEASURES in by_name:
@@ -277,6 +309,12 @@ def render_report(
             "La page "
             '<a href="index.html">France</a> donne les valeurs nationales et la comparaison entre régions.</p>'
         )
+        if portraits is not None and portraits.in_region(code):
+            page.add(
+                f'<p class="intro">Chacun des {portraits.in_region(code)} quartiers prioritaires de la région a son '
+                f'portrait : <a href="{escape(report_qpv.LISTING)}#region-{escape(code)}">les quartiers de la région, '
+                "par département</a>.</p>"
+            )
         if BILAN in by_name:
             bilan_regional(page, by_name[BILAN], code, name)
             bilan_departements(page, by_name[BILAN], name, departements.get(code, []))
@@ -288,11 +326,37 @@ def render_report(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    script = report_qpv.SEARCH_SCRIPT if portraits is not None else ""
     for page, heading in pages:
         if page.fiches:
             page.add(_fiches_section(page))
-        document = page_document(page, heading=heading, edition_line=line, nav=_nav(page.file, regions), files=files)
+        document = page_document(
+            page, heading=heading, edition_line=line, nav=_nav(page.file, links), files=files,
+            script=script if page.file == INDEX else "",
+        )  # fmt: skip
         path = out_dir / page.file
         path.write_bytes(document.encode("utf-8"))
         written.append(path)
+    if portraits is not None:
+        written += _write_portraits(portraits, out_dir, fiches, regions, line, f"{kind_label.lower()} {period_text}")
+    return written
+
+
+def _write_portraits(portraits, out_dir: Path, fiches, regions: dict[str, str], line: str, edition: str) -> list[Path]:
+    """Write `qpv/index.html` and every QPV's portrait, each page linking France, its région and the list."""
+    (out_dir / report_qpv.FOLDER).mkdir(exist_ok=True)
+    listing, heading = portraits.listing(edition)
+    everything = [(INDEX, "France"), (report_qpv.LISTING, "Quartiers")]
+    written = []
+
+    def write(page: Page, heading: str, links: list[tuple[str, str]]) -> None:
+        document = page_document(page, heading=heading, edition_line=line, nav=_nav(page.file, links), files="")
+        path = out_dir / page.file
+        path.write_bytes(document.encode("utf-8"))
+        written.append(path)
+
+    write(listing, heading, everything)
+    for page, heading, region in portraits.pages(fiches, edition):
+        region_link = [(_region_file(region), regions[region])] if region in regions else []
+        write(page, heading, [everything[0], *region_link, everything[1]])
     return written

@@ -183,6 +183,16 @@ class Page:
         return f'<a href="{escape(href)}">{escape(text)}</a>' if href else escape(text)
 
 
+def cell_html(page: Page, text: str, css: str = "", href: str | None = None) -> str:
+    """A `<td>` of the report holding `text` (escaped; a link to `href` when given) with the CSS class `css` (from
+    `cell_display`); a masked cell (`num secret`) is titled as such and tells `page` it shows one."""
+    content = f'<a href="{escape(href)}">{escape(text)}</a>' if href else escape(text)
+    if css == "num secret":
+        page.masked = True
+        return f'<td class="{css}" title="secret statistique">{content}</td>'
+    return f'<td class="{css}">{content}</td>' if css else f"<td>{content}</td>"
+
+
 def html_table(
     page: Page,
     cells: PreparedCells,
@@ -215,12 +225,7 @@ def html_table(
             if name in wide:
                 css = f"{css} large".strip()
             href = links[name](row) if name in links and text else None
-            content = f'<a href="{escape(href)}">{escape(text)}</a>' if href else escape(text)
-            if css == "num secret":
-                page.masked = True
-                tds.append(f'<td class="{css}" title="secret statistique">{content}</td>')
-            else:
-                tds.append(f'<td class="{css}">{content}</td>' if css else f"<td>{content}</td>")
+            tds.append(cell_html(page, text, css, href))
         body.append("<tr>" + "".join(tds) + "</tr>")
     return (
         f'<div class="defilement"><table class="donnees"><caption>{escape(caption)}</caption>'
