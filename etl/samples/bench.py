@@ -16,7 +16,9 @@ geographies loaded through the pipeline first), it measures:
    years of monthly rows for every territory (QPV, départements, régions, France) loaded into
    `publication.emploi_qpv`: 20 runs of each after 2 warm-ups;
 6. the aggregated France Travail file (DEFM, `BENCH_MONTHS` months concatenated, default 12) against its raw COPY;
-7. the last `make demo`'s total time, as the demo recorded it.
+7. the last `make demo`'s total time, as the demo recorded it;
+8. the annual report's pages with a portrait per QPV (etl.publication.report_qpv) on the données QPV tables of the
+   sample 2024 geography (1,584 QPV, figures drawn for every indicator), against writing the same bytes as plain files.
 
 Every measurement that needs its own peak RSS runs in a child process (`--child`). Timings live here and in
 BENCHMARKS.md, never in pass/fail tests.
@@ -421,6 +423,87 @@ def _bench_defm(url: str, home, tmp: Path, territory_dir: Path, months: int) -> 
     return {"lines": lines, "months": months, "copy": copy, "ingest": {**ingest, "peak_rss_mb": rss}}
 
 
+# --- 8: the QPV portraits of the annual report ----------------------------------------------------------------------
+
+
+def _portrait_inputs(territory_dir: Path, year: int = 2024, seed: int = 8, small: float = 0.003):
+    """The données QPV inputs (etl.publication.qpv_data.Inputs) of `year` on the sample 2024 geography of
+    `territory_dir` (every QPV with its communes, EPCI, département, région), with a figure drawn for every indicator
+    and breakdown of the tables in `year` and `year - 1` (a share `small` of them under 11, so that secrecy masks some)
+    and the population of every QPV; no warehouse needed."""
+    import numpy as np
+    import pandas as pd
+
+    from etl.config import PROJECT_ROOT
+    from etl.publication import qpv_data
+    from etl.referentiels.territories import normalise_qpv, read_anct
+
+    frames = normalise_qpv(read_anct(territory_dir / "qpv_2024.csv"))
+    qpv, communes, epci = frames["qpv"], frames["qpv_commune"], frames["qpv_epci"]
+    rows = []
+    for q in qpv.itertuples(index=False):
+        base = (q.code_qp, "2024", q.insee_dep, q.insee_reg)
+        rows += [("qpv", q.code_qp, q.lib_qp, *base), ("departement", q.insee_dep, q.lib_dep, *base),
+                 ("region", q.insee_reg, q.lib_reg, *base), ("france", "FR", "France", *base)]  # fmt: skip
+    departement = dict(zip(qpv["code_qp"], zip(qpv["insee_dep"], qpv["insee_reg"], strict=True), strict=True))
+    for c in communes.itertuples(index=False):
+        rows.append(("commune", c.insee_com, c.lib_com, c.code_qp, "2024", *departement[c.code_qp]))
+    for e in epci.itertuples(index=False):
+        rows.append(("epci", e.siren_epci, e.lib_epci, e.code_qp, "2024", None, None))
+    one_year = pd.DataFrame(rows, columns=["niveau", "code_territoire", "territoire", "code_qpv", "geography",
+                                           "code_departement", "code_region"])  # fmt: skip
+    territories = pd.concat([one_year.assign(annee=y) for y in (year, year - 1)], ignore_index=True)
+    territories = territories[["annee", *one_year.columns]]
+    rng = np.random.default_rng(seed)
+    lines = [(m.code, b) for theme in qpv_data.THEMES for m in theme.measures for b in m.breakdowns]
+    lines += [(qpv_data.POPULATION, "total"), (qpv_data.POPULATION, qpv_data.AGE_15_64)]
+    codes = qpv["code_qp"].to_numpy()
+    values = []
+    for y in (year, year - 1):
+        for code, breakdown in lines:
+            scale = 3000 if code == qpv_data.POPULATION else 300
+            drawn = np.where(
+                rng.random(len(codes)) < small, rng.integers(1, 11, len(codes)), rng.integers(11, scale, len(codes))
+            )
+            note = str(year - 4) if code == qpv_data.POPULATION else None
+            values.append(
+                pd.DataFrame({"code_indicateur": code, "ventilation": breakdown, "code_qpv": codes, "annee": y,
+                              "valeur": drawn.astype("float64"), "statut": "ok", "note_valeur": note, "batches": "1"})
+            )  # fmt: skip
+    columns = ["code", "libelle", "producteur", "unite_statistique"]
+    catalogue = pd.concat(
+        pd.read_csv(PROJECT_ROOT / "catalogue" / name, sep=";", dtype=str, usecols=columns)
+        for name in ("indicateurs_operateurs.csv", "indicateurs_2014.csv")
+    ).rename(columns={"code": "code_indicateur", "libelle": "indicateur"})
+    return qpv_data.Inputs(year, territories, pd.concat(values, ignore_index=True), catalogue)
+
+
+def _bench_portraits(territory_dir: Path, out_dir: Path) -> dict:
+    """The annual report of the données QPV tables built on `_portrait_inputs` (not timed) written into `out_dir`
+    (timed: the national page with its search index, the list and a portrait per QPV), beside the reference: the same
+    bytes written as plain files."""
+    from etl.publication import disclosure, qpv_data
+    from etl.publication.report import render_report
+
+    given = _portrait_inputs(territory_dir)
+    started = time.perf_counter()
+    tables, _ = qpv_data.build(given, disclosure.Rules())
+    built = time.perf_counter() - started
+    started = time.perf_counter()
+    written = render_report(tables, out_dir / "report", edition_id="annuelle-2024-bench", kind="annuelle",
+                            period="2024", places=qpv_data.places(given))  # fmt: skip
+    seconds = time.perf_counter() - started
+    contents = [(path.relative_to(out_dir / "report"), path.read_bytes()) for path in written]
+    (out_dir / "plain" / "qpv").mkdir(parents=True)
+    started = time.perf_counter()
+    for relative, content in contents:
+        (out_dir / "plain" / relative).write_bytes(content)
+    reference = time.perf_counter() - started
+    portraits = sum(1 for relative, _ in contents if relative.parent.name == "qpv" and relative.name != "index.html")
+    return {"portraits": portraits, "files": len(contents), "mb": sum(len(c) for _, c in contents) / 1e6,
+            "seconds": seconds, "reference_seconds": reference, "tables_seconds": built}  # fmt: skip
+
+
 # --- the whole bench -----------------------------------------------------------------------------------------------
 
 
@@ -457,6 +540,7 @@ def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12) -> dict:
             "dags": _bench_dags(),
             "bi": _bench_bi(engine),
             "defm": _bench_defm(url, home, tmp, territory_dir, months),
+            "portraits": _bench_portraits(territory_dir, tmp / "portraits"),
             "demo": demo,
             "machine": _machine(),
         }
@@ -520,6 +604,16 @@ def table(results: dict) -> str:
         f"| {len(bi['queries'])} BI queries on publication ({bi['rows']:,} rows: 10 years, monthly, every territory), "
         f"{BI_RUNS} runs each | p50 {bi['all']['p50_ms']:.1f} ms, p95 {bi['all']['p95_ms']:.1f} ms | | | | "
         "p95 < 50 ms |",
+    ]
+    portraits = results["portraits"]
+    plain, built = portraits["reference_seconds"], portraits["seconds"]
+    lines += [
+        f"| annual report with the QPV portraits, {portraits['files']:,} pages ({portraits['mb']:.0f} MB): the same "
+        f"bytes written as plain files (reference) | {plain:.2f} s | {portraits['files'] / plain:,.0f} pages/s | 1 | "
+        "| |",
+        f"| the same, built from the données QPV tables ({portraits['portraits']:,} QPV portraits, list, national page "
+        f"with its search index) and written | {built:.1f} s | {portraits['files'] / built:,.0f} pages/s | "
+        f"{plain / built:.3f} | | < 60 s |",
     ]
     demo = results.get("demo")
     if demo:
