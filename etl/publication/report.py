@@ -342,7 +342,14 @@ def render_report(
     return written
 
 
-def _write_portraits(portraits, out_dir: Path, fiches, regions: dict[str, str], line: str, edition: str) -> list[Path]:
+def _write_portraits(
+    portraits: report_qpv.Portraits,
+    out_dir: Path,
+    fiches: dict[str, str],
+    regions: dict[str, str],
+    line: str,
+    edition: str,
+) -> list[Path]:
     """Write `qpv/index.html` and every QPV's portrait, each page linking France, its région and the list."""
     (out_dir / report_qpv.FOLDER).mkdir(exist_ok=True)
     listing, heading = portraits.listing(edition)

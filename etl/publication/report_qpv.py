@@ -186,8 +186,8 @@ class Portraits:
             qpv = dataclasses.replace(table, frame=frame.loc[level == "qpv"].reset_index(drop=True))
             identity = ["code_territoire", "territoire", "code_departement", "code_region", "geographie"]
             firsts = qpv.frame[identity].drop_duplicates("code_territoire")
-            for code, name, departement, region, lists in firsts.itertuples(index=False):
-                found.setdefault(code, Quartier(code, name, departement or "", region or "", lists or ""))
+            for code, *identity in firsts.itertuples(index=False):
+                found.setdefault(code, Quartier(code, *("" if pd.isna(value) else str(value) for value in identity)))
             for code, positions in qpv.frame.groupby("code_territoire", sort=False).indices.items():
                 found[code].rows[theme.name] = positions
             years = qpv.frame["annee"].dropna()
