@@ -57,7 +57,7 @@ from typing import Any
 import pandas as pd
 
 from etl.publication import exports, report_qpv
-from etl.publication.report_cells import Page, cell_text, escape, relative_link
+from etl.publication.report_cells import Page, cell_text, escape, format_number, relative_link
 from etl.publication.report_departements import bilan_departements
 from etl.publication.report_sections import (
     bilan_national,
@@ -311,9 +311,9 @@ def render_report(
         )
         if portraits is not None and portraits.in_region(code):
             page.add(
-                f'<p class="intro">Chacun des {portraits.in_region(code)} quartiers prioritaires de la région a son '
-                f'portrait : <a href="{escape(report_qpv.LISTING)}#region-{escape(code)}">les quartiers de la région, '
-                "par département</a>.</p>"
+                f'<p class="intro">Chacun des {format_number(portraits.in_region(code))} quartiers prioritaires de la '
+                f'région a son portrait : <a href="{escape(report_qpv.LISTING)}#region-{escape(code)}">les quartiers '
+                "de la région, par département</a>.</p>"
             )
         if BILAN in by_name:
             bilan_regional(page, by_name[BILAN], code, name)

@@ -35,7 +35,15 @@ import numpy as np
 import pandas as pd
 
 from etl.publication.qpv_data import THEMES, Theme
-from etl.publication.report_cells import Page, PreparedCells, cell_display, cell_html, escape, html_table
+from etl.publication.report_cells import (
+    Page,
+    PreparedCells,
+    cell_display,
+    cell_html,
+    escape,
+    format_number,
+    html_table,
+)
 from etl.publication.tables import STATUS_LABELS, Table
 
 FOLDER = "qpv"
@@ -334,9 +342,10 @@ class Portraits:
         """(page, heading) of `qpv/index.html`: every QPV by région and département, linked to its portrait."""
         page = Page(LISTING, f"Les quartiers prioritaires – {edition} – Observatoire QPV")
         page.add(
-            f'<p class="intro">Les {len(self.quartiers)} quartiers prioritaires de l\'édition, par région et '
-            "département. Chacun a sa page : ses chiffres de l'année et leur évolution, son rang dans son département "
-            'et sa région. La <a href="../index.html">page France</a> a aussi une recherche par nom ou code.</p>'
+            f'<p class="intro">Les {format_number(len(self.quartiers))} quartiers prioritaires de l\'édition, par '
+            "région et département. Chacun a sa page : ses chiffres de l'année et leur évolution, son rang dans son "
+            'département et sa région. La <a href="../index.html">page France</a> a aussi une recherche par nom ou '
+            "code.</p>"
         )
         by_region: dict[str, dict[str, list[Quartier]]] = {}
         for quartier in self.quartiers.values():
@@ -372,8 +381,8 @@ class Portraits:
         data = json.dumps(entries, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
         return (
             '<section id="quartiers"><h2>Le portrait de chaque quartier</h2><p class="explication">Chacun des '
-            f"{len(entries)} quartiers prioritaires de l'édition a sa page : ses chiffres de l'année et leur "
-            "évolution, son rang dans son département et sa région, les liens vers les fiches des indicateurs. "
+            f"{format_number(len(entries))} quartiers prioritaires de l'édition a sa page : ses chiffres de l'année "
+            "et leur évolution, son rang dans son département et sa région, les liens vers les fiches des indicateurs. "
             f'<a href="{escape(page.link(LISTING))}">Tous les quartiers, par région et département</a>.</p>'
             '<form id="recherche-qpv" class="recherche" role="search" hidden>'
             '<label for="recherche-qpv-texte">Rechercher un quartier par son nom, son code ou sa commune</label> '
