@@ -42,6 +42,11 @@ WITH veille AS (
     FROM veille v
     CROSS JOIN grille g
     LEFT JOIN mois m ON g.mensuel AND m.indicator_code = g.code AND m.annee = g.annee
+), valeurs AS MATERIALIZED (  -- the veille QPV's figures only: read once, then joined by hash (not per case)
+    SELECT f.indicator_code, f.territory_code, f.period_code, f.breakdown, f.value, f.status, f.batch_id
+    FROM core.indicator_value f
+    WHERE f.territory_level = 'qpv' AND f.territory_code IN (SELECT code FROM veille)
+      AND f.indicator_code = ANY(CAST(:codes AS text[])) AND f.source_id = ANY(CAST(:sources AS text[]))
 )
 SELECT c.annee, c.code AS code_qpv_2015, c.nom AS qpv, c.region_code AS code_region, c.region,
        c.departement_code AS code_departement, c.departement, co.codes AS codes_communes, co.noms AS communes,
@@ -56,7 +61,7 @@ FROM cases c
 JOIN core.indicator i ON i.code = c.code_indicateur
 LEFT JOIN communes co ON co.qpv_code = c.code
 LEFT JOIN successeurs s ON s.qpv_2015 = c.code
-LEFT JOIN core.indicator_value f
-    ON f.indicator_code = c.code_indicateur AND f.territory_level = 'qpv' AND f.territory_code = c.code
-   AND f.period_code = c.periode AND f.breakdown = c.ventilation AND f.source_id = ANY(CAST(:sources AS text[]))
+LEFT JOIN valeurs f
+    ON f.indicator_code = c.code_indicateur AND f.territory_code = c.code AND f.period_code = c.periode
+   AND f.breakdown = c.ventilation
 ORDER BY c.departement_code, c.code, c.rang, c.annee DESC;
