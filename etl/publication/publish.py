@@ -284,12 +284,15 @@ def _release(engine, kind, period, inputs, protected, batches, rules, *, home, f
 
 
 def _withdraw(folder: Path) -> None:
-    """Remove the files of an edition whose load failed (they are read-only)."""
+    """Remove the files of an edition whose load failed: its folder and subfolders (`fiches/`, `qpv/`) are read-only,
+    so each is made writable, top down, before it is emptied."""
+    import os
     import shutil
 
     folder.chmod(0o755)
-    for path in folder.iterdir():
-        path.chmod(0o644)
+    for root, subfolders, _ in os.walk(folder):
+        for name in subfolders:
+            Path(root, name).chmod(0o755)
     shutil.rmtree(folder)
 
 

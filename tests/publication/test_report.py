@@ -408,6 +408,20 @@ def test_edition_extra_cannot_touch_data_files(tmp_path):
     assert list(home.iterdir()) == []
 
 
+def test_an_edition_withdrawn_after_a_failed_load_leaves_nothing_even_its_read_only_subfolders(tmp_path):
+    from etl.publication import publish
+
+    def pages(folder: Path) -> None:
+        (folder / "qpv").mkdir()
+        (folder / "qpv" / "QN01.html").write_text("<p>portrait</p>")
+
+    folder = editions.write_edition(tmp_path / "publication", "x-3", [measures_table()], metadata={}, extra=pages)
+    assert (folder / "qpv" / "QN01.html").is_file()
+    assert not (folder / "qpv").stat().st_mode & 0o222  # read-only, as every folder of a released edition
+    publish._withdraw(folder)
+    assert not folder.exists()
+
+
 # --- in a real browser (the `chromium` fixture of tests/conftest.py) -----------------------------------------------
 
 
