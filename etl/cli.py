@@ -83,7 +83,8 @@ def _demo(_args) -> int:
 def _bench(args) -> int:
     from etl.samples import bench
 
-    argv = [f"--{name}={value}" for name in ("rows", "runs", "months", "json") if (value := getattr(args, name))]
+    names = ("rows", "runs", "months", "json", "only")
+    argv = [f"--{name}={value}" for name in names if (value := getattr(args, name))]
     return bench.main(argv)
 
 
@@ -315,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=None, help="runs of the extract's COPY and ingest (default 3)")
     bench.add_argument("--months", type=int, default=None, help="months of aggregated DEFM files (1-84, default 12)")
     bench.add_argument("--json", default=None, help="also write the figures to this JSON file")
+    bench.add_argument("--only", default=None, choices=["secrecy"], help="one piece alone (secrecy: no warehouse)")
     bench.set_defaults(func=_bench)
 
     docs = sub.add_parser("docs", help="check the README's tables of the source DAGs against the registry")

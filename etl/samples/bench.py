@@ -18,7 +18,10 @@ geographies loaded through the pipeline first), it measures:
 6. the aggregated France Travail file (DEFM, `BENCH_MONTHS` months concatenated, default 12) against its raw COPY;
 7. the last `make demo`'s total time, as the demo recorded it;
 8. the annual report's pages with a portrait per QPV (etl.publication.report_qpv) on the données QPV tables of the
-   sample 2024 geography (1,584 QPV, figures drawn for every indicator), against writing the same bytes as plain files.
+   sample 2024 geography (1,584 QPV, figures drawn for every indicator), against writing the same bytes as plain files;
+9. secrecy on many small cells: `qpv_data.build` (primary and secondary suppression) on the same kind of tables with
+   5 % of the QPV figures under 11, against the same build with 0.3 % (`--only secrecy` runs this piece alone,
+   without the warehouse).
 
 Every measurement that needs its own peak RSS runs in a child process (`--child`). Timings live here and in
 BENCHMARKS.md, never in pass/fail tests.
@@ -40,6 +43,7 @@ import uuid
 from pathlib import Path
 
 from etl.errors import ObservatoireError
+from etl.samples.bench_qpv_data import bench_secrecy, portrait_inputs, run_secrecy, secrecy_lines
 
 EXTRACT_ROWS = 6_000_000
 SAMPLE_ROWS = 200_000
@@ -426,66 +430,14 @@ def _bench_defm(url: str, home, tmp: Path, territory_dir: Path, months: int) -> 
 # --- 8: the QPV portraits of the annual report ----------------------------------------------------------------------
 
 
-def _portrait_inputs(territory_dir: Path, year: int = 2024, seed: int = 8, small: float = 0.003):
-    """The données QPV inputs (etl.publication.qpv_data.Inputs) of `year` on the sample 2024 geography of
-    `territory_dir` (every QPV with its communes, EPCI, département, région), with a figure drawn for every indicator
-    and breakdown of the tables in `year` and `year - 1` (a share `small` of them under 11, so that secrecy masks some)
-    and the population of every QPV; no warehouse needed."""
-    import numpy as np
-    import pandas as pd
-
-    from etl.config import PROJECT_ROOT
-    from etl.publication import qpv_data
-    from etl.referentiels.territories import normalise_qpv, read_anct
-
-    frames = normalise_qpv(read_anct(territory_dir / "qpv_2024.csv"))
-    qpv, communes, epci = frames["qpv"], frames["qpv_commune"], frames["qpv_epci"]
-    rows = []
-    for q in qpv.itertuples(index=False):
-        base = (q.code_qp, "2024", q.insee_dep, q.insee_reg)
-        rows += [("qpv", q.code_qp, q.lib_qp, *base), ("departement", q.insee_dep, q.lib_dep, *base),
-                 ("region", q.insee_reg, q.lib_reg, *base), ("france", "FR", "France", *base)]  # fmt: skip
-    departement = dict(zip(qpv["code_qp"], zip(qpv["insee_dep"], qpv["insee_reg"], strict=True), strict=True))
-    for c in communes.itertuples(index=False):
-        rows.append(("commune", c.insee_com, c.lib_com, c.code_qp, "2024", *departement[c.code_qp]))
-    for e in epci.itertuples(index=False):
-        rows.append(("epci", e.siren_epci, e.lib_epci, e.code_qp, "2024", None, None))
-    one_year = pd.DataFrame(rows, columns=["niveau", "code_territoire", "territoire", "code_qpv", "geography",
-                                           "code_departement", "code_region"])  # fmt: skip
-    territories = pd.concat([one_year.assign(annee=y) for y in (year, year - 1)], ignore_index=True)
-    territories = territories[["annee", *one_year.columns]]
-    rng = np.random.default_rng(seed)
-    lines = [(m.code, b) for theme in qpv_data.THEMES for m in theme.measures for b in m.breakdowns]
-    lines += [(qpv_data.POPULATION, "total"), (qpv_data.POPULATION, qpv_data.AGE_15_64)]
-    codes = qpv["code_qp"].to_numpy()
-    values = []
-    for y in (year, year - 1):
-        for code, breakdown in lines:
-            scale = 3000 if code == qpv_data.POPULATION else 300
-            drawn = np.where(
-                rng.random(len(codes)) < small, rng.integers(1, 11, len(codes)), rng.integers(11, scale, len(codes))
-            )
-            note = str(year - 4) if code == qpv_data.POPULATION else None
-            values.append(
-                pd.DataFrame({"code_indicateur": code, "ventilation": breakdown, "code_qpv": codes, "annee": y,
-                              "valeur": drawn.astype("float64"), "statut": "ok", "note_valeur": note, "batches": "1"})
-            )  # fmt: skip
-    columns = ["code", "libelle", "producteur", "unite_statistique"]
-    catalogue = pd.concat(
-        pd.read_csv(PROJECT_ROOT / "catalogue" / name, sep=";", dtype=str, usecols=columns)
-        for name in ("indicateurs_operateurs.csv", "indicateurs_2014.csv")
-    ).rename(columns={"code": "code_indicateur", "libelle": "indicateur"})
-    return qpv_data.Inputs(year, territories, pd.concat(values, ignore_index=True), catalogue)
-
-
 def _bench_portraits(territory_dir: Path, out_dir: Path) -> dict:
-    """The annual report of the données QPV tables built on `_portrait_inputs` (not timed) written into `out_dir`
+    """The annual report of the données QPV tables built on `portrait_inputs` (not timed) written into `out_dir`
     (timed: the national page with its search index, the list and a portrait per QPV), beside the reference: the same
     bytes written as plain files."""
     from etl.publication import disclosure, qpv_data
     from etl.publication.report import render_report
 
-    given = _portrait_inputs(territory_dir)
+    given = portrait_inputs(territory_dir)
     started = time.perf_counter()
     tables, _ = qpv_data.build(given, disclosure.Rules())
     built = time.perf_counter() - started
@@ -541,6 +493,7 @@ def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12) -> dict:
             "bi": _bench_bi(engine),
             "defm": _bench_defm(url, home, tmp, territory_dir, months),
             "portraits": _bench_portraits(territory_dir, tmp / "portraits"),
+            "secrecy": bench_secrecy(territory_dir),
             "demo": demo,
             "machine": _machine(),
         }
@@ -614,6 +567,7 @@ def table(results: dict) -> str:
         f"| the same, built from the données QPV tables ({portraits['portraits']:,} QPV portraits, list, national page "
         f"with its search index) and written | {built:.1f} s | {portraits['files'] / built:,.0f} pages/s | "
         f"{plain / built:.3f} | | < 60 s |",
+        *secrecy_lines(results["secrecy"]),
     ]
     demo = results.get("demo")
     if demo:
@@ -646,12 +600,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", RUNS)))
     parser.add_argument("--months", type=int, default=int(os.environ.get("BENCH_MONTHS", "12")))
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
+    parser.add_argument("--only", choices=["secrecy"], default=os.environ.get("BENCH_ONLY") or None,
+                        help="run this piece alone (secrecy: piece 9, no warehouse needed)")  # fmt: skip
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         task = json.loads(args.child)
         result = CHILDREN[task["step"]](task)
         print(json.dumps({**result, "peak_rss_mib": _peak_rss_mib()}), flush=True)
+        return 0
+    if args.only == "secrecy":
+        secrecy = run_secrecy()
+        print("\n" + "\n".join(["| measure | time | lines/s | ratio to its reference | peak RSS | target |",
+                                 "|---|---|---|---|---|---|", *secrecy_lines(secrecy)]))  # fmt: skip
+        if args.json:
+            args.json.write_text(json.dumps({"secrecy": secrecy}, indent=2) + "\n", encoding="utf-8")
         return 0
     results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84))
     print("\n" + table(results))
