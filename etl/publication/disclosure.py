@@ -12,11 +12,12 @@ A table's value column goes through two steps before anything leaves the warehou
 
 The attacker of step 2 knows every published value and every relation, and solves the linear system the relations
 form over the unknown (masked) cells. A masked cell is disclosed when it is uniquely determined by that system,
-i.e. when the unit vector e_i lies in the row space of the unknowns' coefficient matrix. This is checked exactly,
-with rational arithmetic on a sparse reduced row echelon form, per connected component of the masked cells (two
-masked cells are connected when a relation holds both), so large hierarchies stay fast: a component's system only
-involves its own cells. A relation with exactly one masked cell is the common case of disclosure; it is resolved
-first, without any matrix.
+i.e. when the unit vector e_i lies in the row space of the unknowns' coefficient matrix. The system is kept solved
+incrementally as cells are masked (each mask adds a column; trying a complement is one product, not a new
+elimination), with integer arithmetic modulo the prime 2^61 - 1: ranks there equal the rational ones unless the
+prime divides a non-zero minor of the relations' matrix (entries 0 and ±1), which needs a minor of at least 2^61,
+so the outcome is exact in practice, not proven; tests compare it with a rational reference. A relation with exactly
+one masked cell is the common case of disclosure; it is resolved first, without any matrix.
 
 Missing values (NaN, not masked) are treated as *known* to the attacker: a total may have been computed with the
 missing part counted as nothing, so a missing cell does not protect its neighbours. It is never chosen as a
@@ -40,7 +41,6 @@ import heapq
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -226,53 +226,36 @@ def primary(
 
 
 # --------------------------------------------------------------------------------------------------------------------
-# Exact linear algebra on the masked cells
+# Linear algebra on the masked cells
 
-
-def _reduced_rows(rows: Iterable[dict[int, int]]) -> dict[int, dict[int, Fraction]]:
-    """Sparse reduced row echelon form: pivot column -> its row (pivot 1, no other pivot column in it)."""
-    pivots: dict[int, dict[int, Fraction]] = {}
-    for row in rows:
-        r = {c: Fraction(x) for c, x in row.items() if x}
-        for c in [c for c in r if c in pivots]:
-            factor = r.get(c)
-            if not factor:
-                continue
-            for cc, x in pivots[c].items():
-                y = r.get(cc, 0) - factor * x
-                if y:
-                    r[cc] = y
-                else:
-                    r.pop(cc, None)
-        if not r:
-            continue
-        p = min(r)
-        scale = r[p]
-        r = {c: x / scale for c, x in r.items()}
-        for prow in pivots.values():
-            factor = prow.get(p)
-            if factor:
-                for cc, x in r.items():
-                    y = prow.get(cc, 0) - factor * x
-                    if y:
-                        prow[cc] = y
-                    else:
-                        prow.pop(cc, None)
-        pivots[p] = r
-    return pivots
+_PRIME = 2**61 - 1  # the field of the computations: integers modulo this prime
 
 
 class _System:
-    """The relations seen by the attacker: which cells are masked, and which relations hold each cell."""
+    """The relations seen by the attacker, solved incrementally over GF(p) as masked cells are added.
+
+    A relation is a row (parts +1, total -1) over the masked cells (the columns). Two sets of combinations of
+    relations (sparse dicts relation -> coefficient) are kept: `zero` rows, a basis of the combinations in which every
+    masked cell cancels, and per determined cell the combination equal to that cell alone (`solved`). Masking a cell
+    adds a column: its image through these combinations says whether it is independent of the masked cells (it is
+    then determined, and the zero row used as its pivot is eliminated from the others) or a combination of them
+    (every determined cell it touches is then free, for good: masking more never determines a cell again).
+    """
 
     def __init__(self, relations: list[tuple[int, tuple[int, ...]]], masked: np.ndarray):
         self.relations = relations
-        self.masked = set(np.flatnonzero(masked).tolist())
+        self.masked: set[int] = set()
         self.of_cell: dict[int, list[int]] = {}
         for k, (total, parts) in enumerate(relations):
             for row in (total, *parts):
                 self.of_cell.setdefault(row, []).append(k)
-        self._cache: dict[frozenset[int], frozenset[int]] = {}
+        self.rows: dict[int, dict[int, int]] = {k: {k: 1} for k in range(len(relations))}
+        self.using: dict[int, set[int]] = {k: {k} for k in range(len(relations))}  # relation -> rows using it
+        self.zero: set[int] = set(self.rows)
+        self.solved: dict[int, int] = {}  # determined cell -> its row
+        self.cell_of: dict[int, int] = {}  # row -> the determined cell it gives
+        for cell in np.flatnonzero(masked).tolist():
+            self.add(cell)
 
     def coefficients(self, k: int) -> dict[int, int]:
         total, parts = self.relations[k]
@@ -280,52 +263,112 @@ class _System:
         out[total] = -1
         return out
 
-    def component(self, seed: int, masked: set[int]) -> tuple[set[int], set[int]]:
-        """The masked cells connected to `seed` through relations, and those relations."""
-        cells, rels, todo = {seed}, set(), [seed]
-        while todo:
-            cell = todo.pop()
-            for k in self.of_cell.get(cell, ()):
-                if k in rels:
-                    continue
-                rels.add(k)
-                for other in self.coefficients(k):
-                    if other in masked and other not in cells:
-                        cells.add(other)
-                        todo.append(other)
-        return cells, rels
+    def _image(self, cell: int) -> dict[int, int]:
+        """The column of `cell` through every kept row: row -> coefficient (non-zero only)."""
+        out: dict[int, int] = {}
+        for k in self.of_cell.get(cell, ()):
+            sign = -1 if self.relations[k][0] == cell else 1
+            for r in self.using[k]:
+                out[r] = (out.get(r, 0) + sign * self.rows[r][k]) % _PRIME
+        return {r: x for r, x in out.items() if x}
 
-    def determined_in(self, cells: set[int], rels: set[int], masked: set[int]) -> frozenset[int]:
-        """The cells of a component that its relations determine uniquely."""
-        key = frozenset(cells)
-        if masked is self.masked and key in self._cache:
-            return self._cache[key]
-        rows = []
-        for k in sorted(rels):
-            row = {c: x for c, x in self.coefficients(k).items() if c in masked}
-            if row:
-                rows.append(row)
-        pivots = _reduced_rows(rows)
-        found = frozenset(p for p, row in pivots.items() if len(row) == 1)
-        if masked is self.masked:
-            self._cache[key] = found
-        return found
+    def _drop(self, r: int) -> None:
+        for k in self.rows.pop(r):
+            self.using[k].discard(r)
 
-    def determined(self) -> list[int]:
-        """Every masked cell the published cells and the relations determine, sorted."""
-        seen: set[int] = set()
-        out: set[int] = set()
-        for cell in sorted(self.masked):
-            if cell in seen:
+    def add(self, cell: int) -> None:
+        """Mask `cell`: a new column."""
+        self.masked.add(cell)
+        image = self._image(cell)
+        hits = [r for r in image if r in self.zero]
+        if not hits:  # a combination of the masked cells: whatever determined cell it touches is free now
+            for r in image:
+                del self.solved[self.cell_of.pop(r)]
+                self._drop(r)
+            return
+        pivot = min(hits, key=lambda r: (len(self.rows[r]), r))
+        inverse = pow(image[pivot], -1, _PRIME)
+        source = {k: x * inverse % _PRIME for k, x in self.rows[pivot].items()}
+        self.rows[pivot] = source
+        for r, factor in image.items():
+            if r == pivot:
                 continue
-            cells, rels = self.component(cell, self.masked)
-            seen |= cells
-            out |= self.determined_in(cells, rels, self.masked)
-        return sorted(out)
+            row = self.rows[r]
+            for k, x in source.items():
+                y = (row.get(k, 0) - factor * x) % _PRIME
+                if y:
+                    if k not in row:
+                        self.using[k].add(r)
+                    row[k] = y
+                elif k in row:
+                    del row[k]
+                    self.using[k].discard(r)
+        self.zero.discard(pivot)
+        self.solved[cell] = pivot
+        self.cell_of[pivot] = cell
 
-    def is_determined(self, cell: int, masked: set[int]) -> bool:
-        cells, rels = self.component(cell, masked)
-        return cell in self.determined_in(cells, rels, masked)
+    def frees(self, cell: int, candidate: int) -> bool:
+        """Whether masking `candidate` would make the determined `cell` free (its value no longer given)."""
+        row = self.rows[self.solved[cell]]
+        share = sum(row.get(k, 0) * (-1 if self.relations[k][0] == candidate else 1) for k in self.of_cell[candidate])
+        if not share % _PRIME:
+            return False
+        return not any(r in self.zero for r in self._image(candidate))
+
+
+class _Components:
+    """The connected components of the masked cells (two are connected when a relation holds both), merged as cells
+    are masked, each with the complements its relations offer: a heap of (`_candidate_key`, row), one entry per role
+    of a cell in a relation, from which masked cells and worse roles of a cell are dropped as they come up."""
+
+    def __init__(self, system: _System, publishable: np.ndarray, values: np.ndarray, cost: np.ndarray):
+        self.system = system
+        self.offset = len(system.relations)  # node of relation k: k; node of masked cell x: offset + x
+        self.parent: dict[int, int] = {}
+        self.heaps: dict[int, list[tuple]] = {}
+        for k, (total, parts) in enumerate(system.relations):
+            roles = [(total, True)] + [(p, False) for p in parts]
+            self.heaps[k] = [(_candidate_key(r, t, values, cost), r) for r, t in roles if publishable[r]]
+            heapq.heapify(self.heaps[k])
+        for cell in sorted(system.masked):
+            self.add(cell)
+
+    def _root(self, node: int) -> int:
+        root = node
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while node != root:
+            node, self.parent[node] = self.parent[node], root
+        return root
+
+    def add(self, cell: int) -> None:
+        """`cell` is masked: its component takes in every relation holding it."""
+        root = self._root(self.offset + cell)
+        self.heaps.setdefault(root, [])
+        for k in self.system.of_cell.get(cell, ()):
+            other = self._root(k)
+            if other == root:
+                continue
+            if len(self.heaps[other]) > len(self.heaps[root]):
+                root, other = other, root
+            self.parent[other] = root
+            for entry in self.heaps.pop(other):
+                heapq.heappush(self.heaps[root], entry)
+        self.parent[self.offset + cell] = root
+
+    def candidates(self, cell: int, limit: int) -> list[int]:
+        """The `limit` best complements of the relations of the component of the masked `cell`, best first."""
+        heap = self.heaps[self._root(self.offset + cell)]
+        kept, seen = [], set()
+        while heap and len(kept) < limit:
+            entry = heapq.heappop(heap)
+            if entry[1] in self.system.masked or entry[1] in seen:
+                continue  # masked for good, or a worse role of a cell already taken
+            seen.add(entry[1])
+            kept.append(entry)
+        for entry in kept:
+            heapq.heappush(heap, entry)
+        return [row for _, row in kept]
 
 
 def _candidate_key(row: int, is_total: bool, values: np.ndarray, cost: np.ndarray) -> tuple:
@@ -346,16 +389,15 @@ def _candidates(system: _System, rels: Iterable[int], publishable: np.ndarray, v
     return sorted(best, key=best.__getitem__)
 
 
-def _choose_complement(system: _System, cell: int, publishable, values, cost) -> int | None:
+def _choose_complement(system: _System, components: _Components, cell: int, publishable, values, cost) -> int | None:
     """The cell to mask so that `cell` stops being determined, or None when nothing publishable is left."""
     candidates = _candidates(system, system.of_cell.get(cell, ()), publishable, values, cost)
     if not candidates:
-        _, rels = system.component(cell, system.masked)
-        candidates = _candidates(system, rels, publishable, values, cost)
+        candidates = components.candidates(cell, _MAX_TRIALS)
     if not candidates:
         return None
     for candidate in candidates[:_MAX_TRIALS]:
-        if not system.is_determined(cell, system.masked | {candidate}):
+        if system.frees(cell, candidate):
             return candidate
     return candidates[0]
 
@@ -386,11 +428,13 @@ def secondary(values, masked, relations, *, cost=None) -> Suppression:
     rels = _relations(relations, n)
     publishable = ~np.isnan(v)
     system = _System(rels, flags)
+    components = _Components(system, publishable, v, c)
 
     def mask(row: int) -> None:
         flags[row] = True
         reason[row] = REASON_SECONDARY
-        system.masked.add(row)
+        system.add(row)
+        components.add(row)
 
     stuck: set[int] = set()  # disclosed cells around which nothing publishable is left
 
@@ -400,13 +444,17 @@ def secondary(values, masked, relations, *, cost=None) -> Suppression:
         inside = [r for r in (total, *parts) if r in system.masked]
         return inside[0] if len(inside) == 1 else None
 
+    heap = [(lone, rels[k], k) for k in range(len(rels)) if (lone := single(k)) is not None]
+    heapq.heapify(heap)
+
+    def mask_and_watch(row: int) -> None:  # only the relations holding `row` can turn single
+        mask(row)
+        for k in system.of_cell.get(row, ()):
+            other = single(k)
+            if other is not None:
+                heapq.heappush(heap, (other, rels[k], k))
+
     def close_singles() -> None:
-        heap = []
-        for k in range(len(rels)):
-            lone = single(k)
-            if lone is not None:
-                heap.append((lone, rels[k], k))
-        heapq.heapify(heap)
         while heap:
             lone, _, k = heapq.heappop(heap)
             if single(k) != lone:
@@ -415,24 +463,19 @@ def secondary(values, masked, relations, *, cost=None) -> Suppression:
             if not choice:
                 stuck.add(lone)
                 continue
-            mask(choice[0])
-            for kk in system.of_cell.get(choice[0], ()):
-                other = single(kk)
-                if other is not None:
-                    heapq.heappush(heap, (other, rels[kk], kk))
+            mask_and_watch(choice[0])
 
     # 2. No masked cell may be determined by the whole system: one complement at a time, to a fixed point.
     while True:
         close_singles()
-        disclosed = [cell for cell in system.determined() if cell not in stuck]
-        if not disclosed:
+        cell = min((cell for cell in system.solved if cell not in stuck), default=None)
+        if cell is None:
             break
-        cell = disclosed[0]
-        choice = _choose_complement(system, cell, publishable, v, c)
+        choice = _choose_complement(system, components, cell, publishable, v, c)
         if choice is None:
             stuck.add(cell)
             continue
-        mask(choice)
+        mask_and_watch(choice)
     return Suppression(flags, reason)
 
 
