@@ -9,6 +9,7 @@ import pytest
 
 from etl.publication.disclosure import REASON_SOURCE, Suppression, secondary
 from tests.publication.secondary_reference import reference_secondary
+from tests.publication.test_disclosure import recomputable as determined  # numpy rank, independent of both
 
 BREAKDOWNS = [[], [(0, (1, 2))], [(0, (1, 2, 3))], [(0, (1, 2)), (0, (3, 4, 5))]]  # total = women + men, age bands
 
@@ -65,28 +66,6 @@ def random_table(rng: np.random.Generator, size: int, small: float):
     cost = None if rng.random() < 0.7 else rng.integers(0, 5, len(values)).astype(float)
     order = rng.permutation(len(relations))
     return values, Suppression(masked, reasons), [relations[i] for i in order], cost
-
-
-def determined(values, masked, relations) -> set[int]:
-    """Masked cells that the relations determine, by numerical rank (numpy, independent of both implementations)."""
-    unknown = {int(cell): j for j, cell in enumerate(np.flatnonzero(masked))}
-    rows = []
-    for total, parts in relations:
-        row = np.zeros(len(unknown))
-        for cell, coefficient in [(total, -1.0), *((p, 1.0) for p in parts)]:
-            if cell in unknown:
-                row[unknown[cell]] = coefficient
-        if row.any():
-            rows.append(row)
-    if not rows:
-        return set()
-    matrix = np.array(rows)
-    rank = np.linalg.matrix_rank(matrix)
-    return {
-        cell
-        for cell, j in unknown.items()
-        if np.linalg.matrix_rank(np.vstack([matrix, np.eye(len(unknown))[j]])) == rank
-    }
 
 
 @pytest.mark.parametrize("batch", range(4))
