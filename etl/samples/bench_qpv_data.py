@@ -86,7 +86,8 @@ def secrecy_lines(secrecy: dict) -> list[str]:
     runs = list(secrecy.values())
     reference = runs[0]["seconds"]
     return [
-        f"| données QPV tables ({run['rows']:,} rows) with {format(100 * run['small'], 'g')} % of the QPV figures under 11: "
+        f"| données QPV tables ({run['rows']:,} rows) with {format(100 * run['small'], 'g')} % "
+        "of the QPV figures under 11: "
         f"qpv_data.build, primary and secondary suppression ({run['masked']:,} masked values, N and earlier years)"
         f"{' (reference)' if i == 0 else ''} | {run['seconds']:.1f} s | | {run['seconds'] / reference:.2f} | | "
         f"{'' if i == 0 else '< 60 s'} |"
