@@ -24,6 +24,7 @@ from etl.config import PROJECT_ROOT
 from etl.publication import annual, publish
 from etl.samples.generators import submissions
 from etl.submissions import intake
+from tests.publication.facts import insert_facts
 
 pytestmark = pytest.mark.warehouse
 
@@ -59,29 +60,19 @@ def facts(reference_warehouse):
         values[key] = values.get(key, 0.0) + value
         if departement != UNKNOWN_DEPARTEMENT:
             values[("IND20", "departement", departement, YEAR)] = value
+    facts = [
+        {
+            "indicator": indicator,
+            "level": level,
+            "code": code,
+            "period": str(year),
+            "breakdown": "total",
+            "value": value,
+        }
+        for (indicator, level, code, year), value in values.items()
+    ]  # fmt: skip
     with engine.begin() as conn:
-        conn.execute(
-            sa.text("INSERT INTO audit.file_registry VALUES ('test_source', :h, 1, 'facts.csv', '/dev/null', :t)"),
-            {"h": "0" * 64, "t": datetime(2025, 3, 1, tzinfo=UTC)},
-        )
-        batch = conn.execute(
-            sa.text(
-                "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at, partition_key) "
-                "VALUES ('test_source', :h, 'facts.csv', 'loaded', :t, 'test') RETURNING batch_id"
-            ),
-            {"h": "0" * 64, "t": datetime(2025, 3, 1, tzinfo=UTC)},
-        ).scalar()
-        conn.execute(
-            sa.text(
-                "INSERT INTO core.indicator_value_vintage (indicator_code, territory_level, territory_code, "
-                "period_code, breakdown, value, status, vintage, source_id, batch_id, line_no) "
-                "VALUES (:i, :l, :c, :p, 'total', :v, 'ok', 'test', 'test_source', :b, :n)"
-            ),
-            [
-                {"i": i, "l": level, "c": code, "p": str(year), "v": value, "b": batch, "n": n}
-                for n, ((i, level, code, year), value) in enumerate(values.items(), start=1)
-            ],
-        )
+        batch = insert_facts(conn, "test_source", "facts.csv", "0" * 64, datetime(2025, 3, 1, tzinfo=UTC), facts)
     inbox = reference_warehouse.home.folder("inbox") / "regional"
     inbox.mkdir(parents=True, exist_ok=True)
     workbook = submissions.filled_workbook(WORKBOOK_REGION, YEAR, seed=1)

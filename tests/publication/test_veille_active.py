@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from etl import pipeline
 from etl.publication import disclosure, publish, veille
 from etl.sources.registry import source
+from tests.publication.facts import insert_facts
 
 pytestmark = pytest.mark.warehouse
 
@@ -72,39 +73,13 @@ def warehouse(reference_warehouse):
     _ingest(wh.home, wh.engine, "anct_qpv", {"qpv_2015.csv": HEADER + "\n".join(QPV_2015) + "\n",
                                             "qpv_2024.csv": HEADER + "\n".join(QPV_2024) + "\n"})  # fmt: skip
     _ingest(wh.home, wh.engine, "anct_qpv_correspondance", {"correspondance.csv": CORRESPONDANCE})
+    facts = [
+        {"indicator": indicator, "level": "france" if code == "FR" else "qpv", "code": code, "period": period,
+         "breakdown": breakdown, "value": value, "source": source_id}
+        for (source_id, indicator, code, period, breakdown), value in FACTS.items()
+    ]  # fmt: skip
     with wh.engine.begin() as conn:
-        conn.execute(
-            sa.text("INSERT INTO audit.file_registry VALUES ('test_veille', :h, 1, 'veille.csv', '/dev/null', :t)"),
-            {"h": "1" * 64, "t": datetime(2026, 3, 1, tzinfo=UTC)},
-        )
-        batch = conn.execute(
-            sa.text(
-                "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at, partition_key) "
-                "VALUES ('test_veille', :h, 'veille.csv', 'loaded', :t, 'test') RETURNING batch_id"
-            ),
-            {"h": "1" * 64, "t": datetime(2026, 3, 1, tzinfo=UTC)},
-        ).scalar()
-        conn.execute(
-            sa.text(
-                "INSERT INTO core.indicator_value_vintage (indicator_code, territory_level, territory_code, "
-                "period_code, breakdown, value, status, vintage, source_id, batch_id, line_no) "
-                "VALUES (:i, :l, :c, :p, :b, :v, 'ok', 'test', :s, :batch, :n)"
-            ),
-            [
-                {
-                    "i": i,
-                    "l": "france" if code == "FR" else "qpv",
-                    "c": code,
-                    "p": period,
-                    "b": breakdown,
-                    "v": v,
-                    "s": source_id,
-                    "batch": batch,
-                    "n": n,
-                }
-                for n, ((source_id, i, code, period, breakdown), v) in enumerate(FACTS.items(), start=1)
-            ],  # fmt: skip
-        )
+        insert_facts(conn, "test_veille", "veille.csv", "1" * 64, datetime(2026, 3, 1, tzinfo=UTC), facts)
     return wh
 
 
