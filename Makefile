@@ -35,9 +35,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	@$(BIN)/observatoire demo
 
-## The whole test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set).
+## The whole test suite against a real PostgreSQL (embedded unless WAREHOUSE_URL is set), on every core (up to 4):
+## each pytest-xdist worker has its own database, home and Airflow; a test file stays on one worker.
 test: $(STAMP)
-	@$(BIN)/python -m pytest -q --durations=15
+	@$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --dist loadfile --durations=15
 
 ## The warehouse's own tests again, on the system PostgreSQL 15 (CI machines have one): schema and migrations,
 ## loads (COPY, atomic swaps, faults), roles and row-level security, the microdata path. The rest of the suite reads

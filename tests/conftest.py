@@ -4,6 +4,8 @@ Before anything imports Airflow, the session gets its own OBSERVATOIRE_HOME (a t
 PostgreSQL (the embedded server started there, or the server of WAREHOUSE_URL when it is set), and a new
 database on it created for this session and dropped at the end, so tests never see `make demo`'s state.
 WAREHOUSE_URL and the Airflow variables (AIRFLOW_HOME, AIRFLOW_CONN_WAREHOUSE, ...) then point there.
+With pytest-xdist (`make test` runs `-n auto`), each worker is such a session of its own; the controller, which
+runs no test, sets up nothing.
 """
 
 from __future__ import annotations
@@ -26,7 +28,13 @@ def _admin_exec(url: str, sql: str) -> None:
     admin_execute(url, sql)
 
 
+def _xdist_controller(config) -> bool:
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
 def pytest_configure(config):
+    if _xdist_controller(config):
+        return
     from etl.config import Home
     from etl.orchestration.environment import airflow_environment
     from etl.warehouse import embedded

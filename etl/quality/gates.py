@@ -2,8 +2,9 @@
 
 Suites are GX Core 1.x JSON (`name`, `expectations` with `type`, `kwargs`, `meta`, `severity`): severity
 `critical` (GX's default) is **blocking**, `warning`/`info` are warnings. Value sets known only at run time
-(the départements in the warehouse, ...) are written `{"$PARAMETER": "departements"}` and passed as
-parameters. Each unexpected value is reported with the `line_no` of its file line (GX
+given by the caller are written `{"$PARAMETER": "name"}`; a warehouse referential (the territory codes, the
+months ...) is named by `expect_column_values_to_be_in_referential` (`etl.quality.referential`). Both come in
+`parameters`. Each unexpected value is reported with the `line_no` of its file line (GX
 `unexpected_index_column_names`), so a report can say "line 12, column insee_dep". Validation results are
 stored as JSON under `$OBSERVATOIRE_HOME/gx/validations` and Data Docs are rebuilt into
 `$OBSERVATOIRE_HOME/datadocs`, readable offline (`etl.quality.datadocs` serves their scripts and styles from the
@@ -58,7 +59,7 @@ class Outcome:
 
 
 def _rule_text(kwargs: dict[str, Any]) -> str:
-    keys = ("regex", "value_set", "min_value", "max_value", "column_set", "column_list", "type_")
+    keys = ("regex", "value_set", "referential", "min_value", "max_value", "column_set", "column_list", "type_")
     parts = []
     for key in keys:
         if key in kwargs:
@@ -100,6 +101,25 @@ def load_suite(name: str) -> dict[str, Any]:
 
 
 @functools.cache
+def _parameter_names(suite_name: str) -> frozenset[str]:
+    """The `{"$PARAMETER": name}` names a suite uses."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("$PARAMETER"), str):
+                found.add(node["$PARAMETER"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(load_suite(suite_name))
+    return frozenset(found)
+
+
+@functools.cache
 def gx_context(root: str):
     """One GX context per process: suites in memory, validation results and Data Docs on disk."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -127,6 +147,8 @@ def gx_context(root: str):
             "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
         }
     }
+    import etl.quality.referential  # noqa: F401 - registers expect_column_values_to_be_in_referential with GX
+
     context = gx.get_context(mode="ephemeral", project_config=config)
     context.data_sources.add_pandas("frames")
     return context
@@ -171,11 +193,15 @@ def run_suite(
     }
     if index_column in frame.columns:
         result_format["unexpected_index_column_names"] = [index_column]
-    with warnings.catch_warnings():
+    from etl.quality import referential
+
+    parameters = parameters or {}
+    named = _parameter_names(suite_name)  # GX gets only the `$PARAMETER`s its suite names: it copies them around
+    with warnings.catch_warnings(), referential.lent({k: v for k, v in parameters.items() if k not in named}):
         warnings.simplefilter("ignore", FutureWarning)  # GX's own pandas idioms, not our data
         run = definition.run(
             batch_parameters={"dataframe": frame},
-            expectation_parameters=parameters or {},
+            expectation_parameters={k: v for k, v in parameters.items() if k in named},
             result_format=result_format,
         )
     result = GateResult(suite=suite_name, gate=gate)

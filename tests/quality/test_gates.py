@@ -144,3 +144,28 @@ def test_a_failure_sample_holding_nan_is_stored_as_null_json():
         {"value": None},
         {"value": "a"},
     ]
+
+
+def _departements(region: str):
+    import pandas as pd
+
+    frame = pd.read_csv(PROJECT_ROOT / "catalogue/departements.csv", sep=";", dtype=str).head(4)
+    frame.insert(0, "line_no", range(2, 2 + len(frame)))
+    frame["code_region"] = region
+    return frame
+
+
+def test_a_referential_rule_names_its_referential_and_each_unknown_code_with_its_line():
+    passing = gates.run_suite("cog_departements.rows", _departements("84"), gate="rows", parameters={"regions": ["84"]})
+    (rule,) = [o for o in passing.outcomes if o.kwargs.get("referential") == "regions"]
+    assert rule.success and rule.expectation_type == "expect_column_values_to_be_in_referential"
+    failing = gates.run_suite("cog_departements.rows", _departements("99"), gate="rows", parameters={"regions": ["84"]})
+    (failed,) = [o for o in failing.blocking_failures if o.kwargs.get("referential") == "regions"]
+    assert failed.unexpected_count == 4 and [s["line_no"] for s in failed.sample] == [2, 3, 4, 5]
+    assert failed.kwargs == {"column": "code_region", "referential": "regions"}  # the name, never the list
+    assert "referential=regions" in failed.describe() and "line 2 ('99')" in failed.describe()
+
+
+def test_a_referential_not_read_from_the_warehouse_fails_its_rule_rather_than_passing():
+    result = gates.run_suite("cog_departements.rows", _departements("84"), gate="rows", parameters={})
+    assert [o.kwargs.get("referential") for o in result.blocking_failures if o.column == "code_region"] == ["regions"]

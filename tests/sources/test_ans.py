@@ -332,8 +332,8 @@ def test_the_subsidy_rows_gate_checks_years_departements_and_amounts(files, para
     result = gates.run_suite("ans_subventions.rows", lignes, gate="rows", parameters=parameters)
     failures = {(o.expectation_type, o.column): o for o in result.blocking_failures}
     assert set(failures) == {
-        ("expect_column_values_to_be_in_set", "annee"),
-        ("expect_column_values_to_be_in_set", "departement_code"),
+        ("expect_column_values_to_be_in_referential", "annee"),
+        ("expect_column_values_to_be_in_referential", "departement_code"),
         ("expect_column_values_to_be_between", "montant"),
         ("expect_column_values_to_be_in_set", "status"),
     }
@@ -350,12 +350,12 @@ def test_the_licence_rows_gate_checks_codes_years_and_sexes(files, parameters):
     result = gates.run_suite("ans_licences.rows", values, gate="rows", parameters=parameters)
     failures = {(o.expectation_type, o.column): o for o in result.blocking_failures}
     assert set(failures) == {
-        ("expect_column_values_to_be_in_set", "period_code"),
+        ("expect_column_values_to_be_in_referential", "period_code"),
         ("expect_column_values_to_be_in_set", "breakdown"),
-        ("expect_column_values_to_be_in_set", "territory_code"),
+        ("expect_column_values_to_be_in_referential", "territory_code"),
         ("expect_column_values_to_be_between", "value"),
     }
     assert (
-        failures[("expect_column_values_to_be_in_set", "territory_code")].sample[0]["line_no"]
+        failures[("expect_column_values_to_be_in_referential", "territory_code")].sample[0]["line_no"]
         == values.loc[5, "line_no"]
     )

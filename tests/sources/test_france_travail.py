@@ -260,7 +260,7 @@ def test_the_rows_gate_checks_months_and_values(files, parameters):
     result = gates.run_suite("france_travail_defm.rows", values, gate="rows", parameters=parameters)
     failures = {(o.expectation_type, o.column): o for o in result.blocking_failures}
     assert set(failures) == {
-        ("expect_column_values_to_be_in_set", "period_code"),
+        ("expect_column_values_to_be_in_referential", "period_code"),
         ("expect_column_values_to_be_between", "value"),
         ("expect_column_values_to_not_be_null", "value"),
     }

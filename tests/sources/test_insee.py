@@ -265,8 +265,8 @@ def test_a_2015_code_in_a_2024_file_and_a_bad_year_fail_the_rows_gate(files, par
     result = gates.run_suite("insee_population.rows", values, gate="rows", parameters=parameters)
     failures = {(o.column, o.expectation_type) for o in result.blocking_failures}
     assert failures == {
-        ("territory_code", "expect_column_values_to_be_in_set"),
-        ("period_code", "expect_column_values_to_be_in_set"),
+        ("territory_code", "expect_column_values_to_be_in_referential"),
+        ("period_code", "expect_column_values_to_be_in_referential"),
         ("value", "expect_column_values_to_be_between"),
     }
 

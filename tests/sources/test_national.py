@@ -268,11 +268,7 @@ def test_the_level_patterns_of_the_rows_suite_are_the_referential():
     two_characters = [f"{a}{b}" for a in "0123456789" for b in "0123456789AB"]
     region = re.compile(patterns['territory_level == "region"'])
     assert [code for code in two_characters if region.match(code)] == sorted(load_regions()["code"])
-    parameters = {
-        e["kwargs"]["value_set"]["$PARAMETER"]
-        for e in suite["expectations"]
-        if isinstance(e["kwargs"].get("value_set"), dict)
-    }
+    parameters = {e["kwargs"]["referential"] for e in suite["expectations"] if "referential" in e["kwargs"]}
     assert parameters == {"national_indicators", "national_indicator_units", "territory_codes", "years"}
 
 
