@@ -222,11 +222,12 @@ def indicator_usage(tables: Sequence[Table]) -> dict[str, _Usage]:
 
 
 def edition_years(kind: str, period: str) -> list[int]:
-    """The years whose values an edition reads: a semestrial edition's series and its changes over 12 months, an
-    annual edition's year and the three before (N-1, N-3)."""
+    """The years whose values an edition reads, consecutive: a semestrial edition's series and its changes over 12
+    months, an annual edition's year and the three before (N-1, N-3)."""
     if kind == "semestrielle":
         months = {m for s in semesters_ending_with(period, SERIES_SEMESTERS) for m in semester_end_months(s)}
-        return sorted({int(month[:4]) for month in months})
+        first, last = min(int(month[:4]) for month in months), max(int(month[:4]) for month in months)
+        return list(range(first, last + 1))
     year = int(period)
     return list(range(year - 3, year + 1))
 
@@ -372,7 +373,7 @@ def read_fiches(engine, tables: Sequence[Table], *, kind: str, period: str, rule
             row["code"]: dict(row)
             for row in conn.execute(
                 sa.text(FICHES_SQL.read_text(encoding="utf-8")),
-                {"codes": list(usage), "years": [str(year) for year in years]},
+                {"codes": list(usage), "first_year": str(years[0]), "after_year": str(years[-1] + 1)},
             ).mappings()
         }
     fiches = []
