@@ -57,7 +57,7 @@ def _warehouse(args) -> int:
     elif args.action == "fingerprint":
         from etl.warehouse.fingerprint import fingerprint
 
-        for name, (count, digest) in sorted(fingerprint(warehouse.engine()).items()):
+        for name, (count, digest) in sorted(fingerprint(warehouse.engine(), portable=args.portable).items()):
             print(f"{name}\t{count}\t{digest}")
     return 0
 
@@ -303,6 +303,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     wh = sub.add_parser("warehouse", help="the PostgreSQL warehouse (embedded unless WAREHOUSE_URL is set)")
     wh.add_argument("action", choices=["start", "stop", "url", "status", "fingerprint"])
+    wh.add_argument(
+        "--portable",
+        action="store_true",
+        help="fingerprint: comparable between two warehouses built apart (batch ids as file digests, no times)",
+    )
     wh.add_argument(
         "--show-password", action="store_true", help="url: print the password too (masked as *** by default)"
     )

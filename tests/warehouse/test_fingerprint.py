@@ -102,3 +102,46 @@ def test_values_moved_between_rows_or_a_row_replaced_by_a_duplicate_change_the_f
         conn.execute(sa.text("DROP TABLE core.fp_sum"))
     assert first[0] == swapped[0] == doubled[0] == 2
     assert len({first[1], swapped[1], doubled[1]}) == 3
+
+
+def test_the_portable_fingerprint_reads_batches_as_files_editions_without_release_time_and_no_times(engine):
+    def batch(source_id: str) -> int:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO audit.file_registry VALUES (:s, repeat('b', 64), 1, 'f.csv', '/x', now()) "
+                    "ON CONFLICT DO NOTHING"
+                ),
+                {"s": source_id},
+            )
+            return conn.execute(
+                sa.text(
+                    "INSERT INTO audit.batch (source_id, sha256, original_name, status, received_at) "
+                    "VALUES (:s, repeat('b', 64), 'f.csv', 'loaded', now()) RETURNING batch_id"
+                ),
+                {"s": source_id},
+            ).scalar()
+
+    def table(batch_id: int, edition: str, value: str) -> None:
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS core.fp_portable"))
+            conn.execute(
+                sa.text("CREATE TABLE core.fp_portable (batch_id bigint, edition_id text, at timestamptz, v text)")
+            )
+            conn.execute(
+                sa.text("INSERT INTO core.fp_portable VALUES (:b, :e, now(), :v)"),
+                {"b": batch_id, "e": edition, "v": value},
+            )
+
+    first, second = batch("fp_portable_a"), batch("fp_portable_b")  # the same file, two batch ids
+    table(first, "annuelle-2025-20261206T061608Z", "x")
+    plain, portable = fingerprint(engine)["core.fp_portable"], fingerprint(engine, portable=True)["core.fp_portable"]
+    table(second, "annuelle-2025-20261207T090000Z", "x")
+    assert fingerprint(engine)["core.fp_portable"] != plain
+    assert fingerprint(engine, portable=True)["core.fp_portable"] == portable
+    table(second, "annuelle-2025-20261207T090000Z", "y")
+    assert fingerprint(engine, portable=True)["core.fp_portable"] != portable
+    table(second, "annuelle-2024-20261207T090000Z", "x")
+    assert fingerprint(engine, portable=True)["core.fp_portable"] != portable
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE core.fp_portable"))
