@@ -170,3 +170,36 @@ def safe_file_name(name: str) -> str:
         else:
             safe = safe[:SAFE_NAME_MAX_LENGTH]
     return safe or SAFE_NAME_FALLBACK
+
+
+def printable(text: str, limit: int = 150) -> str:
+    """`text` fit to quote in a message: control characters written as `\\xNN`, at most `limit` characters."""
+    shown = "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def file_name_problem(name: str) -> str | None:
+    """None when `name` is already safe (safe_file_name(name) == name), else a French sentence saying the name
+    contained path separators or unusual characters and under which name the file is kept."""
+    safe = safe_file_name(name)
+    if safe == name:
+        return None
+    if not name:
+        return f"Le fichier a été envoyé sans nom : il est conservé sous le nom « {safe} »."
+    reasons = []
+    if "/" in name or "\\" in name:
+        reasons.append("des séparateurs de chemin (/ ou \\)")
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        reasons.append("des caractères de contrôle")
+    if any(not safe_char(char) and char not in "/\\" and unicodedata.category(char) != "Cc" for char in name):
+        reasons.append("des espaces ou des caractères inhabituels")
+    what = ""
+    if reasons:
+        what = "contient " + (", ".join(reasons[:-1]) + " et " if len(reasons) > 1 else "") + reasons[-1]
+    if len(name) > SAFE_NAME_MAX_LENGTH:
+        what += (", " if what else "") + f"dépasse {SAFE_NAME_MAX_LENGTH} caractères"
+    if name[:1] in "._" and not what:
+        what = "commence par un point ou un tiret bas"
+    if not what:
+        what = "contient des caractères à écrire autrement"
+    return f"Le nom de fichier « {printable(name)} » {what} : le fichier est conservé sous le nom « {safe} »."

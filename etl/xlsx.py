@@ -27,6 +27,7 @@ sentences for the regional staff; a source reader turns them into `etl.readers.F
 from __future__ import annotations
 
 import codecs
+import datetime as dt
 import hashlib
 import io
 import os
@@ -39,6 +40,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from etl.landing import printable
 
 if TYPE_CHECKING:
     import openpyxl
@@ -93,12 +96,6 @@ TEXT_MIN_PRINTABLE = 0.95  # share of printable characters for "mostly printable
 
 _SHEET_RELATIONSHIP = re.compile(r"/(worksheet|chartsheet|dialogsheet|macrosheet)$")
 _COORDINATE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
-
-
-def printable(text: str, limit: int = 150) -> str:
-    """`text` fit to quote in a message: control characters written as `\\xNN`, at most `limit` characters."""
-    shown = "".join(char if char.isprintable() else f"\\x{ord(char):02x}" for char in text)
-    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
 def _mb(size: int) -> str:
@@ -442,3 +439,33 @@ def open_xlsx(path: Path, *, limits: Limits = Limits(), formulas: bool = False) 
     values = load(data, limits, data_only=True)
     both = load(data, limits, data_only=False) if formulas else None
     return Opened(values=values, formulas=both, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+
+
+def workbook_bytes(workbook: openpyxl.Workbook) -> bytes:
+    """The .xlsx bytes of `workbook`, the same for the same workbook: the document dates are left as set (openpyxl's
+    `save` would stamp the current time) and the zip entries are sorted by name and dated with the document's
+    modified date (1 January 1980 when it has none)."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    raw = io.BytesIO()
+    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
+    stamp = workbook.properties.modified or dt.datetime(1980, 1, 1)
+    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w") as target:
+        for name in sorted(source.namelist()):
+            info = zipfile.ZipInfo(name, date_time=date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3
+            info.external_attr = 0o644 << 16
+            target.writestr(info, source.read(name))
+    return out.getvalue()
+
+
+def write_workbook(path: str | Path, workbook: openpyxl.Workbook) -> Path:
+    """Write `workbook` (`workbook_bytes`) to `path`, parent folders created; returns the path."""
+    content = workbook_bytes(workbook)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    return path

@@ -7,10 +7,16 @@ derived in `sql/core/catalogue_indicateurs.sql`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.config import PROJECT_ROOT
 from etl.readers import read_delimited
+
+CATALOGUE_FILE = PROJECT_ROOT / "catalogue" / "indicateurs_2014.csv"
+# The warehouse's unit rule (sql/core/catalogue_indicateurs.sql): a label starting with one of these words is a share.
+SHARE_LABEL = re.compile(r"^(part|taux|pourcentage|proportion)", re.IGNORECASE)
 
 INDICATEURS_COLUMNS = [
     "code", "convention", "objectif_strategique", "objectif_operationnel", "bop", "libelle", "cible_texte",
@@ -143,3 +149,44 @@ def normalise_mesure_indicateurs(raw) -> dict:
     out["cible_valeur"] = _numbers(raw["cible_valeur"], "float")
     out["cible_horizon"] = _numbers(raw["cible_horizon"], "int")
     return {"mesure_indicateurs": out}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the 2014 catalogue, as the workbooks show it (`cible`: `cible_texte` as written)."""
+
+    code: str
+    convention: str
+    objectif_operationnel: str
+    bop: str
+    libelle: str
+    cible: str
+    unit: str
+    mode: str
+    statistical_unit: str = ""  # `unite_statistique`: what the indicator counts (personnes, qpv, zones...)
+
+
+def indicator_unit(libelle: str, cible_unite: str = "") -> str:
+    """The warehouse's unit of an indicator: `cible_unite` when set, else `%` for a share's label, else `nombre`."""
+    return cible_unite.strip() or ("%" if SHARE_LABEL.match(libelle.strip()) else "nombre")
+
+
+def catalogue_indicators(mode: str | None = None, path: Path = CATALOGUE_FILE) -> list[Indicator]:
+    """The indicators of `catalogue/indicateurs_2014.csv` in catalogue order, only those of `mode` when given."""
+    rows = read_indicateurs(Path(path)).fillna("").astype(str).to_dict("records")
+    rows = [{key: value.strip() for key, value in row.items()} for row in rows]
+    return [
+        Indicator(
+            code=row["code"],
+            convention=row["convention"],
+            objectif_operationnel=row["objectif_operationnel"],
+            bop=row["bop"],
+            libelle=row["libelle"],
+            cible=row["cible_texte"],
+            unit=indicator_unit(row["libelle"], row["cible_unite"]),
+            mode=row["mode"],
+            statistical_unit=row["unite_statistique"].lower(),
+        )
+        for row in rows
+        if mode is None or row["mode"] == mode
+    ]

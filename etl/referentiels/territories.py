@@ -91,6 +91,28 @@ def load_departements(catalogue_dir: Path | None = None) -> pd.DataFrame:
     return _read_catalogue("departements.csv", catalogue_dir)
 
 
+def region_name(code: str) -> str:
+    """The name of a région code of catalogue/regions.csv; ValueError naming the known codes otherwise."""
+    regions = load_regions()
+    names = dict(zip(regions["code"], regions["nom"], strict=True))
+    if not isinstance(code, str) or code not in names:
+        known = ", ".join(regions["code"])
+        raise ValueError(f"Unknown région code {code!r}: expected one of the codes of catalogue/regions.csv ({known}).")
+    return names[code]
+
+
+def departement_names(code: str) -> tuple[str, str]:
+    """(département name, région name) of a département code of catalogue/departements.csv; ValueError otherwise."""
+    departements = load_departements()
+    if not isinstance(code, str) or code not in set(departements["code"]):
+        raise ValueError(
+            f"Unknown département code {code!r}: expected a code of catalogue/departements.csv such as 01, 2A or 974."
+        )
+    row = departements[departements["code"] == code].iloc[0]
+    regions = load_regions()
+    return str(row["nom"]), str(regions.loc[regions["code"] == row["code_region"], "nom"].iloc[0])
+
+
 # --- reading -------------------------------------------------------------------------------------------------------
 
 

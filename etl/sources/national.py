@@ -29,22 +29,19 @@ carries, by the warehouse's rule (sql/core/catalogue_indicateurs.sql), for the g
 
 from __future__ import annotations
 
-import csv
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from etl.config import PROJECT_ROOT
 from etl.readers import read_delimited
+from etl.referentiels.catalogue import CATALOGUE_FILE, catalogue_indicators
 from etl.referentiels.codes import pad_departement, pad_digits
 from etl.sources.values import decimals, latest_period, text, values_frame
 
 COLUMNS = ("indicateur", "niveau", "code_territoire", "periode", "valeur", "unite", "producteur", "commentaire")
 MASK = "s"
 MISSING = ("nd", "")  # non disponible, or an empty cell
-CATALOGUE_FILE = PROJECT_ROOT / "catalogue" / "indicateurs_2014.csv"
 # National indicators of the catalogue that the platform computes from another source, not accepted here.
 COMPUTED_ELSEWHERE = ("IND05", "IND20", "IND21", "IND22")
 # `niveau` with case and accents folded -> `territory_level`.
@@ -53,24 +50,11 @@ LEVELS = {"FRANCE": "france", "REGION": "region", "DEPARTEMENT": "departement"}
 UNITS = {"%": "%", "pourcentage": "%", "nombre": "nombre"}
 FRANCE_CODE = "FR"
 
-SHARE_LABEL = re.compile(r"^(part|taux|pourcentage|proportion)", re.IGNORECASE)
-
 
 def catalogue_units(path: Path = CATALOGUE_FILE) -> dict[str, str]:
-    """{code: unit} of the national indicators this source carries (national, not in `COMPUTED_ELSEWHERE`).
-
-    The unit is the warehouse's: `cible_unite` when set, else `%` when the label starts with Part, Taux,
-    Pourcentage or Proportion (any case), else `nombre`. In catalogue order."""
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle, delimiter=";"))
-    units = {}
-    for row in rows:
-        code = row["code"].strip()
-        if row["mode"].strip() != "national" or code in COMPUTED_ELSEWHERE:
-            continue
-        target_unit = row["cible_unite"].strip()
-        units[code] = target_unit or ("%" if SHARE_LABEL.match(row["libelle"].strip()) else "nombre")
-    return units
+    """{code: unit} of the national indicators this source carries (national, not in `COMPUTED_ELSEWHERE`), by the
+    warehouse's unit rule (`etl.referentiels.catalogue.indicator_unit`), in catalogue order."""
+    return {i.code: i.unit for i in catalogue_indicators("national", path) if i.code not in COMPUTED_ELSEWHERE}
 
 
 # --- reading -------------------------------------------------------------------------------------------------------

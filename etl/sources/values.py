@@ -79,3 +79,38 @@ def latest_period(staged: dict[str, pd.DataFrame], frame: str = "values") -> str
     periods = staged[frame]["period_code"]
     periods = periods[periods.str.len() > 0]
     return str(periods.max()) if len(periods) else "unknown"
+
+
+NATIONAL_VALUES_COLUMNS = ("indicator_code", "period_code", "value", "status")
+
+
+def latest_national_values(national_values: pd.DataFrame, region_code: str) -> dict[str, tuple[str, float]]:
+    """{indicator_code: (period_code, value)}: the latest period with a known value (status `ok`) of each indicator.
+
+    `national_values` has the columns indicator_code, period_code, value and status (the warehouse's long values).
+    When it also has `territory_code` (and `territory_level`), only the rows of the région are kept; without them,
+    the rows are taken as the région's. When it has `breakdown`, only `total` rows are kept. Periods compare as text
+    (`2023` < `2024`); equal periods keep the largest value, so that the result does not depend on row order."""
+    missing = [name for name in NATIONAL_VALUES_COLUMNS if name not in national_values.columns]
+    if missing:
+        raise ValueError(f"national_values lacks the column(s) {', '.join(missing)}.")
+    frame = national_values
+    if "territory_code" in frame.columns:
+        keep = frame["territory_code"].astype(str) == region_code
+        if "territory_level" in frame.columns:
+            keep &= frame["territory_level"].astype(str) == "region"
+        frame = frame[keep]
+    if "breakdown" in frame.columns:
+        frame = frame[frame["breakdown"].fillna("total").astype(str) == "total"]
+    known = pd.DataFrame(
+        {
+            "indicator_code": frame["indicator_code"].astype(str).str.strip(),
+            "period_code": frame["period_code"].astype(str).str.strip(),
+            "value": pd.to_numeric(frame["value"], errors="coerce"),
+            "status": frame["status"].astype(str).str.strip(),
+        }
+    )
+    known = known[(known["status"] == "ok") & known["value"].notna() & (known["period_code"] != "")]
+    known = known.sort_values(["indicator_code", "period_code", "value"], kind="stable")
+    latest = known.drop_duplicates("indicator_code", keep="last")
+    return {row.indicator_code: (row.period_code, float(row.value)) for row in latest.itertuples(index=False)}

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from etl.referentiels.catalogue import catalogue_indicators
 from etl.referentiels.periods import FIRST_YEAR as FIRST_CAMPAIGN
 from etl.referentiels.periods import LAST_YEAR as LAST_CAMPAIGN
 from etl.submissions import plausibility
@@ -71,7 +72,7 @@ class _Reference:
 def _reference() -> _Reference:
     from etl.referentiels.territories import load_departements, load_regions
 
-    indicators = tpl.catalogue_indicators()
+    indicators = catalogue_indicators()
     regions = load_regions()
     departements = load_departements()
     return _Reference(

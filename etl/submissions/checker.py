@@ -29,10 +29,11 @@ from typing import Any
 import pandas as pd
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 
+from etl.landing import file_name_problem
 from etl.submissions import kit
 from etl.submissions.kit import HEADER_ROW, METADATA_SHEET
 from etl.submissions.verdict import ERROR, WARNING, Finding, Verdict, found_in, shown
-from etl.submissions.workbook import Unreadable, file_name_problem, open_workbook
+from etl.submissions.workbook import Unreadable, open_workbook
 
 MAX_ROW_FINDINGS = 10  # STRUCTURE-LIGNE findings per sheet, then one finding at the next row counting the rest
 VERSION_SHOWN_MAX = 60  # characters of a wrong template version quoted in its finding

@@ -20,11 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
-import zipfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
@@ -33,7 +30,6 @@ from openpyxl.utils.cell import coordinate_to_tuple, get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
-from openpyxl.writer.excel import ExcelWriter
 
 METADATA_SHEET = "Métadonnées"
 CHECKSUM_CELL = "B8"  # the empreinte, in METADATA_SHEET, left out of the checksum
@@ -195,34 +191,6 @@ def finish(workbook: Workbook) -> Workbook:
     workbook.security = WorkbookProtection(lockStructure=True)
     workbook[METADATA_SHEET][CHECKSUM_CELL] = structure_checksum(workbook)
     return workbook
-
-
-def workbook_bytes(workbook: Workbook) -> bytes:
-    """The .xlsx bytes of `workbook`, the same for the same workbook: the document dates are left as set (openpyxl's
-    `save` would stamp the current time) and the zip entries are sorted by name and dated with the document's
-    modified date (1 January 1980 when it has none)."""
-    raw = io.BytesIO()
-    ExcelWriter(workbook, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED)).save()
-    stamp = workbook.properties.modified or dt.datetime(1980, 1, 1)
-    date_time = (max(stamp.year, 1980), stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second)
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w") as target:
-        for name in sorted(source.namelist()):
-            info = zipfile.ZipInfo(name, date_time=date_time)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = 0o644 << 16
-            target.writestr(info, source.read(name))
-    return out.getvalue()
-
-
-def write_workbook(path: str | Path, workbook: Workbook) -> Path:
-    """Write `workbook` (`workbook_bytes`) to `path`, parent folders created; returns the path."""
-    content = workbook_bytes(workbook)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    return path
 
 
 # --- empreinte -----------------------------------------------------------------------------------------------------

@@ -50,8 +50,9 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string
 from openpyxl.worksheet.worksheet import Worksheet
 
+from etl import xlsx
 from etl.referentiels.periods import semester_bounds, semester_parts
-from etl.referentiels.territories import load_departements, load_regions
+from etl.referentiels.territories import departement_names
 from etl.submissions import kit
 from etl.submissions.kit import (
     AVAILABLE,
@@ -252,18 +253,6 @@ def parse_semester(semester: str) -> tuple[int, int]:
             f"(the PAQTE started in {FIRST_YEAR}), not {semester!r}."
         )
     return year, half
-
-
-def departement_names(code: str) -> tuple[str, str]:
-    """(département name, région name) of a département code of catalogue/departements.csv; ValueError otherwise."""
-    departements = load_departements()
-    if not isinstance(code, str) or code not in set(departements["code"]):
-        raise ValueError(
-            f"Unknown département code {code!r}: expected a code of catalogue/departements.csv such as 01, 2A or 974."
-        )
-    row = departements[departements["code"] == code].iloc[0]
-    regions = load_regions()
-    return str(row["nom"]), str(regions.loc[regions["code"] == row["code_region"], "nom"].iloc[0])
 
 
 # --- context -------------------------------------------------------------------------------------------------------
@@ -515,4 +504,4 @@ def write_paqte_template(
     """Build the workbook (`build_paqte_template`) and write it to `path` (parent folders created); returns the path.
 
     Nothing is written when the arguments are refused."""
-    return kit.write_workbook(path, build_paqte_template(departement_code, semester, context=context))
+    return xlsx.write_workbook(path, build_paqte_template(departement_code, semester, context=context))

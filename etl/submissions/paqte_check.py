@@ -41,6 +41,7 @@ import pandas as pd
 from openpyxl.utils.datetime import from_excel
 
 from etl.referentiels import periods
+from etl.referentiels.codes import normalise_siren, siren_key_ok
 from etl.submissions import kit, paqte, plausibility
 from etl.submissions import template as tpl
 from etl.submissions.checker import WorkbookChecker, check_workbook
@@ -191,26 +192,6 @@ def parse_date(raw: Any) -> dt.date | None:
         return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         return None
-
-
-def normalise_siren(raw: Any) -> str | None:
-    """The 9 digits of a SIREN (group spaces removed; a whole number kept as its digits), None when it is not 9
-    digits."""
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, float) and raw.is_integer():
-        raw = int(raw)
-    text = _GROUP_SPACES.sub("", str(raw).strip()) if raw is not None else ""
-    return text if re.fullmatch(r"[0-9]{9}", text) else None
-
-
-def siren_key_ok(siren: str) -> bool:
-    """Whether the 9 digits pass the Luhn check that SIREN numbers carry."""
-    total = 0
-    for position, char in enumerate(reversed(siren)):
-        digit = int(char) * (2 if position % 2 else 1)
-        total += digit - 9 if digit > 9 else digit
-    return total % 10 == 0
 
 
 def _canonical_choice(raw: Any, choices: tuple[str, ...]) -> str | None:

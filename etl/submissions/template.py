@@ -35,7 +35,6 @@ workbook kit (`etl.submissions.kit`); the documents are dated 1 January of the c
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -43,9 +42,10 @@ from openpyxl import Workbook
 from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from etl.referentiels.catalogue import read_indicateurs
-from etl.referentiels.territories import load_departements, load_regions
-from etl.sources.national import CATALOGUE_FILE, SHARE_LABEL
+from etl import xlsx
+from etl.referentiels.catalogue import Indicator, catalogue_indicators
+from etl.referentiels.territories import load_departements, region_name
+from etl.sources.values import latest_national_values
 from etl.submissions import kit
 from etl.submissions.kit import (
     AVAILABLE,
@@ -139,62 +139,6 @@ INPUT_CONVENTIONS = (
 )
 
 # --- catalogue -----------------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """One indicator of the 2014 catalogue, as the template shows it."""
-
-    code: str
-    convention: str
-    objectif_operationnel: str
-    bop: str
-    libelle: str
-    cible: str  # cible_texte, as written in the source
-    unit: str
-    mode: str
-    statistical_unit: str = ""  # `unite_statistique`: what the indicator counts (personnes, qpv, zones...)
-
-
-def indicator_unit(libelle: str, cible_unite: str = "") -> str:
-    """The warehouse's unit of an indicator: `cible_unite` when set, else `%` when the label starts with Part, Taux,
-    Pourcentage or Proportion (any case), else `nombre` (the rule of `etl.sources.national.catalogue_units`)."""
-    return cible_unite.strip() or ("%" if SHARE_LABEL.match(libelle.strip()) else "nombre")
-
-
-def catalogue_indicators(mode: str | None = None, path: Path = CATALOGUE_FILE) -> list[Indicator]:
-    """The indicators of `catalogue/indicateurs_2014.csv` in catalogue order, only those of `mode` when given."""
-    rows = read_indicateurs(Path(path))
-    indicators = []
-    for row in rows.fillna("").astype(str).to_dict("records"):
-        row = {key: value.strip() for key, value in row.items()}
-        if mode is not None and row["mode"] != mode:
-            continue
-        indicators.append(
-            Indicator(
-                code=row["code"],
-                convention=row["convention"],
-                objectif_operationnel=row["objectif_operationnel"],
-                bop=row["bop"],
-                libelle=row["libelle"],
-                cible=row["cible_texte"],
-                unit=indicator_unit(row["libelle"], row["cible_unite"]),
-                mode=row["mode"],
-                statistical_unit=row["unite_statistique"].lower(),
-            )
-        )
-    return indicators
-
-
-def region_name(region_code: str) -> str:
-    regions = load_regions()
-    names = dict(zip(regions["code"], regions["nom"], strict=True))
-    if not isinstance(region_code, str) or region_code not in names:
-        known = ", ".join(regions["code"])
-        raise ValueError(
-            f"Unknown région code {region_code!r}: expected one of the codes of catalogue/regions.csv ({known})."
-        )
-    return names[region_code]
 
 
 def check_campaign(campaign: int) -> None:
@@ -314,38 +258,6 @@ def _departements_sheet(ws: Worksheet, departements: pd.DataFrame, indicators: l
     protect(ws, allow_filter=True)
 
 
-def latest_national_values(national_values: pd.DataFrame, region_code: str) -> dict[str, tuple[str, float]]:
-    """{indicator_code: (period_code, value)}: the latest period with a known value (status `ok`) of each indicator.
-
-    `national_values` has the columns indicator_code, period_code, value and status (the warehouse's long values).
-    When it also has `territory_code` (and `territory_level`), only the rows of the région are kept; without them,
-    the rows are taken as the région's. When it has `breakdown`, only `total` rows are kept. Periods compare as text
-    (`2023` < `2024`); equal periods keep the largest value, so that the result does not depend on row order."""
-    missing = [name for name in NATIONAL_VALUES_COLUMNS if name not in national_values.columns]
-    if missing:
-        raise ValueError(f"national_values lacks the column(s) {', '.join(missing)}.")
-    frame = national_values
-    if "territory_code" in frame.columns:
-        keep = frame["territory_code"].astype(str) == region_code
-        if "territory_level" in frame.columns:
-            keep &= frame["territory_level"].astype(str) == "region"
-        frame = frame[keep]
-    if "breakdown" in frame.columns:
-        frame = frame[frame["breakdown"].fillna("total").astype(str) == "total"]
-    known = pd.DataFrame(
-        {
-            "indicator_code": frame["indicator_code"].astype(str).str.strip(),
-            "period_code": frame["period_code"].astype(str).str.strip(),
-            "value": pd.to_numeric(frame["value"], errors="coerce"),
-            "status": frame["status"].astype(str).str.strip(),
-        }
-    )
-    known = known[(known["status"] == "ok") & known["value"].notna() & (known["period_code"] != "")]
-    known = known.sort_values(["indicator_code", "period_code", "value"], kind="stable")
-    latest = known.drop_duplicates("indicator_code", keep="last")
-    return {row.indicator_code: (row.period_code, float(row.value)) for row in latest.itertuples(index=False)}
-
-
 def _nationaux_sheet(ws: Worksheet, indicators: list[Indicator], latest: dict[str, tuple[str, float]]) -> None:
     write_header(ws, NATIONAUX_HEADERS, (11, 22, 60, 9, 22, 10, 14, 16))
     for row, indicator in enumerate(indicators, start=FIRST_DATA_ROW):
@@ -394,4 +306,4 @@ def write_template(
     path: str | Path, region_code: str, campaign: int, national_values: pd.DataFrame | None = None
 ) -> Path:
     """Build the template (`build_template`) and write it to `path` (parent folders created); returns the path."""
-    return kit.write_workbook(path, build_template(region_code, campaign, national_values=national_values))
+    return xlsx.write_workbook(path, build_template(region_code, campaign, national_values=national_values))

@@ -18,15 +18,13 @@ reports (`etl.landing.safe_file_name`).
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 from etl import xlsx
-from etl.landing import SAFE_NAME_MAX_LENGTH, safe_char, safe_file_name
+from etl.landing import printable as _quoted
 from etl.xlsx import Limits, Opened, XlsxError
-from etl.xlsx import printable as _quoted
 
-__all__ = ["Limits", "Opened", "Unreadable", "file_name_problem", "open_workbook"]
+__all__ = ["Limits", "Opened", "Unreadable", "open_workbook"]
 
 
 class Unreadable(Exception):
@@ -56,36 +54,6 @@ _EXTENSION_KINDS = {
     "txt": "un fichier texte",
     "pdf": "un document PDF",
 }
-
-
-# --- names ---------------------------------------------------------------------------------------------------------
-
-
-def file_name_problem(name: str) -> str | None:
-    """None when `name` is already safe (safe_file_name(name) == name), else a French sentence saying the name
-    contained path separators or unusual characters and under which name the file is kept."""
-    safe = safe_file_name(name)
-    if safe == name:
-        return None
-    if not name:
-        return f"Le fichier a été envoyé sans nom : il est conservé sous le nom « {safe} »."
-    reasons = []
-    if "/" in name or "\\" in name:
-        reasons.append("des séparateurs de chemin (/ ou \\)")
-    if any(unicodedata.category(char) == "Cc" for char in name):
-        reasons.append("des caractères de contrôle")
-    if any(not safe_char(char) and char not in "/\\" and unicodedata.category(char) != "Cc" for char in name):
-        reasons.append("des espaces ou des caractères inhabituels")
-    what = ""
-    if reasons:
-        what = "contient " + (", ".join(reasons[:-1]) + " et " if len(reasons) > 1 else "") + reasons[-1]
-    if len(name) > SAFE_NAME_MAX_LENGTH:
-        what += (", " if what else "") + f"dépasse {SAFE_NAME_MAX_LENGTH} caractères"
-    if name[:1] in "._" and not what:
-        what = "commence par un point ou un tiret bas"
-    if not what:
-        what = "contient des caractères à écrire autrement"
-    return f"Le nom de fichier « {_quoted(name)} » {what} : le fichier est conservé sous le nom « {safe} »."
 
 
 # --- messages ------------------------------------------------------------------------------------------------------

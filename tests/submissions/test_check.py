@@ -15,6 +15,7 @@ import openpyxl
 import pytest
 
 from etl.config import PROJECT_ROOT
+from etl.referentiels.catalogue import catalogue_indicators
 from etl.samples.generators import submissions as gen
 from etl.submissions import check
 from etl.submissions import template as tpl
@@ -65,7 +66,7 @@ def test_a_filled_template_is_accepted_with_every_value_read(tmp_path, region, t
         _assert_read(written, row)
     for (departement, code), written in filled.departemental.items():
         _assert_read(written, values.loc[("departement", departement, code)])
-    local = {i.code for i in tpl.catalogue_indicators("local")}
+    local = {i.code for i in catalogue_indicators("local")}
     assert set(values.reset_index()["indicator_code"]) == local
 
 

@@ -17,6 +17,7 @@ import pytest
 import sqlalchemy as sa
 from openpyxl.styles import Protection
 
+from etl import xlsx
 from etl.config import PROJECT_ROOT
 from etl.referentiels import periods
 from etl.submissions import kit, paqte
@@ -41,7 +42,7 @@ def _csv(name: str) -> list[dict[str, str]]:
 
 
 def _reload(workbook: openpyxl.Workbook, **options) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(workbook)), **options)
+    return openpyxl.load_workbook(io.BytesIO(xlsx.workbook_bytes(workbook)), **options)
 
 
 def _validations(ws, coordinate: str) -> list:
@@ -298,7 +299,7 @@ def test_two_writes_are_byte_identical(tmp_path):
         assert names == sorted(names)
         assert {info.date_time for info in archive.infolist()} == {(2024, 7, 1, 0, 0, 0)}
     context = _hand_made_context()
-    with_context = [kit.workbook_bytes(paqte.build_paqte_template("69", "2024-S1", context=context)) for _ in range(2)]
+    with_context = [xlsx.workbook_bytes(paqte.build_paqte_template("69", "2024-S1", context=context)) for _ in range(2)]
     assert with_context[0] == with_context[1]
     assert paqte.write_paqte_template(tmp_path / "c.xlsx", "69", "2024-S1").read_bytes() != first.read_bytes()
     assert paqte.write_paqte_template(tmp_path / "d.xlsx", "38", "2024-S2").read_bytes() != first.read_bytes()
@@ -365,7 +366,7 @@ def test_checksum_is_stored_and_survives_filling_every_input_cell(fresh):
     filled = _reload(wb)
     assert filled["Entreprises"]["C2"].value == "012345678"
     assert kit.structure_checksum(filled) == _stored(filled)
-    read_only = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(wb)), read_only=True)
+    read_only = openpyxl.load_workbook(io.BytesIO(xlsx.workbook_bytes(wb)), read_only=True)
     assert kit.structure_checksum(read_only) == _stored(filled)
 
 

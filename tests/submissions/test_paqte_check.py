@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from etl.referentiels import codes
 from etl.samples.generators import paqte as gen
 from etl.submissions import paqte, paqte_check
 
@@ -328,6 +329,6 @@ def test_signature_dates_are_read_as_typed(raw, day):
     ],
 )
 def test_sirens_are_read_and_their_key_checked(raw, siren, key_ok):
-    assert paqte_check.normalise_siren(raw) == siren
+    assert codes.normalise_siren(raw) == siren
     if siren:
-        assert paqte_check.siren_key_ok(siren) is key_ok
+        assert codes.siren_key_ok(siren) is key_ok

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from openpyxl.styles import Protection
 
+from etl import xlsx
 from etl.config import PROJECT_ROOT
 from etl.submissions import kit
 from etl.submissions import template as tpl
@@ -42,7 +43,7 @@ def _departements(region: str) -> list[tuple[str, str]]:
 
 
 def _reload(workbook: openpyxl.Workbook, **options) -> openpyxl.Workbook:
-    return openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(workbook)), **options)
+    return openpyxl.load_workbook(io.BytesIO(xlsx.workbook_bytes(workbook)), **options)
 
 
 @pytest.fixture(scope="module", params=REGIONS)
@@ -261,7 +262,7 @@ def test_checksum_is_stored_and_survives_filling_the_input_cells(template_84):
     filled = _reload(wb)
     assert filled[tpl.INDICATEURS_SHEET]["H2"].value == 12.5
     assert kit.structure_checksum(filled) == _stored(filled)
-    read_only = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(wb)), read_only=True)
+    read_only = openpyxl.load_workbook(io.BytesIO(xlsx.workbook_bytes(wb)), read_only=True)
     assert kit.structure_checksum(read_only) == _stored(filled)
 
 

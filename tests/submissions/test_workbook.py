@@ -18,14 +18,14 @@ import openpyxl
 import pytest
 from openpyxl.comments import Comment
 
-from etl.landing import safe_file_name
+from etl import xlsx
+from etl.landing import file_name_problem, safe_file_name
 from etl.submissions import kit
 from etl.submissions import template as tpl
 from etl.submissions.workbook import (
     Limits,
     Opened,
     Unreadable,
-    file_name_problem,
     open_workbook,
 )
 
@@ -35,7 +35,7 @@ SHEET_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 
 @pytest.fixture(scope="module")
 def template_bytes() -> bytes:
-    return kit.workbook_bytes(tpl.build_template("84", 2024))
+    return xlsx.workbook_bytes(tpl.build_template("84", 2024))
 
 
 def _write(tmp_path, content: bytes, name: str = "modele.xlsx"):

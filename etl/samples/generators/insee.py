@@ -15,7 +15,7 @@ Populations are plausible: 1,000 to 40,000 inhabitants, most between 2,000 and 1
 the share of the 15-24 year-olds between 11 and 21 %. Mayotte's QPV have an empty population: the 2020 census did
 not cover Mayotte (its survey cycle differs), as INSEE leaves the cell empty. A neighbourhood keeps its size from
 one year to the next within 1.5 %. Every draw comes from `seeded_rng` (the seed and what is drawn): same inputs, same
-bytes (the workbook's dates are fixed and its zip entries ordered: `etl.submissions.kit.workbook_bytes`). With
+bytes (the workbook's dates are fixed and its zip entries ordered: `etl.xlsx.workbook_bytes`). With
 `broken=True`, `pop_qpv_<YYYY>_broken.xlsx` is the last year's workbook with one QPV code that no referential knows
 (`QN07599N`-like, on its data row), which the rows gate refuses.
 """
@@ -115,7 +115,7 @@ def _departement_of(commune: str) -> str:
 def _workbook_bytes(rows: list[list], year: int) -> bytes:
     import openpyxl
 
-    from etl.submissions.kit import workbook_bytes
+    from etl.xlsx import workbook_bytes
 
     workbook = openpyxl.Workbook()
     workbook.properties.created = workbook.properties.modified = _DOCUMENT_DATE

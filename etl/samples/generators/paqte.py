@@ -45,11 +45,12 @@ from typing import Any
 import openpyxl
 from openpyxl.utils.cell import column_index_from_string, coordinate_to_tuple, get_column_letter
 
+from etl import xlsx
 from etl.referentiels import periods
-from etl.referentiels.territories import load_departements
+from etl.referentiels.territories import departement_names, load_departements
 from etl.samples.generators.files import chosen_mistakes
 from etl.samples.generators.territories import luhn_key
-from etl.submissions import kit, paqte
+from etl.submissions import paqte
 from etl.submissions import template as tpl
 
 MISTAKES: tuple[str, ...] = (
@@ -166,7 +167,7 @@ def paqte_file_name(departement_code: str, semester: str, suffix: str = "") -> s
 
     Raises ValueError for a département code not in catalogue/departements.csv or a semester that is not
     `YYYY-S1` / `YYYY-S2` from 2018."""
-    paqte.departement_names(departement_code)
+    departement_names(departement_code)
     paqte.parse_semester(semester)
     suffix = suffix.strip().lstrip("_")
     return FILE_PATTERN.format(departement=departement_code, semester=semester, suffix=f"_{suffix}" if suffix else "")
@@ -243,7 +244,7 @@ def _write(ws, coordinate: str, value: Any, values: dict[str, Any]) -> None:
 def _fill(workbook, departement: str, semester: str, seed: int) -> dict[str, Any]:
     """Fill the input cells; returns what each holds ("Sheet!B2" -> value)."""
     first_day, last_day = periods.semester_bounds(semester)
-    name, _ = paqte.departement_names(departement)
+    name, _ = departement_names(departement)
     values: dict[str, Any] = {}
 
     companies = _companies(_rng(seed, departement, semester, "companies"), first_day, last_day)
@@ -380,7 +381,7 @@ def filled_paqte(
     département or semester."""
     names = chosen_mistakes(mistakes, MISTAKES)
     template = paqte.build_paqte_template(departement, semester, context=context)
-    workbook = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(template)))
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx.workbook_bytes(template)))
     values = _fill(workbook, departement, semester, seed)
     cells = {}
     ordered = [name for name in STRUCTURAL_MISTAKES if name in names] + [
@@ -390,7 +391,7 @@ def filled_paqte(
         draw = _rng(seed, departement, semester, f"mistake:{name}")
         cells[name] = _apply(name, workbook, values, departement, semester, "colonne_supprimee" in names, draw)
     return FilledPaqte(
-        content=kit.workbook_bytes(workbook),
+        content=xlsx.workbook_bytes(workbook),
         departement_code=departement,
         semester=semester,
         cells={name: cells[name] for name in names},

@@ -52,10 +52,10 @@ from openpyxl.utils.cell import column_index_from_string, get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from etl.referentiels.catalogue import QPV_UNIT
-from etl.referentiels.territories import load_departements, load_regions
+from etl import xlsx
+from etl.referentiels.catalogue import QPV_UNIT, Indicator, catalogue_indicators
+from etl.referentiels.territories import load_departements, load_regions, region_name
 from etl.samples.generators.files import chosen_mistakes
-from etl.submissions import kit
 from etl.submissions import template as tpl
 
 MISTAKES: tuple[str, ...] = (
@@ -161,7 +161,7 @@ def submission_file_name(region_code: str, campaign: int, suffix: str = "") -> s
 
     `suffix` is given with or without its leading underscore (`v2` or `_v2`). Raises ValueError for a région code
     that is not in catalogue/regions.csv or a campaign that is not a year."""
-    tpl.region_name(region_code)
+    region_name(region_code)
     tpl.check_campaign(campaign)
     suffix = suffix.strip().lstrip("_")
     return FILE_PATTERN.format(region=region_code, campaign=campaign, suffix=f"_{suffix}" if suffix else "")
@@ -216,7 +216,7 @@ class _Plan:
     valid_regional: dict[str, float | None]  # the meaning of each regional result (typed texts parsed)
 
 
-def _roles(indicators: list[tpl.Indicator]) -> dict[str, str]:
+def _roles(indicators: list[Indicator]) -> dict[str, str]:
     """The indicators the mistakes aim at: first, second and last count, first share, third local indicator."""
     counts = [indicator.code for indicator in indicators if indicator.unit != "%"]
     shares = [indicator.code for indicator in indicators if indicator.unit == "%"]
@@ -229,7 +229,7 @@ def _roles(indicators: list[tpl.Indicator]) -> dict[str, str]:
     }
 
 
-def _ceiling(indicator: tpl.Indicator, departement: str, scale: int, qpv: Mapping[str, int]) -> int:
+def _ceiling(indicator: Indicator, departement: str, scale: int, qpv: Mapping[str, int]) -> int:
     """The largest value of an indicator's count in a département (see the module docstring)."""
     if indicator.statistical_unit == QPV_UNIT:
         return qpv.get(departement, 0)
@@ -241,7 +241,7 @@ def _plan(
     campaign: int,
     seed: int,
     departements: list[str],
-    indicators: list[tpl.Indicator],
+    indicators: list[Indicator],
     typed: bool,
     qpv: Mapping[str, int],
 ) -> _Plan:
@@ -411,7 +411,7 @@ def _where(cell) -> str:
     return f"{cell.parent.title}!{cell.coordinate}"
 
 
-def _fill(book: _Book, plan: _Plan, departements: list[str], indicators: list[tpl.Indicator]) -> None:
+def _fill(book: _Book, plan: _Plan, departements: list[str], indicators: list[Indicator]) -> None:
     observations_column = column_index_from_string(tpl.INDICATEURS_OBSERVATIONS_COLUMN)
     departement_observations_column = column_index_from_string(tpl.DEPARTEMENTS_OBSERVATIONS_COLUMN)
     for indicator in indicators:
@@ -477,7 +477,7 @@ def _apply(
         plan.regional[code] = value
         return _where(cell)
     if name == "indicateur_national":
-        indicator = draw.choice(tpl.catalogue_indicators("national"))
+        indicator = draw.choice(catalogue_indicators("national"))
         row = book.last_indicator_row() + 1
         ws.cell(row, 1).value = indicator.code
         ws.cell(row, 5).value = indicator.libelle
@@ -560,10 +560,10 @@ def filled_workbook(
     catalogue/regions.csv or a campaign that is not a year."""
     names = chosen_mistakes(mistakes, MISTAKES)
     template = tpl.build_template(region_code, campaign, national_values=national_values)
-    workbook = openpyxl.load_workbook(io.BytesIO(kit.workbook_bytes(template)))
+    workbook = openpyxl.load_workbook(io.BytesIO(xlsx.workbook_bytes(template)))
     book = _Book(workbook)
     departements = list(dict.fromkeys(departement for departement, _ in book.departement_rows))
-    indicators = tpl.catalogue_indicators("local")
+    indicators = catalogue_indicators("local")
     qpv = sample_qpv_in_force(campaign, territories_seed)
     plan = _plan(region_code, campaign, seed, departements, indicators, typed, qpv)
     _fill(book, plan, departements, indicators)
@@ -577,7 +577,7 @@ def filled_workbook(
         draw = _rng(seed, region_code, campaign, f"mistake:{name}")  # a mistake's draws do not depend on the others
         cells[name] = _apply(name, book, plan, roles, region_code, campaign, departements, draw)
     return Filled(
-        content=kit.workbook_bytes(workbook),
+        content=xlsx.workbook_bytes(workbook),
         region_code=region_code,
         campaign=campaign,
         cells={name: cells[name] for name in names},
