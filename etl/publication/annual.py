@@ -23,6 +23,7 @@ import pandas as pd
 from etl.config import SQL_FOLDER
 from etl.publication.tables import PER_ROW_UNIT, labelled
 from etl.referentiels.catalogue import SECRET_UNITS, STATISTICAL_UNITS
+from etl.referentiels.periods import french_date
 
 BILAN_SQL = SQL_FOLDER / "publication" / "bilan_conventions.sql"
 
@@ -163,18 +164,6 @@ SUMMARY_COLUMNS = (
     ("mesures", "Mesures", "count", "nombre", "Nombre de mesures numérotées dans cet état.", "mesures"),
     ("part", "Part", "share", "%", "Part des mesures numérotées, en %."),
 )
-
-
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
-    "décembre",
-)  # fmt: skip
-
-
-def french_date(iso: str) -> str:
-    """`2019-01-22` -> `22 janvier 2019` (`1er` for the first day of a month)."""
-    day = int(iso[8:10])
-    return f"{'1er' if day == 1 else day} {MONTHS[int(iso[5:7]) - 1]} {iso[:4]}"
 
 
 def status_dates_text(dates) -> str:

@@ -13,6 +13,7 @@ import pandas as pd
 
 from etl.publication.report_cells import Page, PreparedCells, cell_text, escape, format_number, html_table
 from etl.publication.tables import STATUS_LABELS, Table, table_from_spec
+from etl.referentiels.periods import french_date
 
 NEEDS = (
     "annee", "code_qpv_2015", "qpv", "code_departement", "departement", "communes", "sortie_geographie",
@@ -134,6 +135,4 @@ def veille_section(page: Page, table: Table) -> None:
 
 def _day(iso: str) -> str:
     """`2024-01-01` -> `1er janvier 2024`."""
-    from etl.publication.annual import french_date
-
     return french_date(cell_text(iso))

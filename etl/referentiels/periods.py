@@ -12,6 +12,10 @@ from datetime import date
 
 _SEMESTER = re.compile(r"(\d{4})-S([12])")
 
+MONTHS = (
+    "janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre",
+    "décembre",
+)  # fmt: skip
 FIRST_YEAR = 2014  # the 2014 conventions are the first period the observatory follows
 LAST_YEAR = 2030
 
@@ -123,6 +127,17 @@ def semester_short_label(code: str) -> str:
     """`2024-S1` -> `S1 2024`; any other code unchanged."""
     match = _SEMESTER.fullmatch(str(code))
     return f"S{match[2]} {match[1]}" if match else str(code)
+
+
+def month_label(month: str) -> str:
+    """`2024-03` -> `mars 2024`."""
+    return f"{MONTHS[int(month[5:7]) - 1]} {month[:4]}"
+
+
+def french_date(iso: str) -> str:
+    """`2019-01-22` -> `22 janvier 2019` (`1er` for the first day of a month)."""
+    day = int(iso[8:10])
+    return f"{'1er' if day == 1 else day} {MONTHS[int(iso[5:7]) - 1]} {iso[:4]}"
 
 
 def period_label(code: str) -> str:

@@ -1,24 +1,11 @@
-"""The verdict on a returned regional workbook: every problem named by file, sheet, cell, indicator and rule.
+"""The verdict on a returned regional workbook: the base checker (`etl.submissions.checker`) with the regional kind.
 
-`check_file(path)` runs the base checker (etl.submissions.checker: sheets, metadata, structure, empreinte, cells, in
-that order) with what the regional template (etl.submissions.template) supplies: its sheets, the région (code and
-name, `R84` in the file name) and the campaign (a year from `FIRST_CAMPAIGN` to `LAST_CAMPAIGN`, `_2024` in the file
-name), and its input cells:
-
-- every input cell, parsed the way regional staff type (`verdict.parse_cell`: `12,5`, `12,5 %`, `0,125`, `1 234`,
-  `n.d.`, `NC`, empty, a formula's cached value), then validated by the Great Expectations suite
-  `regional_submission.values`: text in a number cell, a share outside 0-100 %, a negative or fractional count, a
-  national or unknown indicator, a duplicated row, a département of another région, a departmental breakdown
-  inconsistent with the regional total (an error for counts, which add up; a warning for shares, whose weights the
-  template does not hold), observations too long, an empty result left unexplained;
-- the plausibility of the figures (etl.submissions.plausibility): a count of QPV above the QPV in force in the
-  région or département (read from the warehouse through `engine`; without one the rule is skipped with a
-  warning), a count of ZSP, structures or projects outside its plausible range (a warning).
-
-Shares are percentages between 0 and 100 (the template's convention). A number in a cell formatted as an Excel
-percentage (`0.0%`, which stores 12,5 % as 0.125) is multiplied by 100; text ending in `%` is read as a
-percentage; a share strictly between 0 and 1 typed without the sign is kept as typed with a warning, since
-`0,125` may mean 0,125 % or 12,5 %.
+The kind supplies the template's sheets, the région (`R84` in the file name) and campaign (`_2024`), and its input
+cells, parsed as staff type them (`verdict.parse_cell`) and validated by the suites `regional_submission.file` and
+`regional_submission.values` (text in a number cell, a share outside 0-100, a negative or fractional count, an
+unknown or national indicator, a département of another région, a breakdown inconsistent with the regional total,
+an empty result unexplained...), then the plausibility rules (counts of QPV against the QPV in force, ranges). A
+share between 0 and 1 typed without the sign is kept as typed, with a warning.
 """
 
 from __future__ import annotations

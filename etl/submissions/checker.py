@@ -1,22 +1,11 @@
 """The base checker of a returned workbook: the steps both kinds share, in one order.
 
-`check_workbook(kind, path)` loads nothing: it opens the file safely (etl.submissions.workbook), then a kind's checker
-(`check.RegionalChecker`, `paqte_check.PaqteChecker`) runs, in this order,
-
-1. the sheets: names and order of the kind's template, none hidden or added;
-2. the metadata: the template version (else the check stops), the identity (a code and its name: the région, the
-   département) and the period (the campaign, the semester), against what the caller expects or, failing that, the
-   file name, and against the period the document's title was distributed for;
-3. the locked structure, cell by cell, against the template regenerated for that identity and period (a header
-   changed = columns deleted, inserted or moved, the sheet is then unreadable; a data row changed = rows moved,
-   deleted or inserted; at most `MAX_ROW_FINDINGS` such rows per sheet, then one finding counting the others), and
-   merged cells;
-4. the input cells, read into one frame by the kind, validated by its Great Expectations suites (each expectation's
-   `meta` holds its rule code, French message and expected value: `gate_findings`) and by its plausibility rules;
-5. when nothing is wrong so far, the empreinte (`kit.structure_checksum` against the `Métadonnées` cell), which also
-   covers what the comparison cannot see (the sheets filled from the warehouse);
-6. once the metadata could be read, the findings sorted: without a sheet first, then by sheet (workbook order),
-   row, column and rule.
+`check_workbook(kind, path)` opens the file safely (`etl.submissions.workbook`), then the kind's checker runs: the
+sheets; the metadata (template version, else it stops; identity and period against what is expected, the file name
+and the document's title); the locked structure against the template regenerated for that identity and period
+(at most `MAX_ROW_FINDINGS` changed rows per sheet), and merged cells; the input cells (the kind's GX suites, whose
+expectations' `meta` carry rule code, French message and expected value, then its plausibility rules); the empreinte
+when nothing else is wrong; the findings sorted by sheet, row, column and rule.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """Intake of the workbooks the State's services send: inbox -> archive + audit -> verdict -> quarantine or load.
 
-Two kinds (`KINDS`): the annual regional workbooks (source `regional`, inbox/regional/, etl.submissions.check,
-partition `<région>/<campagne>`) and the départements' PAQTE semestrial reports (source `paqte`, inbox/paqte/,
-etl.submissions.paqte_check, partition `<département>/<semestre>`).
-
-`intake(engine, source_id)` receives every file waiting in the inbox (etl.landing: sha256, immutable archive copy,
-audit.batch), whatever its name or format, then checks each batch still `received` from its archive copy (the cell
-rules run as the kind's GX suites, their results stored in audit.dq_result like every gate's). Every verdict goes to
-audit.submission_verdict. A rejected file is quarantined: `quarantine/<source>/<batch>-<safe name>` with
-`.rapport.html` (the findings, in French, cell by cell, the faulty cells highlighted) and `.verdict.json` beside it,
-and nothing of it reaches the warehouse tables. An accepted file replaces, in one transaction
-(etl.loading.replace_partition), the previous accepted file of its partition: the cells as typed in raw, the values
-in staging, then the kind's sql/core/ file (the earlier file stays, marked superseded). Text is stored verbatim.
+Two kinds (`KINDS`): the regional workbooks (partition `<région>/<campagne>`) and the PAQTE reports
+(`<département>/<semestre>`). Every file is landed (`etl.landing`), checked from its archive copy, its verdict
+stored in audit.submission_verdict. A rejected file is quarantined with its French report (`.rapport.html`) and
+`.verdict.json`; an accepted one replaces its partition's previous file in one transaction (raw cells, staging
+values, then the kind's sql/core file).
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """The workbook kit both templates are built with: styles, locked and input cells, validations, protection, empreinte.
 
-Conventions shared by the regional template (`etl.submissions.template`) and the PAQTE report
-(`etl.submissions.paqte`): a header on `HEADER_ROW` (bold, blue, frozen), data from `FIRST_DATA_ROW`; locked cells
-hold the structure, yellow unlocked cells are the only input, each with an Excel data validation and a French prompt;
-every sheet is protected without a password and the workbook structure is locked.
-
-Empreinte: `structure_checksum(workbook)` is the sha256 of the sheet names (in order) and of every non-empty *locked*
-cell of every sheet (sheet, row, column, value; numbers to 15 significant digits, as Excel keeps them), except the
-empreinte cell itself (`CHECKSUM_CELL` of the `Métadonnées` sheet). Input cells are unlocked, so filling them leaves
-it unchanged; moving or deleting rows or columns, renaming a sheet, editing a label, unlocking a cell, or writing into
-a locked cell changes it. The checker of a returned file recomputes it and compares it with that cell.
-
-Determinism: the same inputs give the same bytes. `new_workbook` sets the document's created and modified dates, and
-`workbook_bytes` writes the package without openpyxl's `save` (which stamps the current time), then rewrites the zip
-with its entries sorted by name and dated with the document's modified date.
+A header on `HEADER_ROW` (frozen), data from `FIRST_DATA_ROW`; locked cells hold the structure, yellow unlocked cells
+are the only input, each with an Excel validation and a French prompt; every sheet is protected without a password
+and the workbook structure locked. The empreinte (`structure_checksum`) is the sha256 of the sheet names and of every
+non-empty locked cell, `CHECKSUM_CELL` of `Métadonnées` excepted: filling input cells leaves it unchanged, moving
+rows, renaming sheets or editing a locked cell changes it.
 """
 
 from __future__ import annotations

@@ -1,48 +1,17 @@
-"""The Excel workbook of the semestrial PAQTE report a département sends in.
+"""The Excel workbook of the semestrial PAQTE report a département sends in (letter of 22 January 2019, annex 2).
 
-The Prime Minister's letter of 22 January 2019 on the national mobilisation for the neighbourhoods (annexe 2,
-seed 003) asks the préfets to deploy the *pacte avec les quartiers pour toutes les entreprises* (PAQTE) and to send,
-every six months, a quantitative and qualitative report on its build-up, in a suggested format: the PAQTE referent,
-the organisation chosen to follow and lead it, the number and list of signatory companies in the département, the
-associations and other partners, the aggregated results of the signatories with concrete examples of actions, and
-the département's context (number of QPV, of PRU of national interest, QPV population, job seekers at month end in
-the QPV). This module builds that workbook, one per département and semester, with the conventions of the regional
-template (`etl.submissions.template`): locked structure, yellow unlocked input cells with Excel data validations and
-French prompts, a structure checksum (`empreinte`) in the metadata sheet, the same bytes for the same inputs.
-
-Sheets, in this order (names in `PAQTE_SHEET_NAMES`):
-
-- `Métadonnées` (locked): labels in A, values in B at the cells of `PAQTE_METADATA_CELLS`. The empreinte sits in B8
-  because `template.structure_checksum` leaves out exactly that cell of that sheet, so that one checker serves both
-  workbooks; the input conventions therefore come after it, in B9.
-- `Contexte` (locked, read-only): what the warehouse knows of the département for the semester (`PaqteContext`,
-  from `paqte_context`): its QPV in force at the end of the semester, the job seekers (DEFM, categories A and ABC)
-  living in them at the latest month of the semester that France Travail delivered, with period, source,
-  availability and remarks. The QPV population and the PRU of national interest are not in the warehouse: always
-  `non disponible`. Without a context every value is `non disponible`.
-- `Bilan` (input): one row per item of the suggested format (referent's name, function, e-mail and telephone;
-  organisation; number of signatory companies; partners; strategy and obstacles): label in A, input cell in B.
-- `Entreprises` (input table): `ENTREPRISES_ROWS` numbered rows, one per signatory company: name, SIREN (9
-  characters), size (GE / ETI / PME / TPE), signature date (from 2018 to the end of the semester), axes chosen.
-- `Résultats` (input): one row per key indicator of each PAQTE axis (`KEY_INDICATORS`): code, axis, label and unit
-  locked; value (count or euros, >= 0) and observations to fill. The four axes (sensibiliser, former, recruter,
-  acheter) are those of the letter; **the key indicators are our choice**: the letter points to the PAQTE press kit
-  for them and we do not have it. Each axis has the number of signatories engaged on it at the end of the semester,
-  then figures achieved during the semester (3e internships offered to pupils of REP+ collèges, work-study contracts
-  signed by QPV residents, QPV residents recruited, purchases from companies located in the QPV or from the social
-  and solidarity economy).
-- `Exemples d'actions` (input): `EXEMPLES_ROWS` numbered rows: company, axis (list of the four), description.
-
-The row numbers of the two input tables are locked cells, so deleting or moving a row of them changes the empreinte.
-Formats: counts `#,##0`, euros `#,##0.00" €"` (`template.NUMBER_FORMATS`), dates `dd/mm/yyyy`, text `@`. The
-workbook's created and modified dates are the first day of the semester, which `template.workbook_bytes` also uses
-for the zip entries.
+One workbook per département and semester, built with the kit's conventions (`etl.submissions.kit`). Sheets
+(`PAQTE_SHEET_NAMES`): `Métadonnées` (locked), `Contexte` (read-only figures of the warehouse, `PaqteContext`),
+`Bilan` (the suggested format's items), `Entreprises` (one numbered row per signatory company), `Résultats` (one row
+per key indicator of the four axes: `KEY_INDICATORS`, our choice, the letter's press kit being unavailable) and
+`Exemples d'actions`. Every input cell is declared once (`InputField`): the template draws its Excel validation from
+it and the checker (`etl.submissions.paqte_check`) its rule.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,32 +99,87 @@ CONTEXT_ROWS = {key: row for row, key in enumerate(CONTEXT_LINES, start=FIRST_DA
 NO_CONTEXT = "Classeur généré sans consulter l'entrepôt de l'Observatoire QPV."
 NOT_IN_WAREHOUSE = "Donnée absente de l'entrepôt de l'Observatoire QPV : à compléter par vos soins si besoin."
 
-# --- Bilan ---------------------------------------------------------------------------------------------------------
+# --- input cells -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InputField:
+    """One input cell kind: its `name` in the checked frame, its kind (count, euros, text, email, phone, siren, size,
+    date, axis), a text's length limit, and the Excel prompt (title, text). The template draws each cell's validation
+    from it (`field_validation`), the checker its rule."""
+
+    name: str
+    kind: str
+    max_length: int | None = None
+    title: str = ""
+    prompt: str = ""
+
+
+def _short(name: str, title: str = "Texte court", prompt: str = "200 caractères au plus.") -> InputField:
+    return InputField(name, "text", SHORT_TEXT_MAX_LENGTH, title, prompt)
+
+
+def _long(
+    name: str, title: str = "Texte libre", prompt: str = "Texte libre de 2 000 caractères au plus."
+) -> InputField:
+    return InputField(name, "text", OBSERVATIONS_MAX_LENGTH, title, prompt)
+
 
 BILAN_HEADERS = ("Rubrique", "Réponse")
-# key -> (label in column A, kind of input in column B); one row each from FIRST_DATA_ROW.
+# label in column A -> its input in column B; one row each from FIRST_DATA_ROW.
 BILAN_FIELDS = {
-    "referent_nom": ("Référent PAQTE : nom et prénom", "short"),
-    "referent_fonction": ("Référent PAQTE : fonction et service", "short"),
-    "referent_courriel": ("Référent PAQTE : courriel", "email"),
-    "referent_telephone": ("Référent PAQTE : téléphone", "phone"),
-    "organisation": (
-        "Organisation retenue de suivi et d'animation du PAQTE (chargé de mission en préfecture, délégué du préfet "
-        "référent, subventions à des partenaires chargés de l'animation, comité de pilotage...)",
-        "text",
+    "Référent PAQTE : nom et prénom": _short("referent_nom"),
+    "Référent PAQTE : fonction et service": _short("referent_fonction"),
+    "Référent PAQTE : courriel": InputField(
+        "referent_courriel", "email", EMAIL_MAX_LENGTH, "Courriel", "Adresse électronique du référent PAQTE."
     ),
-    "entreprises_signataires": ("Nombre d'entreprises signataires au niveau départemental", "count"),
-    "partenaires": ("Associations et autres acteurs partenaires du déploiement du PAQTE", "text"),
-    "strategie_obstacles": ("Stratégie définie et obstacles rencontrés dans la mise en place du PAQTE", "text"),
+    "Référent PAQTE : téléphone": InputField(
+        "referent_telephone", "phone", PHONE_MAX_LENGTH, "Téléphone", "Numéro de téléphone (01 23 45 67 89)."
+    ),
+    "Organisation retenue de suivi et d'animation du PAQTE (chargé de mission en préfecture, délégué du préfet "
+    "référent, subventions à des partenaires chargés de l'animation, comité de pilotage...)": _long("organisation"),
+    "Nombre d'entreprises signataires au niveau départemental": InputField(
+        "entreprises_signataires",
+        "count",
+        prompt="Nombre d'entreprises ayant signé une convention PAQTE dans le département ; les lister dans la "
+        "feuille « Entreprises ».",
+    ),
+    "Associations et autres acteurs partenaires du déploiement du PAQTE": _long("partenaires"),
+    "Stratégie définie et obstacles rencontrés dans la mise en place du PAQTE": _long("strategie_obstacles"),
 }
-BILAN_CELLS = {key: f"B{row}" for row, key in enumerate(BILAN_FIELDS, start=FIRST_DATA_ROW)}
-
-# --- Entreprises ---------------------------------------------------------------------------------------------------
+BILAN_INPUTS = {f"B{row}": field for row, field in enumerate(BILAN_FIELDS.values(), start=FIRST_DATA_ROW)}
+BILAN_CELLS = {field.name: cell for cell, field in BILAN_INPUTS.items()}
 
 ENTREPRISES_HEADERS = ("N°", "Entreprise", "SIREN", "Taille", "Date de signature", "Axes retenus")
 ENTREPRISES_ROWS = 200
 ENTREPRISE_SIZES = ("GE", "ETI", "PME", "TPE")
-ENTREPRISES_INPUT_COLUMNS = ("B", "C", "D", "E", "F")
+ENTREPRISES_INPUTS = {
+    "B": _short("entreprise.nom", "Entreprise", "Raison sociale de l'entreprise signataire."),
+    "C": InputField(
+        "entreprise.siren", "siren", None, "SIREN", "Les 9 chiffres du SIREN de l'entreprise, sans espace."
+    ),
+    "D": InputField(
+        "entreprise.taille",
+        "size",
+        None,
+        "Taille de l'entreprise",
+        "GE (grande entreprise), ETI (entreprise de taille intermédiaire), PME ou TPE.",
+    ),
+    "E": InputField(
+        "entreprise.date_signature",
+        "date",
+        None,
+        "Date de signature",
+        "Date de signature de la convention PAQTE (JJ/MM/AAAA).",
+    ),
+    "F": _short(
+        "entreprise.axes",
+        "Axes retenus",
+        "Axes retenus dans la convention, séparés par des virgules : Sensibiliser, Former, Recruter, Acheter (une PME "
+        "ou TPE peut n'en retenir qu'une partie ou valoriser d'autres engagements).",
+    ),
+}
+ENTREPRISES_INPUT_COLUMNS = tuple(ENTREPRISES_INPUTS)
 
 # --- Résultats -----------------------------------------------------------------------------------------------------
 
@@ -212,12 +236,30 @@ RESULTATS_VALUE_COLUMN = "E"
 RESULTATS_OBSERVATIONS_COLUMN = "F"
 RESULTATS_VALUE_INDEX = column_index_from_string(RESULTATS_VALUE_COLUMN)
 RESULTATS_OBSERVATIONS_INDEX = column_index_from_string(RESULTATS_OBSERVATIONS_COLUMN)
+RESULTATS_OBSERVATIONS = InputField(
+    "",
+    "text",
+    OBSERVATIONS_MAX_LENGTH,
+    "Observations",
+    "Précisions sur le résultat : entreprises prises en compte, mode de calcul, difficultés de collecte (2 000 "
+    "caractères au plus).",
+)
 
 # --- Exemples d'actions --------------------------------------------------------------------------------------------
 
 EXEMPLES_HEADERS = ("N°", "Entreprise", "Axe", "Description de l'action")
 EXEMPLES_ROWS = 20
-EXEMPLES_INPUT_COLUMNS = ("B", "C", "D")
+EXEMPLES_INPUTS = {
+    "B": _short("exemple.entreprise", "Entreprise", "Entreprise signataire qui a mené l'action."),
+    "C": InputField("exemple.axe", "axis", None, "Axe du PAQTE", "Sensibiliser, Former, Recruter ou Acheter."),
+    "D": _long(
+        "exemple.description",
+        "Description de l'action",
+        "Action concrète réalisée : public, nombre de bénéficiaires, partenaires, résultats (2 000 caractères au "
+        "plus).",
+    ),
+}
+EXEMPLES_INPUT_COLUMNS = tuple(EXEMPLES_INPUTS)
 
 # --- texts ---------------------------------------------------------------------------------------------------------
 
@@ -291,28 +333,53 @@ class PaqteContext:
 
 # --- validations ---------------------------------------------------------------------------------------------------
 
+# kind -> (error title, error message) of the validations whose message does not depend on the cell.
+_ERRORS = {
+    "count": (
+        "Nombre non valide",
+        "Saisir un nombre entier supérieur ou égal à 0 (par exemple 12), sans unité ni texte.",
+    ),
+    "email": ("Courriel non valide", "Saisir une adresse électronique de la forme prenom.nom@departement.gouv.fr."),
+    "siren": ("SIREN non valide", "Le SIREN compte exactement 9 chiffres, sans espace (par exemple 552100554)."),
+    "size": ("Taille non valide", "Choisir la taille dans la liste : GE, ETI, PME ou TPE."),
+    "axis": ("Axe non valide", "Choisir un axe du PAQTE dans la liste : Sensibiliser, Former, Recruter ou Acheter."),
+}
+_CHOICES = {"size": ENTREPRISE_SIZES, "axis": PAQTE_AXES}
 
-def _count_validation(prompt: str):
-    return kit.validation(
-        type="whole",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        errorTitle="Nombre non valide",
-        error="Saisir un nombre entier supérieur ou égal à 0 (par exemple 12), sans unité ni texte.",
-        promptTitle="Nombre",
-        prompt=prompt,
-    )
+
+def field_validation(field: InputField, cell: str, last_day: dt.date):
+    """The Excel validation of the input cells of `field` (`cell`: the first one, which a formula names)."""
+    if field.kind in ("text", "phone"):
+        return kit.text_validation(field.max_length, field.title, field.prompt)
+    if field.kind == "euros":
+        return kit.euros_validation(field.prompt)
+    prompt = {"promptTitle": field.title, "prompt": field.prompt}
+    if field.kind == "date":
+        return kit.validation(
+            type="date",
+            operator="between",
+            formula1=f"DATE({FIRST_YEAR},1,1)",
+            formula2=f"DATE({last_day.year},{last_day.month},{last_day.day})",
+            errorTitle="Date non valide",
+            error=f"Saisir une date JJ/MM/AAAA entre le 01/01/{FIRST_YEAR} et le {last_day:%d/%m/%Y} (fin du "
+            "semestre).",
+            **prompt,
+        )
+    title, error = _ERRORS[field.kind]
+    options = {
+        "count": {"type": "whole", "operator": "greaterThanOrEqual", "formula1": "0", "promptTitle": "Nombre"},
+        "email": {
+            "type": "custom",
+            "formula1": f'AND(LEN({cell})<={field.max_length},ISNUMBER(SEARCH("?@?*.?*",{cell})))',
+        },
+        "siren": {"type": "textLength", "operator": "equal", "formula1": str(SIREN_LENGTH)},
+    }.get(field.kind) or {"type": "list", "formula1": '"' + ",".join(_CHOICES[field.kind]) + '"'}
+    return kit.validation(errorTitle=title, error=error, **(prompt | options))
 
 
-def _axis_validation():
-    return kit.validation(
-        type="list",
-        formula1='"' + ",".join(PAQTE_AXES) + '"',
-        errorTitle="Axe non valide",
-        error="Choisir un axe du PAQTE dans la liste : Sensibiliser, Former, Recruter ou Acheter.",
-        promptTitle="Axe du PAQTE",
-        prompt="Sensibiliser, Former, Recruter ou Acheter.",
-    )
+def _add_validations(ws: Worksheet, column: str, rows_by_field: dict[InputField, list[int]], last_day) -> None:
+    for field, rows in rows_by_field.items():
+        add_validation(ws, field_validation(field, f"{column}{rows[0]}", last_day), column, rows)
 
 
 # --- sheets --------------------------------------------------------------------------------------------------------
@@ -333,129 +400,46 @@ def _contexte_sheet(ws: Worksheet, context: PaqteContext | None) -> None:
     protect(ws)
 
 
-def _bilan_sheet(ws: Worksheet) -> None:
+def _bilan_sheet(ws: Worksheet, last_day: dt.date) -> None:
     write_header(ws, BILAN_HEADERS, (60, 90))
-    rows: dict[str, list[int]] = {}
-    for row, (_, (label, kind)) in enumerate(BILAN_FIELDS.items(), start=FIRST_DATA_ROW):
+    rows: dict[InputField, list[int]] = {}
+    for row, (label, field) in enumerate(BILAN_FIELDS.items(), start=FIRST_DATA_ROW):
         kit.label(ws, row, label)
-        input_cell(ws, row, 2, COUNT_FORMAT if kind == "count" else TEXT_FORMAT)
-        rows.setdefault(kind, []).append(row)
-    for kind, kind_rows in rows.items():
-        if kind == "short":
-            validation = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Texte court", "200 caractères au plus.")
-        elif kind == "text":
-            validation = kit.text_validation(
-                OBSERVATIONS_MAX_LENGTH, "Texte libre", "Texte libre de 2 000 caractères au plus."
-            )
-        elif kind == "phone":
-            validation = kit.text_validation(PHONE_MAX_LENGTH, "Téléphone", "Numéro de téléphone (01 23 45 67 89).")
-        elif kind == "count":
-            validation = _count_validation(
-                "Nombre d'entreprises ayant signé une convention PAQTE dans le département ; les lister dans la "
-                "feuille « Entreprises »."
-            )
-        else:  # email: one cell, a formula relative to it
-            (row,) = kind_rows
-            validation = kit.validation(
-                type="custom",
-                formula1=f'AND(LEN(B{row})<={EMAIL_MAX_LENGTH},ISNUMBER(SEARCH("?@?*.?*",B{row})))',
-                errorTitle="Courriel non valide",
-                error="Saisir une adresse électronique de la forme prenom.nom@departement.gouv.fr.",
-                promptTitle="Courriel",
-                prompt="Adresse électronique du référent PAQTE.",
-            )
-        add_validation(ws, validation, "B", kind_rows)
+        input_cell(ws, row, 2, COUNT_FORMAT if field.kind == "count" else TEXT_FORMAT)
+        rows.setdefault(replace(field, name=""), []).append(row)
+    _add_validations(ws, "B", rows, last_day)
     protect(ws)
 
 
-def _numbered_table(ws: Worksheet, headers, widths, count: int, validations: dict[str, Any], dates=()) -> None:
-    """A table of `count` numbered rows (the numbers locked in A), then on every row one input cell a column of
-    `validations` (letter -> its validation), dates in the columns of `dates`, text in the others."""
+def _numbered_table(ws: Worksheet, headers, widths, count: int, inputs: dict[str, InputField], last_day) -> None:
+    """A table of `count` numbered rows (the numbers locked in A), then on every row one input cell per field of
+    `inputs` (column letter -> field)."""
     write_header(ws, headers, widths)
-    rows = range(FIRST_DATA_ROW, FIRST_DATA_ROW + count)
+    rows = list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + count))
     for number, row in enumerate(rows, start=1):
         locked(ws, row, 1, number, "0")
-        for column, letter in enumerate(validations, start=2):
-            input_cell(ws, row, column, DATE_FORMAT if letter in dates else TEXT_FORMAT)
-    for letter, validation in validations.items():
-        add_validation(ws, validation, letter, rows)
+        for column, field in enumerate(inputs.values(), start=2):
+            input_cell(ws, row, column, DATE_FORMAT if field.kind == "date" else TEXT_FORMAT)
+    for letter, field in inputs.items():
+        _add_validations(ws, letter, {field: rows}, last_day)
     protect(ws)
 
 
-def _entreprises_sheet(ws: Worksheet, last_day: dt.date) -> None:
-    name = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Raison sociale de l'entreprise signataire.")
-    siren = kit.validation(
-        type="textLength",
-        operator="equal",
-        formula1=str(SIREN_LENGTH),
-        errorTitle="SIREN non valide",
-        error="Le SIREN compte exactement 9 chiffres, sans espace (par exemple 552100554).",
-        promptTitle="SIREN",
-        prompt="Les 9 chiffres du SIREN de l'entreprise, sans espace.",
-    )
-    size = kit.validation(
-        type="list",
-        formula1='"' + ",".join(ENTREPRISE_SIZES) + '"',
-        errorTitle="Taille non valide",
-        error="Choisir la taille dans la liste : GE, ETI, PME ou TPE.",
-        promptTitle="Taille de l'entreprise",
-        prompt="GE (grande entreprise), ETI (entreprise de taille intermédiaire), PME ou TPE.",
-    )
-    date = kit.validation(
-        type="date",
-        operator="between",
-        formula1=f"DATE({FIRST_YEAR},1,1)",
-        formula2=f"DATE({last_day.year},{last_day.month},{last_day.day})",
-        errorTitle="Date non valide",
-        error=f"Saisir une date JJ/MM/AAAA entre le 01/01/{FIRST_YEAR} et le {last_day:%d/%m/%Y} (fin du semestre).",
-        promptTitle="Date de signature",
-        prompt="Date de signature de la convention PAQTE (JJ/MM/AAAA).",
-    )
-    axes = kit.text_validation(
-        SHORT_TEXT_MAX_LENGTH,
-        "Axes retenus",
-        "Axes retenus dans la convention, séparés par des virgules : Sensibiliser, Former, Recruter, Acheter (une PME "
-        "ou TPE peut n'en retenir qu'une partie ou valoriser d'autres engagements).",
-    )
-    validations = dict(zip(ENTREPRISES_INPUT_COLUMNS, (name, siren, size, date, axes), strict=True))
-    _numbered_table(ws, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40), ENTREPRISES_ROWS, validations, dates=("E",))
-
-
-def _resultats_sheet(ws: Worksheet) -> None:
+def _resultats_sheet(ws: Worksheet, last_day: dt.date) -> None:
     write_header(ws, RESULTATS_HEADERS, (18, 13, 70, 9, 16, 60))
-    units: dict[str, list[int]] = {}
+    values: dict[InputField, list[int]] = {}
+    prompt = "Résultat agrégé des entreprises signataires du département. Laisser vide si inconnu et l'expliquer."
     for row, indicator in enumerate(KEY_INDICATORS, start=FIRST_DATA_ROW):
         for column, value in enumerate((indicator.code, indicator.axis, indicator.label, indicator.unit), start=1):
             locked(ws, row, column, value, TEXT_FORMAT)
         input_cell(ws, row, RESULTATS_VALUE_INDEX, NUMBER_FORMATS[indicator.unit])
         input_cell(ws, row, RESULTATS_OBSERVATIONS_INDEX, TEXT_FORMAT)
-        units.setdefault(indicator.unit, []).append(row)
-    for unit, unit_rows in units.items():
-        prompt = "Résultat agrégé des entreprises signataires du département. Laisser vide si inconnu et l'expliquer."
-        validation = kit.euros_validation(prompt) if unit == "euros" else _count_validation(prompt)
-        add_validation(ws, validation, RESULTATS_VALUE_COLUMN, unit_rows)
-    observations = kit.text_validation(
-        OBSERVATIONS_MAX_LENGTH,
-        "Observations",
-        "Précisions sur le résultat : entreprises prises en compte, mode de calcul, difficultés de collecte (2 000 "
-        "caractères au plus).",
-    )
-    add_validation(
-        ws, observations, RESULTATS_OBSERVATIONS_COLUMN, range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(KEY_INDICATORS))
-    )
+        kind = "euros" if indicator.unit == "euros" else "count"
+        values.setdefault(InputField("", kind, prompt=prompt), []).append(row)
+    _add_validations(ws, RESULTATS_VALUE_COLUMN, values, last_day)
+    rows = list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(KEY_INDICATORS)))
+    _add_validations(ws, RESULTATS_OBSERVATIONS_COLUMN, {RESULTATS_OBSERVATIONS: rows}, last_day)
     protect(ws)
-
-
-def _exemples_sheet(ws: Worksheet) -> None:
-    company = kit.text_validation(SHORT_TEXT_MAX_LENGTH, "Entreprise", "Entreprise signataire qui a mené l'action.")
-    description = kit.text_validation(
-        OBSERVATIONS_MAX_LENGTH,
-        "Description de l'action",
-        "Action concrète réalisée : public, nombre de bénéficiaires, partenaires, résultats (2 000 caractères au "
-        "plus).",
-    )
-    validations = dict(zip(EXEMPLES_INPUT_COLUMNS, (company, _axis_validation(), description), strict=True))
-    _numbered_table(ws, EXEMPLES_HEADERS, (6, 40, 14, 90), EXEMPLES_ROWS, validations)
 
 
 # --- workbook ------------------------------------------------------------------------------------------------------
@@ -491,10 +475,14 @@ def build_paqte_template(departement_code: str, semester: str, *, context: Paqte
         },
     )
     _contexte_sheet(workbook.create_sheet(CONTEXTE_SHEET), context)
-    _bilan_sheet(workbook.create_sheet(BILAN_SHEET))
-    _entreprises_sheet(workbook.create_sheet(ENTREPRISES_SHEET), last_day)
-    _resultats_sheet(workbook.create_sheet(RESULTATS_SHEET))
-    _exemples_sheet(workbook.create_sheet(EXEMPLES_SHEET))
+    _bilan_sheet(workbook.create_sheet(BILAN_SHEET), last_day)
+    entreprises = workbook.create_sheet(ENTREPRISES_SHEET)
+    _numbered_table(
+        entreprises, ENTREPRISES_HEADERS, (6, 40, 12, 9, 14, 40), ENTREPRISES_ROWS, ENTREPRISES_INPUTS, last_day
+    )
+    _resultats_sheet(workbook.create_sheet(RESULTATS_SHEET), last_day)
+    exemples = workbook.create_sheet(EXEMPLES_SHEET)
+    _numbered_table(exemples, EXEMPLES_HEADERS, (6, 40, 14, 90), EXEMPLES_ROWS, EXEMPLES_INPUTS, last_day)
     return kit.finish(workbook)
 
 

@@ -1,30 +1,11 @@
-"""The verdict on a returned PAQTE semestrial report (etl/submissions/paqte.py): every problem named by cell and rule.
+"""The verdict on a returned PAQTE report: the base checker (`etl.submissions.checker`) with the PAQTE kind.
 
-`check_paqte_file(path)` runs the base checker (etl.submissions.checker: sheets, metadata, structure, empreinte,
-cells, in that order) with what the PAQTE workbook (etl.submissions.paqte) supplies: its sheets, the département (code
-and name, `D69` in the file name), the semester (`YYYY-S1` / `YYYY-S2`, `_2024-S1` in the file name), the structure
-of every sheet but `Contexte` (which only the empreinte covers), and its input cells, read into one long frame
-(`values`: one row per filled input cell, plus every value cell of `Résultats`, even empty), then validated by the
-Great Expectations suites `paqte_submission.file` (the frame's shape) and `paqte_submission.values` (the cell rules).
-
-Cell rules (rule codes of the suite): PAQTE-NOMBRE (a count is a whole number >= 0), PAQTE-MONTANT (euros >= 0),
-PAQTE-SIREN (9 digits; a failed Luhn key is a warning), PAQTE-DOUBLON (one SIREN listed twice), PAQTE-TAILLE (GE,
-ETI, PME, TPE), PAQTE-DATE (a date from 1 January 2018 to the end of the semester), PAQTE-AXE (one of the four
-axes), PAQTE-COURRIEL (shape of an e-mail address, warning), PAQTE-TEXTE-LONGUEUR (the template's length limits),
-PAQTE-ENTREPRISES (the number of signatories of `Bilan` against the companies listed, warning), PAQTE-VIDE (nothing
-filled: error; `Résultats` all empty: warning), PAQTE-FORMULE (a formula without a value Excel computed: error; with
-one: that value is used, warning). Then the plausibility rules (etl.submissions.plausibility): a figure outside its
-plausible range (`PLAUSIBLE`, warning), a part above its whole (`PARTS`: the signatories engaged on an axis above the
-signatories, permanent contracts above recruitments; error).
-
-Reading, as départements type: numbers as in the regional workbook (`verdict.parse_cell`: `12`, `1 234`, `12,5`,
-`n.d.`, `NC`), plus a trailing `€` or `euros` on amounts; a `%` in a count or an amount is refused. SIREN: digits,
-group spaces removed (`552 100 554`). Size and axis: any case (`pme`, `recruter`). Dates: an Excel date, or text
-`15/03/2024`, `15.03.2024`, `15-03-2024`, `2024-03-15`, or an Excel serial number.
-
-The frame's columns for the warehouse are `VALUE_COLUMNS` (dtypes in `VALUE_DTYPES`); `text` holds what a text cell
-says (free texts as typed, codes normalised: the SIREN's 9 digits, `PME`, `Recruter`, an ISO date), `value` the
-number of a count or an amount, `raw_value` the cell as the submitter sees it. The other columns serve the rules.
+The kind supplies the report's sheets, the département (`D69` in the file name) and semester (`_2024-S1`), the
+structure of every sheet but `Contexte` (covered by the empreinte only) and its input cells, read into one long frame
+(one row per filled input cell, plus every value cell of `Résultats`) that the suites `paqte_submission.file` and
+`paqte_submission.values` validate (rule codes PAQTE-*), then the plausibility rules. Cells are read as départements
+type them: numbers as `verdict.parse_cell` (plus a trailing `€`), SIREN with group spaces, size and axis in any case,
+dates as Excel dates, serials or `15/03/2024`-like text. `VALUE_COLUMNS` are what the warehouse keeps.
 """
 
 from __future__ import annotations
@@ -32,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +26,7 @@ from etl.submissions import kit, paqte, plausibility
 from etl.submissions import template as tpl
 from etl.submissions.checker import WorkbookChecker, check_workbook
 from etl.submissions.kit import FIRST_DATA_ROW, OBSERVATIONS_MAX_LENGTH
+from etl.submissions.paqte import InputField
 from etl.submissions.verdict import ERROR, PAQTE, Verdict, parse_cell, shown
 
 FILE_SUITE = "paqte_submission.file"
@@ -85,53 +66,6 @@ _TEXT_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
-# --- the layout of the input cells ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InputField:
-    """One input cell kind: its `field` name, kind (count, euros, text, email, phone, siren, size, date, axis) and,
-    for texts, the template's length limit."""
-
-    name: str
-    kind: str
-    max_length: int | None = None
-
-
-_BILAN_KINDS = {
-    "short": ("text", paqte.SHORT_TEXT_MAX_LENGTH),
-    "text": ("text", OBSERVATIONS_MAX_LENGTH),
-    "email": ("email", paqte.EMAIL_MAX_LENGTH),
-    "phone": ("phone", paqte.PHONE_MAX_LENGTH),
-    "count": ("count", None),
-}
-BILAN_INPUTS = {
-    paqte.BILAN_CELLS[key]: InputField(key, *_BILAN_KINDS[kind]) for key, (_, kind) in paqte.BILAN_FIELDS.items()
-}
-ENTREPRISES_INPUTS = dict(
-    zip(
-        paqte.ENTREPRISES_INPUT_COLUMNS,
-        (
-            InputField("entreprise.nom", "text", paqte.SHORT_TEXT_MAX_LENGTH),
-            InputField("entreprise.siren", "siren"),
-            InputField("entreprise.taille", "size"),
-            InputField("entreprise.date_signature", "date"),
-            InputField("entreprise.axes", "text", paqte.SHORT_TEXT_MAX_LENGTH),
-        ),
-        strict=True,
-    )
-)
-EXEMPLES_INPUTS = dict(
-    zip(
-        paqte.EXEMPLES_INPUT_COLUMNS,
-        (
-            InputField("exemple.entreprise", "text", paqte.SHORT_TEXT_MAX_LENGTH),
-            InputField("exemple.axe", "axis"),
-            InputField("exemple.description", "text", OBSERVATIONS_MAX_LENGTH),
-        ),
-        strict=True,
-    )
-)
 _UNITS = {indicator.code: indicator.unit for indicator in paqte.KEY_INDICATORS}
 # The plausible range of each figure (a key of etl.referentiels.catalogue.PLAUSIBLE_RANGES), by field.
 PLAUSIBLE = {"entreprises_signataires": "paqte_entreprises"} | {
@@ -327,11 +261,11 @@ class PaqteChecker(WorkbookChecker):
         rows: list[dict[str, Any]] = []
         first = FIRST_DATA_ROW
         if paqte.BILAN_SHEET not in self.unusable_sheets:
-            for coordinate, spec in BILAN_INPUTS.items():
+            for coordinate, spec in paqte.BILAN_INPUTS.items():
                 rows += self._cell(paqte.BILAN_SHEET, coordinate, spec, None)
         if paqte.ENTREPRISES_SHEET not in self.unusable_sheets:
             for number in range(1, paqte.ENTREPRISES_ROWS + 1):
-                for letter, spec in ENTREPRISES_INPUTS.items():
+                for letter, spec in paqte.ENTREPRISES_INPUTS.items():
                     rows += self._cell(paqte.ENTREPRISES_SHEET, f"{letter}{first + number - 1}", spec, number)
         if paqte.RESULTATS_SHEET not in self.unusable_sheets:
             ws = self.formulas_wb[paqte.RESULTATS_SHEET]
@@ -347,7 +281,7 @@ class PaqteChecker(WorkbookChecker):
                 rows += self._cell(paqte.RESULTATS_SHEET, observations_cell, observations, None, code=code)
         if paqte.EXEMPLES_SHEET not in self.unusable_sheets:
             for number in range(1, paqte.EXEMPLES_ROWS + 1):
-                for letter, spec in EXEMPLES_INPUTS.items():
+                for letter, spec in paqte.EXEMPLES_INPUTS.items():
                     rows += self._cell(paqte.EXEMPLES_SHEET, f"{letter}{first + number - 1}", spec, number)
         if not rows:
             if not self.verdict.errors:  # every input sheet unreadable is already said
@@ -360,7 +294,14 @@ class PaqteChecker(WorkbookChecker):
         self.verdict.values = frame
 
     def _cell(
-        self, sheet: str, coordinate: str, spec: InputField, row_no: int | None, *, code: str = "", keep_empty=False
+        self,
+        sheet: str,
+        coordinate: str,
+        spec: InputField,
+        row_no: int | None,
+        *,
+        code: str = "",
+        keep_empty=False,
     ) -> list[dict[str, Any]]:
         """The frame row of one input cell ([] when it is empty and not kept), with the helper columns of its kind."""
         formula_cell = self.formulas_wb[sheet][coordinate]

@@ -10,25 +10,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from etl.referentiels.periods import months_of_semester, semester_bounds
+from etl.referentiels.periods import month_label, months_of_semester, semester_bounds
+from etl.referentiels.territories import departement_names
 from etl.submissions import submission_sql
 from etl.submissions.kit import grouped
-from etl.submissions.paqte import NOT_IN_WAREHOUSE, ContextValue, PaqteContext, departement_names, parse_semester
-
-_MONTHS_FR = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
+from etl.submissions.paqte import NOT_IN_WAREHOUSE, ContextValue, PaqteContext, parse_semester
 
 
 def _number(value: Any) -> int | float | None:
@@ -36,11 +22,6 @@ def _number(value: Any) -> int | float | None:
         return None
     value = float(value) if isinstance(value, Decimal) else value
     return int(value) if float(value).is_integer() else float(value)
-
-
-def _month_label(month: str) -> str:
-    year, number = month.split("-")
-    return f"{_MONTHS_FR[int(number) - 1]} {year}"
 
 
 DEFM_INDICATORS = {"defm_a": "FT_DEFM_A", "defm_abc": "FT_DEFM_ABC"}
@@ -57,7 +38,7 @@ def _defm_value(row: dict | None, qpv_in_force: int) -> ContextValue:
     known, masked, missing = int(row["known"]), int(row["masked"]), int(row["missing"])
     absent = max(qpv_in_force - known - masked - missing, 0)
     total = _number(row["total"]) if known else None
-    notes = [f"Dernier mois du semestre présent dans l'entrepôt : {_month_label(month)}."]
+    notes = [f"Dernier mois du semestre présent dans l'entrepôt : {month_label(month)}."]
     if total is not None:
         notes.append(f"Somme des {known} QPV du département dont l'effectif est connu.")
     if masked:

@@ -1,20 +1,9 @@
-"""Plausibility rules shared by the regional and PAQTE checkers: figures a territory cannot, or hardly, hold.
+"""Plausibility rules shared by both checkers: figures a territory cannot, or hardly, hold.
 
-Each rule looks at one cell (a row of a checker's frame: `sheet`, `cell`, `value`, `raw_value`, `indicator_code`)
-and returns a `verdict.Finding` or None:
-
-- `too_many_qpv` (PLAUSIBILITE-QPV, error): a count of QPV (`unite_statistique` `qpv` of the catalogue) above the
-  QPV in force in its territory (the région, or the département of a departmental row) on the reference day of the
-  campaign, 31 December, as core.qpv dates them (`qpv_in_force`). Without a warehouse, or when it holds no QPV in
-  force that day, the rule is skipped and `skipped` says so (a warning);
-- `out_of_range` (PLAUSIBILITE-FOURCHETTE, warning): a count outside its plausible range
-  (`etl.referentiels.catalogue.PLAUSIBLE_RANGES`: ZSP, structures, projects of a région; companies, pupils,
-  contracts, euros of a PAQTE report); the figure is kept;
-- `part_above_whole` (PLAUSIBILITE-PARTIE, error): a part above its whole (PAQTE: the signatories engaged on an axis
-  above all the signatories, permanent contracts above all recruitments).
-
-The rules look only at cells read as a number; a negative or fractional count, and a share outside 0 to 100 %, are
-the GX suites' rules (CELLULE-NEGATIF, CELLULE-ENTIER, CELLULE-PART, PAQTE-NOMBRE, PAQTE-MONTANT).
+`too_many_qpv` (PLAUSIBILITE-QPV, error): a count of QPV above the QPV in force in its territory on 31 December of
+the campaign (skipped, with a warning, without a warehouse that knows them); `out_of_range` (PLAUSIBILITE-FOURCHETTE,
+warning): a count outside `etl.referentiels.catalogue.PLAUSIBLE_RANGES`; `part_above_whole` (PLAUSIBILITE-PARTIE,
+error). Only cells read as numbers are looked at; shapes and signs are the GX suites' rules.
 """
 
 from __future__ import annotations

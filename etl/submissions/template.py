@@ -1,35 +1,11 @@
-"""The Excel template a région fills in each annual campaign of the 2014 indicators.
+"""The Excel template a région fills in each annual campaign of the 2014 indicators (instruction n° 5706/SG, annex 2).
 
-The 2014 instruction (n° 5706/SG of 26 March 2014, Annex 2 and its methodological note) asks each préfet de région
-to fill, once a year, the indicators whose *mode de renseignement* is `local` (16 of the 32 of
-`catalogue/indicateurs_2014.csv`), with an *Observations* column next to each figure; the 16 `national` ones are
-produced centrally and sent back to the régions. The first collection was asked "sous format excel": this module
-builds that workbook, one per région and campaign, with openpyxl. Four sheets, in this order:
-
-- `Métadonnées` (locked): column A holds the labels, column B the values, at fixed cells (`METADATA_CELLS`):
-  B2 code région, B3 région, B4 campagne (the year, an integer), B5 version du modèle (`TEMPLATE_VERSION`), B6 a
-  generation note, B7 the input conventions, B8 `empreinte` (the structure checksum, see below).
-- `Indicateurs`: header on row 1 (frozen), then one row per local indicator from row 2 (16 rows, catalogue
-  order). Columns A-G are locked: code, convention, objectif opérationnel, BOP, libellé, unité, cible nationale
-  (`cible_texte` as written in the source). Columns H (`Résultat régional`) and I (`Observations`) are the only
-  input cells (unlocked, yellow).
-- `Départements`: header on row 1 (frozen), then one row per département of the région × local indicator
-  (départements in catalogue order, indicators in catalogue order within each). Columns A-E are locked: code
-  département, département, code indicateur, libellé, unité; F (`Valeur`) and G (`Observations`) are input.
-- `Indicateurs nationaux` (locked, read-only context): one row per national indicator of the catalogue with its
-  convention, label, unit and target and, when `national_values` is given, the latest known value for the région
-  (its period and `disponible`), else empty cells and `non disponible`.
-
-Units follow the warehouse's rule (`cible_unite` when set, else `%` for a label starting with Part, Taux,
-Pourcentage or Proportion, else `nombre`; see sql/core/catalogue_indicateurs.sql). Input conventions, also written
-in B7 of `Métadonnées` and in the cells' input prompts: a share is typed **as a percentage between 0 and 100,
-without the sign** (`12,5` for 12.5 %; the cell shows `12,5 %` through the number format `0.0" %"`, the stored
-value is 12.5); a count is a number >= 0 (format `#,##0`); an amount in euros (no such unit in the 2014 catalogue,
-supported for later catalogues) is a number >= 0 (format `#,##0.00" €"`); observations are text of at most 2 000
-characters. Excel data validations enforce these on every input cell, with a French error message and prompt.
-
-Protection, empreinte (B8 of `Métadonnées`, `kit.structure_checksum`) and the deterministic bytes are those of the
-workbook kit (`etl.submissions.kit`); the documents are dated 1 January of the campaign.
+One workbook per région and campaign, four sheets: `Métadonnées` (locked; values at `METADATA_CELLS`, the empreinte
+at `kit.CHECKSUM_CELL`), `Indicateurs` (one row per `local` indicator; `Résultat régional` and `Observations` to
+fill), `Départements` (département × local indicator; `Valeur` and `Observations`) and `Indicateurs nationaux`
+(read-only: the latest value the warehouse knows for the région). Shares are typed as percentages between 0 and 100
+without the sign, counts and euros >= 0, observations up to 2,000 characters; Excel validations enforce them. Units
+follow the warehouse's rule (`etl.referentiels.catalogue.indicator_unit`); layout and empreinte are the kit's.
 """
 
 from __future__ import annotations

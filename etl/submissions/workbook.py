@@ -1,18 +1,9 @@
-"""Safe opening of a workbook returned by a région: every bad file becomes one French verdict.
+"""Safe opening of a returned workbook: every bad file becomes one rule code and one French sentence.
 
-A région sends back the .xlsx template of `etl/submissions/template.py`, filled in. Before any cell is checked
-(`etl/submissions/check.py`), `open_workbook` checks the name sent (`FICHIER-EXTENSION`: it does not end in
-`.xlsx`), then opens the file through `etl/xlsx.py` (bounded memory and time: size, zip bomb, streaming scan of the
-sheets before openpyxl builds any cell) and returns both openpyxl views of it (cached values and formulas), or
-raises `Unreadable` with a rule code and one French sentence for the submitter. The generic rules of etl/xlsx.py
-map to `FICHIER-VIDE` (no bytes), `FICHIER-TAILLE` (the file, the zip's entries or declared uncompressed size, a
-sheet's cells, rows, columns or merged and hyperlink ranges beyond `Limits`), `FICHIER-MOT-DE-PASSE` (an encrypted
-OLE2 file), `FICHIER-XLS` (an old .xls renamed), `FICHIER-TEXTE` (CSV, HTML...), `FICHIER-MACROS` (a VBA project or
-a macro-enabled content type) and `FICHIER-CORROMPU` (anything else: not a zip, truncated, CRC errors, missing
-workbook parts, a PDF, .ods or .xlsb renamed, openpyxl failing to load it).
-
-`file_name_problem` says when the name a submitter gave had to change to be safe to use in `quarantine/` and in
-reports (`etl.landing.safe_file_name`).
+`open_workbook` checks the name's extension (`FICHIER-EXTENSION`), then opens the file through `etl.xlsx` (bounded
+memory and time) and returns both openpyxl views (cached values, formulas), or raises `Unreadable`. The generic
+rules of `etl.xlsx` map to FICHIER-VIDE, FICHIER-TAILLE, FICHIER-MOT-DE-PASSE, FICHIER-XLS, FICHIER-TEXTE,
+FICHIER-MACROS and FICHIER-CORROMPU (`_FRENCH`).
 """
 
 from __future__ import annotations
@@ -106,103 +97,100 @@ def _check_extension(name: str) -> None:
     )
 
 
-def _too_big(size: int, limit: int, what: str) -> Unreadable:
-    shown_size, shown_limit = _megabytes(size, limit)
-    return Unreadable(
-        "FICHIER-TAILLE",
-        f"{what} {shown_size} Mo, au-delà de la limite de {shown_limit} Mo : {_TRIM}.",
-    )
-
-
-def _corrupted(detail: str) -> Unreadable:
-    return Unreadable("FICHIER-CORROMPU", f"{detail} : {_RESUBMIT}.")
-
-
-# --- the generic rules in French ----------------------------------------------------------------------------------
-
-
-def _too_many(sheet: str, what: str) -> Unreadable:
-    return Unreadable("FICHIER-TAILLE", f"La feuille « {_quoted(sheet)} » {what} : {_TRIM}.")
-
-
+# a rule of etl.xlsx -> (rule code, French sentence); the sentence's fields come from the rule's facts (counts grouped,
+# sizes in Mo, names made printable), plus {trim} and {resubmit}.
+_SIZE = "{size_mb} Mo, au-delà de la limite de {limit_mb} Mo : {trim}."
+_SHEET = "La feuille « {sheet} » "
+_ZIP_NOT_XLSX = "Le fichier est une archive ZIP mais pas un classeur Excel (élément « {part} » absent) : {resubmit}."
 _FRENCH = {
-    "empty": lambda f: Unreadable(
-        "FICHIER-VIDE", "Le fichier est vide (0 octet) : envoyez à nouveau le classeur rempli."
-    ),
-    "file_size": lambda f: _too_big(f["size"], f["limit"], "Le fichier pèse"),
-    "encrypted": lambda f: Unreadable(
+    "empty": ("FICHIER-VIDE", "Le fichier est vide (0 octet) : envoyez à nouveau le classeur rempli."),
+    "file_size": ("FICHIER-TAILLE", "Le fichier pèse " + _SIZE),
+    "encrypted": (
         "FICHIER-MOT-DE-PASSE",
-        "Le classeur est protégé par un mot de passe à l'ouverture et ne peut pas être lu : retirez le mot "
-        "de passe (Fichier > Informations > Protéger le classeur) puis envoyez-le à nouveau.",
+        "Le classeur est protégé par un mot de passe à l'ouverture et ne peut pas être lu : retirez le mot de passe "
+        "(Fichier > Informations > Protéger le classeur) puis envoyez-le à nouveau.",
     ),
-    "xls": lambda f: Unreadable(
+    "xls": (
         "FICHIER-XLS",
-        "Le fichier est un classeur à l'ancien format Excel 97-2003 (.xls) renommé en .xlsx : repartez du modèle "
-        "de la campagne et enregistrez-le au format « Classeur Excel (.xlsx) » avant de l'envoyer.",
+        "Le fichier est un classeur à l'ancien format Excel 97-2003 (.xls) renommé en .xlsx : repartez du modèle de "
+        "la campagne et enregistrez-le au format « Classeur Excel (.xlsx) » avant de l'envoyer.",
     ),
-    "pdf": lambda f: _corrupted("Le fichier est un document PDF renommé en .xlsx, pas un classeur Excel"),
-    "text": lambda f: Unreadable(
+    "pdf": ("FICHIER-CORROMPU", "Le fichier est un document PDF renommé en .xlsx, pas un classeur Excel : {resubmit}."),
+    "text": (
         "FICHIER-TEXTE",
-        "Le fichier est un fichier texte (CSV, HTML ou autre) renommé en .xlsx, pas un classeur Excel : "
-        "remplissez le modèle .xlsx de la campagne et envoyez-le sans changer son format.",
+        "Le fichier est un fichier texte (CSV, HTML ou autre) renommé en .xlsx, pas un classeur Excel : remplissez le "
+        "modèle .xlsx de la campagne et envoyez-le sans changer son format.",
     ),
-    "unknown_format": lambda f: _corrupted(
-        "Le fichier n'est pas un classeur Excel (format non reconnu, ou fichier endommagé)"
-    ),
-    "zip_unreadable": lambda f: _corrupted(
-        "Le fichier est endommagé (archive .xlsx illisible, peut-être tronquée pendant l'envoi)"
-    ),
-    "zip_entries": lambda f: Unreadable(
-        "FICHIER-TAILLE",
-        f"Le classeur contient {_integer(f['count'])} éléments internes, au-delà de la limite de "
-        f"{_integer(f['limit'])} : {_TRIM}.",
-    ),
-    "uncompressed_size": lambda f: _too_big(f["size"], f["limit"], "Une fois décompressé, le classeur occuperait"),
-    "damaged": lambda f: _corrupted(
-        "Le fichier est endommagé" + (f" (l'élément « {_quoted(f['entry'])} » est altéré)" if f["entry"] else "")
-    ),
-    "ods": lambda f: _corrupted("Le fichier est un classeur OpenDocument (LibreOffice .ods) renommé en .xlsx"),
-    "xlsb": lambda f: _corrupted("Le fichier est un classeur Excel binaire (.xlsb) renommé en .xlsx"),
-    "missing_part": lambda f: _corrupted(
-        f"Le fichier est une archive ZIP mais pas un classeur Excel (élément « {f['part']} » absent)"
-    ),
-    "macros": lambda f: Unreadable(
-        "FICHIER-MACROS",
-        "Le classeur contient des macros (VBA), ce qui n'est pas accepté : enregistrez-le au format « Classeur "
-        "Excel (.xlsx) », sans macros, puis envoyez-le à nouveau.",
-    ),
-    "too_many_rows": lambda f: _too_many(
-        f["sheet"], f"compte plus de {_integer(f['limit'])} lignes, au-delà de la limite par feuille"
-    ),
-    "too_many_cells": lambda f: _too_many(
-        f["sheet"], f"compte plus de {_integer(f['limit'])} cellules, au-delà de la limite par feuille"
-    ),
-    "ranges_too_large": lambda f: _too_many(
-        f["sheet"],
-        f"contient des cellules fusionnées ou des liens hypertextes qui couvrent plus de {_integer(f['limit'])} "
-        "cellules",
-    ),
-    "row_beyond": lambda f: _too_many(
-        f["sheet"],
-        f"va jusqu'à la ligne {_integer(f['row'])}, au-delà de la limite de {_integer(f['limit'])} lignes par feuille",
-    ),
-    "column_beyond": lambda f: _too_many(
-        f["sheet"],
-        f"va jusqu'à la colonne {_integer(f['column'])}, au-delà de la limite de {_integer(f['limit'])} "
-        "colonnes par feuille",
-    ),
-    "load_failed": lambda f: Unreadable(
+    "unknown_format": (
         "FICHIER-CORROMPU",
-        "Le classeur ne peut pas être lu, il est endommagé ou n'a pas été produit à partir du modèle : ouvrez-le "
-        f"dans Excel, enregistrez-le au format .xlsx et envoyez-le à nouveau ({f['detail']}).",
+        "Le fichier n'est pas un classeur Excel (format non reconnu, ou fichier endommagé) : {resubmit}.",
     ),
-    "dimensions": lambda f: Unreadable(
+    "zip_unreadable": (
+        "FICHIER-CORROMPU",
+        "Le fichier est endommagé (archive .xlsx illisible, peut-être tronquée pendant l'envoi) : {resubmit}.",
+    ),
+    "zip_entries": (
         "FICHIER-TAILLE",
-        f"La feuille « {_quoted(f['sheet'])} » compte {_integer(f['rows'])} lignes et "
-        f"{_integer(f['columns'])} colonnes, au-delà des limites de {_integer(f['max_rows'])} lignes et "
-        f"{_integer(f['max_columns'])} colonnes par feuille : {_TRIM}.",
+        "Le classeur contient {count} éléments internes, au-delà de la limite de {limit} : {trim}.",
+    ),
+    "uncompressed_size": ("FICHIER-TAILLE", "Une fois décompressé, le classeur occuperait " + _SIZE),
+    "damaged": ("FICHIER-CORROMPU", "Le fichier est endommagé{entry_altered} : {resubmit}."),
+    "ods": (
+        "FICHIER-CORROMPU",
+        "Le fichier est un classeur OpenDocument (LibreOffice .ods) renommé en .xlsx : {resubmit}.",
+    ),
+    "xlsb": ("FICHIER-CORROMPU", "Le fichier est un classeur Excel binaire (.xlsb) renommé en .xlsx : {resubmit}."),
+    "missing_part": ("FICHIER-CORROMPU", _ZIP_NOT_XLSX),
+    "macros": (
+        "FICHIER-MACROS",
+        "Le classeur contient des macros (VBA), ce qui n'est pas accepté : enregistrez-le au format « Classeur Excel "
+        "(.xlsx) », sans macros, puis envoyez-le à nouveau.",
+    ),
+    "too_many_rows": (
+        "FICHIER-TAILLE",
+        _SHEET + "compte plus de {limit} lignes, au-delà de la limite par feuille : {trim}.",
+    ),
+    "too_many_cells": (
+        "FICHIER-TAILLE",
+        _SHEET + "compte plus de {limit} cellules, au-delà de la limite par feuille : {trim}.",
+    ),
+    "ranges_too_large": (
+        "FICHIER-TAILLE",
+        _SHEET + "contient des cellules fusionnées ou des liens hypertextes qui couvrent plus de {limit} cellules : "
+        "{trim}.",
+    ),
+    "row_beyond": (
+        "FICHIER-TAILLE",
+        _SHEET + "va jusqu'à la ligne {row}, au-delà de la limite de {limit} lignes par feuille : {trim}.",
+    ),
+    "column_beyond": (
+        "FICHIER-TAILLE",
+        _SHEET + "va jusqu'à la colonne {column}, au-delà de la limite de {limit} colonnes par feuille : {trim}.",
+    ),
+    "load_failed": (
+        "FICHIER-CORROMPU",
+        "Le classeur ne peut pas être lu, il est endommagé ou n'a pas été produit à partir du modèle : ouvrez-le dans "
+        "Excel, enregistrez-le au format .xlsx et envoyez-le à nouveau ({detail}).",
+    ),
+    "dimensions": (
+        "FICHIER-TAILLE",
+        _SHEET + "compte {rows} lignes et {columns} colonnes, au-delà des limites de {max_rows} lignes et "
+        "{max_columns} colonnes par feuille : {trim}.",
     ),
 }
+
+
+def _french(rule: str, facts: dict) -> Unreadable:
+    """The Unreadable of a rule of etl.xlsx, in French."""
+    code, sentence = _FRENCH[rule]
+    fields = {key: _integer(value) if isinstance(value, int) else value for key, value in facts.items()}
+    for key in ("sheet", "entry"):
+        if facts.get(key):
+            fields[key] = _quoted(facts[key])
+    if "size" in facts:
+        fields["size_mb"], fields["limit_mb"] = _megabytes(facts["size"], facts["limit"])
+    fields["entry_altered"] = f" (l'élément « {fields['entry']} » est altéré)" if facts.get("entry") else ""
+    return Unreadable(code, sentence.format(trim=_TRIM, resubmit=_RESUBMIT, **fields))
 
 
 def open_workbook(path: Path, *, name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> Opened:
@@ -216,4 +204,4 @@ def open_workbook(path: Path, *, name: str | None = None, limits: Limits = DEFAU
     try:
         return xlsx.open_xlsx(path, limits=limits, formulas=True)
     except XlsxError as problem:
-        raise _FRENCH[problem.rule](problem.facts) from None
+        raise _french(problem.rule, problem.facts) from None
