@@ -47,7 +47,7 @@ def regional_campaign_watch():
     def all_regions_accepted(logical_date=None) -> bool:
         from etl.ops.alerts import missing_regions
         from etl.orchestration.connections import warehouse_engine
-        from etl.submissions.status import watched_campaign
+        from etl.ops.campaigns import watched_campaign
 
         campaign = watched_campaign(logical_date)
         missing = missing_regions(warehouse_engine(), campaign)

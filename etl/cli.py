@@ -227,7 +227,7 @@ def _submissions_status(args) -> int:
     import sqlalchemy as sa
 
     from etl import warehouse
-    from etl.submissions import status
+    from etl.ops import campaigns as status
 
     if args.paqte != (args.semester is not None) or args.paqte == (args.campaign is not None):
         raise UsageError("give --campaign <year>, or --paqte --semester <2024-S1>.")

@@ -90,7 +90,7 @@ def campaigns(engine, today=None) -> list[dict]:
     """Per regional campaign that received a file: counts per state and the régions, against the deadline."""
     import sqlalchemy as sa
 
-    from etl.submissions.status import campaign_status
+    from etl.ops.campaigns import campaign_status
 
     today = today or datetime.now(UTC).date()
     with engine.connect() as conn:

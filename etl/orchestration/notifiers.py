@@ -199,7 +199,7 @@ def late_file(source_id: str, context: dict | None = None) -> None:
 def campaign_deadline_missed(context: dict | None = None) -> None:
     """DeadlineAlert callback of regional_campaign_watch: the campaign's deadline passed with régions missing."""
     from etl.ops import alerts
-    from etl.submissions.status import campaign_deadline, watched_campaign
+    from etl.ops.campaigns import campaign_deadline, watched_campaign
 
     context = context or {}
     run = context.get("dag_run") or {}

@@ -6,9 +6,9 @@ rejected; `print_completeness` prints the state of every campaign and PAQTE seme
 
 from __future__ import annotations
 
+from etl.ops.campaigns import campaign_status, format_status, paqte_status
 from etl.orchestration.connections import warehouse_engine
 from etl.submissions.intake import PAQTE_SOURCE_ID, SOURCE_ID, intake
-from etl.submissions.status import campaign_status, format_status, paqte_status
 
 
 def run_intake(run_id: str | None, source_id: str = SOURCE_ID) -> dict:

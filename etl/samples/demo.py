@@ -145,8 +145,8 @@ def _print_regional(engine) -> None:
     """Who has sent what: the demo's regional campaign and PAQTE semester (as `observatoire submissions status`)."""
     import datetime as dt
 
+    from etl.ops import campaigns as status
     from etl.samples.demo_data import DEMO_CAMPAIGN, PAQTE_SEMESTER
-    from etl.submissions import status
 
     today = dt.date.today()
     regions, unattributed = status.campaign_status(engine, DEMO_CAMPAIGN)

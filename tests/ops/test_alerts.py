@@ -174,7 +174,7 @@ def test_the_campaign_watch_deadline_is_30_april_at_midnight_in_paris_every_year
     import importlib.util
 
     from etl.config import PARIS
-    from etl.submissions.status import campaign_deadline, watched_campaign
+    from etl.ops.campaigns import campaign_deadline, watched_campaign
 
     spec = importlib.util.spec_from_file_location("watch", DAGS_FOLDER / "regional_campaign_watch.py")
     watch = importlib.util.module_from_spec(spec)

@@ -202,7 +202,7 @@ def test_every_bad_file_is_archived_quarantined_with_its_reports_and_changes_not
 
 
 def test_the_campaign_status_lists_the_18_regions(wh):
-    from etl.submissions.status import campaign_status, format_status
+    from etl.ops.campaigns import campaign_status, format_status
 
     status, _ = campaign_status(wh.engine, CAMPAIGN)
     states = dict(zip(status["region_code"], status["state"], strict=True))
@@ -232,7 +232,7 @@ def test_the_status_command(wh, monkeypatch):
 
 def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
     from etl.samples.generators import paqte as paqte_gen
-    from etl.submissions.status import format_status, paqte_status
+    from etl.ops.campaigns import format_status, paqte_status
 
     semester = "2024-S1"
     inbox = wh.home.folder("inbox") / intake.PAQTE_SOURCE_ID
@@ -271,6 +271,6 @@ def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
     text = format_status(status, semester, dt.date(2024, 8, 1), kind="paqte")
     assert "1 accepté(s), 1 rejeté(s), 99 non reçu(s) sur 101 départements" in text and "(dépassée)" in text
     # the regional completeness is not disturbed by the PAQTE verdicts
-    from etl.submissions.status import campaign_status
+    from etl.ops.campaigns import campaign_status
 
     assert campaign_status(wh.engine, CAMPAIGN)[1].empty

@@ -1,4 +1,4 @@
-"""The completeness of a regional campaign: for the 18 régions, not received / rejected / accepted.
+"""The completeness of the collection campaigns: régions (annual workbooks) and départements (PAQTE reports).
 
 `campaign_status(engine, campaign)` reads the view core.regional_submission_status (migration 0009), which the
 monitoring view and the publication read too; `paqte_status` reads core.paqte_submission_status; `format_status`
