@@ -46,8 +46,8 @@ def regional_campaign_watch():
     @task.sensor(task_id="all_regions_accepted", poke_interval=6 * 3600, timeout=305 * 86400, mode="reschedule")
     def all_regions_accepted(logical_date=None) -> bool:
         from etl.ops.alerts import missing_regions
-        from etl.orchestration.connections import warehouse_engine
         from etl.ops.campaigns import watched_campaign
+        from etl.orchestration.connections import warehouse_engine
 
         campaign = watched_campaign(logical_date)
         missing = missing_regions(warehouse_engine(), campaign)

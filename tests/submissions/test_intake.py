@@ -231,8 +231,8 @@ def test_the_status_command(wh, monkeypatch):
 
 
 def test_paqte_reports_are_loaded_superseded_rejected_and_counted(wh):
-    from etl.samples.generators import paqte as paqte_gen
     from etl.ops.campaigns import format_status, paqte_status
+    from etl.samples.generators import paqte as paqte_gen
 
     semester = "2024-S1"
     inbox = wh.home.folder("inbox") / intake.PAQTE_SOURCE_ID
