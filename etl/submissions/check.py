@@ -11,7 +11,6 @@ share between 0 and 1 typed without the sign is kept as typed, with a warning.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ import pandas as pd
 from etl.referentiels.catalogue import catalogue_indicators
 from etl.referentiels.periods import FIRST_YEAR as FIRST_CAMPAIGN
 from etl.referentiels.periods import LAST_YEAR as LAST_CAMPAIGN
+from etl.referentiels.territories import load_departements, load_regions
 from etl.submissions import plausibility
 from etl.submissions import template as tpl
 from etl.submissions.checker import WorkbookChecker, check_workbook
@@ -38,38 +38,6 @@ LAYOUTS = (
 
 # A file name that says which région and campaign it is for: indicateurs_locaux_R84_2024.xlsx.
 _NAME_IDENTITY = re.compile(r"(?:^|[^0-9A-Za-z])R(0[1-6]|[1-9][0-9])_((?:19|20)[0-9]{2})(?![0-9])")
-
-
-# --- the catalogue and the territories -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Reference:
-    units: dict[str, str]  # every catalogue indicator -> unit
-    statistical_units: dict[str, str]  # every catalogue indicator -> unite_statistique
-    local: tuple[str, ...]
-    national: tuple[str, ...]
-    regions: dict[str, str]  # code -> nom
-    departements: dict[str, tuple[str, str]]  # code -> (nom, région)
-
-    def departements_of(self, region: str | None) -> list[str]:
-        return [code for code, (_, reg) in self.departements.items() if reg == region]
-
-
-def _reference() -> _Reference:
-    from etl.referentiels.territories import load_departements, load_regions
-
-    indicators = catalogue_indicators()
-    regions = load_regions()
-    departements = load_departements()
-    return _Reference(
-        units={i.code: i.unit for i in indicators},
-        statistical_units={i.code: i.statistical_unit for i in indicators},
-        local=tuple(i.code for i in indicators if i.mode == "local"),
-        national=tuple(i.code for i in indicators if i.mode == "national"),
-        regions=dict(zip(regions["code"], regions["nom"], strict=True)),
-        departements={row.code: (row.nom, row.code_region) for row in departements.itertuples(index=False)},
-    )
 
 
 # --- the checks ---------------------------------------------------------------------------------------------------
@@ -140,8 +108,16 @@ class RegionalChecker(WorkbookChecker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.ref = _reference()
-        self.names = self.ref.regions
+        indicators = catalogue_indicators()
+        self.units = {i.code: i.unit for i in indicators}
+        self.statistical_units = {i.code: i.statistical_unit for i in indicators}
+        self.national = [i.code for i in indicators if i.mode == "national"]
+        self.names = dict(zip(*(load_regions()[column] for column in ("code", "nom")), strict=True))
+        departements = load_departements()
+        self.departements = {row.code: (row.nom, row.code_region) for row in departements.itertuples(index=False)}
+
+    def departements_of(self, region: str | None) -> list[str]:
+        return [code for code, (_, reg) in self.departements.items() if reg == region]
 
     def parse_period(self, raw: Any) -> tuple[int | None, dict | None]:
         campaign = _year(raw)
@@ -178,9 +154,9 @@ class RegionalChecker(WorkbookChecker):
         self.verdict.cells = cells
         frame = self._frame(cells)
         parameters = {
-            "indicateurs_nationaux": list(self.ref.national),
-            "indicateurs_catalogue": list(self.ref.units),
-            "departements_region": self.ref.departements_of(self.code_for_checks or self.verdict.region_code),
+            "indicateurs_nationaux": self.national,
+            "indicateurs_catalogue": list(self.units),
+            "departements_region": self.departements_of(self.code_for_checks or self.verdict.region_code),
         }
         self.validate(frame, parameters)
         self._plausibility(frame)
@@ -212,7 +188,7 @@ class RegionalChecker(WorkbookChecker):
                     "territory_code": (str(territory).strip() if territory is not None else "")
                     if territory_column
                     else (self.verdict.region_code or ""),
-                    "unit": self.ref.units.get(code, "nombre"),
+                    "unit": self.units.get(code, "nombre"),
                     "raw_value": None if raw is None else shown(raw),
                     "parsed": parsed.value,
                     "parse_status": parsed.status,
@@ -261,9 +237,9 @@ class RegionalChecker(WorkbookChecker):
         frame["fourchette_departements"] = None
         departemental = frame[
             (frame["territory_level"] == "departement")
-            & frame["departement"].isin(self.ref.departements_of(self.verdict.region_code))
+            & frame["departement"].isin(self.departements_of(self.verdict.region_code))
         ]
-        expected_count = len(self.ref.departements_of(self.verdict.region_code))
+        expected_count = len(self.departements_of(self.verdict.region_code))
         for index, row in frame[(frame["territory_level"] == "region") & ok].iterrows():
             parts = departemental[departemental["indicator_code"] == row["indicator_code"]]
             filled = parts[parts["parse_status"] == "ok"]
@@ -288,11 +264,11 @@ class RegionalChecker(WorkbookChecker):
         from etl.referentiels.catalogue import PLAUSIBLE_RANGES, QPV_UNIT
 
         numbers = frame[(frame["parse_status"] == "ok") & (frame["unit"] != "%")]  # counts (a share has CELLULE-PART)
-        units = numbers["indicator_code"].map(self.ref.statistical_units)
+        units = numbers["indicator_code"].map(self.statistical_units)
         findings = []
         for _, row in numbers[units.isin(list(PLAUSIBLE_RANGES))].iterrows():
             departement = row["territory_code"] if row["territory_level"] == "departement" else None
-            unit = self.ref.statistical_units[row["indicator_code"]]
+            unit = self.statistical_units[row["indicator_code"]]
             findings.append(plausibility.out_of_range(row, unit, departement=departement))
         findings += self._qpv_counts(numbers[units == QPV_UNIT])
         self.verdict.findings += [finding for finding in findings if finding is not None]
@@ -313,11 +289,11 @@ class RegionalChecker(WorkbookChecker):
             if row["territory_level"] == "region":
                 count, territory, departement = (
                     in_force.regions.get(region, 0),
-                    f"la région {self.ref.regions[region]}",
+                    f"la région {self.names[region]}",
                     None,
                 )
-            elif code in self.ref.departements_of(region):
-                name = self.ref.departements[code][0]
+            elif code in self.departements_of(region):
+                name = self.departements[code][0]
                 count, territory, departement = (
                     in_force.departements.get(code, 0),
                     f"le département {name} ({code})",

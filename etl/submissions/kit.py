@@ -138,17 +138,25 @@ def text_validation(max_length: int, title: str, prompt: str, *, error_title: st
     )
 
 
-def euros_validation(prompt: str) -> DataValidation:
-    """An amount in euros >= 0."""
-    return validation(
-        type="decimal",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        errorTitle="Montant non valide",
-        error="Saisir un montant en euros supérieur ou égal à 0, sans le signe €.",
-        promptTitle="Montant en euros",
-        prompt=prompt,
-    )
+# A number cell's rule: kind -> (Excel type, operator, bounds, error title, error message).
+NUMBER_RULES = {
+    "share": ("decimal", "between", ("0", "100"), "Pourcentage non valide",
+              "Saisir un pourcentage entre 0 et 100, sans le signe % : 12,5 pour 12,5 %."),
+    "decimal": ("decimal", "greaterThanOrEqual", ("0",), "Nombre non valide",
+                "Saisir un nombre supérieur ou égal à 0 (par exemple 12 ou 1250), sans unité ni texte."),
+    "count": ("whole", "greaterThanOrEqual", ("0",), "Nombre non valide",
+              "Saisir un nombre entier supérieur ou égal à 0 (par exemple 12), sans unité ni texte."),
+    "euros": ("decimal", "greaterThanOrEqual", ("0",), "Montant non valide",
+              "Saisir un montant en euros supérieur ou égal à 0, sans le signe €."),
+}  # fmt: skip
+
+
+def number_validation(kind: str, title: str, prompt: str) -> DataValidation:
+    """A number of `kind` (a key of NUMBER_RULES), with its prompt."""
+    kind_type, operator, bounds, error_title, error = NUMBER_RULES[kind]
+    formulas = dict(zip(("formula1", "formula2"), bounds, strict=False))
+    return validation(type=kind_type, operator=operator, errorTitle=error_title, error=error, promptTitle=title,
+                      prompt=prompt, **formulas)  # fmt: skip
 
 
 def add_validation(ws: Worksheet, rule: DataValidation, column: str, rows: Iterable[int]) -> None:

@@ -141,6 +141,7 @@ BILAN_FIELDS = {
     "Nombre d'entreprises signataires au niveau départemental": InputField(
         "entreprises_signataires",
         "count",
+        title="Nombre",
         prompt="Nombre d'entreprises ayant signé une convention PAQTE dans le département ; les lister dans la "
         "feuille « Entreprises ».",
     ),
@@ -335,10 +336,6 @@ class PaqteContext:
 
 # kind -> (error title, error message) of the validations whose message does not depend on the cell.
 _ERRORS = {
-    "count": (
-        "Nombre non valide",
-        "Saisir un nombre entier supérieur ou égal à 0 (par exemple 12), sans unité ni texte.",
-    ),
     "email": ("Courriel non valide", "Saisir une adresse électronique de la forme prenom.nom@departement.gouv.fr."),
     "siren": ("SIREN non valide", "Le SIREN compte exactement 9 chiffres, sans espace (par exemple 552100554)."),
     "size": ("Taille non valide", "Choisir la taille dans la liste : GE, ETI, PME ou TPE."),
@@ -351,8 +348,8 @@ def field_validation(field: InputField, cell: str, last_day: dt.date):
     """The Excel validation of the input cells of `field` (`cell`: the first one, which a formula names)."""
     if field.kind in ("text", "phone"):
         return kit.text_validation(field.max_length, field.title, field.prompt)
-    if field.kind == "euros":
-        return kit.euros_validation(field.prompt)
+    if field.kind in ("euros", "count"):
+        return kit.number_validation(field.kind, field.title, field.prompt)
     prompt = {"promptTitle": field.title, "prompt": field.prompt}
     if field.kind == "date":
         return kit.validation(
@@ -367,7 +364,6 @@ def field_validation(field: InputField, cell: str, last_day: dt.date):
         )
     title, error = _ERRORS[field.kind]
     options = {
-        "count": {"type": "whole", "operator": "greaterThanOrEqual", "formula1": "0", "promptTitle": "Nombre"},
         "email": {
             "type": "custom",
             "formula1": f'AND(LEN({cell})<={field.max_length},ISNUMBER(SEARCH("?@?*.?*",{cell})))',
@@ -435,7 +431,8 @@ def _resultats_sheet(ws: Worksheet, last_day: dt.date) -> None:
         input_cell(ws, row, RESULTATS_VALUE_INDEX, NUMBER_FORMATS[indicator.unit])
         input_cell(ws, row, RESULTATS_OBSERVATIONS_INDEX, TEXT_FORMAT)
         kind = "euros" if indicator.unit == "euros" else "count"
-        values.setdefault(InputField("", kind, prompt=prompt), []).append(row)
+        title = "Montant en euros" if kind == "euros" else "Nombre"
+        values.setdefault(InputField("", kind, title=title, prompt=prompt), []).append(row)
     _add_validations(ws, RESULTATS_VALUE_COLUMN, values, last_day)
     rows = list(range(FIRST_DATA_ROW, FIRST_DATA_ROW + len(KEY_INDICATORS)))
     _add_validations(ws, RESULTATS_OBSERVATIONS_COLUMN, {RESULTATS_OBSERVATIONS: rows}, last_day)

@@ -34,19 +34,9 @@ SUITE = "paqte_submission.values"
 
 # The columns of the values frame the warehouse keeps (staging.paqte_submission_value, batch_id aside).
 VALUE_COLUMNS = (
-    "line_no",
-    "departement_code",
-    "semester",
-    "template_version",
-    "sheet",
-    "cell",
-    "field",
-    "row_no",
-    "raw_value",
-    "value",
-    "text",
-    "status",
-)
+    "line_no", "departement_code", "semester", "template_version", "sheet", "cell", "field", "row_no", "raw_value",
+    "value", "text", "status",
+)  # fmt: skip
 # Their pandas dtypes (`str`: pandas' string dtype, NaN when empty; `Int64`: nullable integer, NA outside tables).
 VALUE_DTYPES = {
     column: {"line_no": "int64", "row_no": "Int64", "value": "float64"}.get(column, "str") for column in VALUE_COLUMNS
@@ -59,7 +49,6 @@ FIRST_SIGNATURE = dt.date(paqte.FIRST_YEAR, 1, 1)
 _NAME_IDENTITY = re.compile(
     r"(?:^|[^0-9A-Za-z])D(2[AB]|97[0-9]|[0-9]{2})_([0-9]{4}-S[12])(?![0-9])", flags=re.IGNORECASE
 )
-_GROUP_SPACES = re.compile(r"[ \u00a0\u202f]")
 _EUROS_SUFFIX = re.compile(r"[ \u00a0\u202f]*(?:€|euros?)$", flags=re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _TEXT_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
@@ -398,24 +387,10 @@ class PaqteChecker(WorkbookChecker):
         frame.insert(3, "template_version", self.verdict.template_version)
         numeric = ("value", "nombre", "nombre_fraction", "montant", "ecart_entreprises")
         helpers = (
-            "nombre_texte",
-            "montant_texte",
-            "siren_invalide",
-            "siren_cle",
-            "siren",
-            "taille",
-            "date_texte",
-            "date_hors_periode",
-            "fin_semestre",
-            "axe",
-            "courriel_invalide",
-            "texte_trop_long",
-            "longueur",
-            "longueur_max",
-            "entreprises_listees",
-            "classeur_vide",
-            "resultats_vides",
-        )
+            "nombre_texte", "montant_texte", "siren_invalide", "siren_cle", "siren", "taille", "date_texte",
+            "date_hors_periode", "fin_semestre", "axe", "courriel_invalide", "texte_trop_long", "longueur",
+            "longueur_max", "entreprises_listees", "classeur_vide", "resultats_vides",
+        )  # fmt: skip
         for column in (*numeric, *helpers):
             if column not in frame.columns:
                 frame[column] = np.nan if column in numeric else None

@@ -59,16 +59,9 @@ METADATA_FIELDS = {
 METADATA_CELLS = {key: cell for key, (_, cell) in METADATA_FIELDS.items()}
 
 INDICATEURS_HEADERS = (
-    "Code indicateur",
-    "Convention",
-    "Objectif opérationnel",
-    "BOP",
-    "Libellé",
-    "Unité",
-    "Cible nationale",
-    "Résultat régional",
-    "Observations",
-)
+    "Code indicateur", "Convention", "Objectif opérationnel", "BOP", "Libellé", "Unité", "Cible nationale",
+    "Résultat régional", "Observations",
+)  # fmt: skip
 INDICATEURS_RESULT_COLUMN = "H"
 INDICATEURS_OBSERVATIONS_COLUMN = "I"
 
@@ -85,15 +78,8 @@ DEPARTEMENTS_VALUE_COLUMN = "F"
 DEPARTEMENTS_OBSERVATIONS_COLUMN = "G"
 
 NATIONAUX_HEADERS = (
-    "Code indicateur",
-    "Convention",
-    "Libellé",
-    "Unité",
-    "Cible nationale",
-    "Période",
-    "Valeur",
-    "Disponibilité",
-)
+    "Code indicateur", "Convention", "Libellé", "Unité", "Cible nationale", "Période", "Valeur", "Disponibilité",
+)  # fmt: skip
 # The columns of the latest national value (1-based), after the locked description of the indicator.
 NATIONAUX_PERIOD_INDEX, NATIONAUX_VALUE_INDEX, NATIONAUX_AVAILABILITY_INDEX = (
     NATIONAUX_HEADERS.index(header) + 1 for header in ("Période", "Valeur", "Disponibilité")
@@ -125,34 +111,18 @@ def check_campaign(campaign: int) -> None:
 # --- styling helpers -----------------------------------------------------------------------------------------------
 
 
+_LEAVE_EMPTY = "Laisser vide si la donnée n'est pas disponible et l'expliquer dans les observations."
+# unit -> (kind of number, prompt title, prompt) of its value cells.
+_VALUE_RULES = {
+    "%": ("share", "Pourcentage (0 à 100)", "Part en pourcentage entre 0 et 100, sans le signe % (12,5 pour 12,5 %)."),
+    "euros": ("euros", "Montant en euros", "Montant en euros, supérieur ou égal à 0, sans le signe €."),
+    "nombre": ("decimal", "Nombre", "Effectif constaté, supérieur ou égal à 0."),
+}
+
+
 def _value_validation(unit: str):
-    if unit == "%":
-        return kit.validation(
-            type="decimal",
-            operator="between",
-            formula1="0",
-            formula2="100",
-            errorTitle="Pourcentage non valide",
-            error="Saisir un pourcentage entre 0 et 100, sans le signe % : 12,5 pour 12,5 %.",
-            promptTitle="Pourcentage (0 à 100)",
-            prompt="Part en pourcentage entre 0 et 100, sans le signe % (12,5 pour 12,5 %). Laisser vide si la "
-            "donnée n'est pas disponible et l'expliquer dans les observations.",
-        )
-    if unit == "euros":
-        return kit.euros_validation(
-            "Montant en euros, supérieur ou égal à 0, sans le signe €. Laisser vide si la donnée n'est pas "
-            "disponible et l'expliquer dans les observations."
-        )
-    return kit.validation(
-        type="decimal",
-        operator="greaterThanOrEqual",
-        formula1="0",
-        errorTitle="Nombre non valide",
-        error="Saisir un nombre supérieur ou égal à 0 (par exemple 12 ou 1250), sans unité ni texte.",
-        promptTitle="Nombre",
-        prompt="Effectif constaté, supérieur ou égal à 0. Laisser vide si la donnée n'est pas disponible et "
-        "l'expliquer dans les observations.",
-    )
+    kind, title, prompt = _VALUE_RULES.get(unit, _VALUE_RULES["nombre"])
+    return kit.number_validation(kind, title, f"{prompt} {_LEAVE_EMPTY}")
 
 
 def _add_validations(ws: Worksheet, value_column: str, observations_column: str, units: dict[int, str]) -> None:

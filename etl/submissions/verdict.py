@@ -23,20 +23,10 @@ REJECTED = "rejetée"
 REGIONAL = "regional"
 PAQTE = "paqte"
 
-_NOT_AVAILABLE = {
-    "nd": "nd",
-    "n.d.": "nd",
-    "n.d": "nd",
-    "n/d": "nd",
-    "non disponible": "nd",
-    "nc": "nc",
-    "n.c.": "nc",
-    "n.c": "nc",
-    "non communiqué": "nc",
-    "non communique": "nc",
-    "s": "nc",
-    "secret": "nc",
-}
+# What staff type for a figure they do not have: not available (nd) or not communicated / secret (nc).
+_NOT_AVAILABLE = dict.fromkeys(("nd", "n.d.", "n.d", "n/d", "non disponible"), "nd") | dict.fromkeys(
+    ("nc", "n.c.", "n.c", "non communiqué", "non communique", "s", "secret"), "nc"
+)
 _NUMBER = re.compile(r"[+-]?[0-9]+(?:[,.][0-9]+)?")
 _GROUP_SPACE = re.compile(r"(?<=[0-9])[ \u00a0\u202f](?=[0-9]{3}(?:[^0-9]|$))")
 _PERCENT_SIGN = re.compile(r"[ \u00a0\u202f]*%$")
