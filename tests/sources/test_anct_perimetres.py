@@ -12,6 +12,7 @@ import pytest
 import shapely
 import sqlalchemy as sa
 
+from etl.publication import report_maps
 from etl.quality import gates
 from etl.readers import FileShapeError
 from etl.sources import anct_perimetres as perimetres
@@ -256,6 +257,10 @@ def test_perimeters_through_the_pipeline_load_repair_quarantine_and_replace(refe
     assert all(shapely.from_geojson(r.geometrie).is_valid and shapely.from_geojson(r.geometrie_simplifiee).is_valid
                for r in rows)  # fmt: skip
     assert tuple(raw_rows) == (2, "Polygon")
+    # what an annual edition reads for its maps: the simplified perimeters of the QPV it publishes, with their batch
+    shown = report_maps.read_perimeters(wh.engine, [codes[1], codes[2], codes[0]])
+    assert shown["code_qpv"].tolist() == codes[:2] and set(shown["batch_id"]) == {outcomes[good.name].batch_id}
+    assert report_maps.read_perimeters(wh.engine, []).empty
 
     # a new delivery replaces the previous one whole
     again = _zip(tmp_path / "QP2024_v2.zip", [_feature(1, codes[2], _polygon(SQUARE))])
