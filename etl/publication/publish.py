@@ -111,7 +111,7 @@ def publish_annual(
     engine, year: int, *, home: Home | None = None, force: bool = False, now: datetime | None = None
 ) -> Published:
     """Release the annual edition of `year` (see the module doc); returns what was released or kept."""
-    from etl.publication import annual, disclosure, qpv_data, veille
+    from etl.publication import annual, disclosure, qpv_data, report_maps, veille
 
     rules = disclosure.Rules()
     bilan = annual.bilan_conventions(engine, year)
@@ -120,10 +120,15 @@ def publish_annual(
     indicators = annual.measure_indicators(engine, year)
     qpv_inputs = qpv_data.inputs(engine, year)
     watched = veille.veille_active(engine, year)  # None before the 2024 geography
+    places = qpv_data.places(qpv_inputs)
+    perimeters = report_maps.read_perimeters(engine, places["code_qpv"].tolist())  # the report's maps
     period = str(year)
     others = [listing.table, synthese.table, indicators.table, campaign.table]
     inputs = [bilan.table, *others, *([watched.table] if watched else []), *qpv_inputs.frames]
+    if not perimeters.empty:
+        inputs.append(SimpleNamespace(name="qpv_perimetres", frame=perimeters[["code_qpv", "geometrie_simplifiee"]]))
     batches = bilan.batches | (watched.batches if watched else set()) | qpv_inputs.batches
+    batches |= {int(batch) for batch in perimeters["batch_id"].unique()}
 
     def protected():
         frame, masked, checks = protect_bilan(bilan, rules)
@@ -141,7 +146,7 @@ def publish_annual(
 
     return _release(
         engine, "annuelle", period, inputs, protected, batches, rules, home=home, force=force, now=now,
-        places=qpv_data.places(qpv_inputs),
+        places=places, perimeters=perimeters,
     )  # fmt: skip
 
 
@@ -217,10 +222,13 @@ def publish_semestrial(
     )
 
 
-def _release(engine, kind, period, inputs, protected, batches, rules, *, home, force, now, places=None) -> Published:
+def _release(
+    engine, kind, period, inputs, protected, batches, rules, *, home, force, now, places=None, perimeters=None
+) -> Published:
     """Make the edition of `inputs` unless the latest one of the same kind and period has the same inputs digest:
     `protected()` gives (tables after disclosure control, cells masked, gate-3 frames), each frame checked by the
-    GX suite before anything is written; `places`: the communes and EPCI of each QPV, for the report's portraits."""
+    GX suite before anything is written; `places`: the communes and EPCI of each QPV, for the report's portraits;
+    `perimeters`: the QPV perimeters, for its maps."""
     from etl.publication import editions
     from etl.quality import gates
 
@@ -269,7 +277,10 @@ def _release(engine, kind, period, inputs, protected, batches, rules, *, home, f
 
     def report(folder: Path) -> None:
         linked = fiches.write_fiches(sheets, folder, edition_id=edition, kind=kind, period=period)
-        render_report(tables, folder, edition_id=edition, kind=kind, period=period, fiches=linked, places=places)
+        render_report(
+            tables, folder, edition_id=edition, kind=kind, period=period, fiches=linked, places=places,
+            perimeters=perimeters,
+        )  # fmt: skip
 
     folder = editions.write_edition(
         home.folder("publication"), edition, tables, metadata=metadata, extra=report,

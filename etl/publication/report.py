@@ -24,6 +24,8 @@ What a page shows, by table name (a table that is absent is skipped):
   région page: the région's rows with target, gap and observations, per indicator with a numeric target a chart
   of the région's value beside France's and the target, then the year's values of its départements in one compact
   table (etl.publication.report_departements; which départements a région has: catalogue/departements.csv).
+- the données QPV tables with the QPV perimeters (`perimeters`, the annual edition): on each région's page, a map per
+  département of its QPV coloured by a published figure, masked ones hatched (etl.publication.report_maps).
 - `mesures_synthese` (statut, mesures, part): a bar chart and the table, on the national page.
 - `completude_campagne` (code_region, region, etat, ...): a stacked bar of the régions per state and the table on
   the national page; the région's line on its page.
@@ -42,7 +44,8 @@ only on the tables, the arguments, the départements' referential and which data
 
 This module assembles the pages; what they are made of lives in etl.publication.report_cells (French numbers,
 cells, HTML tables), etl.publication.charts (the SVG charts), etl.publication.report_sections (one section per
-table) and etl.publication.report_departements (the départements of a région).
+table), etl.publication.report_departements (the départements of a région) and etl.publication.report_maps (the
+maps).
 """
 
 from __future__ import annotations
@@ -56,7 +59,7 @@ from typing import Any
 
 import pandas as pd
 
-from etl.publication import exports, report_qpv
+from etl.publication import exports, report_maps, report_qpv
 from etl.publication.report_cells import Page, cell_text, escape, format_number, relative_link
 from etl.publication.report_departements import bilan_departements
 from etl.publication.report_sections import (
@@ -253,12 +256,15 @@ def render_report(
     period: str,
     fiches: Mapping[str, str] | None = None,
     places: pd.DataFrame | None = None,
+    perimeters: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the report of an edition's `tables` into `out_dir` (created if needed): `index.html` then
     `region-<code>.html` per région present, in code order, then, when the tables hold the données QPV tables, the
     QPV portraits (etl.publication.report_qpv): `qpv/index.html` and `qpv/<code>.html` in code order; returns their
     paths in that order. `fiches`: the indicators (code -> label) whose fiche sits in `out_dir/fiches/`, linked from
-    the pages; `places`: the communes and EPCI of each QPV (etl.publication.qpv_data.places), shown in its portrait."""
+    the pages; `places`: the communes and EPCI of each QPV (etl.publication.qpv_data.places), shown in its portrait;
+    `perimeters`: the QPV perimeters (etl.publication.report_maps.read_perimeters), drawn as maps on the régions'
+    pages."""
     out_dir = Path(out_dir)
     by_name = {table.name: table for table in tables}
     regions = _regions(by_name)
@@ -318,6 +324,8 @@ def render_report(
         if BILAN in by_name:
             bilan_regional(page, by_name[BILAN], code, name)
             bilan_departements(page, by_name[BILAN], name, departements.get(code, []))
+        if perimeters is not None:
+            report_maps.maps_section(page, tables, code, perimeters, portraits=portraits is not None)
         if COMPLETENESS in by_name:
             completeness_regional(page, by_name[COMPLETENESS], code, name)
         if SERIES in by_name:

@@ -7,11 +7,12 @@ Novembers give the annual table of the QPV in veille active its job seekers, and
 CAF households (2023-2025) and quarterly crèche places; ANS subsidy lines and licences (the CAF, the licences and the
 extract also report some QPV in veille active under their 2015 code); the other national producers' indicator files;
 INSEE's population of the 2024 QPV (the 2020 census, a workbook with its title block); the QPV referential of both
-geographies. Each source also gets one file broken on purpose, which the demo expects
-to see quarantined. A few deliveries come in a second wave, after the first DAG runs, as in real life: a late
-France Travail month (older than deliveries already loaded: its figures are kept as an earlier vintage), a late
-crèche quarter, a corrected CAF year (which replaces the first delivery of that year), and the corrected workbook
-of a région whose first one was rejected.
+geographies and the perimeters of the 2024 QPV (the ANCT's zip of GeoJSON, plausible polygons laid out by
+département). Each source also gets one file broken on purpose, which the demo expects to see quarantined. A few
+deliveries come in a second wave, after the first DAG runs, as in real life: a late France Travail month (older
+than deliveries already loaded: its figures are kept as an earlier vintage), a late crèche quarter, a corrected CAF
+year (which replaces the first delivery of that year), and the corrected workbook of a région whose first one was
+rejected.
 
 Regional workbooks (campaign 2024): 16 of the 18 régions send one (Mayotte and Corse do not), filled from the
 template with plausible figures (counts of QPV within the QPV of the referential dropped with them), some typed the
@@ -115,7 +116,7 @@ def drop_sample_files(
 
     The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
     demo's months, years and quarters unless others are given (tests use fewer)."""
-    from etl.samples.generators import ans, caf, insee, territories
+    from etl.samples.generators import ans, caf, insee, perimetres, territories
     from etl.samples.generators import france_travail as ft
     from etl.samples.generators import national as other
 
@@ -140,6 +141,7 @@ def drop_sample_files(
             "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
             "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
             "national_indicateurs": lambda: other.generate(out / "nat", years, seed=seed, broken=True),
+            "anct_qpv_perimetres": lambda: perimetres.generate(out / "perimetres", terr, seed=seed, broken=True),
             "insee_population": lambda: insee.generate(
                 out / "insee", terr, [DEMO_POPULATION_YEAR], seed=seed, broken=True
             ),

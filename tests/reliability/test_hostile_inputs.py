@@ -35,7 +35,9 @@ from etl.warehouse.fingerprint import fingerprint
 
 SOURCES, _BROKEN = all_sources()
 EXCEL_SOURCES = sorted(sid for sid, src in SOURCES.items() if src.kind == "workbook")
-CSV_SOURCES = sorted(sid for sid in SOURCES if sid not in EXCEL_SOURCES)
+# the perimeters are a zip of GeoJSON, not `;` text: their hostile files are in tests/sources/test_anct_perimetres.py
+GEOJSON_SOURCES = sorted(sid for sid, src in SOURCES.items() if {"*.zip", "*.geojson"} & set(src.patterns))
+CSV_SOURCES = sorted(sid for sid in SOURCES if sid not in EXCEL_SOURCES and sid not in GEOJSON_SOURCES)
 STATE = ("raw.", "staging.", "core.", "publication.")  # what a refused file must leave unchanged
 
 SQL = "Robert'); DROP TABLE core.indicator; --"
@@ -176,6 +178,7 @@ def _refusal_cases(rows: list[list[str]]) -> dict[str, tuple[bytes, str, int | N
 def test_every_source_of_the_registry_is_covered(samples):
     assert not _BROKEN
     assert EXCEL_SOURCES == ["paqte", "regional"]
+    assert GEOJSON_SOURCES == ["anct_qpv_perimetres"]
     assert len(CSV_SOURCES) >= 16
     assert sorted(samples) == CSV_SOURCES, "a CSV source of the registry has no sample in _generated()"
 

@@ -17,6 +17,7 @@ from etl.readers import FileShapeError
 from etl.referentiels import periods
 from etl.samples.generators import insee as generator
 from etl.sources import insee
+from tests.sources.inbox import ingest
 
 TITLE_2018 = (
     "Population des quartiers prioritaires de la politique de la ville en 2018",
@@ -274,26 +275,15 @@ def test_a_2015_code_in_a_2024_file_and_a_bad_year_fail_the_rows_gate(files, par
 # --- through the pipeline, on a real warehouse ---------------------------------------------------------------------
 
 
-def _ingest(wh, source_id: str, *paths: Path):
-    from etl import pipeline
-    from etl.sources.registry import source
-
-    inbox = wh.home.folder("inbox") / source_id
-    inbox.mkdir(parents=True, exist_ok=True)
-    for path in paths:
-        (inbox / path.name).write_bytes(path.read_bytes())
-    return pipeline.ingest(wh.engine, source(source_id), home=wh.home, run_id="test-insee")
-
-
 @pytest.mark.warehouse
 def test_files_through_the_pipeline_load_quarantine_and_replace(reference_warehouse, territories, files, tmp_path):
     wh = reference_warehouse
     folder = territories["folder"]
-    assert [b.status for b in _ingest(wh, "anct_qpv", folder / "qpv_2015.csv", folder / "qpv_2024.csv").batches] == [
+    assert [b.status for b in ingest(wh, "anct_qpv", folder / "qpv_2015.csv", folder / "qpv_2024.csv").batches] == [
         "loaded",
         "loaded",
     ]
-    report = _ingest(wh, "insee_population", files["pop_qpv_2020.xlsx"], files["pop_qpv_2020_broken.xlsx"])
+    report = ingest(wh, "insee_population", files["pop_qpv_2020.xlsx"], files["pop_qpv_2020_broken.xlsx"])
     outcomes = {b.original_name: b for b in report.batches}
     assert outcomes["pop_qpv_2020.xlsx"].status == "loaded"
     assert outcomes["pop_qpv_2020.xlsx"].partition == "qpv2024/2020"
@@ -322,7 +312,7 @@ def test_files_through_the_pipeline_load_quarantine_and_replace(reference_wareho
     # the CSV derivative of the same year and geography replaces the workbook's figures
     corrected = tmp_path / "POP_QPV_2020.csv"
     corrected.write_bytes(files["POP_QPV_2020.csv"].read_bytes())
-    [batch] = _ingest(wh, "insee_population", corrected).batches
+    [batch] = ingest(wh, "insee_population", corrected).batches
     assert (batch.status, batch.partition) == ("loaded", "qpv2024/2020")
     with wh.engine.connect() as conn:
         statuses = dict(
