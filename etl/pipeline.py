@@ -37,6 +37,7 @@ class BatchOutcome:
     rows: int = 0
     reason: str | None = None
     report: Path | None = None
+    layout: str | None = None  # the declared layout the file was read with (etl/sources/layouts.py)
     warnings: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # time per stage, for `make bench` and logs
 
@@ -202,8 +203,11 @@ def process_batch(
         # the reader read the archive copy (`<sha256>.csv`): the message names the file as the producer sent it
         message = str(exc).replace(archive.name, original_name)
         return _quarantine_batch(
-            engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {message}"], [], run_id
+            engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {message}"], [], run_id, exc.details
         )
+    outcome.layout = raw.attrs.get("layout")
+    if outcome.layout:
+        record_layout(engine, batch_id, outcome.layout)
 
     with clock("gate_file"):
         results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
@@ -282,8 +286,19 @@ def quarantine(
     return path
 
 
-def _quarantine_batch(engine, source, outcome, archive, home, failures, warnings, run_id) -> BatchOutcome:
-    """Quarantine a batch with a plain-text report of its blocking problems and warnings."""
+def record_layout(engine, batch_id: int, layout: str) -> None:
+    """Record the layout the batch's file was read with (`audit.batch.layout`, "Format détecté")."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE audit.batch SET layout = :layout WHERE batch_id = :batch_id"),
+            {"layout": layout, "batch_id": batch_id},
+        )
+
+
+def _quarantine_batch(engine, source, outcome, archive, home, failures, warnings, run_id, details=()) -> BatchOutcome:
+    """Quarantine a batch with a plain-text report of its blocking problems (and their `details`) and warnings."""
 
     def text_report(folder: Path, stem: str) -> Path:
         lines = [
@@ -293,6 +308,7 @@ def _quarantine_batch(engine, source, outcome, archive, home, failures, warnings
             "",
             "Blocking problems (the file was not loaded; the warehouse is unchanged):",
             *[f"  - {f}" for f in failures],
+            *[f"    {line}" for line in details],
         ]
         if warnings:
             lines += ["", "Warnings:", *[f"  - {w}" for w in warnings]]

@@ -23,7 +23,7 @@ import functools
 import io
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,12 +37,14 @@ class FileShapeError(ValueError):
     """A file that cannot be read as a table: the message says which line and what to do.
 
     `rule` is a short identifier (`encoding`, `empty_file`, `missing_columns`, `field_count`) that reports and
-    tests rely on; `line` is the physical line (header = 1) and `column` the column concerned, when they apply.
+    tests rely on; `line` is the physical line (header = 1) and `column` the column concerned, when they apply;
+    `details` are further lines for the quarantine report (e.g. the layouts a header was compared with).
     """
 
     def __init__(self, message: str, *, rule: str, line: int | None = None, column: str | None = None) -> None:
         super().__init__(message)
         self.rule, self.line, self.column = rule, line, column
+        self.details: list[str] = []
 
 
 MAX_FILE_BYTES = 256 << 20  # a file read whole (read_delimited)
@@ -245,12 +247,18 @@ def _field_count_error(name: str, line: int | None, width: int, seen: int) -> Fi
 
 
 def read_delimited(
-    path: Path, required_columns: Sequence[str], *, fallback_encoding: str | None = None
+    path: Path,
+    required_columns: Sequence[str],
+    *,
+    fallback_encoding: str | None = None,
+    check_header: Callable[[list[str], set[int]], None] | None = None,
 ) -> pd.DataFrame:
     """Read a UTF-8 (BOM accepted), `;`-separated file as text, with `line_no`, the row's physical line number.
 
     `fallback_encoding` (e.g. "cp1252") is tried when the bytes are not UTF-8, for producers whose older files
-    are Latin-1; the encoding used is left in `frame.attrs["encoding"]`.
+    are Latin-1; the encoding used is left in `frame.attrs["encoding"]`. `check_header(header, empty)`, when given,
+    judges the header as written (and the positions of its empty columns) where the required columns are checked,
+    before the rows' field counts: a reader matching declared layouts raises its own `FileShapeError` there.
 
     Every column is text (no value goes through a number); column names are stripped and lower-cased. Rows whose
     fields are all empty (blank lines, `;;;` lines left by spreadsheets) are dropped, and line numbers still refer
@@ -314,6 +322,10 @@ def read_delimited(
     missing = [name for name in required_columns if name not in frame.columns]
     if missing:
         raise _missing_columns(path.name, missing, required_columns)
+    header = next(csv.reader([first_line.removeprefix("\ufeff").rstrip("\r")], delimiter=";"), [])
+    if check_header is not None:
+        empty = {i for i, name in enumerate(frame.columns) if not (frame[name].str.strip() != "").any()}
+        check_header(header, empty)
     # pandas pads a row with fewer fields than the header with empty values: find it (only when the separators do not
     # add up to one full row per record, so that well-formed files skip the second reading)
     if text.count(";") != (len(frame.columns) - 1) * (len(frame) + 1):
@@ -339,6 +351,7 @@ def read_delimited(
             line=2,
         )
     frame.attrs["encoding"] = encoding
+    frame.attrs["header"] = header  # as written (case, accents, empty cells)
     return frame
 
 

@@ -1,6 +1,7 @@
 """The observatory's state, as the "Observatoire" page of the Airflow UI shows it (plugins/observatoire.py).
 
-`sources(engine, now)`: per declared source (etl/sources/registry.yaml), the last file received, the last successful
+`sources(engine, now)`: per declared source (etl/sources/registry.yaml), the last file received and the layout it was
+read with ("Format détecté", one of the source's declared layouts, `audit.batch.layout`), the last successful
 load and its vintage (partition), the blocking and warning data-quality results of the last batch, the next file
 expected from the source's cadence and whether it is late (the last delivery is older than the last expected date
 plus the source's `tolerance_days`, as its DAG's deadline alert). `campaigns(engine)`: per regional campaign that
@@ -21,7 +22,7 @@ SELECT l.*,
            AS blocking_failures,
        (SELECT count(*) FROM audit.dq_result d WHERE d.batch_id = l.batch_id AND NOT d.blocking AND NOT d.success)
            AS warnings
-FROM (SELECT DISTINCT ON (source_id) source_id, original_name, received_at, status, batch_id
+FROM (SELECT DISTINCT ON (source_id) source_id, original_name, received_at, status, batch_id, layout
       FROM audit.batch ORDER BY source_id, received_at DESC, batch_id DESC) l
 """  # the DQ counts of each source's last batch only, not of every batch
 LAST_LOADS = """
@@ -71,6 +72,7 @@ def sources(engine, now: datetime | None = None) -> list[dict]:
                 "source_id": source_id,
                 "producer": entry.producer,
                 "last_file": batch["original_name"] if batch else None,
+                "last_layout": batch["layout"] if batch else None,
                 "last_received_at": received,
                 "last_status": batch["status"] if batch else None,
                 "last_blocking_failures": batch["blocking_failures"] if batch else 0,

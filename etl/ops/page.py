@@ -70,7 +70,8 @@ def render(engine, now: datetime | None = None) -> str:
         f"<style>{STYLE}</style></head><body><h1>Observatoire QPV : état des sources, campagnes et éditions</h1>",
         '<p><a href="datadocs/index.html" target="_blank" rel="noopener">Data Docs : le détail des contrôles de '
         "qualité (Great Expectations) de chaque fichier reçu</a></p>",
-        "<h2>Sources</h2><table><tr><th>Source</th><th>Dernier fichier</th><th>Reçu le</th><th>État</th>"
+        "<h2>Sources</h2><table><tr><th>Source</th><th>Dernier fichier</th><th>Format détecté</th><th>Reçu le</th>"
+        "<th>État</th>"
         "<th>Contrôles bloquants en échec</th><th>Avertissements</th><th>Dernier chargement</th><th>Millésime</th>"
         "<th>Prochain fichier attendu</th><th>Alerte</th></tr>",
     ]
@@ -78,7 +79,7 @@ def render(engine, now: datetime | None = None) -> str:
         flags = [label for key, label in (("late", "en retard"), ("failed", "fichier rejeté")) if s[key]]
         parts.append(
             f'<tr class="{"alerte" if flags else ""}"><td>{_e(s["source_id"])}</td><td>{_e(s["last_file"])}</td>'
-            f"<td>{_e(s['last_received_at'])}</td><td>{_e(s['last_status'])}</td>"
+            f"<td>{_e(s['last_layout'])}</td><td>{_e(s['last_received_at'])}</td><td>{_e(s['last_status'])}</td>"
             f"<td>{_e(s['last_blocking_failures'])}</td><td>{_e(s['last_warnings'])}</td>"
             f"<td>{_e(s['last_loaded_at'])}</td><td>{_e(s['vintage'])}</td><td>{_e(s['expected_next'])}</td>"
             f'<td class="flag">{_e(", ".join(flags))}</td></tr>'

@@ -7,7 +7,8 @@ This module owns everything the platform knows about territory codes before they
 - the catalogue of the 18 régions and 101 départements kept in `catalogue/regions.csv` and
   `catalogue/departements.csv`;
 - reading an ANCT QPV list (`code_qp;lib_qp;insee_reg;...;siren_epci;lib_epci`) or the 2015 → 2024
-  correspondence as text with etl.readers (each row carrying its physical line number; `FileShapeError` when
+  correspondence (ANCT's wide layout, one row per 2024 QPV, or the platform's long one) as text through the layout
+  its header matches (etl/sources/layouts.py; each row carrying its physical line number; `FileShapeError` when
   the file itself cannot be used);
 - normalising those rows into typed frames: the codes that lost their leading zeros are zero-padded, multi-commune
   and multi-EPCI cells are split into one row each. Nothing else is repaired: a value that went through a float
@@ -24,8 +25,9 @@ import numpy as np
 import pandas as pd
 
 from etl.config import PROJECT_ROOT
-from etl.readers import FileShapeError, read_delimited
+from etl.readers import FileShapeError
 from etl.referentiels.codes import pad_digits
+from etl.sources import layouts
 
 CATALOGUE_DIR = PROJECT_ROOT / "catalogue"
 
@@ -116,14 +118,45 @@ def departement_names(code: str) -> tuple[str, str]:
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-def read_anct(path: Path) -> pd.DataFrame:
-    """Read an ANCT QPV list (generated sample or the real export) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, QPV_COLUMNS)
+def read_anct(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """Read an ANCT QPV list (the real export, or a sample in its layout) into `QPV_COLUMNS` as text with `line_no`,
+    through the layout its header matches (etl/sources/layouts.py: Excel literals `="01053"` unwrapped, the
+    producer's multi-value separator read)."""
+    return layouts.read("anct_qpv", path, name=name)
 
 
-def read_correspondance(path: Path) -> pd.DataFrame:
-    """Read the 2015 → 2024 QPV correspondence as text with `line_no`; see `etl.readers.read_delimited`."""
-    return read_delimited(path, CORRESPONDANCE_COLUMNS)
+def read_correspondance(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """Read the 2015 → 2024 QPV correspondence, ANCT's wide CSV, its workbook or the platform's long layout, into
+    `CORRESPONDANCE_COLUMNS` as text with `line_no` (etl/sources/layouts.py)."""
+    return layouts.read("anct_qpv_correspondance", path, name=name)
+
+
+def correspondance_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
+    """ANCT's wide correspondence (one row per 2024 QPV, its 2015 predecessors in `qp2015_1` to `qp2015_3`, a cell
+    possibly holding several codes) -> one row per (2015 QPV, 2024 QPV), in `CORRESPONDANCE_COLUMNS`.
+
+    `type_evolution` is `identique` when the 2024 code ends in I (perimeter unchanged), else `modifie`. A 2024 QPV
+    without predecessor gives no row; the 2015 QPV named in no row left the geography (veille active): the load adds
+    them as `sortant` (sql/core/anct_qpv_correspondance.sql), since only the 2015 list knows them."""
+    columns = [name for name in ("qp2015_1", "qp2015_2", "qp2015_3") if name in frame.columns]
+    long = frame.melt(id_vars=["line_no", "code_qp_2024"], value_vars=columns, ignore_index=False)
+    long = long.sort_index(kind="stable")
+    long["value"] = long["value"].fillna("").astype("str").str.split(r"[;,\s]+", regex=True)
+    long = long.explode("value")
+    long["value"] = long["value"].fillna("").str.strip()
+    long = long.loc[long["value"] != ""]
+    code_2024 = _text(long["code_qp_2024"].fillna("").astype("str"))
+    result = pd.DataFrame(
+        {
+            "line_no": long["line_no"].to_numpy(dtype="int64"),
+            "code_qp_2015": long["value"].to_numpy(),
+            "code_qp_2024": code_2024.to_numpy(),
+            "type_evolution": np.where(code_2024.str.endswith("I"), "identique", "modifie"),
+        }
+    )
+    for name in CORRESPONDANCE_COLUMNS:
+        result[name] = result[name].astype("str")
+    return result
 
 
 # --- normalising ---------------------------------------------------------------------------------------------------

@@ -34,8 +34,10 @@ import pandas as pd
 
 from etl.readers import read_delimited
 from etl.referentiels.codes import pad_digits
+from etl.sources import layouts
 from etl.sources.values import counts, decimals, latest_period, text, values_frame
 
+_GROUP_SPACES = r"[ \u00a0\u202f]"  # thousands separators of a count
 FALLBACK_ENCODING = "cp1252"  # the subsidy export is Windows-1252; UTF-8 files are read as such
 
 # --- subsidies -----------------------------------------------------------------------------------------------------
@@ -82,9 +84,54 @@ def read_subventions(path: Path) -> pd.DataFrame:
     return read_delimited(path, SUBVENTION_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
 
 
-def read_licences(path: Path) -> pd.DataFrame:
-    """Read a licence file (UTF-8, Windows-1252 accepted) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, LICENCE_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+def read_licences(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """Read a licence file, INJEP's lic-data-<YYYY>.csv or the platform's layout, into `LICENCE_COLUMNS` (text, with
+    `line_no`) through the layout its header matches (etl/sources/layouts.py, registry `layouts`)."""
+    return layouts.read("ans_licences", path, name=name, fallback_encoding=FALLBACK_ENCODING)
+
+
+def licences_from_injep(frame: pd.DataFrame) -> pd.DataFrame:
+    """INJEP's rows (commune x QPV x federation, a column per sex and age band) -> `LICENCE_COLUMNS`, one row per QPV
+    and sex: the `f - ...` columns summed for `F`, the `h - ...` ones for `H`, over every row of the QPV (the line of
+    its first row). Licences whose sex is not filled in (`nr - nr`) have no sex to go to. A row outside any QPV
+    (`Code QPV` empty or `NR...`, e.g. `NR - Non réparti`) is left out. An empty cell counts 0; a cell that is not a
+    count makes its QPV's figure that text, for the rows gate to reject with its line."""
+    code = text(frame["code_qpv"])
+    frame = frame.loc[(code != "") & ~code.str.upper().str.startswith("NR")].copy()
+    frame["code_qpv"] = text(frame["code_qpv"])
+    parts = []
+    for sexe, prefix in (("F", "f - "), ("H", "h - ")):
+        cells = frame[[column for column in frame.columns if column.startswith(prefix)]].fillna("").astype("str")
+        cells = cells.apply(lambda column: column.str.replace(_GROUP_SPACES, "", regex=True))
+        numbers = cells.apply(lambda column: pd.to_numeric(column.mask(column == "", "0"), errors="coerce"))
+        bad = pd.Series("", index=frame.index)
+        for column in cells.columns[::-1]:  # the first cell of the row that is not a count
+            bad = bad.mask(numbers[column].isna(), cells[column])
+        parts.append(
+            pd.DataFrame(
+                {
+                    "line_no": frame["line_no"].to_numpy(dtype="int64"),
+                    "annee": text(frame["annee"]).to_numpy(),
+                    "code_qpv": frame["code_qpv"].to_numpy(),
+                    "libelle_qpv": text(frame["libelle_qpv"]).to_numpy(),
+                    "sexe": sexe,
+                    "_count": numbers.sum(axis=1).to_numpy(),
+                    "_bad": bad.to_numpy(),
+                }
+            )
+        )
+    rows = pd.concat(parts, ignore_index=True)
+    grouped = rows.groupby(["code_qpv", "sexe"], sort=False).agg(
+        line_no=("line_no", "min"),
+        annee=("annee", "first"),
+        libelle_qpv=("libelle_qpv", "first"),
+        _count=("_count", "sum"),
+        _bad=("_bad", "max"),
+    )
+    grouped = grouped.reset_index().sort_values(["line_no", "sexe"], kind="stable")
+    count_text = grouped["_count"].round().astype("int64").astype("str")
+    grouped["licences"] = count_text.where(grouped["_bad"] == "", grouped["_bad"])
+    return grouped[["line_no", *LICENCE_COLUMNS]].reset_index(drop=True)
 
 
 # --- normalising ---------------------------------------------------------------------------------------------------

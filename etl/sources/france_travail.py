@@ -8,7 +8,9 @@ This module owns what the platform knows about France Travail's files and nothin
   their breakdowns by sex and age band. Each file holds its month and revises the two before it. Older files are
   Windows-1252, recent ones UTF-8; small counts are masked `s`. `read_defm` reads it as text, `normalise_defm` melts it
   into the long frame of `staging.indicator_value` (one row per figure) and `vintage` names the delivery (its latest
-  month);
+  month); INSEE's job seekers by QPV (`DEFM<YYYY>_QP24...`, `CODGEO` and INSEE's variables `A`, `A_H`, `ABC_25`...,
+  empty cells masked) are a second layout of the same source, declared in the registry and turned into these columns
+  by `defm_from_insee`;
 - `POINTS_CONTACT_QPV_<YYYY>.csv`: the physical contact points per QPV for a year (France Travail sites and
   partner relays), read by `read_contacts`, normalised by `normalise_contacts`, partitioned by `contacts_vintage`.
 
@@ -27,6 +29,7 @@ import pandas as pd
 
 from etl.readers import read_delimited
 from etl.referentiels.codes import pad_departement, pad_digits
+from etl.sources import layouts
 from etl.sources.values import counts as _parse_counts
 from etl.sources.values import latest_period, text, values_frame
 
@@ -57,6 +60,7 @@ DEFM_SHARE_COLUMN = "part_femmes_a"
 DEFM_COLUMNS = (*DEFM_ID_COLUMNS, *DEFM_COUNT_COLUMNS, DEFM_SHARE_COLUMN)
 
 DEFM_INDICATORS = ("FT_DEFM_A", "FT_DEFM_ABC")
+INSEE_DEFM_LAYOUT = "insee_defm_qp"  # the registry's name of INSEE's layout by QPV (a partition of its own)
 BREAKDOWNS = ("total", "sexe=F", "sexe=H", "age=<26", "age=26-49", "age=50+")
 # `niveau` as written by the producer -> `territory_level` in the warehouse.
 LEVELS = {"QPV": "qpv", "COMMUNE": "commune", "EPCI": "epci", "DEPARTEMENT": "departement"}
@@ -79,9 +83,34 @@ CONTACT_INDICATOR = "FT_POINTS_CONTACT"
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-def read_defm(path: Path) -> pd.DataFrame:
-    """Read a DEFM file (UTF-8, or Windows-1252 for the older ones) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, DEFM_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+def read_defm(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """Read a DEFM file (UTF-8, or Windows-1252 for the older ones), France Travail's or INSEE's by QPV, into
+    `DEFM_COLUMNS` (text, with `line_no`) through the layout its header matches (etl/sources/layouts.py)."""
+    return layouts.read("france_travail_defm", path, name=name, fallback_encoding=FALLBACK_ENCODING)
+
+
+def defm_from_insee(frame: pd.DataFrame) -> pd.DataFrame:
+    """INSEE's job seekers by QPV (one row per QPV, `mois` the year of the file name) -> `DEFM_COLUMNS`.
+
+    Stocks at 31 December: `mois` is `<YYYY>-12`; `niveau` is `QPV`. An empty cell is masked (`s`); a figure INSEE
+    does not give (category A by age, the share of women) is None, which `normalise_defm` does not load. A whole
+    number written as a float (`12.0`) is read as its digits."""
+    out = pd.DataFrame({"line_no": frame["line_no"].to_numpy(dtype="int64")})
+    year = text(frame["mois"])
+    out["mois"] = year.where(year == "", year + "-12").to_numpy()
+    out["niveau"] = "QPV"
+    out["code_territoire"] = text(frame["code_territoire"]).to_numpy()
+    label = frame["libelle_territoire"]
+    out["libelle_territoire"] = label.where(label.notna(), "").astype("str").to_numpy()
+    for column in (*DEFM_COUNT_COLUMNS, DEFM_SHARE_COLUMN):
+        if column not in frame.columns:
+            out[column] = None
+            continue
+        cells = frame[column]
+        given = cells.notna().to_numpy()
+        cells = cells.fillna("").astype("str").str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+        out[column] = np.where(given, np.where(cells == "", MASK, cells), None)
+    return out
 
 
 def read_contacts(path: Path) -> pd.DataFrame:
@@ -127,7 +156,9 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
         ignore_index=False,
     )
     # melt stacks column after column; a stable sort on the source row gives file order, columns in header order.
-    long = long.sort_index(kind="stable").reset_index(drop=True)
+    # A figure the file's layout does not give (no cell at all: None) is not a figure.
+    long = long.sort_index(kind="stable")
+    long = long.loc[long["_cell"].notna()].reset_index(drop=True)
     value, status = _parse_counts(long["_cell"])
     indicator = long["_column"].map({c: ind for c, (ind, _) in DEFM_COUNTS.items()})
     indicator = indicator.where(~long["_ensemble"], indicator.map(ENSEMBLES))
@@ -143,6 +174,8 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
             "status": status,
         }
     )
+    if raw.attrs.get("layout") == INSEE_DEFM_LAYOUT:
+        values["delivery"] = "insee"  # not loaded: tells `vintage` the delivery is INSEE's
     return {"values": values}
 
 
@@ -179,10 +212,15 @@ def normalise_contacts(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def vintage(staged: dict[str, pd.DataFrame]) -> str:
-    """The partition of a DEFM file: its delivery month, the latest `period_code` it holds (`2024-03`).
+    """The partition of a DEFM file: its delivery month, the latest `period_code` it holds (`2024-03`); for INSEE's
+    file by QPV, that month followed by `/insee` (`2024-12/insee`), so that it neither replaces nor is replaced by
+    France Travail's delivery of the month, and sorts after it among the vintages of its figures.
 
     Each delivery is its own partition, so the revisions of the earlier months are kept as vintages."""
-    return latest_period(staged)
+    month = latest_period(staged)
+    values = staged["values"]
+    insee = "delivery" in values.columns and (values["delivery"] == "insee").any()
+    return f"{month}/insee" if insee else month
 
 
 def contacts_vintage(staged: dict[str, pd.DataFrame]) -> str:

@@ -94,3 +94,21 @@ def test_the_page_links_the_data_docs_served_behind_the_same_guard(client, obser
     assert docs.status_code == 200 and docs.headers["content-type"].startswith("text/html")
     assert "Great Expectations" in docs.text and "regional_submission" in docs.text
     assert TestClient(observatory_app).get("/datadocs/index.html").status_code == 401
+
+
+def test_the_page_shows_the_layout_detected_for_the_last_file(client, reference_warehouse):
+    from etl import pipeline
+    from etl.sources.registry import source
+
+    wh = reference_warehouse
+    inbox = wh.home.folder("inbox") / "anct_qpv"
+    inbox.mkdir(parents=True, exist_ok=True)
+    header = "code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci" + ";" * 13
+    row = 'QN00101M;Les Vergers;84;ARA;1;Ain;"=""01053""";Bourg;200071751;CA' + ";" * 13
+    (inbox / "listeqp2024-cog2024.csv").write_bytes(f"\ufeff{header}\n{row}\n".encode())
+    [batch] = pipeline.ingest(wh.engine, source("anct_qpv"), home=wh.home, run_id="test").batches
+    assert batch.layout == "anct_liste_qp"  # recorded even though the one-row list fails its gates
+    sources = {s["source_id"]: s for s in client.get("/api/sources").json()}
+    assert sources["anct_qpv"]["last_layout"] == "anct_liste_qp"
+    page = client.get("/").text
+    assert "<th>Format détecté</th>" in page and "<td>anct_liste_qp</td>" in page

@@ -127,7 +127,7 @@ def test_read_real_anct_sample(tmp_path):
     path = _write(tmp_path / "qpv.csv", "\ufeff" + REAL_SAMPLE)
     raw = read_anct(path)
     assert raw["line_no"].tolist() == [2, 3, 5, 7]  # line 4 is blank; the name on lines 5-6 holds a line break
-    assert raw.loc[0, "insee_com"] == "1053; 1283"
+    assert raw.loc[0, "insee_com"] == "01053; 01283"  # the layout pads the commune codes (registry: pad 5)
     assert raw.loc[1, "insee_dep"] == "1"  # the reader keeps the text as read
 
     frames = normalise_qpv(raw)

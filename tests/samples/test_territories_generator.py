@@ -168,7 +168,7 @@ def test_every_qpv_is_in_one_or_two_epci(geographies):
 
 
 def test_single_commune_rows_drop_the_leading_zero_and_multi_commune_rows_keep_it(out_dir):
-    raw = read_anct(out_dir / generator.QPV_2015_FILE)
+    raw = pd.read_csv(out_dir / generator.QPV_2015_FILE, sep=";", dtype=str, keep_default_na=False)  # as written
     multi = raw["insee_com"].str.contains(";")
     assert not raw.loc[~multi, "insee_com"].str.startswith("0").any()
     assert raw.loc[~multi & (raw["insee_dep"] == "01"), "insee_com"].str.fullmatch(r"1\d{3}").all()

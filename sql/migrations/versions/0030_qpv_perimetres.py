@@ -4,5 +4,5 @@
 from etl.warehouse.migrations import sql_revision
 
 revision = "0030"
-down_revision = "0028"
+down_revision = "0029"
 upgrade, downgrade = sql_revision(__file__)

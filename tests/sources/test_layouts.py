@@ -1,0 +1,324 @@
+"""Declared file layouts: header matching, refusals with their report, and the producers' real layouts written here by
+hand from what is known of them (ANCT list and correspondence, INJEP licences, INSEE job seekers by QPV), through
+landing, the gates and the load to the core tables of a real warehouse."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from etl.readers import FileShapeError
+from etl.sources import layouts
+from etl.sources.registry import Layout, source
+
+# --- header matching -----------------------------------------------------------------------------------------------
+
+
+def _layout(name: str, columns: dict, **fields) -> Layout:
+    return Layout(name=name, real=True, description=name, columns=columns, **fields)
+
+
+def _csv(path: Path, header: list[str], rows: list[list[str]], *, bom: bool = True, tail: str = "") -> Path:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes((("\ufeff" if bom else "") + buffer.getvalue() + tail).encode("utf-8"))
+    return path
+
+
+def test_headers_match_whatever_their_case_accents_spaces_bom_and_trailing_empty_columns(tmp_path):
+    layout = _layout("licences", {"code": "Code QPV", "region": "Région", "total": "Total"})
+    path = _csv(tmp_path / "f.csv", ["  CODE qpv ", "REGION", "total", "", ""], [["QN00101M", "84", "3", "", ""]])
+    frame = layouts.read_layout("demo", [layout], path, path.name)
+    assert frame.attrs["layout"] == "licences"
+    assert frame.to_dict("records") == [{"line_no": 2, "code": "QN00101M", "region": "84", "total": "3"}]
+    assert layouts.header_key("\ufeff Fédération  Française ") == "federation francaise"
+
+
+def test_an_empty_header_over_values_is_an_unexpected_column(tmp_path):
+    layout = _layout("one", {"code": "code"})
+    path = _csv(tmp_path / "f.csv", ["code", ""], [["a", "stray"]])
+    with pytest.raises(FileShapeError) as caught:
+        layouts.read_layout("demo", [layout], path, path.name)
+    assert caught.value.rule == "unknown_layout"
+    assert "(sans en-tête, colonne 2)" in str(caught.value)
+
+
+def test_a_header_matching_two_layouts_is_refused_naming_both(tmp_path):
+    first = _layout("premier", {"code": "code", "valeur": "valeur"})
+    second = _layout("second", {"code": "CODE", "valeur": ["valeur", "val"]})
+    path = _csv(tmp_path / "f.csv", ["code", "valeur"], [["a", "1"]])
+    with pytest.raises(FileShapeError) as caught:
+        layouts.read_layout("demo", [first, second], path, path.name)
+    assert caught.value.rule == "ambiguous_layout"
+    assert "premier and second" in str(caught.value)
+
+
+def test_a_header_matching_no_layout_names_the_closest_and_what_differs(tmp_path):
+    path = _csv(
+        tmp_path / "lic-data-2023.csv",
+        ["Code Commune", "Code QPV", "Nom du QPV", "F - 1 à 4 ans"],
+        [["1", "2", "3", "4"]],
+    )
+    with pytest.raises(FileShapeError) as caught:
+        source("ans_licences").resolve(source("ans_licences").reader)(path)
+    error = caught.value
+    assert error.rule == "unknown_layout"
+    assert str(error).startswith("lic-data-2023.csv: line 1 (header) matches none of the 2 layouts")
+    assert "the closest, injep_licences_qpv, lacks Nom QPV and does not expect Nom du QPV" in str(error)
+    details = "\n".join(error.details)
+    assert "Headers found: Code Commune;Code QPV;Nom du QPV;F - 1 à 4 ans" in details
+    assert "plateforme_licences_qpv (plateforme): annee;code_qpv;libelle_qpv;sexe;licences" in details
+    assert "injep_licences_qpv (réel): Code Commune;Commune (facultatif);Code QPV;Nom QPV" in details
+    assert "missing columns: Nom QPV" in details and "unexpected columns: Nom du QPV" in details
+
+
+def test_excel_literals_are_unwrapped_around_digits_and_separators_only():
+    cells = pd.Series(['="01053"', '="13055;13070"', '="abc"', "1053", "=SUM(A1)"])
+    assert layouts.unwrap_literals(cells).tolist() == ["01053", "13055;13070", '="abc"', "1053", "=SUM(A1)"]
+    column = source("anct_qpv").layouts[0].columns["insee_com"]
+    read = layouts.read_cells(pd.Series(['="1053"', "2691; 2571", '="13055;13070"', '="x1"']), column)
+    assert read.tolist() == ["01053", "02691; 02571", "13055; 13070", '="x1"']
+
+
+def test_a_workbook_table_is_found_below_its_title_block_and_its_total_row_kept_apart(tmp_path):
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Données quartiers"
+    book.create_sheet("Documentation", 0)
+    sheet.append(["Nombre de demandeurs d'emploi par quartier"])
+    sheet.append(["Source : Insee"])
+    sheet.append([])
+    sheet.append(["Code du quartier", "Demandeurs A"])
+    sheet.append(["CODGEO", "A"])
+    sheet.append(["Ensemble des quartiers prioritaires", 1000])
+    sheet.append(["QN00101M", 12])
+    book.save(tmp_path / "w.xlsx")
+    layout = _layout("insee", {"code": "CODGEO", "a": "A"}, sheets=["Donnees quartier", "Données quartiers"])
+    frame = layouts.read_layout("demo", [layout], tmp_path / "w.xlsx", "w.xlsx")
+    assert frame[["line_no", "code", "a"]].to_dict("records") == [{"line_no": 7, "code": "QN00101M", "a": "12"}]
+    assert list(frame.attrs["totals"]) == [6]
+
+
+# --- real layouts through the pipeline, on a real warehouse ---------------------------------------------------------
+
+
+def _ingest(wh, source_id: str, name: str, content: bytes):
+    from etl import pipeline
+
+    inbox = wh.home.folder("inbox") / source_id
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / name).write_bytes(content)
+    return pipeline.ingest(wh.engine, source(source_id), home=wh.home, run_id="test-layouts")
+
+
+def _literal(code: str) -> str:
+    return f'="{code}"'
+
+
+def _anct_list(qpv: dict) -> bytes:
+    """An ANCT list in the real layout (REAL-FORMATS §1): BOM, 13 empty columns, unpadded codes, communes joined by
+    "; " or as Excel literals, an all-empty last row."""
+    header = "code_qp;lib_qp;insee_reg;lib_reg;insee_dep;lib_dep;insee_com;lib_com;siren_epci;lib_epci" + ";" * 13
+    lines = [header]
+    frame, communes, epci = qpv["qpv"], qpv["qpv_commune"], qpv["qpv_epci"]
+    by_qpv = communes.groupby("code_qp")
+    by_epci = epci.groupby("code_qp")
+    for index, row in enumerate(frame.itertuples()):
+        codes = by_qpv.get_group(row.code_qp)
+        epcis = by_epci.get_group(row.code_qp)
+        com = ";".join(codes["insee_com"]) if index % 3 == 0 else "; ".join(c.lstrip("0") for c in codes["insee_com"])
+        com = _literal(com) if index % 3 == 0 else com
+        cells = [
+            row.code_qp, row.lib_qp, row.insee_reg.lstrip("0"), row.lib_reg, row.insee_dep.lstrip("0"), row.lib_dep,
+            com, "; ".join(codes["lib_com"]), "; ".join(epcis["siren_epci"]), "; ".join(epcis["lib_epci"]),
+        ]  # fmt: skip
+        out = io.StringIO()
+        csv.writer(out, delimiter=";", lineterminator="").writerow(cells)
+        lines.append(out.getvalue() + ";" * 13)
+    lines.append(";" * 22)
+    return ("\ufeff" + "\n".join(lines) + "\n").encode("utf-8")
+
+
+def _correspondance_wide(long: pd.DataFrame) -> bytes:
+    """The ANCT correspondence in its wide layout (REAL-FORMATS §2): one row per 2024 QPV, up to three 2015 codes,
+    header names with surrounding spaces; no row for the 2015 QPV that left the geography."""
+    header = [" QP2024", "Label_QP2024 ", "Statut", "QP2015_1", "Label_QP2015_1", "QP2015_2", "Label_QP2015_2"]
+    header += ["QP2015_3", "Label_QP2015_3"]
+    followed = long[long["type_evolution"] != "sortant"]
+    rows = []
+    for code_2024, group in followed.groupby("code_qp_2024", sort=True):
+        predecessors = list(group["code_qp_2015"])[:3]
+        cells = [code_2024, f"Quartier {code_2024}", "Modifié" if code_2024.endswith("M") else "Identique"]
+        for n in range(3):
+            cells += [predecessors[n], f"Ancien {predecessors[n]}"] if n < len(predecessors) else ["", ""]
+        rows.append(cells)
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+AGES = ["1 à 4 ans", "5 à 9 ans", "10 à 14 ans", "15 à 19 ans", "20 à 29 ans", "30 à 59 ans", "60 à 79 ans"]
+
+
+def _injep_licences(qpv: pd.DataFrame, communes: pd.DataFrame) -> tuple[bytes, dict]:
+    """INJEP's lic-data-<YYYY>.csv (REAL-FORMATS §7): one row per commune x QPV x federation, a column per sex and
+    age band, `F - NR`, `H - NR`, `NR - NR`, Total; `NR - Non réparti` rows. Returns the bytes and {QPV: (F, H)}."""
+    header = ["Code Commune", "Commune", "Code QPV", "Nom QPV", "Département", "Région", "Statut géo", "Code"]
+    header += ["Fédération", *[f"F - {a}" for a in AGES], "F - NR", *[f"H - {a}" for a in AGES], "H - NR"]
+    header += ["NR - NR", "Total"]
+    first_commune = communes.groupby("code_qp")["insee_com"].first()
+    rows, expected = [], {}
+    for index, row in enumerate(qpv.itertuples()):
+        f_total = h_total = 0
+        for federation, (code, name) in enumerate((("111", "FF de football"), ("119", "FF de judo"))):
+            women = [(index + federation + a) % 7 for a in range(len(AGES))] + [1]
+            men = [(index * 3 + federation + a) % 9 for a in range(len(AGES))] + [0]
+            f_total, h_total = f_total + sum(women), h_total + sum(men)
+            cells = [first_commune[row.code_qp].lstrip("0"), "Commune", row.code_qp, row.lib_qp, row.insee_dep]
+            cells += [row.insee_reg, "QPV", code, name, *map(str, women), *map(str, men), "2"]
+            cells += [str(sum(women) + sum(men) + 2)]
+            rows.append(cells)
+        expected[row.code_qp] = (f_total, h_total)
+    rows.append(["NR - Non réparti", "", "NR", "", "", "", "", "111", "FF de football", *["3"] * 16, "0", "48"])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8"), expected
+
+
+def _insee_defm(codes: list[str]) -> tuple[bytes, dict]:
+    """INSEE's job seekers by QPV (REAL-FORMATS §4): CODGEO and the DEFM variables, empty cells masked."""
+    header = ["CODGEO", "NOTE", "ABCDE", "ABC", "ABC_H", "ABC_F", "A", "A_H", "A_F", "ABC_25", "ABC_2649", "ABC_50"]
+    header += ["ABC_Dur1", "ABC_RSA"]
+    rows, expected = [], {}
+    for index, code in enumerate(codes):
+        a_f, a_h = 40 + index % 30, 35 + index % 25
+        abc_f, abc_h = a_f + 20, a_h + 15
+        young, old = 10 + index % 5, 12
+        masked = index % 10 == 0
+        rows.append([
+            code, "", str(abc_f + abc_h + 30), str(abc_f + abc_h), str(abc_h), str(abc_f), str(a_f + a_h), str(a_h),
+            str(a_f), "" if masked else str(young), str(abc_f + abc_h - young - old), str(old), "17", "9",
+        ])  # fmt: skip
+        expected[code] = {"A": a_f + a_h, "ABC_25": None if masked else young}
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8"), expected
+
+
+def _in_force_2024(territories) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(QPV, their communes) in force in 2024: the 2024 geography in metropolitan France, the 2015 one overseas."""
+    metropole = territories["2024"]["qpv"][~territories["2024"]["qpv"]["insee_dep"].str.startswith("97")]
+    overseas = territories["2015"]["qpv"][territories["2015"]["qpv"]["insee_dep"].str.startswith("97")]
+    communes = pd.concat([territories[geo]["qpv_commune"] for geo in ("2015", "2024")], ignore_index=True)
+    return pd.concat([metropole, overseas], ignore_index=True), communes
+
+
+@pytest.fixture(scope="module")
+def real(reference_warehouse, territories):
+    """The reference warehouse with the 2015 list (sample layout), then the 2024 list and the correspondence in
+    ANCT's real layouts, written here; (warehouse, {file name: batch outcome}, the long correspondence)."""
+    wh = reference_warehouse
+    folder = territories["folder"]
+    [loaded] = _ingest(wh, "anct_qpv", "qpv_2015.csv", (folder / "qpv_2015.csv").read_bytes()).batches
+    assert loaded.status == "loaded"
+    [listed] = _ingest(wh, "anct_qpv", "listeqp2024-cog2024.csv", _anct_list(territories["2024"])).batches
+    long = pd.read_csv(folder / "qpv_correspondance_2015_2024.csv", sep=";", dtype=str, keep_default_na=False)
+    name = "liste-correspondance-qp2024-qp2015.csv"
+    [wide] = _ingest(wh, "anct_qpv_correspondance", name, _correspondance_wide(long)).batches
+    return wh, {"list": listed, "correspondance": wide}, long
+
+
+@pytest.mark.warehouse
+def test_the_anct_list_with_excel_literals_and_the_wide_correspondence_load(real, territories):
+    wh, batches, long = real
+    batch = batches["list"]
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "anct_liste_qp", "2024"), batch.reason
+    batch = batches["correspondance"]
+    assert (batch.status, batch.layout) == ("loaded", "anct_correspondance_large"), batch.reason
+    with wh.engine.connect() as conn:
+        communes = set(conn.execute(sa.text("SELECT qpv_code || ' ' || commune_code FROM core.qpv_commune")).scalars())
+        pairs = conn.execute(
+            sa.text("SELECT qpv_2015, coalesce(qpv_2024, ''), type_evolution FROM core.qpv_correspondance")
+        ).all()
+        recorded = dict(
+            conn.execute(sa.text("SELECT original_name, layout FROM audit.batch WHERE layout IS NOT NULL")).all()
+        )
+    expected = territories["2024"]["qpv_commune"]
+    assert {f"{r.code_qp} {r.insee_com}" for r in expected.itertuples()} <= communes
+    wanted = long[["code_qp_2015", "code_qp_2024", "type_evolution"]].itertuples(index=False, name=None)
+    assert sorted(map(tuple, pairs)) == sorted(wanted)
+    assert recorded["liste-correspondance-qp2024-qp2015.csv"] == "anct_correspondance_large"
+    assert recorded["listeqp2024-cog2024.csv"] == "anct_liste_qp"
+
+
+@pytest.mark.warehouse
+def test_injep_licences_yield_ind20_and_ind21_per_qpv(real, territories):
+    wh = real[0]
+    qpv, communes = _in_force_2024(territories)
+    content, expected = _injep_licences(qpv, communes)
+    [batch] = _ingest(wh, "ans_licences", "lic-data-2024.csv", content).batches
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "injep_licences_qpv", "2024"), batch.reason
+    with wh.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT indicator_code, territory_code, value FROM core.indicator_value "
+                "WHERE source_id = 'ans_licences' AND territory_level = 'qpv' "
+                "AND breakdown = 'total' AND period_code = '2024'"
+            )
+        ).all()
+    got = {(r.indicator_code, r.territory_code): r.value for r in rows}
+    for code, (women, men) in expected.items():
+        assert got[("IND20", code)] == women + men
+        assert got[("IND21", code)] == women
+    assert not any(code.startswith("NR") for _, code in got)
+
+
+@pytest.mark.warehouse
+def test_insee_job_seekers_by_qpv_load_as_the_second_layout_of_the_defm_source(real, territories):
+    wh = real[0]
+    codes = list(_in_force_2024(territories)[0]["code_qp"])
+    content, expected = _insee_defm(codes)
+    [batch] = _ingest(wh, "france_travail_defm", "DEFM2024_QP24.csv", content).batches
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "insee_defm_qp", "2024-12/insee"), batch.reason
+    with wh.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT indicator_code, territory_code, breakdown, value, status FROM core.indicator_value "
+                "WHERE source_id = 'france_travail_defm' AND period_code = '2024-12' AND territory_level = 'qpv'"
+            )
+        ).all()
+    got = {(r.indicator_code, r.territory_code, r.breakdown): (r.value, r.status) for r in rows}
+    for code, figures in expected.items():
+        assert got[("FT_DEFM_A", code, "total")] == (figures["A"], "ok")
+        young = figures["ABC_25"]
+        assert got[("FT_DEFM_ABC", code, "age=<26")] == ((young, "ok") if young is not None else (None, "masked"))
+    assert not any(key[0] == "FT_DEFM_A" and key[2].startswith("age=") for key in got)
+
+
+@pytest.mark.warehouse
+def test_a_file_matching_no_layout_is_quarantined_with_the_layouts_report(real):
+    wh = real[0]
+    content = "\ufeffcode_qpv;Nom QPV;annee;licences\nQN00101M;X;2024;3\n".encode()
+    [batch] = _ingest(wh, "ans_licences", "ANS_LICENCES_QPV_2024.csv", content).batches
+    assert batch.status == "quarantined" and batch.layout is None
+    text = batch.report.read_text(encoding="utf-8")
+    assert "[unknown_layout] line 1: ANS_LICENCES_QPV_2024.csv: line 1 (header) matches none of the 2 layouts" in text
+    assert "Headers found: code_qpv;Nom QPV;annee;licences" in text
+    assert "injep_licences_qpv (réel): Code Commune;" in text
+    assert "Closest layout: plateforme_licences_qpv" in text
+    assert "missing columns: libelle_qpv, sexe" in text and "unexpected columns: Nom QPV" in text
