@@ -117,8 +117,10 @@ def test_the_page_renders_in_chromium_with_sources_late_flag_campaign_and_editio
     assert listed == declared
     late_class, late_cells = page.row("france_travail_defm")
     assert late_class == "alerte" and "en retard" in late_cells[-1]
+    header = next(cells for _, cells in page.rows if cells[:2] == ["Source", "Dernier fichier"])
+    assert "Format détecté" in header
     ok_class, ok_cells = page.row("cog_regions")
-    assert ok_class == "" and ok_cells[-1] == "" and ok_cells[3] == "loaded"
+    assert ok_class == "" and ok_cells[-1] == "" and ok_cells[header.index("État")] == "loaded"
     assert "fichier rejeté" in page.row("regional")[1][-1]
 
     # the regional campaign: its heading, and the régions' states
