@@ -168,16 +168,13 @@ class RegionalChecker(WorkbookChecker):
         for row in range(tpl.FIRST_DATA_ROW, formulas_ws.max_row + 1):
             code = formulas_ws[f"{code_column}{row}"].value
             territory = formulas_ws[f"{territory_column}{row}"].value if territory_column else None
-            formula = formulas_ws[f"{value_column}{row}"].value
-            cached = values_ws[f"{value_column}{row}"].value
+            raw, formula, number_format = self.typed(sheet, f"{value_column}{row}")
             observations = values_ws[f"{obs_column}{row}"].value
             if observations is None:  # a formula typed as an observation, with no value Excel computed: kept as typed
                 observations = formulas_ws[f"{obs_column}{row}"].value
-            if code is None and territory is None and formula is None and observations is None:
+            if code is None and territory is None and raw is None and formula is None and observations is None:
                 continue
-            is_formula = isinstance(formula, str) and formula.startswith("=")
-            raw = cached if is_formula else formula
-            parsed = parse_cell(raw, formulas_ws[f"{value_column}{row}"].number_format)
+            parsed = parse_cell(raw, number_format)
             code = "" if code is None else str(code).strip()
             out.append(
                 {
@@ -193,7 +190,7 @@ class RegionalChecker(WorkbookChecker):
                     "parsed": parsed.value,
                     "parse_status": parsed.status,
                     "percent_sign": parsed.percent_sign,
-                    "formula": formula if is_formula else None,
+                    "formula": formula,
                     "observations": None if observations is None else str(observations),
                 }
             )

@@ -57,6 +57,12 @@ class WorkbookChecker:
         self.code_for_checks: str | None = None
         self.period_for_checks: Any = None
 
+    def typed(self, sheet: str, coordinate: str) -> tuple[Any, str | None, str | None]:
+        """(the cell as typed, or for a formula the value Excel computed; the formula or None; its number format)."""
+        cell = self.formulas_wb[sheet][coordinate]
+        formula = cell.value if isinstance(cell.value, str) and cell.value.startswith("=") else None
+        return (self.values_wb[sheet][coordinate].value if formula else cell.value), formula, cell.number_format
+
     def add(self, rule: str, severity: str, message: str, **where) -> None:
         self.verdict.findings.append(Finding(rule, severity, message, **where))
 

@@ -293,10 +293,8 @@ class PaqteChecker(WorkbookChecker):
         keep_empty=False,
     ) -> list[dict[str, Any]]:
         """The frame row of one input cell ([] when it is empty and not kept), with the helper columns of its kind."""
-        formula_cell = self.formulas_wb[sheet][coordinate]
-        formula = formula_cell.value
-        is_formula = isinstance(formula, str) and formula.startswith("=")
-        raw = self.values_wb[sheet][coordinate].value if is_formula else formula
+        raw, formula, number_format = self.typed(sheet, coordinate)
+        is_formula = formula is not None
         if _empty(raw) and not is_formula and not keep_empty:
             return []
         out: dict[str, Any] = {
@@ -310,12 +308,12 @@ class PaqteChecker(WorkbookChecker):
             "status": "missing",
             "kind": spec.kind,
             "indicator_code": code,
-            "formula": formula if is_formula else None,
+            "formula": formula,
             "formule_sans_valeur": formula if is_formula and _empty(raw) else None,
             "formule_valeur": formula if is_formula and not _empty(raw) else None,
         }
         if spec.kind in _NUMERIC_KINDS:
-            self._number(out, raw, spec.kind, formula_cell.number_format)
+            self._number(out, raw, spec.kind, number_format)
         elif not _empty(raw):
             self._text(out, raw, spec)
         return [out]
