@@ -20,7 +20,8 @@ workbook(s) or raises `XlsxError`: a generic rule code, the facts a caller needs
 - openpyxl fails to load the workbook: `load_failed` (`facts["detail"]`: the exception's first line, never a
   traceback); after loading, a sheet whose `max_row` or `max_column` exceeds the limits: `dimensions`.
 
-Sheet facts carry the sheet's name (`facts["sheet"]`). `etl/submissions/workbook.py` turns these rules into French
+Also: `workbook_bytes` / `write_workbook` (the same bytes for the same workbook the platform writes) and `cell_date`
+(a date cell as staff type it). Sheet facts carry the sheet's name (`facts["sheet"]`). `etl/submissions/workbook.py` turns these rules into French
 sentences for the regional staff; a source reader turns them into `etl.readers.FileShapeError`.
 """
 
@@ -30,6 +31,7 @@ import codecs
 import datetime as dt
 import hashlib
 import io
+import math
 import os
 import posixpath
 import re
@@ -96,6 +98,41 @@ TEXT_MIN_PRINTABLE = 0.95  # share of printable characters for "mostly printable
 
 _SHEET_RELATIONSHIP = re.compile(r"/(worksheet|chartsheet|dialogsheet|macrosheet)$")
 _COORDINATE = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)$")
+
+
+_TEXT_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+
+
+def cell_date(raw: Any) -> dt.date | None:
+    """A date as a cell holds it or staff type it: an Excel date, a text `15/03/2024` (also `.` or `-`, one-digit day
+    or month) or `2024-03-15`, or an Excel serial number; None when it is none of these (or not a real day)."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, int | float):
+        if not math.isfinite(raw) or not 1 <= raw <= 2958465:
+            return None
+        from openpyxl.utils.datetime import from_excel
+
+        return from_excel(raw).date()
+    if not isinstance(raw, str):
+        return None
+    text = raw.strip()
+    match = _TEXT_DATE.fullmatch(text)
+    parts = (match.group(3), match.group(2), match.group(1)) if match else None
+    if parts is None:
+        match = _ISO_DATE.fullmatch(text)
+        parts = match.groups() if match else None
+    if parts is None:
+        return None
+    try:
+        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
+    except ValueError:
+        return None
 
 
 def _mb(size: int) -> str:

@@ -18,7 +18,7 @@ from etl.config import PROJECT_ROOT
 PACKAGES = ("etl", "dags")
 MAX_MODULE_LINES = 700
 MAX_SUBMISSIONS_LINES = 3000  # the redesign's target for the workbook kernel, not reached yet
-SUBMISSIONS_LINES_CEILING = 3130  # where it stands (3,127 lines): it may shrink, not grow
+SUBMISSIONS_LINES_CEILING = 3100  # where it stands (3,097 lines): it may shrink, not grow
 # modules that may import the sample tooling: the command line (observatoire demo / bench / generate)
 SAMPLES_USERS = {"etl.cli"}
 
@@ -194,7 +194,7 @@ def test_the_workbook_kernel_does_not_grow():
     )
 
 
-@pytest.mark.xfail(strict=True, reason="the workbook kernel still holds about 3,127 lines: the 3,000 target is open")
+@pytest.mark.xfail(strict=True, reason="the workbook kernel still holds about 3,097 lines: the 3,000 target is open")
 def test_the_workbook_kernel_reaches_its_target_size():
     total = _submissions_lines()
     assert total < MAX_SUBMISSIONS_LINES, f"etl/submissions holds {total} lines (under {MAX_SUBMISSIONS_LINES} wanted)"

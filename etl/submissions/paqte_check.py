@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from openpyxl.utils.datetime import from_excel
 
 from etl.referentiels import periods
 from etl.referentiels.codes import normalise_siren, siren_key_ok
@@ -28,6 +27,7 @@ from etl.submissions.checker import WorkbookChecker, check_workbook
 from etl.submissions.kit import FIRST_DATA_ROW, OBSERVATIONS_MAX_LENGTH
 from etl.submissions.paqte import InputField
 from etl.submissions.verdict import ERROR, PAQTE, Verdict, parse_cell, shown
+from etl.xlsx import cell_date
 
 FILE_SUITE = "paqte_submission.file"
 SUITE = "paqte_submission.values"
@@ -51,8 +51,6 @@ _NAME_IDENTITY = re.compile(
 )
 _EUROS_SUFFIX = re.compile(r"[ \u00a0\u202f]*(?:€|euros?)$", flags=re.IGNORECASE)
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
-_TEXT_DATE = re.compile(r"([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})")
-_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 
 
 _UNITS = {indicator.code: indicator.unit for indicator in paqte.KEY_INDICATORS}
@@ -86,35 +84,6 @@ def identity_from_name(name: str) -> tuple[str | None, str | None]:
     (None, None). The semester is only checked for its shape here."""
     match = _NAME_IDENTITY.search(name or "")
     return (match.group(1).upper(), match.group(2).upper()) if match else (None, None)
-
-
-def parse_date(raw: Any) -> dt.date | None:
-    """A signature date: an Excel date, a text `15/03/2024` (also `.` or `-`, one-digit day or month) or
-    `2024-03-15`, or an Excel serial number; None when it is none of these (or not a real day)."""
-    if isinstance(raw, dt.datetime):
-        return raw.date()
-    if isinstance(raw, dt.date):
-        return raw
-    if isinstance(raw, bool):
-        return None
-    if isinstance(raw, int | float):
-        if not math.isfinite(raw) or not 1 <= raw <= 2958465:
-            return None
-        return from_excel(raw).date()
-    if not isinstance(raw, str):
-        return None
-    text = raw.strip()
-    match = _TEXT_DATE.fullmatch(text)
-    parts = (match.group(3), match.group(2), match.group(1)) if match else None
-    if parts is None:
-        match = _ISO_DATE.fullmatch(text)
-        parts = match.groups() if match else None
-    if parts is None:
-        return None
-    try:
-        return dt.date(int(parts[0]), int(parts[1]), int(parts[2]))
-    except ValueError:
-        return None
 
 
 def _canonical_choice(raw: Any, choices: tuple[str, ...]) -> str | None:
@@ -365,7 +334,7 @@ class PaqteChecker(WorkbookChecker):
             self._date(out, raw, text)
 
     def _date(self, out: dict[str, Any], raw: Any, text: str) -> None:
-        day = parse_date(raw)
+        day = cell_date(raw)
         end = periods.semester_bounds(self.period_for_checks)[1] if self.period_for_checks else None
         out["fin_semestre"] = f"{end:%d/%m/%Y}" if end else "la fin du semestre"
         if day is None:

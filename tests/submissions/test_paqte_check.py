@@ -14,6 +14,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
+from etl import xlsx
 from etl.referentiels import codes
 from etl.samples.generators import paqte as gen
 from etl.submissions import paqte, paqte_check
@@ -311,7 +312,7 @@ def test_identity_from_the_file_name(name, identity):
     ],
 )
 def test_signature_dates_are_read_as_typed(raw, day):
-    assert paqte_check.parse_date(raw) == day
+    assert xlsx.cell_date(raw) == day
 
 
 @pytest.mark.parametrize(
