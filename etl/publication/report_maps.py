@@ -15,7 +15,8 @@ Each map is an `<svg class="chart carte" role="img">` with a `<title>` and a `<d
 a figure), a `<title>` per QPV (name, code and the figure as the tables show it), no script, no external resource
 (the page's Content-Security-Policy holds). The same figures are in a table below each map (inside a `<details>`),
 each QPV linked to its portrait when the edition has them. The projection is equirectangular around the département's
-QPV (longitudes scaled by the cosine of their mean latitude), which at this scale is true enough.
+QPV (longitudes scaled by the cosine of their mean latitude), which at this scale is true enough; a scale bar says
+how many km a length of the map is.
 
 `read_perimeters(engine, codes)` reads the simplified perimeters of the QPV an edition publishes (and the batches
 they come from); `maps_section(page, tables, region, perimeters, portraits=...)` adds the section to a région's page.
@@ -76,6 +77,8 @@ STROKE_COLOR = "#5a5a5a"
 MAP_WIDTH, MAP_HEIGHT, LEGEND_WIDTH, MARGIN = 460, 400, 250, 10
 MIN_SPAN_DEGREES = 0.05  # a département with one small QPV is shown with about 5 km around it, not blown up
 CLASS_COUNT = 5
+KM_PER_DEGREE = 111.32  # of latitude
+SCALE_LENGTHS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200)  # km
 SECRET_LABEL = "secret statistique"
 MISSING_LABEL = "non disponible"
 EXPLANATION = (
@@ -275,8 +278,20 @@ def departement_map(
             f'stroke="{STROKE_COLOR}" stroke-width="0.7"><title>{escape(quartier.name)} ({escape(quartier.code)}) : '
             f"{escape(said)}</title></path>"
         )
-    parts += [legend, "</svg>"]
+    parts += [_scale_bar(projection, total_height), legend, "</svg>"]
     return "".join(parts)
+
+
+def _scale_bar(projection: _Projection, height: float) -> str:
+    """A scale bar at the bottom left of the map: the longest round length (in km) drawn in at most 120 pixels."""
+    per_km = projection.scale / KM_PER_DEGREE  # pixels per km, north-south (east-west is the same once scaled)
+    length = max((km for km in SCALE_LENGTHS if km * per_km <= 120), default=SCALE_LENGTHS[0])
+    x0, x1, y = MARGIN + 4, MARGIN + 4 + length * per_km, height - 12
+    return (
+        f'<g class="echelle"><path d="M{svg_number(x0)},{svg_number(y - 4)}V{svg_number(y)}H{svg_number(x1)}'
+        f'V{svg_number(y - 4)}" fill="none" stroke="#333" stroke-width="1.2"/><text x="{svg_number(x1 + 5)}" '
+        f'y="{svg_number(y)}" font-size="11">{format_number(length)} km</text></g>'
+    )
 
 
 def _values_table(
