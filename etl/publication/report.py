@@ -273,6 +273,7 @@ def render_report(
     line = edition_line(edition_id, kind, period)
     files = _files_section(tables, out_dir)
     portraits = report_qpv.Portraits(tables, places) if report_qpv.present(tables) else None
+    maps = report_maps.Maps(tables, perimeters) if perimeters is not None else None
     links = [(INDEX, "France")] + [(_region_file(code), name) for code, name in regions.items()]
     if portraits is not None:
         links.append((report_qpv.LISTING, "Quartiers"))
@@ -324,8 +325,8 @@ def render_report(
         if BILAN in by_name:
             bilan_regional(page, by_name[BILAN], code, name)
             bilan_departements(page, by_name[BILAN], name, departements.get(code, []))
-        if perimeters is not None:
-            report_maps.maps_section(page, tables, code, perimeters, portraits=portraits is not None)
+        if maps is not None:
+            maps.section(page, code, portraits=portraits is not None)
         if COMPLETENESS in by_name:
             completeness_regional(page, by_name[COMPLETENESS], code, name)
         if SERIES in by_name:

@@ -15,10 +15,12 @@ Each map is an `<svg class="chart carte" role="img">` with a `<title>` and a `<d
 a figure), a `<title>` per QPV (name, code and the figure as the tables show it), no script, no external resource
 (the page's Content-Security-Policy holds). The same figures are in a table below each map (inside a `<details>`),
 each QPV linked to its portrait when the edition has them. The projection is equirectangular around the département's
-QPV (longitudes scaled by the cosine of their mean latitude), which at this scale is true enough.
+QPV (longitudes scaled by the cosine of their mean latitude), which at this scale is true enough; a scale bar says
+how many km a length of the map is.
 
 `read_perimeters(engine, codes)` reads the simplified perimeters of the QPV an edition publishes (and the batches
-they come from); `maps_section(page, tables, region, perimeters, portraits=...)` adds the section to a région's page.
+they come from); `Maps(tables, perimeters)` prepares an edition's maps once, and its `section(page, region)` adds a
+région's section to its page.
 """
 
 from __future__ import annotations
@@ -76,6 +78,8 @@ STROKE_COLOR = "#5a5a5a"
 MAP_WIDTH, MAP_HEIGHT, LEGEND_WIDTH, MARGIN = 460, 400, 250, 10
 MIN_SPAN_DEGREES = 0.05  # a département with one small QPV is shown with about 5 km around it, not blown up
 CLASS_COUNT = 5
+KM_PER_DEGREE = 111.32  # of latitude
+SCALE_LENGTHS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200)  # km
 SECRET_LABEL = "secret statistique"
 MISSING_LABEL = "non disponible"
 EXPLANATION = (
@@ -275,8 +279,20 @@ def departement_map(
             f'stroke="{STROKE_COLOR}" stroke-width="0.7"><title>{escape(quartier.name)} ({escape(quartier.code)}) : '
             f"{escape(said)}</title></path>"
         )
-    parts += [legend, "</svg>"]
+    parts += [_scale_bar(projection, total_height), legend, "</svg>"]
     return "".join(parts)
+
+
+def _scale_bar(projection: _Projection, height: float) -> str:
+    """A scale bar at the bottom left of the map: the longest round length (in km) drawn in at most 120 pixels."""
+    per_km = projection.scale / KM_PER_DEGREE  # pixels per km, north-south (east-west is the same once scaled)
+    length = max((km for km in SCALE_LENGTHS if km * per_km <= 120), default=SCALE_LENGTHS[0])
+    x0, x1, y = MARGIN + 4, MARGIN + 4 + length * per_km, height - 12
+    return (
+        f'<g class="echelle"><path d="M{svg_number(x0)},{svg_number(y - 4)}V{svg_number(y)}H{svg_number(x1)}'
+        f'V{svg_number(y - 4)}" fill="none" stroke="#333" stroke-width="1.2"/><text x="{svg_number(x1 + 5)}" '
+        f'y="{svg_number(y)}" font-size="11">{format_number(length)} km</text></g>'
+    )
 
 
 def _values_table(
@@ -308,69 +324,67 @@ def _shapes(perimeters: pd.DataFrame | None) -> dict[str, object]:
     return dict(zip(perimeters["code_qpv"].astype(str), geometries, strict=True))
 
 
-def maps_section(
-    page: Page,
-    tables: Sequence[Table],
-    region: str,
-    perimeters: pd.DataFrame | None,
-    *,
-    portraits: bool = False,
-) -> None:
-    """Add to the page of the région `region` the maps of its départements' QPV (see the module doc); nothing when
-    the edition publishes no figure a map can show. `perimeters`: `read_perimeters`' frame; `portraits`: the edition
-    has a portrait per QPV (the tables below the maps link to them)."""
-    figure = chosen_figure(tables)
-    if figure is None:
-        return
-    table, rows = _figure_rows(tables, figure)
-    cells = PreparedCells(table)
-    names = {}
-    whole = next(t for t in tables if t.name == figure.table).frame
-    for code, label in whole.loc[whole["niveau"] == "departement", ["code_territoire", "territoire"]].itertuples(
-        index=False
-    ):
-        names.setdefault(str(code), str(label))
-    by_departement: dict[str, list[_Quartier]] = {}
-    for row in rows:
-        if cell_text(cells("code_region", row)) != region:
-            continue
-        quartier = _Quartier(
-            cell_text(cells("code_territoire", row)), cell_text(cells("territoire", row)),
-            cell_text(cells("code_departement", row)), cells(figure.column, row),
-        )  # fmt: skip
-        by_departement.setdefault(quartier.departement, []).append(quartier)
-    if not by_departement:
-        return
-    shapes = _shapes(perimeters)
-    published = [v for qs in by_departement.values() for q in qs if (v := number_of(q.cell)) is not None]
-    breaks = class_breaks(published)
-    labels = class_labels(breaks, published)
-    column = table.column(figure.column)
-    page.add(
-        '<section id="cartes"><h2>Cartes des quartiers prioritaires</h2>',
-        f'<p class="explication">{escape(figure.label)} {escape(figure.unit)} ({escape(figure.indicator)}, année de '
-        f"l'édition). {escape(EXPLANATION)}</p>",
-    )
-    without = []
-    for departement in sorted(by_departement):
-        quartiers = sorted(by_departement[departement], key=lambda q: q.code)
-        name = f"{names.get(departement, departement)} ({departement})"
-        if not any(q.code in shapes for q in quartiers):
-            without.append(name)
-            continue
-        svg = departement_map(page, figure, name, quartiers, shapes, breaks, labels)
-        unshaped = sum(1 for q in quartiers if q.code not in shapes)
-        note = f" {unshaped} quartier(s) sans périmètre connu n'y figurent pas." if unshaped else ""
-        caption = f"{name} : {figure.label.lower()} {figure.unit}, {len(quartiers) - unshaped} quartiers.{note}"
+class Maps:
+    """The maps of an edition's report: the figure chosen, its QPV rows grouped by région and département, and the
+    shapes parsed once (`perimeters`: `read_perimeters`' frame); `section(page, region)` adds a région's maps."""
+
+    def __init__(self, tables: Sequence[Table], perimeters: pd.DataFrame | None) -> None:
+        self.figure = chosen_figure(tables)
+        self.regions: dict[str, dict[str, list[_Quartier]]] = {}
+        self.names: dict[str, str] = {}
+        if self.figure is None:
+            return
+        table, rows = _figure_rows(tables, self.figure)
+        self.column = table.column(self.figure.column)
+        cells = PreparedCells(table)
+        for row in rows:
+            quartier = _Quartier(
+                cell_text(cells("code_territoire", row)), cell_text(cells("territoire", row)),
+                cell_text(cells("code_departement", row)), cells(self.figure.column, row),
+            )  # fmt: skip
+            region = self.regions.setdefault(cell_text(cells("code_region", row)), {})
+            region.setdefault(quartier.departement, []).append(quartier)
+        whole = next(t for t in tables if t.name == self.figure.table).frame
+        departements = whole.loc[whole["niveau"] == "departement", ["code_territoire", "territoire"]]
+        for code, label in departements.itertuples(index=False):
+            self.names.setdefault(str(code), str(label))
+        self.shapes = _shapes(perimeters)
+
+    def section(self, page: Page, region: str, *, portraits: bool = False) -> None:
+        """Add to the page of the région `region` the maps of its départements' QPV (see the module doc); nothing
+        when the edition publishes no figure a map can show. `portraits`: the edition has a portrait per QPV (the
+        tables below the maps link to them)."""
+        figure, by_departement = self.figure, self.regions.get(region)
+        if figure is None or not by_departement:
+            return
+        published = [v for qs in by_departement.values() for q in qs if (v := number_of(q.cell)) is not None]
+        breaks = class_breaks(published)
+        labels = class_labels(breaks, published)
         page.add(
-            f"<figure><h3>{escape(name)}</h3>{svg}<figcaption>{page.indicator(figure.indicator, figure.indicator)} – "
-            f"{escape(caption)}</figcaption></figure>",
-            _values_table(page, figure, column, name, quartiers, portraits),
+            '<section id="cartes"><h2>Cartes des quartiers prioritaires</h2>',
+            f'<p class="explication">{escape(figure.label)} {escape(figure.unit)} ({escape(figure.indicator)}, année '
+            f"de l'édition). {escape(EXPLANATION)}</p>",
         )
-    if without:
-        page.add(
-            '<p class="note">Pas de carte pour '
-            + escape(", ".join(without))
-            + " : les périmètres de leurs quartiers (liste en vigueur cette année-là) ne sont pas chargés.</p>"
-        )
-    page.add("</section>")
+        without = []
+        for departement in sorted(by_departement):
+            quartiers = sorted(by_departement[departement], key=lambda q: q.code)
+            name = f"{self.names.get(departement, departement)} ({departement})"
+            if not any(q.code in self.shapes for q in quartiers):
+                without.append(name)
+                continue
+            svg = departement_map(page, figure, name, quartiers, self.shapes, breaks, labels)
+            unshaped = sum(1 for q in quartiers if q.code not in self.shapes)
+            note = f" {unshaped} quartier(s) sans périmètre connu n'y figurent pas." if unshaped else ""
+            caption = f"{name} : {figure.label.lower()} {figure.unit}, {len(quartiers) - unshaped} quartiers.{note}"
+            page.add(
+                f"<figure><h3>{escape(name)}</h3>{svg}<figcaption>{page.indicator(figure.indicator, figure.indicator)}"
+                f" – {escape(caption)}</figcaption></figure>",
+                _values_table(page, figure, self.column, name, quartiers, portraits),
+            )
+        if without:
+            page.add(
+                '<p class="note">Pas de carte pour '
+                + escape(", ".join(without))
+                + " : les périmètres de leurs quartiers (liste en vigueur cette année-là) ne sont pas chargés.</p>"
+            )
+        page.add("</section>")

@@ -250,7 +250,8 @@ def _print_batches(engine) -> None:
                 "(SELECT count(*) FROM core.indicator WHERE family = 'convention_2014'), "
                 "(SELECT count(*) FROM core.indicator WHERE family = 'convention_2014' AND mode = 'national'), "
                 "(SELECT count(*) FROM core.measure WHERE numero_parent IS NULL), "
-                "(SELECT count(*) FROM core.period)"
+                "(SELECT count(*) FROM core.period), (SELECT count(*) FROM core.qpv_perimetre), "
+                "(SELECT count(*) FROM core.qpv_perimetre WHERE repare)"
             )
         ).one()
         summary = conn.execute(
@@ -285,12 +286,13 @@ def _print_batches(engine) -> None:
         if report:
             print(f"  {'':<24} report: {report}")
     print(f"  {received[1]} drops received in total, {received[0]} recognised as already received")
-    regions, deps, q15, q24, corr, veille, ind, national, measures, periods = counts
+    regions, deps, q15, q24, corr, veille, ind, national, measures, periods, shapes, repaired = counts
     print("\nReference data (core):")
     print(
         f"  {regions} régions, {deps} départements, {q15} QPV 2015 + {q24} QPV 2024, {corr} correspondences "
         f"({veille} in veille active), {periods} periods"
     )
+    print(f"  {shapes} perimeters of 2024 QPV ({repaired} repaired by make_valid), drawn on the annual reports' maps")
     print(
         f"  {ind} catalogue indicators of 2014 ({national} national, {ind - national} local), {measures} measures: "
         + ", ".join(f"{n} {s} ({p:.0f} %)" for s, n, p in summary)

@@ -85,6 +85,7 @@ def test_a_map_per_departement_of_each_region_with_its_legend(edition):
         assert legend[-2:] == ["secret statistique", "non disponible"] and len(legend) >= 3
         assert "Personnes couvertes par la CAF" in svg and "pour 100 habitants" in svg
         assert "<script" not in svg and "http://www.w3.org/2000/svg" in svg and "href" not in svg
+        assert re.search(r'<g class="echelle">.*?>[0-9,]+ km</text></g>', svg)  # a scale bar
     rhone = _paths(rhone_isere[1] if "Rhône" in rhone_isere[1].split("</title>")[0] else rhone_isere[0])
     assert set(rhone) == {code for code, g in GEOGRAPHY.items() if g[3] == "69"}
     page = _page(edition, "84")
