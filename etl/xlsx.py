@@ -20,9 +20,10 @@ workbook(s) or raises `XlsxError`: a generic rule code, the facts a caller needs
 - openpyxl fails to load the workbook: `load_failed` (`facts["detail"]`: the exception's first line, never a
   traceback); after loading, a sheet whose `max_row` or `max_column` exceeds the limits: `dimensions`.
 
-Also: `workbook_bytes` / `write_workbook` (the same bytes for the same workbook the platform writes) and `cell_date`
-(a date cell as staff type it). Sheet facts carry the sheet's name (`facts["sheet"]`). `etl/submissions/workbook.py` turns these rules into French
-sentences for the regional staff; a source reader turns them into `etl.readers.FileShapeError`.
+Sheet facts carry the sheet's name (`facts["sheet"]`). `etl/submissions/workbook.py` turns these rules into French
+sentences for the regional staff; a source reader turns them into `etl.readers.FileShapeError`. Also here:
+`workbook_bytes` / `write_workbook` (the same bytes for the same workbook the platform writes) and `cell_date` (a
+date cell as staff type it).
 """
 
 from __future__ import annotations
