@@ -80,7 +80,7 @@ MIN_SPAN_DEGREES = 0.05  # a département with one small QPV is shown with about
 CLASS_COUNT = 5
 KM_PER_DEGREE = 111.32  # of latitude
 SCALE_LENGTHS = (0.5, 1, 2, 5, 10, 20, 50, 100, 200)  # km
-SECRET_LABEL = "secret statistique"
+MASKED_LABEL = "secret statistique"
 MISSING_LABEL = "non disponible"
 EXPLANATION = (
     "Chaque carte montre les quartiers prioritaires d'un département, à leur place et dans leur forme (périmètres de "
@@ -219,7 +219,7 @@ def _legend(ident: str, figure: MapFigure, labels: Sequence[str], colors: Sequen
         f'<text x="{x}" y="36" font-size="11">{escape(figure.unit)}</text>',
     ]
     entries = [(f'fill="{color}"', label) for color, label in zip(colors, labels, strict=True)]
-    entries += [(f'fill="url(#{ident}-hachures)"', SECRET_LABEL), (f'fill="{MISSING_COLOR}"', MISSING_LABEL)]
+    entries += [(f'fill="url(#{ident}-hachures)"', MASKED_LABEL), (f'fill="{MISSING_COLOR}"', MISSING_LABEL)]
     y = 50
     for fill, label in entries:
         parts.append(
@@ -267,7 +267,7 @@ def departement_map(
     for quartier in drawn:
         value = number_of(quartier.cell)
         if quartier.cell is exports.MASKED:
-            fill, css, said = f"url(#{ident}-hachures)", "qpv masque", SECRET_LABEL
+            fill, css, said = f"url(#{ident}-hachures)", "qpv masque", MASKED_LABEL
         elif value is None:
             fill, css, said = MISSING_COLOR, "qpv non-disponible", MISSING_LABEL
         else:
