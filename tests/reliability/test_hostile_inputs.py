@@ -235,12 +235,13 @@ def test_bom_crlf_quoted_line_breaks_formulas_and_sql_are_read_verbatim(sid, sam
     got = _read(sid, bom_crlf)
     assert got.to_dict("list") == expected.to_dict("list")
 
-    # formulas, DDE and SQL in every text field of line 3 (identifiers of 16 hex digits left alone): kept as text
+    # formulas, DDE and SQL in every text field of line 3 (identifiers of 16 hex digits left alone, and the empty
+    # trailing columns of a real layout, where a value under no header is refused): kept as text
     hostile = [list(r) for r in rows]
     texts = [FORMULA, DDE, SQL, "=1+1", "@SUM(A1)", "+33 1 23", "-2+3"]
     touched = {}
     for index, value in enumerate(hostile[2]):
-        if not HEX_KEY.match(value):
+        if not HEX_KEY.match(value) and rows[0][index].strip():
             hostile[2][index] = texts[index % len(texts)]
             touched[rows[0][index].strip().lower()] = hostile[2][index]
     path = tmp_path / _name(sid, "formulas")
