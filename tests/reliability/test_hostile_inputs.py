@@ -254,7 +254,8 @@ def test_bom_crlf_quoted_line_breaks_formulas_and_sql_are_read_verbatim(sid, sam
 
     # a quoted line break inside a field: kept, and the next rows keep their file line; an extract (one line per
     # record) refuses it naming the line
-    multiline = _with(rows, 2, len(rows[0]) - 1, "première ligne\r\nseconde ligne")
+    last = max(index for index, header in enumerate(rows[0]) if header.strip())  # the last column with a header
+    multiline = _with(rows, 2, last, "première ligne\r\nseconde ligne")
     path = tmp_path / _name(sid, "multiline")
     path.write_bytes(_csv(multiline).encode())
     try:
@@ -264,7 +265,7 @@ def test_bom_crlf_quoted_line_breaks_formulas_and_sql_are_read_verbatim(sid, sam
         _one_sentence(str(error), path.name)
     else:
         assert frame["line_no"].tolist()[:3] == [2, 4, 5]
-        assert frame.iloc[0][rows[0][-1].strip().lower()] == "première ligne\r\nseconde ligne"
+        assert frame.iloc[0][rows[0][last].strip().lower()] == "première ligne\r\nseconde ligne"
 
 
 # --- the pipeline: refused files change nothing, are archived and quarantined --------------------------------------
