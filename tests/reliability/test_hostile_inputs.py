@@ -64,7 +64,7 @@ def _generated(territories_dir: Path, folder: Path) -> dict:
         "caf_allocataires": lambda: caf.generate_allocataires(folder, territories_dir, [2023])[0],
         "caf_creches": lambda: caf.generate_creches(folder, territories_dir, ["2024-Q1"])[0],
         "ans_subventions": lambda: ans.generate_subventions(folder, territories_dir, [2023])[0],
-        "ans_licences": lambda: ans.generate_licences(folder, territories_dir, [2023])[0],
+        "ans_licences": lambda: ans.generate_licences(folder, territories_dir, [2023], layout="plateforme")[0],
         "national_indicateurs": lambda: national.generate(folder, [2023])[0],
         "insee_population": lambda: insee.generate(folder, territories_dir, [2020], csv=True)[1],  # the CSV derivative
     }
