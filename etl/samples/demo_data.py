@@ -124,6 +124,8 @@ def drop_sample_files(
     with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
         territory_dir = Path(tmp) / "territories"
         for path in territories.generate(territory_dir, seed=seed):  # the other generators read them too
+            if path.name == territories.CORRESPONDANCE_FILE:
+                continue  # the platform's long layout: the demo loads ANCT's real one (CORRESPONDANCE_WIDE_FILE)
             source_id = "anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv"
             _drop(path, home, source_id, drop)
         out, terr = Path(tmp), territory_dir

@@ -5,21 +5,24 @@ INSEE publishes them in two shapes, both accepted:
 
 - a workbook, `pop_qpv_<YYYY>.xlsx`: the table on its first sheet, below a title block of several rows (title,
   source, notes, blank rows: 7 rows in `pop_qpv_2018.xlsx`). The header row is not at a fixed place: it is the
-  first of the first `HEADER_SEARCH_ROWS` rows that names the QPV code (`codeQPV`, `codeqpv`, `code_qp`...). The
-  workbook is opened through `etl/xlsx.py` (size, zip bomb and sheet-size limits before openpyxl builds any cell);
+  first of the first rows that names the QPV code (`codeQPV`, `codeqpv`, `code_qp`...; `etl.sources.layouts.
+  read_sheet`). The workbook is opened through `etl/xlsx.py` (size, zip bomb and sheet-size limits before openpyxl
+  builds any cell);
 - its CSV derivative, `POP_QPV_<YYYY>.csv` (`;`-separated, UTF-8, header on line 1, decimal commas), read by
   `etl.readers.read_delimited`, e.g. `codeqpv;libqpv;codereg;codeuu2020;popmuniqpv;partPop15_24;listedepcom;
   listelibdepcom;listeepci2022;listedep`, the list columns holding values joined by commas.
 
 Column names are matched whatever their case (`codeQPV` = `codeqpv`), year suffixes of zonings are dropped
-(`codeuu2020` -> `codeuu`, `listeepci2022` -> `listeepci`) and a few spellings are folded (`COLUMN_ALIASES`); the QPV
-code and the population (`popmuniqpv`, the population municipale of the census) are required. `read_population`
+(`codeuu2020` -> `codeuu`, `listeepci2022` -> `listeepci`) and a few spellings are folded: the spellings are those of
+the source's layout in etl/sources/registry.yaml; the QPV code and the population (`popmuniqpv`, the population
+municipale of the census) are required. `read_population`
 returns every `COLUMNS` column as text (an optional column the file lacks is empty), then any other column as read,
 with `line_no` the physical row of the sheet or line of the file (header row included in the count).
 
 The reference year of the population is not in the table: it is read from the file name, the four digits after
-`pop_qpv_` (any case: `pop_qpv_2020.xlsx`, `POP_QPV_2020.csv`; `YEAR_IN_NAME`), which the registry's patterns
-require. The reader puts it in the `annee` column (empty when the name holds no year, which the file gate refuses).
+`pop_qpv_` (any case: `pop_qpv_2020.xlsx`, `POP_QPV_2020.csv`; the layout's `from_name`), which the registry's
+patterns require. The reader puts it in the `annee` column (empty when the name holds no year, which the file gate
+refuses).
 The population of the 2024 QPV is that of the 2020 census: its period is 2020, before the QPV existed, which is
 why this source has no cross-check of the QPV in force.
 
@@ -35,36 +38,20 @@ against the QPV of that geography; `population_partition` is `qpv<geography>/<ye
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from etl import xlsx
-from etl.readers import FileShapeError, read_delimited
+from etl.sources import layouts
 from etl.sources.values import counts, decimals, text, values_frame
 
 INDICATOR = "INSEE_POP_QPV"
-# The columns of the raw frame, in this order after line_no and annee; only the first two are required.
-REQUIRED_COLUMNS = ("codeqpv", "popmuniqpv")
+# The columns of the raw frame, in this order after line_no and annee (their spellings: the registry's layout).
 COLUMNS = (
     "codeqpv", "libqpv", "codereg", "codeuu", "popmuniqpv", "partpop15_24", "pop15_64", "partpop15_64",
     "listedepcom", "listelibdepcom", "listeepci", "listedep",
 )  # fmt: skip
-# Other spellings of a column, lower-cased -> its name here.
-COLUMN_ALIASES = {
-    "code_qpv": "codeqpv", "code_qp": "codeqpv", "codeqp": "codeqpv",
-    "libelle_qpv": "libqpv", "lib_qpv": "libqpv", "lib_qp": "libqpv",
-    "code_reg": "codereg", "reg": "codereg",
-    "pop_muni_qpv": "popmuniqpv", "popmuni": "popmuniqpv", "pop_muni": "popmuniqpv",
-    "part_pop15_24": "partpop15_24", "pop_15_64": "pop15_64", "part_pop15_64": "partpop15_64",
-}  # fmt: skip
-_YEAR_SUFFIXED = re.compile(r"^(codeuu|listeepci|listedepcom|listedep|codereg|libqpv)_?(?:19|20)[0-9]{2}$")
-YEAR_IN_NAME = re.compile(r"pop_qpv_((?:19|20)[0-9]{2})(?![0-9])", re.IGNORECASE)
-HEADER_SEARCH_ROWS = 30  # the header row lies within the first rows of the sheet, below the title block
-# Bounds on the workbook: about 1,600 QPV a year, a few dozen columns at most.
-LIMITS = xlsx.Limits(max_file_bytes=20 << 20, max_uncompressed_bytes=200 << 20, max_rows=20_000, max_columns=200)
 GEOGRAPHIES = {"QP": "2015", "QN": "2024"}
 AGE_15_64 = "age=15-64"
 
@@ -74,149 +61,22 @@ AGE_15_64 = "age=15-64"
 
 def reference_year(name: str) -> str:
     """The population's reference year in a file name (`pop_qpv_2020.xlsx` -> `2020`), "" when there is none."""
-    match = YEAR_IN_NAME.search(name)
-    return match.group(1) if match else ""
+    from etl.sources.registry import source
 
-
-def _column_name(cell) -> str:
-    name = "" if cell is None else str(cell).strip().lower()
-    name = COLUMN_ALIASES.get(name, name)
-    return _YEAR_SUFFIXED.sub(r"\1", name)
-
-
-def _cell_text(value) -> str:
-    """A cell as text: integers (and whole floats) without a decimal part, other floats as Python writes them."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
-    return get_column_letter(index + 1)
-
-
-def _refused(name: str, where: str, message: str, *, rule: str, line=None, column=None) -> FileShapeError:
-    return FileShapeError(f"{name}: {where}{message}.", rule=rule, line=line, column=column)
-
-
-def _header_names(name: str, where: str, cells: list, line: int) -> list[str]:
-    """The column names of the header row; FileShapeError for a required column missing or a name repeated."""
-    names = [_column_name(cell) for cell in cells]
-    missing = [column for column in REQUIRED_COLUMNS if column not in names]
-    if missing:
-        raise _refused(
-            name,
-            where,
-            f"line {line} (header) lacks the required column(s) {', '.join(missing)}; expected at least "
-            f"{' and '.join(REQUIRED_COLUMNS)} (codeQPV, popMuniQPV in any case)",
-            rule="missing_columns",
-            line=line,
-            column=", ".join(missing),
-        )
-    seen = set()
-    for index, column in enumerate(names):
-        if column and column in seen:
-            raise _refused(
-                name,
-                where,
-                f"line {line} (header), column {_letter(index)}: the column {column} appears twice; keep one",
-                rule="duplicate_columns",
-                line=line,
-                column=column,
-            )
-        seen.add(column)
-    return names
-
-
-def _sheet_rows(path: Path, name: str) -> tuple[str, list[tuple]]:
-    """(sheet name, rows of values) of the first sheet of a workbook opened through etl/xlsx.py."""
-    try:
-        opened = xlsx.open_xlsx(path, limits=LIMITS)
-    except xlsx.XlsxError as error:
-        raise FileShapeError(
-            f"{name}: {error.message}; export the table again as an .xlsx workbook (or as CSV) and drop it again.",
-            rule=error.rule,
-        ) from None
-    sheet = opened.values.worksheets[0]
-    width = max(sheet.max_column, 1)
-    rows = list(sheet.iter_rows(min_row=1, max_row=sheet.max_row, min_col=1, max_col=width, values_only=True))
-    return sheet.title, rows
-
-
-def _read_workbook(path: Path, name: str) -> pd.DataFrame:
-    title, rows = _sheet_rows(path, name)
-    where = f"sheet '{xlsx.printable(title)}', "
-    header_at = next(
-        (index for index, row in enumerate(rows[:HEADER_SEARCH_ROWS]) if "codeqpv" in map(_column_name, row)), None
-    )
-    if header_at is None:
-        raise _refused(
-            name,
-            where,
-            f"no header row naming the QPV code (codeQPV) in the first {HEADER_SEARCH_ROWS} rows; the table must "
-            "have a header row with at least codeQPV and popMuniQPV",
-            rule="missing_columns",
-            column="codeqpv",
-        )
-    names = _header_names(name, where, list(rows[header_at]), header_at + 1)
-    records, lines = [], []
-    for index in range(header_at + 1, len(rows)):
-        cells = [_cell_text(value) for value in rows[index]]
-        if not any(cell.strip() for cell in cells):
-            continue  # blank rows are not records (their line numbers stay counted)
-        stray = next((i for i, cell in enumerate(cells) if cell.strip() and not names[i]), None)
-        if stray is not None:
-            raise _refused(
-                name,
-                where,
-                f"line {index + 1}, column {_letter(stray)} holds a value under no column name of the header (line "
-                f"{header_at + 1}); remove it or name its column",
-                rule="field_count",
-                line=index + 1,
-                column=_letter(stray),
-            )
-        records.append(cells)
-        lines.append(index + 1)
-    if not records:
-        raise _refused(
-            name, where, f"the table has a header (line {header_at + 1}) but no data row", rule="empty_file", line=None
-        )
-    frame = pd.DataFrame(records, columns=names, dtype="str")
-    frame = frame[[column for column in names if column]]
-    frame.insert(0, "line_no", np.asarray(lines, dtype="int64"))
-    return frame
-
-
-def _read_csv(path: Path, name: str) -> pd.DataFrame:
-    try:
-        frame = read_delimited(path, ())
-    except FileShapeError as error:
-        if path.name != name:
-            error.args = (str(error).replace(path.name, name),)
-        raise
-    names = _header_names(name, "", list(frame.columns[1:]), 1)
-    frame.columns = ["line_no", *names]
-    return frame
+    return layouts.taken_from_name(source("insee_population").layouts[0], "annee", name)
 
 
 def read_population(path: Path, *, name: str | None = None) -> pd.DataFrame:
-    """Read an INSEE QPV population file (.xlsx below its title block, or the `;` CSV derivative) as text.
+    """Read an INSEE QPV population file (.xlsx below its title block, or the `;` CSV derivative) as text, through
+    the layout of the registry (etl/sources/layouts.py: the workbook's header row found, names in any spelling).
 
     `name` is the file name as the producer sent it (default `path.name`): it gives the reference year (`annee`) and
-    names the file in messages; a name ending in `.xlsx` (else `path`'s suffix) selects the workbook reader.
+    names the file in messages; a name ending in `.xlsx` (else `path`'s suffix) selects the workbook reader. The
+    frame has line_no, annee, `COLUMNS` (an optional column the file lacks is empty), then any other column as read.
     Structural problems raise `FileShapeError` naming the file, the sheet and line, the column and the rule."""
-    path = Path(path)
-    name = path.name if name is None else name
-    workbook = (name if "." in name else path.name).lower().endswith(".xlsx")
-    frame = _read_workbook(path, name) if workbook else _read_csv(path, name)
+    frame = layouts.read("insee_population", path, name=name)
     for column in COLUMNS:
-        if column not in frame.columns:
-            frame[column] = ""
-    frame.insert(1, "annee", reference_year(name))
+        frame[column] = frame[column].fillna("")
     others = [column for column in frame.columns if column not in ("line_no", "annee", *COLUMNS)]
     return frame[["line_no", "annee", *COLUMNS, *others]].reset_index(drop=True)
 

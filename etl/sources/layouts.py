@@ -8,8 +8,8 @@ the reader of such a source:
 1. the table is read as text: a `;` CSV through `etl.readers.read_delimited` (BOM, encodings, field counts, limits),
    or a workbook through `etl/xlsx.py` (`read_sheet`: the declared sheet, in any spelling, or the first; the header
    row found below a title block by searching for the first column's header; a second header row and blank rows
-   skipped; the producer's national total row, "Ensemble des quartiers prioritaires...", kept apart in
-   `frame.attrs["totals"]`);
+   skipped, a header named twice or a value under no header refused; the producer's national total row, "Ensemble
+   des quartiers prioritaires...", kept apart in `frame.attrs["totals"]`);
 2. its header is matched against every layout (`detect`): headers compared ignoring case, accents, surrounding
    spaces and a BOM, empty trailing columns ignored. One layout must match: a header matching two is refused
    naming both (`ambiguous_layout`), a header matching none is refused (`unknown_layout`; `missing_columns` when it
@@ -41,6 +41,7 @@ WORKBOOK_LIMITS = xlsx.Limits(
     max_file_bytes=20 << 20, max_uncompressed_bytes=200 << 20, max_rows=20_000, max_columns=400
 )
 MULTI_VALUE_JOIN = "; "
+NO_HEADER = "(sans en-tête, colonne "  # how a column with values but no header is named in reports
 _YEAR = "<yyyy>"
 _LITERAL = re.compile(r'^\s*="(.*)"\s*$', re.DOTALL)
 _LITERAL_CONTENT = re.compile(r"^(?:[0-9]|2[AB]|[;, ])*$")  # digits (Corsica: 2A, 2B), separators
@@ -97,7 +98,7 @@ def significant(headers: list[str], empty_columns: set[int]) -> dict[int, str]:
         if header_key(header):
             out[position] = header
         elif position not in empty_columns:
-            out[position] = f"(sans en-tête, colonne {position + 1})"
+            out[position] = f"{NO_HEADER}{position + 1})"
     return out
 
 
@@ -119,7 +120,7 @@ def match(layout: Layout, headers: dict[int, str]) -> LayoutMatch:
     for position, key in keys.items():
         if position in used:
             continue
-        if others is not None and key and others.search(key):
+        if others is not None and key and not headers[position].startswith(NO_HEADER) and others.search(key):
             result.others[key] = position
         else:
             result.unexpected.append(headers[position])
@@ -134,9 +135,9 @@ def expected_headers(layout: Layout) -> str:
     return ";".join(names)
 
 
-def detect(source_id: str, layouts: list[Layout], headers: dict[int, str], name: str) -> LayoutMatch:
-    """The one layout `headers` match; FileShapeError `ambiguous_layout` (two or more match) or `unknown_layout`
-    (none does, with the report in `details`)."""
+def detect(source_id: str, layouts: list[Layout], headers: dict[int, str], name: str, line: int = 1) -> LayoutMatch:
+    """The one layout `headers` (the file's line `line`) match; FileShapeError `ambiguous_layout` (two or more match)
+    or `unknown_layout` (none does, with the report in `details`)."""
     matches = [match(layout, headers) for layout in layouts]
     found = [m for m in matches if m.matches]
     if len(found) == 1:
@@ -144,10 +145,10 @@ def detect(source_id: str, layouts: list[Layout], headers: dict[int, str], name:
     if found:
         names = " and ".join(m.layout.name for m in found)
         error = FileShapeError(
-            f"{name}: line 1 (header) matches more than one layout of source {source_id}, {names}, so the file cannot "
-            "be read without guessing; rename or remove the columns that make it ambiguous and drop it again.",
+            f"{name}: line {line} (header) matches more than one layout of source {source_id}, {names}, so the file "
+            "cannot be read without guessing; rename or remove the columns that make it ambiguous and drop it again.",
             rule="ambiguous_layout",
-            line=1,
+            line=line,
         )
         error.details = [f"Headers found: {_shown(list(headers.values()))}"] + [
             f"Matches layout {m.layout.name}: {expected_headers(m.layout)}" for m in found
@@ -162,10 +163,10 @@ def detect(source_id: str, layouts: list[Layout], headers: dict[int, str], name:
     # a header that only lacks columns of its closest layout is a file missing columns; anything else, a layout unknown
     lacking = bool(closest.missing) and not closest.unexpected
     error = FileShapeError(
-        f"{name}: line 1 (header) matches none of the {len(layouts)} layouts source {source_id} accepts; the closest, "
-        f"{closest.layout.name}, {' and '.join(differs)} (the report lists each layout's expected headers).",
+        f"{name}: line {line} (header) matches none of the {len(layouts)} layouts source {source_id} accepts; the "
+        f"closest, {closest.layout.name}, {' and '.join(differs)} (the report lists each layout's expected headers).",
         rule="missing_columns" if lacking else "unknown_layout",
-        line=1,
+        line=line,
         column=", ".join(closest.missing) if lacking else None,
     )
     error.details = [
@@ -240,6 +241,7 @@ class Table:
     headers: list[str]
     totals: dict[int, list[str]] = field(default_factory=dict)
     encoding: str | None = None  # a CSV file's (etl.readers.read_delimited)
+    header_line: int = 1
 
     def empty_columns(self) -> set[int]:
         return {p for p in range(len(self.headers)) if not (self.cells[p].str.strip() != "").any()}
@@ -252,6 +254,12 @@ def _cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _letter(index: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(index + 1)
 
 
 def _refused(name: str, where: str, message: str, *, rule: str, line=None, column=None) -> FileShapeError:
@@ -301,11 +309,35 @@ def read_sheet(
             column=keys[0] if keys else None,
         )
     headers = [_cell_text(cell).strip() for cell in rows[header_at]]
+    keys_seen: dict[str, int] = {}
+    for index, header in enumerate(headers):
+        key = header_key(header)
+        if key and key in keys_seen:
+            raise _refused(
+                name,
+                where,
+                f"line {header_at + 1} (header), column {_letter(index)}: the column {header} appears twice; keep one",
+                rule="duplicate_columns",
+                line=header_at + 1,
+                column=key,
+            )
+        keys_seen[key] = index
     records, lines, totals, started = [], [], {}, False
     for index in range(header_at + 1, len(rows)):
         cells = [_cell_text(value) for value in rows[index]]
         if not any(cell.strip() for cell in cells):
             continue
+        stray = next((i for i, cell in enumerate(cells) if cell.strip() and not headers[i]), None)
+        if stray is not None:
+            raise _refused(
+                name,
+                where,
+                f"line {index + 1}, column {_letter(stray)} holds a value under no column name of the header (line "
+                f"{header_at + 1}); remove it or name its column",
+                rule="field_count",
+                line=index + 1,
+                column=_letter(stray),
+            )
         if any(_TOTAL_ROW.match(header_key(cell)) for cell in cells[: key_at + 2]):
             totals[index + 1] = cells
             continue
@@ -320,7 +352,7 @@ def read_sheet(
         )
     frame = pd.DataFrame(records, columns=range(len(headers)), dtype="str")
     frame.insert(0, "line_no", np.asarray(lines, dtype="int64"))
-    return Table(frame, headers, totals)
+    return Table(frame, headers, totals, header_line=header_at + 1)
 
 
 def read_csv_table(path: Path, name: str, check_header=None, *, fallback_encoding: str | None = None) -> Table:
@@ -356,6 +388,12 @@ def read_table(path: Path, name: str, layouts: list[Layout], check_header=None, 
 # --- reading a source's file ---------------------------------------------------------------------------------------
 
 
+def taken_from_name(layout: Layout, column: str, name: str) -> str:
+    """The value of `column` in a file name, by the layout's `from_name` (any case); "" when the name holds none."""
+    taken = re.search(layout.from_name[column], name, flags=re.IGNORECASE)
+    return taken.group(1) if taken else ""
+
+
 def apply(found: LayoutMatch, table: Table, name: str) -> pd.DataFrame:
     """The source's own frame from a table whose header matched `found.layout`."""
     layout = found.layout
@@ -368,9 +406,8 @@ def apply(found: LayoutMatch, table: Table, name: str) -> pd.DataFrame:
         frame[column_name] = read_cells(table.cells[position].reset_index(drop=True), column).to_numpy()
     for key, position in found.others.items():
         frame[key] = table.cells[position].astype("str").to_numpy()
-    for column_name, pattern in layout.from_name.items():
-        taken = re.search(pattern, name, flags=re.IGNORECASE)
-        frame[column_name] = taken.group(1) if taken else ""
+    for column_name in layout.from_name:
+        frame[column_name] = taken_from_name(layout, column_name, name)
     if layout.transform:
         module, _, function = layout.transform.partition(":")
         import importlib
@@ -400,7 +437,9 @@ def read_layout(
 
     table = read_table(path, name, layouts, check, fallback_encoding=fallback_encoding, limits=limits)
     if not found:  # a workbook: its header is known once its table is found
-        check(table.headers, table.empty_columns())
+        found.append(
+            detect(source_id, layouts, significant(table.headers, table.empty_columns()), name, table.header_line)
+        )
     return apply(found[0], table, name)
 
 

@@ -113,7 +113,8 @@ def test_each_source_dag_loads_its_files_and_quarantines_only_the_broken_one(loa
 
 
 def test_ind20_and_ind21_are_the_licences_of_the_files_summed(loaded, engine):
-    every_row = _rows(_archived(engine, "ans_licences", "ANS_LICENCES_QPV_2024.csv"))
+    # INJEP's layout: one row per commune x QPV x federation, a column per sex and age band (`F - ...`, `H - ...`)
+    every_row = _rows(_archived(engine, "ans_licences", "lic-data-2024.csv"))
     with engine.connect() as conn:
         in_force = set(
             conn.execute(
@@ -123,15 +124,20 @@ def test_ind20_and_ind21_are_the_licences_of_the_files_summed(loaded, engine):
                 )  # fmt: skip
             ).scalars()
         )
-    # the lines of QPV in veille active (2015 codes after they left) are not summed with the QPV in force
-    rows = [r for r in every_row if r["code_qpv"] in in_force]
+
+    def licences(row: dict, *sexes: str) -> float:
+        return sum(_number(value) for key, value in row.items() if key[:4] in {f"{sex} - " for sex in sexes})
+
+    # the lines of QPV in veille active (2015 codes after they left) are not summed with the QPV in force, nor are
+    # the rows outside any QPV (`NR - Non réparti`)
+    rows = [r for r in every_row if r["Code QPV"] in in_force]
     assert len(rows) < len(every_row)
-    women = sum(_number(r["licences"]) for r in rows if r["sexe"].strip()[0] == "F")
-    everyone = sum(_number(r["licences"]) for r in rows)
+    women = sum(licences(r, "F") for r in rows)
+    everyone = sum(licences(r, "F", "H") for r in rows)
     assert _value(engine, "IND20", "france", "FR", "2024") == everyone
     assert _value(engine, "IND21", "france", "FR", "2024") == women
-    one = rows[0]["code_qpv"]
-    per_qpv = sum(_number(r["licences"]) for r in rows if r["code_qpv"] == one)
+    one = rows[0]["Code QPV"]
+    per_qpv = sum(licences(r, "F", "H") for r in rows if r["Code QPV"] == one)
     assert _value(engine, "IND20", "qpv", one, "2024") == per_qpv
     regions = _scalar(
         engine,

@@ -66,7 +66,7 @@ def _generated(territories_dir: Path, folder: Path) -> dict:
         "caf_allocataires": lambda: caf.generate_allocataires(folder, territories_dir, [2023])[0],
         "caf_creches": lambda: caf.generate_creches(folder, territories_dir, ["2024-Q1"])[0],
         "ans_subventions": lambda: ans.generate_subventions(folder, territories_dir, [2023])[0],
-        "ans_licences": lambda: ans.generate_licences(folder, territories_dir, [2023])[0],
+        "ans_licences": lambda: ans.generate_licences(folder, territories_dir, [2023], layout="plateforme")[0],
         "national_indicateurs": lambda: national.generate(folder, [2023])[0],
         "insee_population": lambda: insee.generate(folder, territories_dir, [2020], csv=True)[1],  # the CSV derivative
     }
@@ -238,12 +238,13 @@ def test_bom_crlf_quoted_line_breaks_formulas_and_sql_are_read_verbatim(sid, sam
     got = _read(sid, bom_crlf)
     assert got.to_dict("list") == expected.to_dict("list")
 
-    # formulas, DDE and SQL in every text field of line 3 (identifiers of 16 hex digits left alone): kept as text
+    # formulas, DDE and SQL in every text field of line 3 (identifiers of 16 hex digits left alone, and the empty
+    # trailing columns of a real layout, where a value under no header is refused): kept as text
     hostile = [list(r) for r in rows]
     texts = [FORMULA, DDE, SQL, "=1+1", "@SUM(A1)", "+33 1 23", "-2+3"]
     touched = {}
     for index, value in enumerate(hostile[2]):
-        if not HEX_KEY.match(value):
+        if not HEX_KEY.match(value) and rows[0][index].strip():
             hostile[2][index] = texts[index % len(texts)]
             touched[rows[0][index].strip().lower()] = hostile[2][index]
     path = tmp_path / _name(sid, "formulas")
@@ -256,7 +257,8 @@ def test_bom_crlf_quoted_line_breaks_formulas_and_sql_are_read_verbatim(sid, sam
 
     # a quoted line break inside a field: kept, and the next rows keep their file line; an extract (one line per
     # record) refuses it naming the line
-    multiline = _with(rows, 2, len(rows[0]) - 1, "première ligne\r\nseconde ligne")
+    last = max(index for index, header in enumerate(rows[0]) if header.strip())  # the last column with a header
+    multiline = _with(rows, 2, last, "première ligne\r\nseconde ligne")
     path = tmp_path / _name(sid, "multiline")
     path.write_bytes(_csv(multiline).encode())
     try:
@@ -266,7 +268,7 @@ def test_bom_crlf_quoted_line_breaks_formulas_and_sql_are_read_verbatim(sid, sam
         _one_sentence(str(error), path.name)
     else:
         assert frame["line_no"].tolist()[:3] == [2, 4, 5]
-        assert frame.iloc[0][rows[0][-1].strip().lower()] == "première ligne\r\nseconde ligne"
+        assert frame.iloc[0][rows[0][last].strip().lower()] == "première ligne\r\nseconde ligne"
 
 
 # --- the pipeline: refused files change nothing, are archived and quarantined --------------------------------------

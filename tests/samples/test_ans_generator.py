@@ -25,7 +25,7 @@ QN = QP2024_PATTERN[1:-1]
 def out_dir(tmp_path_factory, territories_dir) -> Path:
     folder = tmp_path_factory.mktemp("ans")
     generator.generate_subventions(folder, territories_dir, SUBSIDY_YEARS, broken=True)
-    generator.generate_licences(folder, territories_dir, LICENCE_YEARS, broken=True)
+    generator.generate_licences(folder, territories_dir, LICENCE_YEARS, broken=True, layout="plateforme")
     return folder
 
 
@@ -107,7 +107,7 @@ def test_file_names_headers_and_encodings(out_dir):
 
 def test_same_inputs_give_the_same_bytes(out_dir, territories_dir, tmp_path):
     paths = generator.generate_subventions(tmp_path, territories_dir, SUBSIDY_YEARS, broken=True)
-    paths += generator.generate_licences(tmp_path, territories_dir, LICENCE_YEARS, broken=True)
+    paths += generator.generate_licences(tmp_path, territories_dir, LICENCE_YEARS, broken=True, layout="plateforme")
     assert len(paths) == 9
     for path in paths:
         assert path.read_bytes() == (out_dir / path.name).read_bytes(), path.name
@@ -115,7 +115,7 @@ def test_same_inputs_give_the_same_bytes(out_dir, territories_dir, tmp_path):
 
 def test_a_file_does_not_depend_on_the_other_years_asked(out_dir, territories_dir, tmp_path):
     paths = generator.generate_subventions(tmp_path, territories_dir, [2024])
-    paths += generator.generate_licences(tmp_path, territories_dir, [2024])
+    paths += generator.generate_licences(tmp_path, territories_dir, [2024], layout="plateforme")
     assert [path.name for path in paths] == ["ANS_SUBVENTIONS_2024.csv", "ANS_LICENCES_QPV_2024.csv"]
     for path in paths:
         assert path.read_bytes() == (out_dir / path.name).read_bytes(), path.name
@@ -124,7 +124,7 @@ def test_a_file_does_not_depend_on_the_other_years_asked(out_dir, territories_di
 
 def test_another_seed_gives_other_files(out_dir, territories_dir, tmp_path):
     [subsidies] = generator.generate_subventions(tmp_path, territories_dir, [2024], seed=7)
-    [licences] = generator.generate_licences(tmp_path, territories_dir, [2024], seed=7)
+    [licences] = generator.generate_licences(tmp_path, territories_dir, [2024], seed=7, layout="plateforme")
     assert subsidies.read_bytes() != (out_dir / subsidies.name).read_bytes()
     assert licences.read_bytes() != (out_dir / licences.name).read_bytes()
 
@@ -318,3 +318,21 @@ def test_the_broken_licence_file_has_a_masked_cell_and_a_repeated_line(out_dir):
     assert len(repeated) == 2 and repeated["licences"].nunique() == 2
     deduplicated = broken.drop_duplicates(["code_qpv", "sexe"]).reset_index(drop=True)
     assert (deduplicated[["code_qpv", "sexe"]] == normal[["code_qpv", "sexe"]]).all().all()
+
+
+def test_injep_licence_files_give_the_same_figures_per_qpv_and_sex_as_the_platform_layout(territories_dir, tmp_path):
+    from etl.sources import ans
+
+    injep, injep_broken = generator.generate_licences(tmp_path / "injep", territories_dir, [2024], broken=True)
+    [platform] = generator.generate_licences(tmp_path / "own", territories_dir, [2024], layout="plateforme")
+    assert (injep.name, injep_broken.name) == ("lic-data-2024.csv", "lic-data-2024_broken.csv")
+    header = injep.read_text(encoding="utf-8").split("\n", 1)[0].split(";")
+    assert header[:4] == ["Code Commune", "Commune", "Code QPV", "Nom QPV"] and header[-2:] == ["NR - NR", "Total"]
+    assert "F - 1 à 4 ans" in header and "H - NR" in header
+    assert "NR - Non réparti" in injep.read_text(encoding="utf-8")
+    read, own = ans.read_licences(injep), ans.read_licences(platform)
+    assert read.attrs["layout"] == "injep_licences_qpv" and own.attrs["layout"] == "plateforme_licences_qpv"
+    merged = read.merge(own, on=["code_qpv", "sexe"], suffixes=("_injep", "_own"))
+    assert len(merged) == len(read) == len(own)
+    plain = merged["licences_own"].str.replace(r"[ \u00a0]", "", regex=True)
+    assert (merged["licences_injep"] == plain).all()

@@ -26,7 +26,14 @@ from etl.referentiels.territories import (
 )
 from etl.samples.generators import territories as generator
 
-FILES = [generator.QPV_2015_FILE, generator.QPV_2024_FILE, generator.CORRESPONDANCE_FILE]
+FILES = sorted(
+    [
+        generator.QPV_2015_FILE,
+        generator.QPV_2024_FILE,
+        generator.CORRESPONDANCE_FILE,
+        generator.CORRESPONDANCE_WIDE_FILE,
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +102,6 @@ def test_another_seed_gives_another_referential(tmp_path, out_dir):
 def test_files_are_utf8_semicolon_with_exact_headers_and_lf(out_dir):
     for name, header in (
         (generator.QPV_2015_FILE, QPV_COLUMNS),
-        (generator.QPV_2024_FILE, QPV_COLUMNS),
         (generator.CORRESPONDANCE_FILE, CORRESPONDANCE_COLUMNS),
     ):
         data = (out_dir / name).read_bytes()
@@ -104,6 +110,19 @@ def test_files_are_utf8_semicolon_with_exact_headers_and_lf(out_dir):
         text = data.decode("utf-8")
         assert text.endswith("\n")
         assert text.split("\n", 1)[0] == ";".join(header)
+
+
+def test_the_2024_list_and_the_correspondence_are_in_ancts_real_layouts(out_dir):
+    data = (out_dir / generator.QPV_2024_FILE).read_bytes()
+    lines = data.decode("utf-8-sig").split("\n")
+    assert data.startswith(b"\xef\xbb\xbf") and lines[0] == ";".join(QPV_COLUMNS) + ";" * 13
+    assert lines[-2] == ";" * 22 and lines[-1] == ""  # an all-empty last row
+    assert all(line.endswith(";" * 13) for line in lines[1:-1])
+    assert sum('"=""' in line for line in lines) > 100  # Excel text literals
+    wide = (out_dir / generator.CORRESPONDANCE_WIDE_FILE).read_bytes().decode("utf-8-sig").split("\n")
+    assert wide[0] == ";".join(generator.CORRESPONDANCE_WIDE_COLUMNS)
+    veille = generator.read_veille(out_dir)
+    assert len(veille) == generator.SORTANT_COUNT and not any(code in "\n".join(wide) for code in veille)
 
 
 # --- counts and shapes ---------------------------------------------------------------------------------------------

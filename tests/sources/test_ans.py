@@ -27,7 +27,7 @@ LICENCE_HEADER = ";".join(ans.LICENCE_COLUMNS)
 def files(tmp_path_factory, territories) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("ans")
     paths = generator.generate_subventions(folder, territories["folder"], [2023, 2024], broken=True)
-    paths += generator.generate_licences(folder, territories["folder"], [2021, 2024], broken=True)
+    paths += generator.generate_licences(folder, territories["folder"], [2021, 2024], broken=True, layout="plateforme")
     return {path.name: path for path in paths}
 
 

@@ -15,7 +15,9 @@ writes files in the ANS delivery shape (columns from etl.sources.ans):
   Amounts are written the French way, `12 500,00` (no-break space or space), and sometimes without the trailing
   zeros (`850,5`, `1500`); `type_subvention` is mostly `Équipement` / `Fonctionnement`, with some `EQUIPEMENT`,
   `Equipement`, `fonctionnement ` and the like;
-- `ANS_LICENCES_QPV_<YYYY>.csv`, one per year: UTF-8, `;`, one line per QPV in force and sex. Until 2021 (CNDS-era
+- licences, one file per year: INJEP's real layout `lic-data-<YYYY>.csv` (one row per commune x QPV x federation, a
+  column per sex and age band, `NR - Non réparti` rows; `generate_licences`' default), or the platform's own
+  `ANS_LICENCES_QPV_<YYYY>.csv`, UTF-8, `;`, one line per QPV in force and sex. Until 2021 (CNDS-era
   extraction) the sex is written `Femmes` / `Hommes` and counts of 1,000 or more take a space as thousands
   separator (`1 204`); from 2022 the sex is `F` / `H` and the separator a no-break space. Between 4 and 15 % of a
   QPV's residents hold a licence, women about 35-40 % of them; the national level dips in 2020-2021 (Covid).
@@ -58,6 +60,20 @@ SUBVENTIONS_ENCODING = "cp1252"
 LICENCES_ENCODING = "utf-8"
 FIRST_YEAR, LAST_YEAR = 2014, 2030
 FIRST_SHORT_SEX_YEAR = 2022  # from 2022 the licence files write F / H, before Femmes / Hommes
+# INJEP's layout: two federations per QPV row, the age bands of lic-data-<YYYY>.csv (REAL-FORMATS: 1 à 4 ans ...).
+INJEP_FEDERATIONS = (("111", "FF de football"), ("117", "FF de judo-jujitsu"))
+INJEP_AGES = (
+    "1 à 4 ans",
+    "5 à 9 ans",
+    "10 à 14 ans",
+    "15 à 19 ans",
+    "20 à 29 ans",
+    "30 à 44 ans",
+    "45 à 59 ans",
+    "60 à 74 ans",
+    "75 à 79 ans",
+    "80 à 99 ans",
+)
 SEX_WORDS = {"F": "Femmes", "H": "Hommes"}
 VEILLE_REPORTED_SHARE = 0.5  # veille-active QPV the licence census still reports under their 2015 code
 VEILLE_SMALL_SHARE = 0.2  # of those, neighbourhoods where it places only a few licences (6 to 30)
@@ -491,29 +507,100 @@ def _break_licences(rows: list[list[str]], year: int, seed: int) -> list[list[st
     return rows
 
 
-def licences_file_name(year: int) -> str:
-    return f"ANS_LICENCES_QPV_{_check_year(year)}.csv"
+def licences_file_name(year: int, layout: str = "plateforme") -> str:
+    """The file's name: INJEP's `lic-data-<YYYY>.csv`, or the platform's `ANS_LICENCES_QPV_<YYYY>.csv`."""
+    year = _check_year(year)
+    return f"lic-data-{year}.csv" if layout == "injep" else f"ANS_LICENCES_QPV_{year}.csv"
+
+
+def _split(total: int, weights: list[float]) -> list[int]:
+    """`total` split in whole parts proportional to `weights` (largest remainders), summing to `total` exactly."""
+    shares = [total * weight / sum(weights) for weight in weights]
+    parts = [math.floor(share) for share in shares]
+    for index in sorted(range(len(shares)), key=lambda i: parts[i] - shares[i])[: total - sum(parts)]:
+        parts[index] += 1
+    return parts
+
+
+def _injep_rows(seed: int, year: int, lines: list[list[str]], qpvs: dict[str, dict]) -> list[list[str]]:
+    """INJEP's rows for the per-QPV counts of `lines` (women, then men, as `_licence_lines` writes them): per QPV,
+    one row per federation on its main commune (unpadded code), each sex's licences spread over the age bands and
+    `NR`, `NR - NR` for the licences without a sex, and `Total`; then one `NR - Non réparti` row per federation."""
+    rows = []
+    counts: dict[str, dict[str, int]] = {}
+    for _, code, _, sex, written in lines:
+        counts.setdefault(code, {})[sex[0]] = int(written.replace(" ", "").replace("\u00a0", ""))
+    for code, by_sex in counts.items():
+        qpv = qpvs[code]
+        rng = seeded_rng(seed, "injep", year, code)
+        commune = qpv["communes"][0][0]
+        share = rng.uniform(0.45, 0.7)
+        for rank, (federation_code, federation) in enumerate(INJEP_FEDERATIONS):
+            cells = [commune.lstrip("0"), qpv["communes"][0][1], code, qpv["label"], qpv["departement_label"]]
+            cells += [qpv["region_label"], "QPV", federation_code, federation]
+            total = 0
+            for sex in ("F", "H"):
+                whole = round(by_sex[sex] * share) if rank == 0 else by_sex[sex] - round(by_sex[sex] * share)
+                weights = [rng.uniform(0.5, 1.5) for _ in INJEP_AGES] + [0.05]
+                parts = _split(whole, weights)
+                cells += [str(part) for part in parts]
+                total += whole
+            unknown = rng.randrange(0, 3)
+            rows.append([*cells, str(unknown), str(total + unknown)])
+    for federation_code, federation in INJEP_FEDERATIONS:
+        rng = seeded_rng(seed, "injep-nr", year, federation_code)
+        parts = [str(rng.randrange(0, 40)) for _ in range(2 * len(INJEP_AGES) + 3)]
+        total = sum(int(part) for part in parts)
+        rows.append(["NR - Non réparti", "", "NR", "", "", "", "", federation_code, federation, *parts, str(total)])
+    return rows
+
+
+def _injep_header() -> list[str]:
+    header = ["Code Commune", "Commune", "Code QPV", "Nom QPV", "Département", "Région", "Statut géo", "Code"]
+    header.append("Fédération")
+    for sex in ("F", "H"):
+        header += [f"{sex} - {age}" for age in INJEP_AGES] + [f"{sex} - NR"]
+    return [*header, "NR - NR", "Total"]
 
 
 def generate_licences(
-    out_dir: Path, territories_dir: Path, years: list[int], seed: int = 2024, broken: bool = False
+    out_dir: Path,
+    territories_dir: Path,
+    years: list[int],
+    seed: int = 2024,
+    broken: bool = False,
+    layout: str = "injep",
 ) -> list[Path]:
-    """Write one `ANS_LICENCES_QPV_<YYYY>.csv` per year into `out_dir` (UTF-8); returns the paths, sorted.
+    """Write one licence file per year into `out_dir` (UTF-8); returns the paths, sorted.
 
-    With `broken`, also `ANS_LICENCES_QPV_<YYYY>_broken.csv` for the last year: the same lines with a `licences`
-    cell written `s` (file gate: `licences` is a count; rows gate: status `invalid`) and a QPV x sex line repeated
-    right after itself with another count (rows gate: the figure key is unique)."""
+    `layout` `injep` (the default, INJEP's real layout): `lic-data-<YYYY>.csv`, one row per commune x QPV x federation
+    with a column per sex and age band (`_injep_rows`), whose women and men per QPV are the platform layout's figures;
+    `plateforme`: `ANS_LICENCES_QPV_<YYYY>.csv`, one line per QPV and sex. With `broken`, also a `_broken` copy of the
+    last year: INJEP's with one age-band cell written `s` (the QPV's licences are then not a count: file gate);
+    the platform's with a `licences` cell written `s` (file gate: `licences` is a count; rows gate: status `invalid`)
+    and a QPV x sex line repeated right after itself with another count (rows gate: the figure key is unique)."""
+    if layout not in ("injep", "plateforme"):
+        raise ValueError(f"layout must be 'injep' or 'plateforme', not {layout!r}")
     years = sorted({_check_year(year) for year in years})
     lists = _lists(territories_dir)
+    qpvs = {qpv["code"]: qpv for geography in ("2015", "2024") for qpv in lists[geography]}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for year in years:
         rows = _licence_lines(seed, year, _in_force(lists, year))
         veille = _licence_lines(seed, year, _veille(seed, territories_dir, lists, year), veille=True)
-        name = licences_file_name(year)
+        name = licences_file_name(year, layout)
+        last = broken and year == years[-1]
+        if layout == "injep":
+            injep = _injep_rows(seed, year, rows + veille, qpvs)
+            paths.append(write_csv(out_dir / name, _injep_header(), injep, LICENCES_ENCODING))
+            if last:
+                injep[len(injep) // 2][10] = "s"
+                paths.append(write_csv(out_dir / name.replace(".csv", "_broken.csv"), _injep_header(), injep))
+            continue
         paths.append(write_csv(out_dir / name, LICENCE_COLUMNS, rows + veille, LICENCES_ENCODING))
-        if broken and year == years[-1]:
+        if last:
             broken_path = out_dir / name.replace(".csv", "_broken.csv")
             broken_rows = _break_licences(rows, year, seed) + veille
             paths.append(write_csv(broken_path, LICENCE_COLUMNS, broken_rows, LICENCES_ENCODING))

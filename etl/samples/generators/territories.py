@@ -2,13 +2,17 @@
 
 This module owns the synthetic territory referential that every other sample generator builds on. From the
 régions and départements of `catalogue/`, it draws communes (real-shaped INSEE codes, French-looking names), EPCI
-(9-digit SIREN with a valid Luhn key) and QPV, and writes three files exactly as the ANCT publishes them (UTF-8,
-`;`, one header line, `\\n`):
+(9-digit SIREN with a valid Luhn key) and QPV, and writes four files (`;`, one header line, `\\n`):
 
-- `qpv_2015.csv`: the 1,514 QPV of the 2015-2023 geography (QP075001, QP02A001, QP971001);
-- `qpv_2024.csv`: the 1,584 QPV of the 2024 geography (QN07501M, QN02A01I, QN97450N);
-- `qpv_correspondance_2015_2024.csv`: for each 2015 QPV, its 2024 successor and the type of change
-  (`identique`, `modifie`, or `sortant` for the neighbourhoods that left the geography and stay in veille active).
+- `qpv_2015.csv`: the 1,514 QPV of the 2015-2023 geography (QP075001, QP02A001, QP971001), in the layout of ANCT's
+  2024 list (the 2015 list's own layout, the perimeters' attribute table with commune names, is not read here);
+- `qpv_2024.csv`: the 1,584 QPV of the 2024 geography (QN07501M, QN02A01I, QN97450N) in ANCT's real layout of
+  listeqp2024-cog2024.csv: BOM, 13 empty trailing columns, an all-empty last line, unpadded one-digit codes, and
+  some commune cells as Excel text literals (`="01053"`, `="13055;13070"`);
+- `liste-correspondance-qp2024-qp2015.csv`: ANCT's real correspondence, one row per 2024 QPV with its 2015
+  predecessors (the ones that left the geography, veille active, are in no row): the file the demo loads;
+- `qpv_correspondance_2015_2024.csv`: the same in the platform's long layout, for each 2015 QPV its 2024 successor
+  and the type of change (`identique`, `modifie`, or `sortant`), which the other generators and the tests read.
 
 QPV counts per département follow a realistic urban weight (Nord, Bouches-du-Rhône, Seine-Saint-Denis and La
 Réunion have many; rural départements one to three; every département at least one). About 150 QPV span two or
@@ -33,6 +37,7 @@ from etl.referentiels.territories import (
     load_departements,
     load_regions,
 )
+from etl.samples.generators.files import write_csv
 
 QPV_2015_COUNT = 1514
 SORTANT_COUNT = 190
@@ -42,7 +47,14 @@ IDENTIQUE_SHARE = 0.35  # share of continuing QPV whose perimeter did not change
 
 QPV_2015_FILE = "qpv_2015.csv"
 QPV_2024_FILE = "qpv_2024.csv"
-CORRESPONDANCE_FILE = "qpv_correspondance_2015_2024.csv"
+CORRESPONDANCE_FILE = "qpv_correspondance_2015_2024.csv"  # the platform's long layout (the generator's own record)
+CORRESPONDANCE_WIDE_FILE = "liste-correspondance-qp2024-qp2015.csv"  # ANCT's real layout, the one the demo loads
+CORRESPONDANCE_WIDE_COLUMNS = (
+    "QP2024", "Label_QP2024", "Statut", "QP2015_1", "Label_QP2015_1", "QP2015_2", "Label_QP2015_2", "QP2015_3",
+    "Label_QP2015_3",
+)  # fmt: skip
+ANCT_EMPTY_COLUMNS = 13  # empty columns after lib_epci in ANCT's listeqp2024-cog2024.csv
+LITERAL_EVERY = 7  # one QPV in seven has its commune codes as an Excel text literal ="01053" in the 2024 list
 
 # Urban weight of each département: close to its number of QPV in the 2015 geography. The counts are scaled to
 # QPV_2015_COUNT, every département keeping at least one QPV.
@@ -388,6 +400,44 @@ def _write(path: Path, header: tuple[str, ...], rows: list[list[str]]) -> Path:
     return path
 
 
+def _write_anct_list(path: Path, rows: list[list[str]]) -> Path:
+    """The list as ANCT publishes listeqp2024-cog2024.csv: UTF-8 with a BOM, `ANCT_EMPTY_COLUMNS` empty columns after
+    lib_epci on every line, an all-empty last line, one-digit région and département codes unpadded, and the commune
+    cell of every `LITERAL_EVERY`-th QPV as an Excel text literal (`="01053"`), as a file re-saved from Excel has."""
+    anct_rows = []
+    for index, row in enumerate(sorted(rows)):
+        row = list(row)
+        row[2] = row[2].lstrip("0") or row[2]
+        row[4] = row[4].lstrip("0") if len(row[4]) == 2 and row[4].isdigit() else row[4]
+        if index % LITERAL_EVERY == 0:
+            row[6] = '="' + row[6].replace(MULTI_VALUE_SEPARATOR, ";") + '"'
+        anct_rows.append(row + [""] * ANCT_EMPTY_COLUMNS)
+    anct_rows.append([""] * (len(QPV_COLUMNS) + ANCT_EMPTY_COLUMNS))
+    header = [*QPV_COLUMNS, *[""] * ANCT_EMPTY_COLUMNS]
+    return write_csv(path, header, anct_rows, encoding="utf-8-sig")
+
+
+def _write_correspondance_wide(path: Path, qpv_2015: list[Qpv], successor: dict[str, Qpv]) -> Path:
+    """ANCT's liste-correspondance-qp2024-qp2015.csv: one row per 2024 QPV that succeeds 2015 ones, its 2015
+    predecessors in QP2015_1 to QP2015_3 (UTF-8 with a BOM); the 2015 QPV that left the geography are in no row."""
+    predecessors: dict[str, list[Qpv]] = {}
+    followers = {}
+    for qpv in qpv_2015:
+        follower = successor.get(qpv.code)
+        if follower is not None:
+            predecessors.setdefault(follower.code, []).append(qpv)
+            followers[follower.code] = follower
+    rows = []
+    for code in sorted(predecessors):
+        follower = followers[code]
+        cells = [code, follower.nom, "Identique" if follower.letter == "I" else "Modifié"]
+        olds = predecessors[code][:3]
+        for rank in range(3):
+            cells += [olds[rank].code, olds[rank].nom] if rank < len(olds) else ["", ""]
+        rows.append(cells)
+    return write_csv(path, CORRESPONDANCE_WIDE_COLUMNS, rows, encoding="utf-8-sig")
+
+
 # --- the generator -------------------------------------------------------------------------------------------------
 
 
@@ -478,7 +528,8 @@ def generate(out_dir: Path, seed: int = 2024) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [
         _write(out_dir / QPV_2015_FILE, QPV_COLUMNS, [_row(qpv) for qpv in qpv_2015]),
-        _write(out_dir / QPV_2024_FILE, QPV_COLUMNS, [_row(qpv) for qpv in qpv_2024]),
+        _write_anct_list(out_dir / QPV_2024_FILE, [_row(qpv) for qpv in qpv_2024]),
         _write(out_dir / CORRESPONDANCE_FILE, CORRESPONDANCE_COLUMNS, correspondance),
+        _write_correspondance_wide(out_dir / CORRESPONDANCE_WIDE_FILE, qpv_2015, successor),
     ]
     return sorted(paths)
