@@ -83,8 +83,8 @@ def _demo(_args) -> int:
 def _bench(args) -> int:
     from etl.samples import bench
 
-    names = ("rows", "runs", "months", "json", "only")
-    argv = [f"--{name}={value}" for name in names if (value := getattr(args, name))]
+    names = ("rows", "runs", "months", "json", "only", "bi_scale", "bi_clients", "bi_seconds")
+    argv = [f"--{name.replace('_', '-')}={value}" for name in names if (value := getattr(args, name))]
     return bench.main(argv)
 
 
@@ -321,7 +321,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--runs", type=int, default=None, help="runs of the extract's COPY and ingest (default 3)")
     bench.add_argument("--months", type=int, default=None, help="months of aggregated DEFM files (1-84, default 12)")
     bench.add_argument("--json", default=None, help="also write the figures to this JSON file")
-    bench.add_argument("--only", default=None, choices=["secrecy"], help="one piece alone (secrecy: no warehouse)")
+    bench.add_argument(
+        "--only", default=None, choices=["secrecy", "bi"], help="one piece alone (secrecy: no warehouse)"
+    )
+    bench.add_argument("--bi-scale", type=int, default=None, help="times the BI rows under load (default 10)")
+    bench.add_argument("--bi-clients", type=int, default=None, help="concurrent BI clients (default 16)")
+    bench.add_argument("--bi-seconds", type=float, default=None, help="seconds of BI load (default 30)")
     bench.set_defaults(func=_bench)
 
     docs = sub.add_parser("docs", help="check the README's tables of the source DAGs against the registry")

@@ -14,7 +14,8 @@ geographies loaded through the pipeline first), it measures:
    DAG processor has it) and of the whole DagBag (with its import errors, which must be none);
 5. p50 / p95 latency of 10 typical BI queries on `publication` (territory, period and indicator filters) with 10
    years of monthly rows for every territory (QPV, départements, régions, France) loaded into
-   `publication.emploi_qpv`: 20 runs of each after 2 warm-ups;
+   `publication.emploi_qpv`: 20 runs of each after 2 warm-ups; then the same queries under load (etl.samples.bench_bi:
+   16 concurrent clients as bi_reader for 30 s, the table scaled to 10 times its rows; `--only bi` runs both alone);
 6. the aggregated France Travail file (DEFM, `BENCH_MONTHS` months concatenated, default 12) against its raw COPY;
 7. the last `make demo`'s total time, as the demo recorded it;
 8. the annual report's pages with a portrait per QPV (etl.publication.report_qpv) on the données QPV tables of the
@@ -30,6 +31,7 @@ BENCHMARKS.md, never in pass/fail tests.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -43,6 +45,8 @@ import uuid
 from pathlib import Path
 
 from etl.errors import ObservatoireError
+from etl.samples import bench_bi
+from etl.samples.bench_bi import percentiles
 from etl.samples.bench_qpv_data import bench_secrecy, portrait_inputs, run_secrecy, secrecy_lines
 
 EXTRACT_ROWS = 6_000_000
@@ -378,17 +382,9 @@ def _bench_bi(engine) -> dict:
                 fetched = conn.execute(statement, wanted).fetchall()
                 if run >= BI_WARMUPS:
                     timings.append((time.perf_counter() - started) * 1000)
-            results.append({"query": label, "rows": len(fetched), **_percentiles(timings)})
+            results.append({"query": label, "rows": len(fetched), **percentiles(timings)})
             every += timings
-    return {"rows": rows, "fill_seconds": fill_seconds, "queries": results, "all": _percentiles(every)}
-
-
-def _percentiles(milliseconds: list[float]) -> dict:
-    ordered = sorted(milliseconds)
-    return {"p50_ms": statistics.median(ordered), "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]}
-
-
-# --- 6: the aggregated DEFM file -------------------------------------------------------------------------------------
+    return {"rows": rows, "fill_seconds": fill_seconds, "queries": results, "all": percentiles(every), "params": params}
 
 
 def _concatenate(files: list[Path], target: Path) -> int:
@@ -466,12 +462,14 @@ def _demo_time() -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12) -> dict:
+@contextlib.contextmanager
+def _bench_warehouse():
+    """A throw-away database (reference data and QPV referential loaded) and runtime folder: (url, engine, home,
+    tmp, territory_dir); both are removed afterwards."""
     from etl import warehouse
     from etl.config import Home
     from etl.warehouse.urls import with_database
 
-    demo = _demo_time()
     server = warehouse.url()
     database = f"obs_bench_{uuid.uuid4().hex[:8]}"
     admin = warehouse.engine(with_database(server, "postgres")).execution_options(isolation_level="AUTOCOMMIT")
@@ -487,16 +485,7 @@ def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12) -> dict:
         territory_dir = tmp / "territories"
         print("loading the reference data and the QPV referential ...", flush=True)
         _prepare(engine, home, territory_dir)
-        results = {
-            "extract": _bench_extract(url, home, tmp, territory_dir, rows, runs),
-            "dags": _bench_dags(),
-            "bi": _bench_bi(engine),
-            "defm": _bench_defm(url, home, tmp, territory_dir, months),
-            "portraits": _bench_portraits(territory_dir, tmp / "portraits"),
-            "secrecy": bench_secrecy(territory_dir),
-            "demo": demo,
-            "machine": _machine(),
-        }
+        yield url, engine, home, tmp, territory_dir
         engine.dispose()
     finally:
         with admin.connect() as conn:
@@ -506,7 +495,35 @@ def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12) -> dict:
             os.environ.pop("OBSERVATOIRE_HOME", None)
         else:
             os.environ["OBSERVATOIRE_HOME"] = saved_home
+
+
+def _bi_pieces(engine, url: str, bi_load: dict | None) -> dict:
+    """Pieces 5 and 5b: the BI queries alone, then under concurrent load on the scaled table."""
+    bi = _bench_bi(engine)
+    load = {"scale": bench_bi.SCALE, "clients": bench_bi.CLIENTS, "seconds": bench_bi.SECONDS, **(bi_load or {})}
+    return {"bi": bi, "bi_load": bench_bi.under_load(engine, url, BI_QUERIES, bi["params"], **load)}
+
+
+def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12, bi_load: dict | None = None) -> dict:
+    demo = _demo_time()
+    with _bench_warehouse() as (url, engine, home, tmp, territory_dir):
+        results = {
+            "extract": _bench_extract(url, home, tmp, territory_dir, rows, runs),
+            "dags": _bench_dags(),
+            "defm": _bench_defm(url, home, tmp, territory_dir, months),
+            "portraits": _bench_portraits(territory_dir, tmp / "portraits"),
+            "secrecy": bench_secrecy(territory_dir),
+            "demo": demo,
+            "machine": _machine(),
+        }
+        results.update(_bi_pieces(engine, url, bi_load))
     return results
+
+
+def run_bi(bi_load: dict | None = None) -> dict:
+    """The BI pieces alone (`--only bi`)."""
+    with _bench_warehouse() as (url, engine, *_):
+        return {**_bi_pieces(engine, url, bi_load), "machine": _machine()}
 
 
 def _machine() -> dict:
@@ -521,7 +538,7 @@ def _machine() -> dict:
 
 def table(results: dict) -> str:
     """The one table `make bench` prints (Markdown, pasted into BENCHMARKS.md)."""
-    ex, dags, bi, defm = results["extract"], results["dags"], results["bi"], results["defm"]
+    ex, dags, defm = results["extract"], results["dags"], results["defm"]
     rows = ex["rows"]
     copy_rate, ingest_rate = rows / ex["copy"]["seconds"], rows / ex["ingest"]["seconds"]
     sample_rate, to_sql_rate = (
@@ -554,9 +571,7 @@ def table(results: dict) -> str:
         f"| DAG file import, slowest ({slowest}; median of 3) | {dags['files'][slowest]:.2f} s | | | | < 0.3 s |",
         f"| DagBag of the {dags['dags']} DAGs, {dags['errors']} import error(s) (median of 3) | {dags['dagbag']:.2f} s "
         "| | | | < 2 s |",
-        f"| {len(bi['queries'])} BI queries on publication ({bi['rows']:,} rows: 10 years, monthly, every territory), "
-        f"{BI_RUNS} runs each | p50 {bi['all']['p50_ms']:.1f} ms, p95 {bi['all']['p95_ms']:.1f} ms | | | | "
-        "p95 < 50 ms |",
+        *bench_bi.table_lines(results, BI_RUNS),
     ]
     portraits = results["portraits"]
     plain, built = portraits["reference_seconds"], portraits["seconds"]
@@ -585,10 +600,7 @@ def table(results: dict) -> str:
         out.append(f"  {stage:<26} {seconds:6.2f} s  {100 * seconds / ex['ingest']['seconds']:5.1f} %")
     out += ["", "DAG files (median import time of 3, Airflow's DagBag machinery already imported):"]
     out += [f"  {name:<30} {seconds:.3f} s" for name, seconds in dags["files"].items()]
-    out += ["", "BI queries (ms):"]
-    out += [
-        f"  {q['query']:<45} p50 {q['p50_ms']:7.1f}  p95 {q['p95_ms']:7.1f}  ({q['rows']} rows)" for q in bi["queries"]
-    ]
+    out += bench_bi.details(results)
     m = results["machine"]
     out += ["", f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, Python {m['python']}, {m['system']}, {m['date']}"]
     return "\n".join(out)
@@ -600,8 +612,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=int(os.environ.get("BENCH_RUNS", RUNS)))
     parser.add_argument("--months", type=int, default=int(os.environ.get("BENCH_MONTHS", "12")))
     parser.add_argument("--json", type=Path, default=None, help="also write the figures to this JSON file")
-    parser.add_argument("--only", choices=["secrecy"], default=os.environ.get("BENCH_ONLY") or None,
-                        help="run this piece alone (secrecy: piece 9, no warehouse needed)")  # fmt: skip
+    parser.add_argument("--only", choices=["secrecy", "bi"], default=os.environ.get("BENCH_ONLY") or None,
+                        help="one piece alone (secrecy: piece 9, no warehouse; bi: the BI queries)")  # fmt: skip
+    parser.add_argument("--bi-scale", type=int, default=int(os.environ.get("BENCH_BI_SCALE", bench_bi.SCALE)))
+    parser.add_argument("--bi-clients", type=int, default=int(os.environ.get("BENCH_BI_CLIENTS", bench_bi.CLIENTS)))
+    parser.add_argument("--bi-seconds", type=float, default=float(os.environ.get("BENCH_BI_SECONDS", bench_bi.SECONDS)))
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -616,7 +631,21 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps({"secrecy": secrecy}, indent=2) + "\n", encoding="utf-8")
         return 0
-    results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84))
+    bi_load = {"scale": max(args.bi_scale, 1), "clients": max(args.bi_clients, 1), "seconds": max(args.bi_seconds, 1)}
+    if args.only == "bi":
+        results = run_bi(bi_load)
+        m = results["machine"]
+        lines = [
+            "| measure | time | lines/s | ratio to its reference | peak RSS | target |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [*bench_bi.table_lines(results, BI_RUNS), *bench_bi.details(results)]
+        print("\n" + "\n".join([*lines, "", f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['date']}"]))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        return 0
+    results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84),
+                  bi_load)  # fmt: skip
     print("\n" + table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")

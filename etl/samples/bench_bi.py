@@ -1,0 +1,167 @@
+"""`make bench`, BI under load: many clients, each its own connection as `bi_reader`, on a publication table scaled up.
+
+`scale_rows(engine, scale)` copies the bench's monthly `publication.emploi_qpv` rows `scale - 1` more times under
+older editions (re-issues of the same months: the current edition and its view stay the same), so that the table
+holds `scale` times its rows. `concurrent(url, queries, params)` then starts `clients` processes, each with its own
+connection as the read-only BI role; together they start at one instant and run the typical queries in turn (each from
+its own offset) for `seconds`; every query's latency is kept. Result: queries per second, p50 / p95 overall and per
+query. The client processes only wait on the server, so their own Python does not weigh on the latencies.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+
+CLIENTS = 16
+SECONDS = 30
+SCALE = 10
+START_DELAY = 3.0  # seconds for every client to connect before the common start
+
+SCALE_EDITIONS = """
+INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, manifest)
+SELECT 'bench-r' || copy || '-' || substr(e.edition_id, 7), e.kind, e.period_code,
+       e.released_at - copy * interval '1 day', e.inputs_digest, e.folder, e.manifest
+FROM publication.edition e CROSS JOIN generate_series(2, :scale) copy
+WHERE e.edition_id LIKE 'bench-____-__'
+"""
+
+SCALE_ROWS = """
+INSERT INTO publication.emploi_qpv (edition_id, semestre, mois, niveau, code_territoire, territoire, code_region,
+    code_departement, categorie, ventilation, de_qpv, de_qpv_statut, de_unite, de_unite_statut, de_hors_qpv,
+    de_hors_qpv_statut, part_ventilation_qpv, part_qpv, evolution_6_mois_qpv, evolution_12_mois_qpv, statut)
+SELECT 'bench-r' || copy || '-' || t.mois, t.semestre, t.mois, t.niveau, t.code_territoire, t.territoire,
+       t.code_region, t.code_departement, t.categorie, t.ventilation, t.de_qpv, t.de_qpv_statut, t.de_unite,
+       t.de_unite_statut, t.de_hors_qpv, t.de_hors_qpv_statut, t.part_ventilation_qpv, t.part_qpv,
+       t.evolution_6_mois_qpv, t.evolution_12_mois_qpv, t.statut
+FROM publication.emploi_qpv t CROSS JOIN generate_series(2, :scale) copy
+WHERE t.edition_id LIKE 'bench-____-__'
+"""
+
+
+def scale_rows(engine, scale: int) -> int:
+    """Copy the bench's rows `scale - 1` more times (older re-issues of the same months); the table's row count."""
+    import sqlalchemy as sa
+
+    if scale > 1:
+        with engine.begin() as conn:
+            conn.execute(sa.text(SCALE_EDITIONS), {"scale": scale})
+            conn.execute(sa.text(SCALE_ROWS), {"scale": scale})
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE) publication.edition, publication.emploi_qpv")
+        return conn.exec_driver_sql("SELECT count(*) FROM publication.emploi_qpv").scalar()
+
+
+def bi_reader_dsn(url: str) -> str:
+    """The libpq URL of the warehouse behind `url`, logged in as the BI role (no password: the bench's server trusts
+    local connections, as the embedded one does)."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).set(drivername="postgresql", username="bi_reader", password=None).render_as_string(False)
+
+
+def _pyformat(sql: str) -> str:
+    """SQLAlchemy's `:name` binds written as psycopg's `%(name)s`."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql.replace("%", "%%"))
+
+
+def _client(task: dict) -> dict:
+    """One client: connect, wait for the common start, then run the queries in turn until the end; the latencies."""
+    import psycopg
+
+    queries = task["queries"]
+    timings: dict[str, list[float]] = {label: [] for label, _, _ in queries}
+    with psycopg.connect(task["dsn"], autocommit=True) as conn:
+        time.sleep(max(0.0, task["start"] - time.time()))
+        index = task["offset"]
+        while time.time() < task["end"]:
+            label, sql, params = queries[index % len(queries)]
+            started = time.perf_counter()
+            conn.execute(sql, params).fetchall()
+            timings[label].append((time.perf_counter() - started) * 1000)
+            index += 1
+    return timings
+
+
+def concurrent(url: str, queries: list[tuple[str, str]], params: dict, *, clients: int = CLIENTS,
+               seconds: float = SECONDS) -> dict:  # fmt: skip
+    """`clients` processes running `queries` (label, SQL with `:name` binds from `params`) together for `seconds`."""
+    prepared = [
+        (label, _pyformat(sql), {k: v for k, v in params.items() if re.search(rf":{k}\b", sql)})
+        for label, sql in queries
+    ]
+    start = time.time() + START_DELAY
+    tasks = [
+        {"dsn": bi_reader_dsn(url), "queries": prepared, "offset": n, "start": start, "end": start + seconds}
+        for n in range(clients)
+    ]
+    with ProcessPoolExecutor(max_workers=clients, mp_context=get_context("spawn")) as pool:
+        results = list(pool.map(_client, tasks))
+    by_query = {label: [ms for result in results for ms in result[label]] for label, _ in queries}
+    every = [ms for timings in by_query.values() for ms in timings]
+    return {
+        "clients": clients,
+        "seconds": seconds,
+        "queries_run": len(every),
+        "per_second": len(every) / seconds,
+        "all": percentiles(every),
+        "queries": [{"query": label, "runs": len(t), **percentiles(t)} for label, t in by_query.items() if t],
+    }
+
+
+def percentiles(milliseconds: list[float]) -> dict:
+    """p50 and p95 of latencies in milliseconds."""
+    ordered = sorted(milliseconds)
+    return {"p50_ms": statistics.median(ordered), "p95_ms": ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]}
+
+
+def under_load(engine, url: str, queries: list, params: dict, scale: int, clients: int, seconds: float) -> dict:
+    """The BI queries under `clients` concurrent clients (each its own connection as bi_reader) on `scale` times the
+    rows."""
+    print(f"scaling publication.emploi_qpv to {scale} times its rows ...", flush=True)
+    started = time.perf_counter()
+    rows = scale_rows(engine, scale)
+    fill_seconds = time.perf_counter() - started
+    print(f"{clients} concurrent BI clients for {seconds:.0f} s on {rows:,} rows ...", flush=True)
+    return {"rows": rows, "scale": scale, "fill_seconds": fill_seconds,
+            **concurrent(url, queries, params, clients=clients, seconds=seconds)}  # fmt: skip
+
+
+# --- 6: the aggregated DEFM file -------------------------------------------------------------------------------------
+
+
+def table_lines(results: dict, runs: int) -> list[str]:
+    """The table rows of the BI pieces: one client, then many on the scaled table."""
+    bi, load = results["bi"], results.get("bi_load")
+    lines = [
+        f"| {len(bi['queries'])} BI queries on publication ({bi['rows']:,} rows: 10 years, monthly, every territory), "
+        f"{runs} runs each | p50 {bi['all']['p50_ms']:.1f} ms, p95 {bi['all']['p95_ms']:.1f} ms | | | | "
+        "p95 < 50 ms |"
+    ]
+    if load:
+        lines.append(
+            f"| the same queries by {load['clients']} concurrent clients (each its own connection as bi_reader) for "
+            f"{load['seconds']:.0f} s on {load['rows']:,} rows ({load['scale']} times) | "
+            f"p50 {load['all']['p50_ms']:.1f} ms, p95 {load['all']['p95_ms']:.1f} ms | "
+            f"{load['per_second']:,.0f} queries/s | | | p95 < 20 ms |"
+        )
+    return lines
+
+
+def details(results: dict) -> list[str]:
+    """Each BI query's p50 and p95, alone and under load."""
+    bi, load = results["bi"], results.get("bi_load")
+    out = ["", "BI queries (ms):"]
+    out += [
+        f"  {q['query']:<45} p50 {q['p50_ms']:7.1f}  p95 {q['p95_ms']:7.1f}  ({q['rows']} rows)" for q in bi["queries"]
+    ]
+    if load:
+        out += ["", f"BI queries under load ({load['clients']} clients, ms):"]
+        out += [
+            f"  {q['query']:<45} p50 {q['p50_ms']:7.1f}  p95 {q['p95_ms']:7.1f}  ({q['runs']} runs)"
+            for q in load["queries"]
+        ]
+    return out
