@@ -85,6 +85,7 @@ def _bench(args) -> int:
 
     names = ("rows", "runs", "months", "json", "only", "bi_scale", "bi_clients", "bi_seconds")
     argv = [f"--{name.replace('_', '-')}={value}" for name in names if (value := getattr(args, name))]
+    argv += ["--no-scaling"] if args.no_scaling else []
     return bench.main(argv)
 
 
@@ -324,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument(
         "--only", default=None, choices=["secrecy", "bi"], help="one piece alone (secrecy: no warehouse)"
     )
+    bench.add_argument("--no-scaling", action="store_true", help="skip the table of costs by input size")
     bench.add_argument("--bi-scale", type=int, default=None, help="times the BI rows under load (default 10)")
     bench.add_argument("--bi-clients", type=int, default=None, help="concurrent BI clients (default 16)")
     bench.add_argument("--bi-seconds", type=float, default=None, help="seconds of BI load (default 30)")

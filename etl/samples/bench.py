@@ -22,7 +22,10 @@ geographies loaded through the pipeline first), it measures:
    sample 2024 geography (1,584 QPV, figures drawn for every indicator), against writing the same bytes as plain files;
 9. secrecy on many small cells: `qpv_data.build` (primary and secondary suppression) on the same kind of tables with
    5 % of the QPV figures under 11, against the same build with 0.3 % (`--only secrecy` runs this piece alone,
-   without the warehouse).
+   without the warehouse);
+10. how the costs grow: the extract at 1, 3 and 6 million lines (and `BENCH_ROWS` when larger) and the aggregated file
+   at 1, 12 and 36 months, each once, with a straight-line fit of time and peak RSS per line (etl.samples.bench_scaling;
+   `--no-scaling` skips it).
 
 Every measurement that needs its own peak RSS runs in a child process (`--child`). Timings live here and in
 BENCHMARKS.md, never in pass/fail tests.
@@ -45,7 +48,7 @@ import uuid
 from pathlib import Path
 
 from etl.errors import ObservatoireError
-from etl.samples import bench_bi
+from etl.samples import bench_bi, bench_scaling
 from etl.samples.bench_bi import percentiles
 from etl.samples.bench_qpv_data import bench_secrecy, portrait_inputs, run_secrecy, secrecy_lines
 
@@ -173,6 +176,17 @@ def _spawn(task: dict) -> tuple[dict, float]:
     return result, result.pop("peak_rss_mib")
 
 
+def _ingest(url: str, home, path: Path, source_id: str) -> tuple[dict, float]:
+    """Drop `path` in the source's inbox and ingest it in a child; (its result, its peak RSS in MiB)."""
+    inbox = home.folder("inbox") / source_id
+    inbox.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, inbox / path.name)
+    result, rss = _spawn({"step": "ingest", "url": url, "home": str(home.root), "source": source_id})
+    if result["status"] != "loaded":
+        raise ObservatoireError(f"the bench file {path.name} was not loaded: {result['reason']}")
+    return result, rss
+
+
 def _median_runs(tasks: list[dict]) -> tuple[dict, float, list[float]]:
     """The run of median time among `tasks` (one child each), the largest peak RSS, and every run's seconds."""
     results = [_spawn(task) for task in tasks]
@@ -225,17 +239,9 @@ def _bench_extract(url: str, home, tmp: Path, territory_dir: Path, rows: int, ru
     copy, copy_rss, copy_runs = _median_runs(
         [{"step": "copy", "url": url, "file": str(f), "table": "bench_copy", "columns": list(COLUMNS)} for f in files]
     )
-    inbox = home.folder("inbox") / "france_travail_individus"
-    inbox.mkdir(parents=True, exist_ok=True)
-    results = []
     print(f"measuring the platform's ingest ({runs} runs) ...", flush=True)
-    for path in files:  # one file at a time in the inbox: each run ingests its own
-        shutil.copyfile(path, inbox / path.name)
-        task = {"step": "ingest", "url": url, "home": str(home.root), "source": "france_travail_individus"}
-        result, rss = _spawn(task)
-        if result["status"] != "loaded":
-            raise ObservatoireError(f"the bench extract was not loaded: {result['reason']}")
-        results.append((result, rss))
+    # one file at a time in the inbox: each run ingests its own
+    results = [_ingest(url, home, path, "france_travail_individus") for path in files]
     ordered = sorted(results, key=lambda r: r[0]["seconds"])
     ingest = ordered[len(ordered) // 2][0]
 
@@ -414,12 +420,7 @@ def _bench_defm(url: str, home, tmp: Path, territory_dir: Path, months: int) -> 
     copy, _ = _spawn(
         {"step": "copy", "url": url, "file": str(big), "table": "bench_defm", "columns": list(DEFM_COLUMNS)}
     )
-    inbox = home.folder("inbox") / "france_travail_defm"
-    inbox.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(big, inbox / big.name)
-    ingest, rss = _spawn({"step": "ingest", "url": url, "home": str(home.root), "source": "france_travail_defm"})
-    if ingest["status"] != "loaded":
-        raise ObservatoireError(f"the bench DEFM file was not loaded: {ingest['reason']}")
+    ingest, rss = _ingest(url, home, big, "france_travail_defm")
     return {"lines": lines, "months": months, "copy": copy, "ingest": {**ingest, "peak_rss_mb": rss}}
 
 
@@ -460,6 +461,39 @@ def _demo_time() -> dict | None:
 
     path = Home.from_env().root / "demo" / "last_run.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _scaling(url: str, home, tmp: Path, territory_dir: Path, largest: int) -> dict:
+    """Piece 10: the extract and the aggregated file at several sizes, each its own file (etl.samples.bench_scaling)."""
+    from etl.samples.generators import france_travail
+    from etl.samples.generators import france_travail_individus as gen
+    from etl.sources.france_travail import DEFM_COLUMNS
+    from etl.sources.france_travail_individus import COLUMNS
+
+    folder = tmp / "scaling"
+    folder.mkdir(exist_ok=True)
+
+    def measured(path: Path, source_id: str, columns, lines: int, **size) -> dict:
+        copy, _ = _spawn({"step": "copy", "url": url, "file": str(path), "table": "bench_scaling", "columns": columns})
+        ingest, rss = _ingest(url, home, path, source_id)
+        timings = {"seconds": ingest["seconds"], "copy_seconds": copy["seconds"], "peak_rss_mb": rss}
+        return {"lines": lines, **size, **timings}
+
+    def extract(rows: int, index: int) -> dict:
+        month = f"2023-{index + 1:02d}"
+        print(f"scaling: an individual extract of {rows:,} lines ...", flush=True)
+        path = gen.write_extract(folder / gen.file_name(month), territory_dir, month, rows=rows, seed=100 + index)
+        return measured(path, "france_travail_individus", list(COLUMNS), rows)
+
+    def aggregated(months: int, index: int) -> dict:
+        first = 12 + sum(bench_scaling.AGGREGATED_MONTHS[:index])  # months after January 2024: past the bench's own
+        wanted = [f"{2024 + (first + i) // 12}-{(first + i) % 12 + 1:02d}" for i in range(months)]
+        print(f"scaling: the aggregated file of {months} month(s) ...", flush=True)
+        files = france_travail.generate_defm(folder / f"ft{index}", territory_dir, wanted)
+        big = folder / f"DEFM_QPV_{wanted[-1].replace('-', '')}.csv"
+        return measured(big, "france_travail_defm", list(DEFM_COLUMNS), _concatenate(files, big), months=months)
+
+    return bench_scaling.measure(extract, aggregated, largest)
 
 
 @contextlib.contextmanager
@@ -504,7 +538,9 @@ def _bi_pieces(engine, url: str, bi_load: dict | None) -> dict:
     return {"bi": bi, "bi_load": bench_bi.under_load(engine, url, BI_QUERIES, bi["params"], **load)}
 
 
-def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12, bi_load: dict | None = None) -> dict:
+def run(
+    rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12, bi_load: dict | None = None, scaling: bool = True
+) -> dict:
     demo = _demo_time()
     with _bench_warehouse() as (url, engine, home, tmp, territory_dir):
         results = {
@@ -516,6 +552,8 @@ def run(rows: int = EXTRACT_ROWS, runs: int = RUNS, months: int = 12, bi_load: d
             "demo": demo,
             "machine": _machine(),
         }
+        if scaling:
+            results["scaling"] = _scaling(url, home, tmp, territory_dir, rows)
         results.update(_bi_pieces(engine, url, bi_load))
     return results
 
@@ -601,6 +639,8 @@ def table(results: dict) -> str:
     out += ["", "DAG files (median import time of 3, Airflow's DagBag machinery already imported):"]
     out += [f"  {name:<30} {seconds:.3f} s" for name, seconds in dags["files"].items()]
     out += bench_bi.details(results)
+    if results.get("scaling"):
+        out += bench_scaling.lines(results["scaling"])
     m = results["machine"]
     out += ["", f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, Python {m['python']}, {m['system']}, {m['date']}"]
     return "\n".join(out)
@@ -617,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bi-scale", type=int, default=int(os.environ.get("BENCH_BI_SCALE", bench_bi.SCALE)))
     parser.add_argument("--bi-clients", type=int, default=int(os.environ.get("BENCH_BI_CLIENTS", bench_bi.CLIENTS)))
     parser.add_argument("--bi-seconds", type=float, default=float(os.environ.get("BENCH_BI_SECONDS", bench_bi.SECONDS)))
+    parser.add_argument("--no-scaling", action="store_true", help="skip the sizes table (piece 10)")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -645,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
             args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         return 0
     results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84),
-                  bi_load)  # fmt: skip
+                  bi_load, scaling=not args.no_scaling)  # fmt: skip
     print("\n" + table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
