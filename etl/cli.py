@@ -89,14 +89,6 @@ def _bench(args) -> int:
     return bench.main(argv)
 
 
-NATIONAL_VALUES = """
-SELECT v.indicator_code, v.period_code, v.value, v.status, v.territory_level, v.territory_code, v.breakdown
-FROM core.indicator_value v
-JOIN core.indicator i ON i.code = v.indicator_code AND i.family = 'convention_2014' AND i.mode = 'national'
-WHERE v.territory_level = 'region' AND v.territory_code = :region
-"""
-
-
 def _docs(args) -> int:
     """Check (or with --write rewrite) the README tables generated from the source registry."""
     from etl.orchestration import source_docs
@@ -128,22 +120,10 @@ def _template(args) -> int:
 
     national = None
     if not args.no_warehouse:
-        import pandas as pd
-        import sqlalchemy as sa
-
         from etl import warehouse
+        from etl.warehouse.template_context import national_values
 
-        try:
-            with warehouse.engine().connect() as conn:
-                rows = conn.execute(sa.text(NATIONAL_VALUES), {"region": args.region}).mappings().all()
-        except sa.exc.ProgrammingError:
-            raise ObservatoireError(
-                "the warehouse has no indicator tables yet: run `observatoire migrate` (and the source DAGs), "
-                "or pass --no-warehouse."
-            ) from None
-        national = pd.DataFrame(rows)
-        if national.empty:
-            national = None
+        national = _or_no_warehouse(lambda: national_values(warehouse.engine(), args.region))
     try:
         path = template.write_template(args.out, args.region, args.campaign, national_values=national)
     except ValueError as exc:
@@ -156,27 +136,27 @@ def _paqte_template(args) -> int:
     if not args.departement or not args.semester:
         raise UsageError("--paqte needs --departement and --semester (e.g. --departement 69 --semester 2024-S1).")
     from etl.submissions import paqte
-    from etl.submissions.paqte_context import paqte_context
 
     context = None
     try:
         if not args.no_warehouse:
-            import sqlalchemy as sa
-
             from etl import warehouse
+            from etl.warehouse.template_context import paqte_context
 
-            try:
-                context = paqte_context(warehouse.engine(), args.departement, args.semester)
-            except sa.exc.ProgrammingError:
-                raise ObservatoireError(
-                    "the warehouse has no territory tables yet: run `observatoire migrate` and the referentiels "
-                    "DAG, or pass --no-warehouse."
-                ) from None
+            context = _or_no_warehouse(lambda: paqte_context(warehouse.engine(), args.departement, args.semester))
         path = paqte.write_paqte_template(args.out, args.departement, args.semester, context=context)
     except ValueError as exc:
         raise ObservatoireError(str(exc)) from None
     print(f"PAQTE report template for département {args.departement}, semester {args.semester}: {path}")
     return 0
+
+
+def _or_no_warehouse(read, then: str = ""):
+    """`read()`, its failure told with the way around it: `--no-warehouse` (and `then`, what that changes)."""
+    try:
+        return read()
+    except ObservatoireError as exc:
+        raise ObservatoireError(f"{exc} Or pass --no-warehouse{then}.") from None
 
 
 class UsageError(ObservatoireError):
@@ -209,12 +189,7 @@ def _submissions_check(args) -> int:
         if not args.no_warehouse:  # the QPV in force, for the counts of QPV
             from etl import warehouse
 
-            try:
-                engine = warehouse.engine()
-            except ObservatoireError as exc:
-                raise ObservatoireError(
-                    f"{exc} Or pass --no-warehouse (the counts of QPV are then not checked)."
-                ) from None
+            engine = _or_no_warehouse(warehouse.engine, " (the counts of QPV are then not checked)")
         verdict = check_file(path, region=args.region, campaign=args.campaign, engine=engine)
     print(verdict.to_json() if args.json else verdict.text())
     return 0 if verdict.accepted else 1

@@ -190,6 +190,24 @@ def test_template_shows_the_national_figures_the_warehouse_knows(tmp_path, wareh
     assert 31.5 in rows["IND01"] and "2024" in [str(cell) for cell in rows["IND01"]]
 
 
+@pytest.mark.warehouse
+@pytest.mark.parametrize(
+    ("kind", "missing"),
+    [
+        (("--region", "84", "--campaign", "2025"), "indicator"),
+        (("--paqte", "--departement", "69", "--semester", "2024-S1"), "territory"),
+    ],
+    ids=["regional", "paqte"],
+)
+def test_template_on_a_warehouse_without_tables_says_what_to_run(tmp_path, empty_database, kind, missing):
+    out = tmp_path / "modele.xlsx"
+    result = _run("template", *kind, "--out", str(out), env={"WAREHOUSE_URL": empty_database})
+    _assert_one_sentence_failure(result)
+    assert f"the warehouse has no {missing} tables yet: run `observatoire migrate`" in result.stderr
+    assert "Or pass --no-warehouse." in result.stderr
+    assert not out.exists()
+
+
 def _where_to_go_env(tmp_path, **overrides):
     from etl.config import Home
     from etl.orchestration.environment import airflow_environment

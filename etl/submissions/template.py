@@ -84,7 +84,6 @@ NATIONAUX_HEADERS = (
 NATIONAUX_PERIOD_INDEX, NATIONAUX_VALUE_INDEX, NATIONAUX_AVAILABILITY_INDEX = (
     NATIONAUX_HEADERS.index(header) + 1 for header in ("Période", "Valeur", "Disponibilité")
 )
-NATIONAL_VALUES_COLUMNS = ("indicator_code", "period_code", "value", "status")
 
 GENERATION_NOTE = (
     "Modèle généré par l'Observatoire QPV à partir du catalogue des indicateurs des conventions interministérielles "

@@ -22,7 +22,7 @@ from etl.config import PROJECT_ROOT
 from etl.referentiels import periods
 from etl.submissions import kit, paqte
 from etl.submissions import template as tpl
-from etl.submissions.paqte_context import paqte_context
+from etl.warehouse.template_context import paqte_context
 
 SHEETS = ["Métadonnées", "Contexte", "Bilan", "Entreprises", "Résultats", "Exemples d'actions"]
 AXES = ["Sensibiliser", "Former", "Recruter", "Acheter"]

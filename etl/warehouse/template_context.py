@@ -1,20 +1,48 @@
-"""The context of a PAQTE report read from the warehouse: what it knows of a département for a semester.
+"""What the warehouse tells a workbook template: the figures a région's or a département's workbook shows.
 
-`paqte_context(engine, departement, semester)` fills the `Contexte` sheet of the report (`paqte.PaqteContext`): the
-QPV in force at the end of the semester and the job seekers (DEFM) living in them, with period, source, availability
-and remarks; the QPV population and the PRU of national interest are not in the warehouse.
+`national_values(engine, region)` is the long frame of the région's national indicators (core.indicator_value) that
+the regional template's `Indicateurs nationaux` sheet draws its latest values from. `paqte_context(engine,
+departement, semester)` fills the `Contexte` sheet of a PAQTE report (`paqte.PaqteContext`): the QPV in force at the
+end of the semester and the job seekers (DEFM) living in them, with period, source, availability and remarks; the
+QPV population and the PRU of national interest are not in the warehouse. Both raise `ObservatoireError` with one
+sentence when the warehouse has no tables yet. The command line and the portal call them, so that a workbook is the
+same bytes whichever serves it.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+from etl.errors import ObservatoireError
 from etl.referentiels.periods import month_label, months_of_semester, semester_bounds
 from etl.referentiels.territories import departement_names
 from etl.submissions import submission_sql
 from etl.submissions.kit import grouped
 from etl.submissions.paqte import NOT_IN_WAREHOUSE, ContextValue, PaqteContext, parse_semester
+
+
+@contextmanager
+def _connection(engine, missing: str, remedy: str):
+    """A connection of `engine`; a query on a table the warehouse does not have yet raises ObservatoireError."""
+    import sqlalchemy as sa
+
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except sa.exc.ProgrammingError:
+        raise ObservatoireError(f"the warehouse has no {missing} tables yet: {remedy}.") from None
+
+
+def national_values(engine, region_code: str):
+    """The région's values of the national indicators of the 2014 conventions (a DataFrame), None when none."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    with _connection(engine, "indicator", "run `observatoire migrate` and the source DAGs") as conn:
+        rows = conn.execute(sa.text(submission_sql("national_values")), {"region": region_code}).mappings().all()
+    return pd.DataFrame(rows) if rows else None
 
 
 def _number(value: Any) -> int | float | None:
@@ -76,7 +104,7 @@ def paqte_context(engine, departement_code: str, semester: str) -> PaqteContext:
     parse_semester(semester)
     _, last_day = semester_bounds(semester)
     params = {"departement": departement_code, "day": last_day}
-    with engine.connect() as conn:
+    with _connection(engine, "territory", "run `observatoire migrate` and the referentiels DAG") as conn:
         loaded = bool(conn.execute(sa.text(submission_sql("paqte_context_loaded")), params).scalar())
         counts = conn.execute(sa.text(submission_sql("paqte_context_qpv")), params).all()
         defm_rows = (
