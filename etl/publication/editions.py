@@ -174,17 +174,7 @@ def write_edition(
                 "description": table.description,
                 "key": list(table.key),
                 "row_count": len(table.frame),
-                "columns": [
-                    {
-                        "name": column.name,
-                        "header": column.header,
-                        "role": column.role,
-                        "unit": column.unit,
-                        "counts": column.counts,
-                        "description": column.description,
-                    }
-                    for column in table.columns
-                ],
+                "columns": [column.described() for column in table.columns],
                 "xlsx_sheet": sheet,
                 "files": [_described(name, content) for name, content in table_files],
             }

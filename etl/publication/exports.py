@@ -627,17 +627,6 @@ def write_xlsx(tables: Sequence[Table], path: str | Path) -> Path:
 # --- Parquet --------------------------------------------------------------------------------------------------------
 
 
-def _column_metadata(column: Column) -> dict[str, str]:
-    return {
-        "name": column.name,
-        "header": column.header,
-        "role": column.role,
-        "unit": column.unit,
-        "counts": column.counts,
-        "description": column.description,
-    }
-
-
 def _parquet_array(table: Table, position: int, column: Column, values: list[Any]) -> pa.Array:
     if column.role in NUMERIC_ROLES:
         numbers_ = [None if value is None or value is MASKED else value for value in values]
@@ -660,14 +649,14 @@ def parquet_bytes(table: Table) -> bytes:
     arrays, fields = [], []
     for position, (column, values) in enumerate(zip(table.columns, columns, strict=True)):
         array = _parquet_array(table, position, column, values)
-        metadata = {key: value for key, value in _column_metadata(column).items() if key != "name"}
+        metadata = {key: value for key, value in column.described().items() if key != "name"}
         arrays.append(array)
         fields.append(pa.field(column.name, array.type, nullable=True, metadata=metadata))
     described = {
         "table": table.name,
         "title": table.title,
         "description": table.description,
-        "columns": [_column_metadata(column) for column in table.columns],
+        "columns": [column.described() for column in table.columns],
         "statuses": {STATUS_LABELS[code]: meaning for code, meaning in STATUS_MEANINGS.items()},
         "masked": "les cellules masquées (secret statistique) sont nulles ; la colonne de statut indique "
         f"« {STATUS_LABELS[STATUS_MASKED]} »",

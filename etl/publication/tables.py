@@ -99,6 +99,17 @@ class Column:
     description: str = ""  # French, for the dictionary file and COMMENT ON COLUMN
     counts: str = ""  # what the column counts (one of COUNTED_UNITS, or PER_ROW_UNIT); required for a count
 
+    def described(self) -> dict[str, str]:
+        """The column as the manifest and the Parquet metadata describe it."""
+        return {
+            "name": self.name,
+            "header": self.header,
+            "role": self.role,
+            "unit": self.unit,
+            "counts": self.counts,
+            "description": self.description,
+        }
+
 
 @dataclass(frozen=True)
 class Table:
