@@ -119,11 +119,36 @@ def _parameter_names(suite_name: str) -> frozenset[str]:
     return frozenset(found)
 
 
+# Modules that GX imports when it starts for expectations no suite of ours uses (the KL divergence, the KS tests):
+# executed on their first use rather than at `import great_expectations` (scipy.stats alone is a third of GX's
+# import time, paid by every task process).
+DEFERRED_GX_IMPORTS = ("scipy.stats",)
+
+
+def defer_import(name: str) -> None:
+    """Put `name` in `sys.modules` as a module that runs its code on first attribute access (importlib's LazyLoader);
+    nothing when it is already imported or not installed."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules or (spec := importlib.util.find_spec(name)) is None or spec.loader is None:
+        return
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
+
+
 @functools.cache
 def gx_context(root: str):
     """One GX context per process: suites in memory, validation results and Data Docs on disk."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    for name in DEFERRED_GX_IMPORTS:
+        defer_import(name)
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import subprocess
+import sys
 
 import pytest
 
@@ -169,3 +172,19 @@ def test_a_referential_rule_names_its_referential_and_each_unknown_code_with_its
 def test_a_referential_not_read_from_the_warehouse_fails_its_rule_rather_than_passing():
     result = gates.run_suite("cog_departements.rows", _departements("84"), gate="rows", parameters={})
     assert [o.kwargs.get("referential") for o in result.blocking_failures if o.column == "code_region"] == ["regions"]
+
+
+def test_gx_starts_without_running_scipy_stats_which_still_works_on_first_use(tmp_path):
+    code = (
+        "import sys\n"
+        "from etl.quality import gates\n"
+        f"gates.gx_context({str(tmp_path)!r})\n"
+        "deferred = type(sys.modules['scipy.stats']).__name__\n"
+        "from scipy import stats\n"
+        "print(deferred, round(float(stats.entropy([0.5, 0.5], [0.9, 0.1])), 4))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    deferred, entropy = result.stdout.split()
+    assert deferred == "_LazyModule"  # imported by GX, not executed
+    assert float(entropy) == round(math.log(5 / 3), 4)  # KL divergence of (1/2, 1/2) from (9/10, 1/10)
