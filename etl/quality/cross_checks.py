@@ -65,16 +65,19 @@ def _qpv_reference(engine) -> pd.DataFrame:
 
 
 def _period_start(codes: pd.Series) -> pd.Series:
-    """First day of a period code (`2024-03`, `2024-Q2`, `2024`); other kinds are not compared."""
-    months = pd.to_datetime(codes.where(codes.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce")
-    years = pd.to_datetime(codes.where(codes.str.fullmatch(r"\d{4}")), format="%Y", errors="coerce")
-    quarter = codes.str.extract(r"^(\d{4})-Q([1-4])$")
+    """First day of a period code (`2024-03`, `2024-Q2`, `2024`); other kinds are not compared. Each distinct code
+    is parsed once (a file holds a few periods over many rows)."""
+    distinct = pd.Series(codes.unique())
+    months = pd.to_datetime(distinct.where(distinct.str.fullmatch(r"\d{4}-\d{2}")), format="%Y-%m", errors="coerce")
+    years = pd.to_datetime(distinct.where(distinct.str.fullmatch(r"\d{4}")), format="%Y", errors="coerce")
+    quarter = distinct.str.extract(r"^(\d{4})-Q([1-4])$")
     quarters = pd.to_datetime(
         quarter[0] + "-" + (quarter[1].astype("float") * 3 - 2).astype("Int64").astype("str").str.zfill(2),
         format="%Y-%m",
         errors="coerce",
     )
-    return months.fillna(years).fillna(quarters)
+    starts = pd.Series(months.fillna(years).fillna(quarters).to_numpy(), index=distinct.to_numpy())
+    return pd.Series(starts.reindex(codes.to_numpy()).to_numpy(), index=codes.index)
 
 
 def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.DataFrame:
@@ -215,7 +218,9 @@ def run(engine, values: pd.DataFrame, ensembles=None, veille_active: bool = Fals
     ]
     months = totals[totals["period_code"].str.fullmatch(r"\d{4}-\d{2}")].copy()
     if not months.empty:
-        months["previous"] = (pd.PeriodIndex(months["period_code"], freq="M") - 1).strftime("%Y-%m")
+        distinct = pd.Series(months["period_code"].unique())
+        previous_of = dict(zip(distinct, (pd.PeriodIndex(distinct, freq="M") - 1).strftime("%Y-%m"), strict=True))
+        months["previous"] = months["period_code"].map(previous_of)
         in_file = months[["indicator_code", "territory_code", "period_code", "value"]].rename(
             columns={"period_code": "previous", "value": "previous_value"}
         )

@@ -137,39 +137,24 @@ def normalise_defm(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     code = code.where(level != "commune", pad_digits(code, 5))
     code = code.where(level != "departement", pad_departement(code))
     code = code.where(level != "region", pad_digits(code, 2))
-    wide = pd.DataFrame(
-        {
-            "line_no": raw["line_no"].to_numpy(dtype="int64"),
-            "territory_level": level.to_numpy(),
-            "territory_code": code.to_numpy(),
-            "period_code": text(raw["mois"]).to_numpy(),
-            "_ensemble": ensemble,
-        }
-    )
-    for column in DEFM_COUNT_COLUMNS:
-        wide[column] = raw[column].to_numpy()
-    long = wide.melt(
-        id_vars=["line_no", "territory_level", "territory_code", "period_code", "_ensemble"],
-        value_vars=list(DEFM_COUNT_COLUMNS),
-        var_name="_column",
-        value_name="_cell",
-        ignore_index=False,
-    )
-    # melt stacks column after column; a stable sort on the source row gives file order, columns in header order.
-    # A figure the file's layout does not give (no cell at all: None) is not a figure.
-    long = long.sort_index(kind="stable")
-    long = long.loc[long["_cell"].notna()].reset_index(drop=True)
-    value, status = _parse_counts(long["_cell"])
-    indicator = long["_column"].map({c: ind for c, (ind, _) in DEFM_COUNTS.items()})
-    indicator = indicator.where(~long["_ensemble"], indicator.map(ENSEMBLES))
+    # one figure per cell, row after row and in each row the columns in header order (file order); a figure the
+    # file's layout does not give (no cell at all: None) is not a figure
+    width = len(DEFM_COUNT_COLUMNS)
+    cells = np.column_stack([raw[column].to_numpy(dtype=object) for column in DEFM_COUNT_COLUMNS]).ravel()
+    given = pd.notna(cells)
+    row = np.repeat(np.arange(len(raw)), width)[given]
+    column = np.tile(np.arange(width), len(raw))[given]
+    value, status = _parse_counts(pd.Series(cells[given], dtype=object))
+    indicator = np.array([DEFM_COUNTS[name][0] for name in DEFM_COUNT_COLUMNS], dtype=object)
+    ensemble_indicator = np.array([ENSEMBLES.get(code, code) for code in indicator], dtype=object)
     values = values_frame(
         {
-            "line_no": long["line_no"].to_numpy(),
-            "indicator_code": indicator.to_numpy(),
-            "territory_level": long["territory_level"].to_numpy(),
-            "territory_code": long["territory_code"].to_numpy(),
-            "period_code": long["period_code"].to_numpy(),
-            "breakdown": long["_column"].map({c: brk for c, (_, brk) in DEFM_COUNTS.items()}).to_numpy(),
+            "line_no": raw["line_no"].to_numpy(dtype="int64")[row],
+            "indicator_code": np.where(ensemble[row], ensemble_indicator[column], indicator[column]),
+            "territory_level": level.to_numpy()[row],
+            "territory_code": code.to_numpy()[row],
+            "period_code": text(raw["mois"]).to_numpy()[row],
+            "breakdown": np.array([DEFM_COUNTS[name][1] for name in DEFM_COUNT_COLUMNS], dtype=object)[column],
             "value": value,
             "status": status,
         }
