@@ -47,6 +47,7 @@ class IngestReport:
     source_id: str
     received: list[landing.Receipt] = field(default_factory=list)
     batches: list[BatchOutcome] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # landing and Data Docs, paid once per run
 
     @property
     def duplicates(self) -> list[landing.Receipt]:
@@ -73,7 +74,9 @@ class BatchQuarantined(Exception):
 def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | None = None) -> IngestReport:
     home = home or Home.from_env()
     report = IngestReport(source.id)
+    started = time.perf_counter()
     report.received = receive_pending(engine, source, home)
+    report.seconds["landing"] = time.perf_counter() - started
     report.batches = process_received(
         engine,
         source.id,
@@ -81,6 +84,7 @@ def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | No
         lambda batch_id, name, archive: process_batch(
             engine, source, batch_id, name, archive, home=home, run_id=run_id
         ),
+        seconds=report.seconds,
     )
     return report
 
@@ -101,15 +105,19 @@ def receive_pending(engine, source: Source, home: Home) -> list[landing.Receipt]
     return receipts
 
 
-def process_received(engine, source_id: str, home: Home, process) -> list:
+def process_received(engine, source_id: str, home: Home, process, seconds: dict | None = None) -> list:
     """Run `process(batch_id, original_name, archive_path)` on every batch of the source still `received` (a crash
-    included), oldest first, then render the Data Docs pages of the validations this made; returns the outcomes."""
+    included), oldest first, then render the Data Docs pages of the validations this made (its time in
+    `seconds["data_docs"]` when given); returns the outcomes."""
     batches = _received_batches(engine, source_id)
     if not batches:
         return []
     known = gates.validation_keys(home)
     outcomes = [process(batch_id, name, Path(archive)) for batch_id, name, archive in batches]
+    started = time.perf_counter()
     gates.build_data_docs(home, only=gates.validation_keys(home) - known)
+    if seconds is not None:
+        seconds["data_docs"] = time.perf_counter() - started
     return outcomes
 
 

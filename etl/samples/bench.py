@@ -48,13 +48,15 @@ import uuid
 from pathlib import Path
 
 from etl.errors import ObservatoireError
-from etl.samples import bench_bi, bench_scaling
+from etl.samples import bench_batch, bench_bi, bench_scaling
 from etl.samples.bench_bi import percentiles
 from etl.samples.bench_qpv_data import bench_secrecy, portrait_inputs, run_secrecy, secrecy_lines
 
 EXTRACT_ROWS = 6_000_000
 SAMPLE_ROWS = 200_000
 RUNS = 3
+DEFM_SOURCE = "france_travail_defm"
+HEADER = "| measure | time | lines/s | ratio to its reference | peak RSS | target |\n|---|---|---|---|---|---|"
 EXTRACT_MONTHS = ("2025-04", "2025-05", "2025-06", "2025-07", "2025-08")
 BI_RUNS, BI_WARMUPS = 20, 2
 
@@ -106,7 +108,7 @@ def _child_ingest(task: dict) -> dict:
     seconds = time.perf_counter() - started
     [batch] = report.batches
     return {"seconds": seconds, "startup": startup, "status": batch.status, "reason": batch.reason,
-            "stages": batch.seconds}  # fmt: skip
+            "stages": batch.seconds, "once": report.seconds}  # fmt: skip
 
 
 def _child_to_sql(task: dict) -> dict:
@@ -187,6 +189,11 @@ def _ingest(url: str, home, path: Path, source_id: str) -> tuple[dict, float]:
     return result, rss
 
 
+def _copy(url: str, path: Path, table: str, columns) -> dict:
+    """The raw `COPY` of `path` into a fresh unlogged table of text columns, in a child; its result."""
+    return _spawn({"step": "copy", "url": url, "file": str(path), "table": table, "columns": list(columns)})[0]
+
+
 def _median_runs(tasks: list[dict]) -> tuple[dict, float, list[float]]:
     """The run of median time among `tasks` (one child each), the largest peak RSS, and every run's seconds."""
     results = [_spawn(task) for task in tasks]
@@ -253,9 +260,7 @@ def _bench_extract(url: str, home, tmp: Path, territory_dir: Path, rows: int, ru
             out.write(line)
     print("measuring pandas.to_sql on a 200,000-line sample ...", flush=True)
     to_sql, to_sql_rss = _spawn({"step": "to_sql", "url": url, "file": str(sample), "table": "bench_to_sql"})
-    sample_copy, _ = _spawn(
-        {"step": "copy", "url": url, "file": str(sample), "table": "bench_sample", "columns": list(COLUMNS)}
-    )
+    sample_copy = _copy(url, sample, "bench_sample", COLUMNS)
     gates = sum(ingest["stages"].get(k, 0.0) for k in ("gate_file", "gate_rows", "cross_checks"))
     return {
         "rows": rows,
@@ -417,10 +422,8 @@ def _bench_defm(url: str, home, tmp: Path, territory_dir: Path, months: int) -> 
     files = france_travail.generate_defm(tmp / "ft", territory_dir, wanted)
     big = tmp / f"DEFM_QPV_{wanted[-1].replace('-', '')}.csv"
     lines = _concatenate(files, big)
-    copy, _ = _spawn(
-        {"step": "copy", "url": url, "file": str(big), "table": "bench_defm", "columns": list(DEFM_COLUMNS)}
-    )
-    ingest, rss = _ingest(url, home, big, "france_travail_defm")
+    copy = _copy(url, big, "bench_defm", DEFM_COLUMNS)
+    ingest, rss = _ingest(url, home, big, DEFM_SOURCE)
     return {"lines": lines, "months": months, "copy": copy, "ingest": {**ingest, "peak_rss_mb": rss}}
 
 
@@ -474,7 +477,7 @@ def _scaling(url: str, home, tmp: Path, territory_dir: Path, largest: int) -> di
     folder.mkdir(exist_ok=True)
 
     def measured(path: Path, source_id: str, columns, lines: int, **size) -> dict:
-        copy, _ = _spawn({"step": "copy", "url": url, "file": str(path), "table": "bench_scaling", "columns": columns})
+        copy = _copy(url, path, "bench_scaling", columns)
         ingest, rss = _ingest(url, home, path, source_id)
         timings = {"seconds": ingest["seconds"], "copy_seconds": copy["seconds"], "peak_rss_mb": rss}
         return {"lines": lines, **size, **timings}
@@ -491,7 +494,7 @@ def _scaling(url: str, home, tmp: Path, territory_dir: Path, largest: int) -> di
         print(f"scaling: the aggregated file of {months} month(s) ...", flush=True)
         files = france_travail.generate_defm(folder / f"ft{index}", territory_dir, wanted)
         big = folder / f"DEFM_QPV_{wanted[-1].replace('-', '')}.csv"
-        return measured(big, "france_travail_defm", list(DEFM_COLUMNS), _concatenate(files, big), months=months)
+        return measured(big, DEFM_SOURCE, list(DEFM_COLUMNS), _concatenate(files, big), months=months)
 
     return bench_scaling.measure(extract, aggregated, largest)
 
@@ -547,6 +550,12 @@ def run(
             "extract": _bench_extract(url, home, tmp, territory_dir, rows, runs),
             "dags": _bench_dags(),
             "defm": _bench_defm(url, home, tmp, territory_dir, months),
+            "batch": bench_batch.fixed_cost(
+                tmp,
+                territory_dir,
+                lambda path: _ingest(url, home, path, DEFM_SOURCE),
+                lambda path, columns: _copy(url, path, "bench_batch", columns),
+            ),
             "portraits": _bench_portraits(territory_dir, tmp / "portraits"),
             "secrecy": bench_secrecy(territory_dir),
             "demo": demo,
@@ -586,16 +595,15 @@ def table(results: dict) -> str:
     defm_copy, defm_ingest = defm["lines"] / defm["copy"]["seconds"], defm["lines"] / defm["ingest"]["seconds"]
     slowest = max(dags["files"], key=dags["files"].get)
     lines = [
-        "| measure | time | lines/s | ratio to its reference | peak RSS | target |",
-        "|---|---|---|---|---|---|",
+        HEADER,
         f"| individual extract, {rows:,} lines ({ex['size_mb']:.0f} MB): raw COPY into an unlogged table "
         f"(reference, median of {len(ex['copy']['runs'])}) | {ex['copy']['seconds']:.1f} s | {copy_rate:,.0f} | 1 | "
         f"{ex['copy']['peak_rss_mb']:.0f} MiB | |",
         f"| the same, the platform's end-to-end ingest + aggregation (median of {len(ex['ingest']['runs'])}) | "
         f"{ex['ingest']['seconds']:.1f} s | {ingest_rate:,.0f} | {ingest_rate / copy_rate:.2f} | "
-        f"{ex['ingest']['peak_rss_mb']:.0f} MiB | ≥ 0.35, < 30 s, < 1 GiB |",
+        f"{ex['ingest']['peak_rss_mb']:.0f} MiB | ≥ 0.6, < 30 s, < 1 GiB |",
         f"| start of a task process (imports of pandas, Arrow, Great Expectations; GX context), once per task, "
-        f"not in the line above | {ex['ingest']['startup']:.1f} s | | | | |",
+        f"not in the line above | {ex['ingest']['startup']:.1f} s | | | | ≤ 1.5 s |",
         f"| {ex['to_sql']['rows']:,}-line sample: COPY (reference) | {ex['sample_copy']['seconds']:.2f} s | "
         f"{sample_rate:,.0f} | 1 | | |",
         f"| the same sample through pandas.to_sql | {ex['to_sql']['seconds']:.1f} s | {to_sql_rate:,.0f} | "
@@ -605,7 +613,8 @@ def table(results: dict) -> str:
         f"| aggregated DEFM file, {defm['months']} months ({defm['lines']:,} lines): raw COPY (reference) | "
         f"{defm['copy']['seconds']:.1f} s | {defm_copy:,.0f} | 1 | | |",
         f"| the same, the platform's ingest | {defm['ingest']['seconds']:.1f} s | {defm_ingest:,.0f} | "
-        f"{defm_ingest / defm_copy:.2f} | {defm['ingest']['peak_rss_mb']:.0f} MiB | |",
+        f"{defm_ingest / defm_copy:.2f} | {defm['ingest']['peak_rss_mb']:.0f} MiB | ≤ 1.5 s |",
+        *bench_batch.table_lines(results["batch"]),
         f"| DAG file import, slowest ({slowest}; median of 3) | {dags['files'][slowest]:.2f} s | | | | < 0.3 s |",
         f"| DagBag of the {dags['dags']} DAGs, {dags['errors']} import error(s) (median of 3) | {dags['dagbag']:.2f} s "
         "| | | | < 2 s |",
@@ -636,6 +645,7 @@ def table(results: dict) -> str:
         ("landing, audit, Data Docs", ex["ingest"]["seconds"] - sum(stages.values())),
     ]:
         out.append(f"  {stage:<26} {seconds:6.2f} s  {100 * seconds / ex['ingest']['seconds']:5.1f} %")
+    out += bench_batch.details(results["batch"])
     out += ["", "DAG files (median import time of 3, Airflow's DagBag machinery already imported):"]
     out += [f"  {name:<30} {seconds:.3f} s" for name, seconds in dags["files"].items()]
     out += bench_bi.details(results)
@@ -665,29 +675,20 @@ def main(argv: list[str] | None = None) -> int:
         result = CHILDREN[task["step"]](task)
         print(json.dumps({**result, "peak_rss_mib": _peak_rss_mib()}), flush=True)
         return 0
-    if args.only == "secrecy":
-        secrecy = run_secrecy()
-        print("\n" + "\n".join(["| measure | time | lines/s | ratio to its reference | peak RSS | target |",
-                                 "|---|---|---|---|---|---|", *secrecy_lines(secrecy)]))  # fmt: skip
-        if args.json:
-            args.json.write_text(json.dumps({"secrecy": secrecy}, indent=2) + "\n", encoding="utf-8")
-        return 0
     bi_load = {"scale": max(args.bi_scale, 1), "clients": max(args.bi_clients, 1), "seconds": max(args.bi_seconds, 1)}
-    if args.only == "bi":
+    if args.only == "secrecy":
+        results = {"secrecy": run_secrecy()}
+        text = "\n".join([HEADER, *secrecy_lines(results["secrecy"])])
+    elif args.only == "bi":
         results = run_bi(bi_load)
         m = results["machine"]
-        lines = [
-            "| measure | time | lines/s | ratio to its reference | peak RSS | target |",
-            "|---|---|---|---|---|---|",
-        ]
-        lines += [*bench_bi.table_lines(results, BI_RUNS), *bench_bi.details(results)]
-        print("\n" + "\n".join([*lines, "", f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['date']}"]))
-        if args.json:
-            args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-        return 0
-    results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)), min(max(args.months, 1), 84),
-                  bi_load, scaling=not args.no_scaling)  # fmt: skip
-    print("\n" + table(results))
+        text = "\n".join([HEADER, *bench_bi.table_lines(results, BI_RUNS), *bench_bi.details(results), "",
+                          f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['date']}"])  # fmt: skip
+    else:
+        results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)),
+                      min(max(args.months, 1), 84), bi_load, scaling=not args.no_scaling)  # fmt: skip
+        text = table(results)
+    print("\n" + text)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -1,0 +1,48 @@
+"""The bench's fixed-cost piece: its small files are real batches of their own month (behaviour, not timings)."""
+
+import shutil
+
+import pytest
+
+from etl import pipeline
+from etl.samples import bench, bench_batch
+from etl.samples.generators import france_travail
+from etl.sources.registry import source
+
+pytestmark = pytest.mark.warehouse
+
+
+def test_each_small_file_loads_as_one_batch_of_its_own_month(isolated, tmp_path):
+    territories = tmp_path / "territories"
+    bench._prepare(isolated.engine, isolated.home, territories)
+    [month_file] = france_travail.generate_defm(tmp_path / "ft", territories, ["2024-01"])
+    files = bench_batch.small_files(month_file, tmp_path / "small")
+    assert len(files) == len(bench_batch.MONTHS)
+    inbox = isolated.home.folder("inbox") / bench.DEFM_SOURCE
+    inbox.mkdir(parents=True, exist_ok=True)
+    for path, month in zip(files, bench_batch.MONTHS, strict=True):
+        header, *rows = path.read_text(encoding="utf-8").splitlines()
+        assert header.startswith("mois;niveau;")
+        assert len(rows) == bench_batch.LINES
+        assert all(row.startswith(month + ";") and ";QPV;" not in row for row in rows)
+        shutil.copyfile(path, inbox / path.name)
+        report = pipeline.ingest(isolated.engine, source(bench.DEFM_SOURCE), home=isolated.home)
+        [batch] = report.batches
+        assert (batch.status, batch.reason) == ("loaded", None)
+        assert set(report.seconds) == {"landing", "data_docs"}
+
+
+def test_the_batch_cost_leaves_out_the_runs_data_docs_and_takes_medians():
+    def child(seconds, docs):
+        return {"seconds": seconds, "once": {"landing": 0.02, "data_docs": docs}, "startup": 1.0,
+                "stages": {"read": 0.01, "gate_file": seconds / 10}}  # fmt: skip
+
+    ingested = [(child(1.0, 0.4), 300.0), (child(0.9, 0.2), 310.0), (child(3.0, 0.5), 305.0)]
+    batch = bench_batch.summarise(ingested, [{"seconds": 0.002}, {"seconds": 0.004}, {"seconds": 0.003}])
+    assert batch["runs"] == pytest.approx([0.6, 0.7, 2.5])
+    assert batch["seconds"] == pytest.approx(0.7)
+    assert batch["data_docs"] == pytest.approx(0.4)
+    assert batch["stages"]["gate_file"] == pytest.approx(0.1)
+    assert batch["copy"] == pytest.approx(0.003)
+    assert batch["peak_rss_mb"] == 310.0
+    assert "audit and the rest" in "\n".join(bench_batch.details(batch))
