@@ -220,6 +220,84 @@ def _insee_defm(codes: list[str]) -> tuple[bytes, dict]:
     return buffer.getvalue().encode("utf-8"), expected
 
 
+CAF_VARIABLES = ["codgeo", "libgeo", "a", "percou", "a_rsa", "a_aah", "a_al", "a_isol", "a_csenf", "a_caenf"]
+CAF_VARIABLES += ["a_mono", "a_etud"]
+
+
+def _insee_caf(path: Path, codes: list[str], *, sheet: str = "Données quartiers", technical_first: bool = False):
+    """INSEE's CAF beneficiaries by QPV as an INSEE QPV workbook (REAL-FORMATS §5, §6): a documentation sheet first,
+    the data sheet below a title block, two header rows (labels, technical names: the order of `technical_first`),
+    the national total first; lower-case variables (`a`, `percou`, inferred), a multiple of 5 each, every seventh
+    QPV's RSA masked (empty). Returns the path and {QPV: (a, percou, rsa or None)}."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    book.active.title = "Documentation"
+    book.active.append(["Allocataires CAF par quartier prioritaire, au 31 décembre 2024"])
+    data = book.create_sheet(sheet)
+    data.append(["Bénéficiaires des prestations CAF par quartier prioritaire de la politique de la ville"])
+    data.append(["Source : Cnaf, fichier des allocataires au 31/12/2024 ; Insee"])
+    data.append([])
+    labels = ["Code du quartier", "Libellé du quartier", "Foyers allocataires", "Personnes couvertes", "RSA", "AAH"]
+    labels += ["Aide au logement", "Isolés", "Couples sans enfant", "Couples avec enfant(s)", "Monoparents"]
+    labels += ["Étudiants"]
+    for row in [CAF_VARIABLES, labels] if technical_first else [labels, CAF_VARIABLES]:
+        data.append(row)
+    data.append(["Ensemble des quartiers prioritaires", "", 987_650, 2_345_670, *[1000] * 8])
+    expected = {}
+    for index, code in enumerate(codes):
+        isol, csenf, caenf, mono = (5 * (20 + index % 7), 5 * (4 + index % 3), 5 * (10 + index % 5), 5 * 9)
+        a = isol + csenf + caenf + mono
+        rsa = None if index % 7 == 0 else 5 * (6 + index % 4)
+        data.append([code, f"Quartier {code}", a, 5 * a // 2 // 5 * 5, rsa, 15, a - 20, isol, csenf, caenf, mono, 5])
+        expected[code] = (a, 5 * a // 2 // 5 * 5, rsa)
+    book.save(path)
+    return path, expected
+
+
+SHEETS = [("Données quartiers", False), ("Donnees quartier", True), ("DONNÉES QUARTIER", False)]
+
+
+@pytest.mark.parametrize(("sheet", "technical_first"), SHEETS)
+def test_insee_caf_workbook_is_read_below_its_title_block_whatever_the_sheet_spelling(tmp_path, sheet, technical_first):
+    name = "beneficiaires_CAF_31-12-2024_QP24.xlsx"
+    path, expected = _insee_caf(tmp_path / name, ["QN00101M", "QN00102N"], sheet=sheet, technical_first=technical_first)
+    from etl.sources import caf
+
+    raw = caf.read_allocataires(path, name=name)
+    assert raw.attrs["layout"] == "insee_caf_qp"
+    assert list(raw.columns) == ["line_no", *caf.ALLOCATAIRES_COLUMNS]
+    assert raw["line_no"].tolist() == [7, 8]  # sheet rows: title block 1-3, headers 4-5, national total 6
+    assert list(raw.attrs["totals"]) == [6]
+    assert raw["dtreffile"].tolist() == ["31/12/2024"] * 2
+    assert raw.loc[0, "nb_alloc_rsa"] == "s" and raw.loc[1, "nb_alloc_rsa"] == str(expected["QN00102N"][2])
+    assert raw["nb_allocataires"].tolist() == [str(expected[code][0]) for code in ("QN00101M", "QN00102N")]
+    values = caf.normalise_allocataires(raw)["values"]
+    rsa = values[values["indicator_code"] == "CAF_RSA"]
+    assert rsa["status"].tolist() == ["masked", "ok"] and rsa["value"].isna().tolist() == [True, False]
+    assert set(values["period_code"]) == {"2024"} and len(values) == 2 * 9
+
+
+def test_insee_caf_without_the_optional_variables_loads_only_what_it_gives(tmp_path):
+    from etl.sources import caf
+
+    path = tmp_path / "beneficiaires_CAF_31-12-2023_QP24.csv"
+    path.write_bytes(b"CODGEO;A;PERCOU;A_ETUD\nQN00101M;1 245;2 870;\nQN00102N;;40;5\n")
+    raw = caf.read_allocataires(path)
+    assert raw.attrs["layout"] == "insee_caf_qp" and raw["nb_alloc_rsa"].isna().all()
+    staged = caf.normalise_allocataires(raw)
+    values = staged["values"]
+    columns = ["indicator_code", "territory_code", "period_code", "status"]
+    assert values[columns].to_dict("split")["data"] == [
+        ["CAF_ALLOCATAIRES", "QN00101M", "2023", "ok"],
+        ["CAF_PERSONNES_COUVERTES", "QN00101M", "2023", "ok"],
+        ["CAF_ALLOCATAIRES", "QN00102N", "2023", "masked"],
+        ["CAF_PERSONNES_COUVERTES", "QN00102N", "2023", "ok"],
+    ]
+    assert values["value"].fillna(-1).tolist() == [1245.0, 2870.0, -1, 40.0]
+    assert staged["foyers"]["rsa"].isna().all() and staged["foyers"]["personnes_couvertes"].tolist() == [2870, 40]
+
+
 def _in_force_2024(territories) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(QPV, their communes) in force in 2024: the 2024 geography in metropolitan France, the 2015 one overseas."""
     metropole = territories["2024"]["qpv"][~territories["2024"]["qpv"]["insee_dep"].str.startswith("97")]
@@ -308,6 +386,29 @@ def test_insee_job_seekers_by_qpv_load_as_the_second_layout_of_the_defm_source(r
         young = figures["ABC_25"]
         assert got[("FT_DEFM_ABC", code, "age=<26")] == ((young, "ok") if young is not None else (None, "masked"))
     assert not any(key[0] == "FT_DEFM_A" and key[2].startswith("age=") for key in got)
+
+
+@pytest.mark.warehouse
+def test_insee_caf_beneficiaries_by_qpv_load_as_a_layout_of_the_caf_source(real, territories, tmp_path):
+    wh = real[0]
+    codes = list(_in_force_2024(territories)[0]["code_qp"])
+    name = "beneficiaires_CAF_31-12-2024_QP24.xlsx"
+    path, expected = _insee_caf(tmp_path / name, codes, sheet="Donnees quartier")
+    [batch] = _ingest(wh, "caf_allocataires", name, path.read_bytes()).batches
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "insee_caf_qp", "2024"), batch.reason
+    with wh.engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT indicator_code, territory_code, value, status FROM core.indicator_value "
+                "WHERE source_id = 'caf_allocataires' AND period_code = '2024' AND breakdown = 'total'"
+            )
+        ).all()
+    got = {(r.indicator_code, r.territory_code): (r.value, r.status) for r in rows}
+    assert {code for _, code in got} == set(codes)  # the national total row is not a QPV
+    for code, (households, covered, rsa) in expected.items():
+        assert got[("CAF_ALLOCATAIRES", code)] == (households, "ok")
+        assert got[("CAF_PERSONNES_COUVERTES", code)] == (covered, "ok")
+        assert got[("CAF_RSA", code)] == ((rsa, "ok") if rsa is not None else (None, "masked"))
 
 
 @pytest.mark.warehouse
