@@ -168,6 +168,23 @@ def _correspondance_wide(long: pd.DataFrame) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def _correspondance_workbook(path: Path, long: pd.DataFrame, codes_2024: list[str]) -> Path:
+    """ANCT's workbook variant (REAL-FORMATS §2, liste-correspondance-qp2024-qp2015-hexagone.xlsx): `QP2024` and
+    `QP 2015 correspondant`, the predecessors of a 2024 QPV in one cell (joined by ";" or ", "), an empty cell for a
+    2024 QPV without predecessor, a further label column; no row for the 2015 QPV that left the geography."""
+    import openpyxl
+
+    followed = long[long["type_evolution"] != "sortant"].groupby("code_qp_2024")["code_qp_2015"].agg(list)
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["QP2024", "Libellé QP2024", "QP 2015 correspondant"])
+    for index, code in enumerate(codes_2024):
+        predecessors = followed.get(code, [])
+        sheet.append([code, f"Quartier {code}", (";" if index % 2 else ", ").join(predecessors) or None])
+    book.save(path)
+    return path
+
+
 AGES = ["1 à 4 ans", "5 à 9 ans", "10 à 14 ans", "15 à 19 ans", "20 à 29 ans", "30 à 59 ans", "60 à 79 ans"]
 
 
@@ -342,6 +359,25 @@ def test_the_anct_list_with_excel_literals_and_the_wide_correspondence_load(real
     assert sorted(map(tuple, pairs)) == sorted(wanted)
     assert recorded["liste-correspondance-qp2024-qp2015.csv"] == "anct_correspondance_large"
     assert recorded["listeqp2024-cog2024.csv"] == "anct_liste_qp"
+
+
+@pytest.mark.warehouse
+def test_the_correspondence_workbook_variant_loads_the_same_pairs(real, territories, tmp_path):
+    wh, _, long = real
+    codes_2024 = list(territories["2024"]["qpv"]["code_qp"])
+    assert set(codes_2024) - set(long["code_qp_2024"])  # some 2024 QPV have no predecessor: an empty cell
+    name = "liste-correspondance-qp2024-qp2015.xlsx"
+    path = _correspondance_workbook(tmp_path / name, long, codes_2024)
+    [batch] = _ingest(wh, "anct_qpv_correspondance", name, path.read_bytes()).batches
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "anct_correspondance_xlsx", "2015-2024"), (
+        batch.reason
+    )
+    with wh.engine.connect() as conn:
+        pairs = conn.execute(
+            sa.text("SELECT qpv_2015, coalesce(qpv_2024, ''), type_evolution FROM core.qpv_correspondance")
+        ).all()
+    wanted = long[["code_qp_2015", "code_qp_2024", "type_evolution"]].itertuples(index=False, name=None)
+    assert sorted(map(tuple, pairs)) == sorted(wanted)
 
 
 @pytest.mark.warehouse
