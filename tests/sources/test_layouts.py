@@ -459,3 +459,80 @@ def test_a_file_matching_no_layout_is_quarantined_with_the_layouts_report(real):
     assert "injep_licences_qpv (réel): Code Commune;" in text
     assert "Closest layout: plateforme_licences_qpv" in text
     assert "missing columns: libelle_qpv, sexe" in text and "unexpected columns: Nom QPV" in text
+
+
+# --- the 2015 list as the perimeters' attribute table (kept last: it replaces the 2015 geography of the warehouse) ---
+
+
+def _attribute_table(frames: dict, *, unknown_at: int | None = None) -> tuple[bytes, set[str]]:
+    """The 2015 list as the attribute table of ANCT's perimeters (REAL-FORMATS §3): CODE_QP;NOM_QP;COMMUNE_QP, commune
+    names joined by commas (the first only overseas), written in another case, without accents or hyphens for some;
+    with `unknown_at`, that QPV names a commune its département does not have. Returns the bytes and the expected
+    `QPV commune` pairs."""
+    import unicodedata
+
+    communes = frames["qpv_commune"].groupby("code_qp")
+    rows, pairs = [], set()
+    for index, row in enumerate(frames["qpv"].itertuples()):
+        group = communes.get_group(row.code_qp)
+        group = group.iloc[:1] if row.insee_dep.startswith("97") else group
+        names = list(group["lib_com"])
+        if index % 4 == 1:
+            names = [name.upper() for name in names]
+        elif index % 4 == 2:
+            plain = (unicodedata.normalize("NFKD", n).encode("ascii", "ignore").decode() for n in names)
+            names = [name.replace("-", " ") for name in plain]
+        if index == unknown_at:
+            names = ["Commune-Inconnue-du-Département"]
+        rows.append([row.code_qp, row.lib_qp, ", ".join(names)])
+        pairs |= {f"{row.code_qp} {code}" for code in group["insee_com"]}
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(["CODE_QP", "NOM_QP", "COMMUNE_QP"])
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8"), pairs
+
+
+def test_commune_names_are_matched_within_their_departement_or_kept_as_written():
+    from etl.referentiels.territories import commune_codes
+
+    known = ["02691|Saint-Quentin", "60057|Beauvais", "13055|Marseille", "97411|Saint-Denis", "93066|Saint-Denis"]
+    known += ["80001|Abbeville", "80002|Abbeville"]  # two communes of one name in a département: no guess
+    departements = pd.Series(["02", "60", "13", "974", "93", "60", "80"])
+    names = pd.Series(
+        ["SAINT QUENTIN", "beauvais", "Marseille", "Saint-Denis", "Saint Denis", "Saint-Quentin", "Abbeville"]
+    )
+    codes = commune_codes(departements, names, known)
+    assert codes.tolist() == ["02691", "60057", "13055", "97411", "93066", "Saint-Quentin", "Abbeville"]
+
+
+@pytest.mark.warehouse
+def test_the_2015_attribute_table_with_a_commune_of_no_departement_is_refused_naming_its_line(real, territories):
+    wh = real[0]
+    content, _ = _attribute_table(territories["2015"], unknown_at=5)
+    [batch] = _ingest(wh, "anct_qpv", "QP_2015_attributs.csv", content).batches
+    assert (batch.status, batch.layout) == ("quarantined", "anct_qp2015_attributs")
+    text = batch.report.read_text(encoding="utf-8")
+    assert "anct_qpv_commune.rows" in text and "insee_com" in text
+    assert "failed on 1 row(s): line 7 ('Commune-Inconnue-du-Département')" in text
+
+
+@pytest.mark.warehouse
+def test_the_2015_attribute_table_loads_its_communes_matched_by_name(real, territories):
+    wh = real[0]
+    content, pairs = _attribute_table(territories["2015"])
+    [batch] = _ingest(wh, "anct_qpv", "QP_2015_attributs.csv", content).batches
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "anct_qp2015_attributs", "2015"), batch.reason
+    with wh.engine.connect() as conn:
+        loaded = set(
+            conn.execute(
+                sa.text(
+                    "SELECT c.qpv_code || ' ' || c.commune_code FROM core.qpv_commune c "
+                    "JOIN core.qpv q ON q.code = c.qpv_code WHERE q.geography = '2015'"
+                )
+            ).scalars()
+        )
+        regions = dict(conn.execute(sa.text("SELECT code, region_code FROM core.qpv WHERE geography = '2015'")).all())
+    assert loaded == pairs
+    expected = territories["2015"]["qpv"]
+    assert regions == dict(zip(expected["code_qp"], expected["insee_reg"], strict=True))
