@@ -461,6 +461,44 @@ def test_a_file_matching_no_layout_is_quarantined_with_the_layouts_report(real):
     assert "missing columns: libelle_qpv, sexe" in text and "unexpected columns: Nom QPV" in text
 
 
+@pytest.mark.warehouse
+def test_the_generators_insee_job_seekers_load_beside_france_travails_months(real, territories, tmp_path):
+    from etl.samples.generators import france_travail as generator
+
+    wh = real[0]
+    months = ["2024-12", "2025-01", "2025-02"]
+    paths = generator.generate_defm(tmp_path, territories["folder"], months)
+    paths += generator.generate_defm_insee(tmp_path, territories["folder"], [2024])
+    inbox = wh.home.folder("inbox") / "france_travail_defm"
+    for path in paths:
+        (inbox / path.name).parent.mkdir(parents=True, exist_ok=True)
+        (inbox / path.name).write_bytes(path.read_bytes())
+    from etl import pipeline
+
+    report = pipeline.ingest(wh.engine, source("france_travail_defm"), home=wh.home, run_id="test-insee-defm")
+    batches = {batch.original_name: batch for batch in report.batches}
+    insee = batches["DEFM2024_QP24.csv"]
+    assert (insee.status, insee.layout, insee.partition) == ("loaded", "insee_defm_qp", "2024-12/insee"), insee.reason
+    assert all(batch.status == "loaded" for batch in batches.values())
+    with wh.engine.connect() as conn:
+        shown = conn.execute(
+            sa.text(
+                "SELECT DISTINCT vintage FROM core.indicator_value WHERE source_id = 'france_travail_defm' "
+                "AND period_code = '2024-12' AND territory_level = 'qpv'"
+            )
+        ).scalars()
+        compared, differ = conn.execute(
+            sa.text(
+                "SELECT count(*), count(*) FILTER (WHERE i.value IS DISTINCT FROM f.value OR i.status <> f.status) "
+                "FROM core.indicator_value_vintage i JOIN core.indicator_value_vintage f "
+                "USING (indicator_code, territory_level, territory_code, period_code, breakdown) "
+                "WHERE i.vintage = '2024-12/insee' AND f.vintage = '2025-02'"
+            )
+        ).one()
+    assert list(shown) == ["2025-02"]  # France Travail's last revision stays the figure shown
+    assert compared > 1000 and differ == 0  # INSEE's file says the same
+
+
 # --- the 2015 list as the perimeters' attribute table (kept last: it replaces the 2015 geography of the warehouse) ---
 
 
