@@ -220,10 +220,15 @@ def process_batch(
     with clock("gate_file"):
         results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
     if results[0].passed:
+        params = parameters_for(engine, source.parameters)
         with clock("normalise"):
-            staged = source.resolve(source.normaliser)(raw)
+            normaliser = source.resolve(source.normaliser)
+            # a normaliser that takes `parameters` gets the suites' value sets (a name to resolve against the warehouse)
+            if "parameters" in inspect.signature(normaliser).parameters:
+                staged = normaliser(raw, parameters=params)
+            else:
+                staged = normaliser(raw)
         with clock("gate_rows"):
-            params = parameters_for(engine, source.parameters)
             for frame_name, suite in source.suites.rows.items():
                 results.append(gates.run_suite(suite, staged[frame_name], gate="rows", parameters=params, home=home))
         if source.cross_checks and all(r.passed for r in results):

@@ -21,6 +21,9 @@ QUERIES = {
     "quarters": "SELECT code FROM core.period WHERE kind = 'quarter' ORDER BY 1",
     "qpv_codes": "SELECT code FROM core.qpv ORDER BY 1",
     "communes": "SELECT code FROM core.commune ORDER BY 1",
+    # the communes the warehouse knows as `code|name` (the QPV lists' COG codes and names), for the 2015 attribute
+    # table that names its communes (etl.referentiels.territories.normalise_qpv)
+    "communes_noms": "SELECT code || '|' || nom FROM core.commune WHERE nom IS NOT NULL ORDER BY 1",
     # the (QPV, commune) pairs of the referential, as `QPV|commune`: a job seeker's QPV must lie in their commune
     "qpv_communes": "SELECT qpv_code || '|' || commune_code FROM core.qpv_commune ORDER BY 1",
     "territory_codes": (

@@ -68,6 +68,7 @@ TYPES_EVOLUTION = ("identique", "modifie", "sortant")
 EVOLUTION_LETTER = {"identique": "I", "modifie": "M"}
 # Separator of the multi-valued cells (communes and EPCI of a QPV that spans several of them).
 MULTI_VALUE_SEPARATOR = "; "
+ATTRIBUTES_LAYOUT = "anct_qp2015_attributs"  # the registry's name of the 2015 list as the perimeters' attribute table
 
 
 def departement_code3(departement: str) -> str:
@@ -159,6 +160,52 @@ def correspondance_from_wide(frame: pd.DataFrame) -> pd.DataFrame:
     return result
 
 
+def qpv_from_attributes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The 2015 list as the perimeters' attribute table (`CODE_QP;NOM_QP;COMMUNE_QP`, commune names joined by
+    commas, read as `lib_com` joined by "; ") -> `QPV_COLUMNS`.
+
+    The département is the code's (`QP075001` -> 75, `QP02A001` -> 2A, `QP971001` -> 971), its name, région and
+    région name the catalogue's (empty for a code of no known département, which the rows gate refuses). The commune
+    codes are not in the file: `insee_com` is None (no cell), and `normalise_qpv` matches the names to the communes
+    the warehouse knows. No EPCI either."""
+    out = pd.DataFrame({"line_no": frame["line_no"].to_numpy(dtype="int64")})
+    out["code_qp"] = _text(frame["code_qp"]).to_numpy()
+    out["lib_qp"] = _text(frame["lib_qp"]).to_numpy()
+    departement = out["code_qp"].str.extract(r"^Q[PN](0[0-9][0-9AB]|97[0-9])", expand=False).fillna("")
+    departement = departement.where(~departement.str.startswith("0"), departement.str[1:])
+    departements = load_departements().set_index("code")
+    regions = load_regions().set_index("code")["nom"]
+    out["insee_reg"] = departement.map(departements["code_region"]).fillna("").to_numpy()
+    out["lib_reg"] = out["insee_reg"].map(regions).fillna("").to_numpy()
+    out["insee_dep"] = departement.to_numpy()
+    out["lib_dep"] = departement.map(departements["nom"]).fillna("").to_numpy()
+    out["insee_com"] = None
+    out["lib_com"] = _text(frame["lib_com"]).to_numpy()
+    out["siren_epci"] = ""
+    out["lib_epci"] = ""
+    return out
+
+
+def commune_key(departement: pd.Series, name: pd.Series) -> pd.Series:
+    """`département|name` as compared: the name without case, accents, hyphens or apostrophes (`Saint-Étienne-du-
+    Rouvray` = `SAINT ETIENNE DU ROUVRAY`)."""
+    plain = name.astype("str").str.replace(r"[-'’]", " ", regex=True).map(layouts.header_key)
+    return departement.astype("str") + "|" + plain
+
+
+def commune_codes(departement: pd.Series, names: pd.Series, known: Sequence[str]) -> pd.Series:
+    """The code of each commune name within its département among `known` (`code|name`, the parameter
+    communes_noms); a name that matches no commune of the département, or two, is kept as written."""
+    codes = pd.Series([item.partition("|")[0] for item in known], dtype="str")
+    labels = pd.Series([item.partition("|")[2] for item in known], dtype="str")
+    known_departement = codes.str[:3].where(codes.str.startswith("97"), codes.str[:2])
+    keys = pd.Series(commune_key(known_departement, labels).to_numpy(), index=codes.to_numpy())
+    unique = keys[~keys.duplicated(keep=False)]
+    lookup = pd.Series(unique.index, index=unique.to_numpy())
+    found = commune_key(departement.reset_index(drop=True), names.reset_index(drop=True)).map(lookup)
+    return found.where(found.notna(), names.reset_index(drop=True)).astype("str")
+
+
 # --- normalising ---------------------------------------------------------------------------------------------------
 
 
@@ -202,18 +249,20 @@ def _split_pairs(frame: pd.DataFrame, code: str, label: str) -> pd.DataFrame:
     return result
 
 
-def normalise_qpv(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
+def normalise_qpv(raw: pd.DataFrame, parameters: dict[str, list[str]] | None = None) -> dict[str, pd.DataFrame]:
     """Typed frames from the rows of an ANCT QPV list: `qpv`, `qpv_commune` (one row per commune), `qpv_epci`.
 
     `qpv` has line_no, code_qp, lib_qp, geography (`2015` for a `QP` code, `2024` for `QN`, else NA), insee_reg,
     lib_reg, insee_dep, lib_dep. Commune codes are zero-padded to 5 characters (`1053` → `01053`), région codes to 2,
     one-digit département codes to 2. Values of any other shape (`1053.0`, `QP75001`) are kept as read, and an
-    empty cell stays an empty string.
+    empty cell stays an empty string. A list that names its communes without their codes (the 2015 attribute
+    table, `qpv_from_attributes`) has them matched within the QPV's département to `parameters["communes_noms"]`
+    (`commune_codes`: a name matching no commune stays as written, for the rows gate); it has no EPCI rows.
     """
     _require(raw, QPV_COLUMNS)
     frame = pd.DataFrame({"line_no": raw["line_no"].astype("int64").to_numpy()})
     for name in QPV_COLUMNS:
-        frame[name] = raw[name].astype("str").to_numpy()
+        frame[name] = raw[name].fillna("").astype("str").to_numpy()
     for name in ("code_qp", "lib_qp", "insee_reg", "lib_reg", "insee_dep", "lib_dep"):
         frame[name] = _text(frame[name])
     frame["insee_reg"] = pad_digits(frame["insee_reg"], 2)
@@ -235,6 +284,11 @@ def normalise_qpv(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
     epci = _split_pairs(frame, "siren_epci", "lib_epci")
     epci = epci.drop_duplicates(subset=["line_no", "siren_epci", "lib_epci"]).reset_index(drop=True)
+    if raw.attrs.get("layout") == ATTRIBUTES_LAYOUT:  # communes named, not coded
+        departement = communes["code_qp"].map(dict(zip(frame["code_qp"], frame["insee_dep"], strict=False)))
+        known = (parameters or {}).get("communes_noms", [])
+        communes["insee_com"] = commune_codes(departement, communes["lib_com"], known).to_numpy()
+        epci = epci.iloc[0:0]
     return {"qpv": qpv, "qpv_commune": communes, "qpv_epci": epci}
 
 

@@ -4,8 +4,10 @@ Three years of files for every source: monthly France Travail job seekers (2023-
 two months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for November 2024, November 2025
 and the last three months, the individual extract (300,000 job seekers a month, the last one gzip-compressed; the
 Novembers give the annual table of the QPV in veille active its job seekers, and no semestrial edition reads them);
-CAF households (2023-2025) and quarterly crèche places; ANS subsidy lines and licences (the CAF, the licences and the
-extract also report some QPV in veille active under their 2015 code); the other national producers' indicator files;
+INSEE's job seekers by QPV at 31 December 2024 and 2025 in its own layout (DEFM<YYYY>_QP24.csv: the figures of
+France Travail's last revision of those months, which core keeps exposing); CAF households (2023-2025) and quarterly
+crèche places; ANS subsidy lines and licences (the CAF, the licences and the extract also report some QPV in veille
+active under their 2015 code); the other national producers' indicator files;
 INSEE's population of the 2024 QPV (the 2020 census, a workbook with its title block); the QPV referential of both
 geographies and the perimeters of the 2024 QPV (the ANCT's zip of GeoJSON, plausible polygons laid out by
 département). Each source also gets one file broken on purpose, which the demo expects to see quarantined. A few
@@ -131,8 +133,9 @@ def drop_sample_files(
         out, terr = Path(tmp), territory_dir
         years, quarters = years or DEMO_YEARS, quarters or DEMO_QUARTERS
         generators = {
-            "france_travail_defm": lambda: ft.generate_defm(
-                out / "ft", terr, months or DEMO_MONTHS, seed=seed, broken=True
+            "france_travail_defm": lambda: (
+                ft.generate_defm(out / "ft", terr, months or DEMO_MONTHS, seed=seed, broken=True)
+                + ft.generate_defm_insee(out / "ft_insee", terr, insee_defm_years(months or DEMO_MONTHS), seed=seed)
             ),
             "france_travail_contacts": lambda: ft.generate_contacts(out / "ftc", terr, years, seed=seed),
             "france_travail_individus": lambda: _extracts(out / "fti", terr, months, seed),
@@ -163,6 +166,19 @@ def drop_sample_files(
                     drop.expected_quarantine.add(("paqte", path.name))
                 _drop(path, home, "paqte", drop)
     return drop
+
+
+def insee_defm_years(months: list[str]) -> list[int]:
+    """The years INSEE's job seekers by QPV (DEFM<YYYY>_QP24.csv) are dropped for: those of the 2024 QPV whose
+    December France Travail has already revised for the last time among `months` (its file of M+2), so that core,
+    which exposes the latest vintage of each figure, keeps France Travail's figures (the same as INSEE's)."""
+    from etl.samples.generators import france_travail as ft
+
+    return [
+        int(month[:4])
+        for month in months
+        if month.endswith("-12") and month >= ft.FIRST_2024_MONTH and f"{int(month[:4]) + 1}-02" in months
+    ]
 
 
 def _extracts(folder: Path, territories_dir: Path, months: list[str] | None, seed: int) -> list[Path]:

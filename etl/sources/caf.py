@@ -8,7 +8,9 @@ This module owns what the platform knows about the CAF's files and nothing about
   rounds every count to the nearest 5 (its statistical protection: nothing is masked, 0 is a possible value) and
   writes numbers from 1,000 on with a space between digit groups (`1 245`). Each count being rounded on its own,
   the four composition counts do not add up to `nb_allocataires` exactly (at most 10 apart, see the
-  `caf_foyers.rows` suite), but rounding is monotone, so a part never exceeds its whole. `read_allocataires`
+  `caf_foyers.rows` suite), but rounding is monotone, so a part never exceeds its whole. INSEE's CAF beneficiaries
+  by QPV (`beneficiaires_CAF_31-12-<YYYY>_QP24.xlsx`, empty cells masked) are a second layout of the same source,
+  declared in the registry and turned into these columns by `allocataires_from_insee`. `read_allocataires`
   reads it as text, `normalise_allocataires` returns the long `values` frame and the typed wide `foyers` frame
   (one row per file line) that the consistency checks run on; `allocataires_partition` is the year. A corrected
   re-delivery of a year (`CAF_QPV_<YYYY>_rectificatif.csv`) has the same shape and the same partition;
@@ -30,10 +32,13 @@ import numpy as np
 import pandas as pd
 
 from etl.readers import read_delimited
+from etl.sources import layouts
 from etl.sources.values import counts as _parse_counts
 from etl.sources.values import latest_period, text, values_frame
 
 FALLBACK_ENCODING = "cp1252"  # the crèche files come from a Windows-1252 chain
+MASK = "s"  # an empty cell of INSEE's layout by QPV (statistical secret); the CAF's own files mask nothing
+INSEE_LAYOUT = "insee_caf_qp"  # the registry's name of INSEE's layout by QPV
 
 # --- allocataires (annual) -----------------------------------------------------------------------------------------
 
@@ -87,9 +92,30 @@ CRECHES_BREAKDOWNS = ("type=creation", "type=renovation", "total")
 # --- reading -------------------------------------------------------------------------------------------------------
 
 
-def read_allocataires(path: Path) -> pd.DataFrame:
-    """Read an allocataire file (UTF-8, BOM and CRLF accepted) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, ALLOCATAIRES_COLUMNS)
+def read_allocataires(path: Path, *, name: str | None = None) -> pd.DataFrame:
+    """Read an allocataire file, the platform's `CAF_QPV_<YYYY>.csv` (UTF-8, BOM and CRLF accepted) or INSEE's
+    workbook by QPV, into `ALLOCATAIRES_COLUMNS` (text, with `line_no`) through the layout its header matches
+    (etl/sources/layouts.py; `name`: the file name as sent)."""
+    return layouts.read("caf_allocataires", path, name=name)
+
+
+def allocataires_from_insee(frame: pd.DataFrame) -> pd.DataFrame:
+    """INSEE's CAF beneficiaries by QPV (one row per QPV, `annee` the year of the file name) -> `ALLOCATAIRES_COLUMNS`.
+
+    `dtreffile` is `31/12/<YYYY>` (empty when the name holds no year, which the file gate refuses); an empty count cell
+    is masked (`MASK`); a figure the file does not give stays None (no cell), which `normalise_allocataires` does
+    not load; INSEE's other variables are left out."""
+    out = pd.DataFrame({"line_no": frame["line_no"].to_numpy(dtype="int64")})
+    year = text(frame["annee"])
+    out["dtreffile"] = year.where(year == "", "31/12/" + year).to_numpy()
+    out["code_qp"] = text(frame["code_qp"]).to_numpy()
+    out["libelle_qp"] = frame["libelle_qp"].where(frame["libelle_qp"].notna(), "").astype("str").to_numpy()
+    for column in ALLOCATAIRES_COUNT_COLUMNS:
+        cells = frame[column]
+        given = cells.notna().to_numpy()
+        cells = text(cells.fillna(""))
+        out[column] = np.where(given, np.where(cells == "", MASK, cells), None)
+    return out
 
 
 def read_creches(path: Path) -> pd.DataFrame:
@@ -118,7 +144,12 @@ def _quarter(cells: pd.Series) -> pd.Series:
 
 
 def _long(
-    raw: pd.DataFrame, period: pd.Series, mapping: dict[str, tuple[str, ...]], *, thousands: bool
+    raw: pd.DataFrame,
+    period: pd.Series,
+    mapping: dict[str, tuple[str, ...]],
+    *,
+    thousands: bool,
+    mask: str | None = None,
 ) -> pd.DataFrame:
     """One `qpv` figure per count cell, in file order (the cells of a line in header order)."""
     columns = list(mapping)
@@ -139,8 +170,10 @@ def _long(
         ignore_index=False,
     )
     # melt stacks column after column; a stable sort on the source row gives file order, columns in header order.
-    long = long.sort_index(kind="stable").reset_index(drop=True)
-    value, status = _parse_counts(long["_cell"], mask=None, thousands=thousands)
+    # A figure the file's layout does not give (no cell at all: None) is not a figure.
+    long = long.sort_index(kind="stable")
+    long = long.loc[long["_cell"].notna()].reset_index(drop=True)
+    value, status = _parse_counts(long["_cell"], mask=mask, thousands=thousands)
     return values_frame(
         {
             "line_no": long["line_no"].to_numpy(),
@@ -158,15 +191,17 @@ def _long(
 def normalise_allocataires(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """The allocataire rows as read -> `{"values": long, "foyers": wide}`.
 
-    `values`: one row per figure (9 per file line, in header order): CAF_ALLOCATAIRES (`total` and the four
+    `values`: one row per figure (9 per file line in the platform's layout, in header order; in INSEE's, the figures
+    it gives, an empty cell `masked`): CAF_ALLOCATAIRES (`total` and the four
     `composition=` breakdowns), CAF_PERSONNES_COUVERTES, CAF_RSA, CAF_AAH and CAF_AIDE_LOGEMENT (`total`), level
     `qpv`, `period_code` the year of `dtreffile` when it is exactly `31/12/YYYY`, else the cell as read.
     `foyers`: one row per file line with the same year (`annee`), `code_qp` and the nine counts as float64 (NaN when
-    the cell is not a count), plus `ecart_composition`, the sum of the four composition counts minus
-    `allocataires` (NaN when any of them is NaN).
+    the cell is not a count, is masked or is not given), plus `ecart_composition`, the sum of the four composition
+    counts minus `allocataires` (NaN when any of them is NaN).
     """
     period = _year(raw["dtreffile"])
-    values = _long(raw, period, ALLOCATAIRES_COUNTS, thousands=True)
+    mask = MASK if raw.attrs.get("layout") == INSEE_LAYOUT else None
+    values = _long(raw, period, ALLOCATAIRES_COUNTS, thousands=True, mask=mask)
     foyers = pd.DataFrame(
         {
             "line_no": raw["line_no"].to_numpy(dtype="int64"),
@@ -175,7 +210,7 @@ def normalise_allocataires(raw: pd.DataFrame) -> dict[str, pd.DataFrame]:
         }
     )
     for column, (_, _, name) in ALLOCATAIRES_COUNTS.items():
-        foyers[name] = _parse_counts(raw[column], mask=None, thousands=True)[0]
+        foyers[name] = _parse_counts(raw[column].fillna(""), mask=mask, thousands=True)[0]
     composition = [ALLOCATAIRES_COUNTS[column][2] for column in COMPOSITION_COLUMNS]
     # sum(skipna=False): NaN as soon as one part is not a count
     foyers["ecart_composition"] = foyers[composition].sum(axis=1, skipna=False) - foyers["allocataires"]

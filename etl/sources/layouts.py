@@ -275,8 +275,14 @@ def _open_sheet(path: Path, name: str, sheets: list[str], limits: xlsx.Limits):
             rule=error.rule,
         ) from None
     books = opened.values.worksheets
-    wanted = {header_key(sheet) for sheet in sheets}
-    return next((sheet for sheet in books if header_key(sheet.title) in wanted), books[0])
+    wanted = {sheet_key(sheet) for sheet in sheets}
+    return next((sheet for sheet in books if sheet_key(sheet.title) in wanted), books[0])
+
+
+def sheet_key(title: str) -> str:
+    """A sheet name as compared: as a header (`header_key`), each word without a plural `s` (`Données quartiers` =
+    `Donnees quartier`)."""
+    return " ".join(re.sub(r"(?<=[a-z])s$", "", word) for word in header_key(title).split())
 
 
 def read_sheet(

@@ -287,3 +287,48 @@ def test_ensemble_lines_are_the_exact_sums_of_their_qpv(out_dir, territories_dir
     assert exact and bounded  # both cases are exercised
     france = int(frame.iloc[0]["defm_abc"])
     assert france == sum(int(ensembles.loc[code, "defm_abc"]) for code in ensembles.index)
+
+
+# --- INSEE's job seekers by QPV ------------------------------------------------------------------------------------
+
+
+def test_insee_defm_gives_france_travails_last_revision_of_december_through_its_own_layout(territories_dir, tmp_path):
+    from etl.sources import france_travail as source
+
+    [insee] = generator.generate_defm_insee(tmp_path / "insee", territories_dir, [2024])
+    assert insee.name == "DEFM2024_QP24.csv"
+    assert insee.read_bytes().startswith(b"CODGEO;NOTE;ABCDE;ABC;ABC_H;ABC_F;A;A_H;A_F;ABC_25;ABC_2649;ABC_50\n")
+    raw = source.read_defm(insee)
+    assert raw.attrs["layout"] == "insee_defm_qp"
+    insee_values = source.normalise_defm(raw)["values"]
+    assert set(insee_values["period_code"]) == {"2024-12"}
+    assert (insee_values["status"] == "masked").any() and (insee_values["status"] == "ok").any()
+    # France Travail's file of February 2025 holds its last revision of December 2024
+    files = generator.generate_defm(tmp_path / "ft", territories_dir, ["2025-02"])
+    ft_values = source.normalise_defm(source.read_defm(files[0]))["values"]
+    key = ["indicator_code", "territory_level", "territory_code", "period_code", "breakdown"]
+    both = insee_values.merge(ft_values, on=key, how="left", suffixes=("_insee", "_ft"), validate="one_to_one")
+    assert len(both) == len(insee_values) and both["status_ft"].notna().all()
+    assert both["status_insee"].tolist() == both["status_ft"].tolist()
+    assert both["value_insee"].fillna(-1).tolist() == both["value_ft"].fillna(-1).tolist()
+    in_force = {
+        code
+        for name, prefix in (("qpv_2024.csv", "QN"), ("qpv_2015.csv", "QP"))
+        for code in normalise_qpv(read_anct(territories_dir / name))["qpv"]["code_qp"]
+        if code.startswith(f"{prefix}97") == (prefix == "QP")
+    }
+    assert set(insee_values["territory_code"]) == in_force  # in 2024 overseas QPV keep their 2015 codes
+
+
+def test_insee_defm_refuses_a_year_before_the_2024_qpv(territories_dir, tmp_path):
+    with pytest.raises(ValueError, match="no file for 2023"):
+        generator.generate_defm_insee(tmp_path, territories_dir, [2023, 2024])
+    assert not list(tmp_path.iterdir())
+
+
+def test_the_demo_drops_insee_defm_for_the_decembers_france_travail_has_revised_for_the_last_time():
+    from etl.samples.demo_data import DEMO_MONTHS, insee_defm_years
+
+    assert insee_defm_years(DEMO_MONTHS) == [2024, 2025]
+    assert insee_defm_years(["2023-12", "2024-01", "2024-02"]) == []  # the 2015 QPV: no QP24 file
+    assert insee_defm_years(["2024-11", "2024-12", "2025-01"]) == []  # December not revised for the last time yet

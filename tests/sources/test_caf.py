@@ -283,12 +283,10 @@ def test_the_broken_allocataire_file_is_blocked_with_its_columns_and_lines(files
     assert set(failures) == {
         ("expect_column_values_to_be_between", "ecart_composition"),
         ("expect_column_pair_values_a_to_be_greater_than_b", "rsa"),
-        ("expect_column_values_to_not_be_null", "aah"),
     }
     assert [s["line_no"] for s in failures["expect_column_values_to_be_between", "ecart_composition"].sample] == off
     pair = failures["expect_column_pair_values_a_to_be_greater_than_b", "rsa"]
     assert pair.kwargs["column_A"] == "allocataires" and [s["line_no"] for s in pair.sample] == above
-    assert [s["line_no"] for s in failures["expect_column_values_to_not_be_null", "aah"].sample] == unknown
 
 
 def test_a_count_off_the_rounding_rule_is_a_warning_only(tmp_path, parameters):

@@ -34,7 +34,7 @@ them is a small neighbourhood of 8 to 40 households (`VEILLE_SMALL_SHARE`), so t
 - `CAF_QPV_<YYYY>_broken.csv`: one line whose `nb_alloc_isoles` is 40 too high (composition gap beyond 10: suite
   `caf_foyers.rows`, `ecart_composition`), one line where `nb_alloc_rsa` exceeds `nb_allocataires` (`caf_foyers.rows`,
   allocataires >= rsa), one `nb_alloc_aah` cell written `n.d.` (gate 1 `caf_allocataires.file`, column
-  `nb_alloc_aah`; status `invalid` in `caf_allocataires.rows`; NaN in `caf_foyers.rows`, aah not null);
+  `nb_alloc_aah`; status `invalid` in `caf_allocataires.rows`; NaN in `caf_foyers.rows`);
 - `CAF_EAJE_QPV_<YYYY>T<q>_broken.csv`: one line with a well-shaped QPV code that does not exist
   (`caf_creches.rows`, territory_code in `qpv_codes`), one `places_renovees` cell written `-5` (gate 1
   `caf_creches.file`, column `places_renovees`; status `invalid` in `caf_creches.rows`).

@@ -446,6 +446,66 @@ def generate_defm(
     return sorted(paths)
 
 
+# --- INSEE's job seekers by QPV -----------------------------------------------------------------------------------
+
+# INSEE's DEFM<YYYY>_QP24 (REAL-FORMATS §4; the variables of its IRIS file): CODGEO, NOTE, then the variables.
+INSEE_DEFM_HEADER = (
+    "CODGEO",
+    "NOTE",
+    "ABCDE",
+    "ABC",
+    "ABC_H",
+    "ABC_F",
+    "A",
+    "A_H",
+    "A_F",
+    "ABC_25",
+    "ABC_2649",
+    "ABC_50",
+)
+# Each variable after ABCDE: its index among `_figures` (a, abc, a_F, a_H, a_ages x 3, abc_F, abc_H, abc_ages x 3).
+_INSEE_FIGURES = (1, 8, 7, 0, 3, 2, 9, 10, 11)
+
+
+def insee_defm_file_name(year: int) -> str:
+    return f"DEFM{year}_QP24.csv"
+
+
+def generate_defm_insee(out_dir: Path, territories_dir: Path, years: list[int], seed: int = 2024) -> list[Path]:
+    """Write INSEE's job seekers by QPV, `DEFM<YYYY>_QP24.csv` (UTF-8, `;`), one per year into `out_dir`; returns the
+    paths, sorted.
+
+    One line per QPV in force at 31 December, as France Travail's file of that month has them (in 2024 the overseas
+    QPV keep their 2015 codes until 2025: the cross-checks want every QPV in force of the period): CODGEO and INSEE's
+    variables (`INSEE_DEFM_HEADER`), the stocks at 31 December as France Travail's last revision of that month gives
+    them (its file of M+2), so that the platform reads the same figures through both layouts; masked as France
+    Travail masks (`_masked`), written as an empty cell; ABCDE adds categories D and E (8 to 15 % more), empty when ABC
+    is masked; NOTE empty."""
+    early = [year for year in years if f"{year}-12" < FIRST_2024_MONTH]
+    if early:
+        raise ValueError(f"INSEE's QP24 files count the 2024 QPV: no file for {', '.join(map(str, sorted(early)))}.")
+    geographies = _load_geographies(territories_dir, seed)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for year in sorted(set(years)):
+        month = f"{year}-12"
+        geography = geographies[geography_of_month(month)]
+        cells = _revised(_cells(geography, month, seed), month, REVISED_MONTHS, seed)
+        lines = []
+        for territory, row in zip(geography.territories, cells, strict=True):
+            if territory.level != "QPV":
+                continue
+            figures = _figures(row)
+            masked = _masked(figures)
+            values = ["" if masked[i] else str(figures[i]) for i in _INSEE_FIGURES]
+            rng = seeded_rng(seed, "insee-de", territory.code, year)
+            abcde = "" if masked[1] else str(figures[1] + round(figures[1] * rng.uniform(0.08, 0.15)))
+            lines.append([territory.code, "", abcde, *values])
+        paths.append(write_csv(out_dir / insee_defm_file_name(year), INSEE_DEFM_HEADER, lines, "utf-8"))
+    return sorted(paths)
+
+
 # --- contact points ------------------------------------------------------------------------------------------------
 
 
