@@ -260,12 +260,12 @@ def create_app(
     @app.get("/suivi", response_class=HTMLResponse)
     def follow_up(request: Request):
         from etl.ops import campaigns
-        from etl.referentiels.periods import period_before
+        from etl.orchestration.publication_tasks import last_complete_semester
 
         if not request.state.account.is_admin:
             raise HTTPException(403, "Le suivi des dépôts est réservé à l'administration nationale.")
         today = clock().date()
-        campaign, semester = str(today.year - 1), period_before("semester", today)
+        campaign, semester = str(today.year - 1), last_complete_semester(today)
         regions = campaigns.campaign_status(db(), int(campaign))[0]
         departements = campaigns.paqte_status(db(), semester)
         return pages.follow_up_page(regions, departements, campaign, semester, request.state.account.login,

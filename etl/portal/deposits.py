@@ -50,10 +50,10 @@ def national_values(engine, region_code: str):
 def current_period(account: Account, today: date) -> str:
     """The campaign (regional: the year before `today`, collected until 30 April) or the PAQTE semester (the last
     complete one) the account deposits for."""
-    from etl.referentiels.periods import period_before
+    from etl.orchestration.publication_tasks import last_complete_semester
 
     if account.kind == "paqte":
-        return period_before("semester", today)
+        return last_complete_semester(today)
     return str(today.year - 1)
 
 
