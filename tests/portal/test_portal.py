@@ -305,7 +305,8 @@ def test_a_deposit_is_checked_at_once_landed_and_loaded_by_the_intake_and_other_
     with wh.engine.connect() as conn:
         batch = conn.execute(
             sa.text("SELECT b.status, f.archive_path FROM portal.deposit d JOIN audit.batch b USING (batch_id) "
-                    "JOIN audit.file_registry f ON f.source_id = b.source_id AND f.sha256 = b.sha256 WHERE d.deposit_id = :id"),
+                    "JOIN audit.file_registry f ON f.source_id = b.source_id AND f.sha256 = b.sha256 "
+                    "WHERE d.deposit_id = :id"),
             {"id": deposit_id},
         ).one()  # fmt: skip
     assert batch.status == "received" and __import__("pathlib").Path(batch.archive_path).is_file()
@@ -369,9 +370,9 @@ def test_officer_queries_run_under_the_region_role_so_row_level_security_holds(p
                                  "'x.xlsx', 'acceptée', 0, 0, '')"))  # fmt: skip
     with wh.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM portal.deposit WHERE region_code = '84'")).scalar() > 0
-    with store.as_territory(wh.engine, accounts.account(wh.engine, "r84")) as conn:
-        with pytest.raises(sa.exc.DBAPIError, match="permission denied"):
-            conn.execute(sa.text("SELECT count(*) FROM portal.journal"))
+    r84 = accounts.account(wh.engine, "r84")
+    with store.as_territory(wh.engine, r84) as conn, pytest.raises(sa.exc.DBAPIError, match="permission denied"):
+        conn.execute(sa.text("SELECT count(*) FROM portal.journal"))
 
 
 # --- the template, the journal, the fingerprint ---------------------------------------------------------------------
