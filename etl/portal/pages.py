@@ -61,7 +61,7 @@ def page(title: str, body: str, *, who: str | None = None, csrf: str | None = No
         )
     return (
         '<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><link rel="icon" href="data:,">'
         f"<title>{e(title)} — Portail régional de l'Observatoire QPV</title><style>{STYLE}</style>{head}</head>"
         '<body><a class="skip" href="#contenu">Aller au contenu</a>'
         f'<header><p><a href="/">Portail régional de l\'Observatoire QPV</a></p>{logout}</header>'
