@@ -260,7 +260,7 @@ def create_app(
     @app.get("/suivi", response_class=HTMLResponse)
     def follow_up(request: Request):
         from etl.ops import campaigns
-        from etl.orchestration.publication_tasks import last_complete_semester
+        from etl.referentiels.periods import last_complete_semester
 
         if not request.state.account.is_admin:
             raise HTTPException(403, "Le suivi des dépôts est réservé à l'administration nationale.")

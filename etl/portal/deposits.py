@@ -50,7 +50,7 @@ def national_values(engine, region_code: str):
 def current_period(account: Account, today: date) -> str:
     """The campaign (regional: the year before `today`, collected until 30 April) or the PAQTE semester (the last
     complete one) the account deposits for."""
-    from etl.orchestration.publication_tasks import last_complete_semester
+    from etl.referentiels.periods import last_complete_semester
 
     if account.kind == "paqte":
         return last_complete_semester(today)

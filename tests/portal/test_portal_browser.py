@@ -16,6 +16,7 @@ import socket
 import threading
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -107,7 +108,7 @@ def test_an_officer_downloads_fills_deposits_and_reads_the_verdict_and_another_r
         page.get_by_role("link", name=re.compile("Télécharger le classeur")).click()
     downloaded = download.value
     assert downloaded.suggested_filename == "indicateurs_locaux_R84_2024.xlsx"
-    content = open(downloaded.path(), "rb").read()  # noqa: PTH123 - Playwright gives a path string
+    content = Path(downloaded.path()).read_bytes()
 
     good = fill(content, gen.filled_workbook("84", 2024, seed=1).content)
     verdict = deposit(page, "indicateurs_locaux_R84_2024.xlsx", good)
