@@ -103,7 +103,7 @@ def main() -> int:
 
 
 def _portal_accounts(engine, home: Home):
-    """One portal account per région (`r84`...) and an administrator (`admin`), each with a generated password
+    """One portal account per région (`demo-r84`...) and an administrator (`demo-admin`), each with a generated password
     written once to a file under the runtime folder readable by its owner only; accounts already there are kept
     (a second demo changes nothing). Returns the file."""
     import os
@@ -114,7 +114,7 @@ def _portal_accounts(engine, home: Home):
 
     path = home.root / "portail" / "comptes-demo.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
-    wanted = [(f"r{code}", code) for code in load_regions()["code"]] + [("admin", None)]
+    wanted = [(f"demo-r{code}", code) for code in load_regions()["code"]] + [("demo-admin", None)]
     created = []
     for login, region in wanted:
         if accounts.account(engine, login) is None:
