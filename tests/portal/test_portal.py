@@ -400,3 +400,49 @@ def test_the_template_is_the_bytes_of_the_template_command_and_every_event_is_jo
         assert rows and rows[-1].at is not None, event
     paqte = logged_in(app, "d69").get("/modele")
     assert paqte.status_code == 200 and 'filename="paqte_D69_2024-S2.xlsx"' in paqte.headers["content-disposition"]
+
+
+def test_an_accepted_deposit_asks_airflow_for_a_run_of_the_intake_dag_when_it_answers(portal, monkeypatch):
+    """Against a loopback stand-in for the api-server's two endpoints (token, then the DAG run), recording what it
+    is sent; once it is gone, the page says the file waits for the next scheduled run."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    _, app = portal
+    received, issued = [], secrets.token_urlsafe(12)
+
+    class AirflowApi(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            received.append((self.path, self.headers.get("Authorization"), body))
+            token_asked = self.path == "/auth/token"
+            answer = json.dumps({"access_token": issued} if token_asked else {"state": "queued"})
+            self.send_response(201 if token_asked else 200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(answer.encode())
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), AirflowApi)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("OBSERVATOIRE_PORTAL_AIRFLOW_URL", f"http://127.0.0.1:{server.server_port}")
+    monkeypatch.setenv("OBSERVATOIRE_PORTAL_AIRFLOW_USER", "portail")
+    airflow_password = secrets.token_urlsafe(12)
+    monkeypatch.setenv("OBSERVATOIRE_PORTAL_AIRFLOW_PASSWORD", airflow_password)
+    browser = logged_in(app, "r84")
+    try:
+        answer = deposit(browser, gen.filled_workbook("84", 2024, seed=3).content, "declenche.xlsx")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "acceptée" in answer.text and "Le chargement a été lancé" in answer.text
+    token, run = received
+    assert token[0] == "/auth/token" and token[2] == {"username": "portail", "password": airflow_password}
+    assert run[0] == "/api/v2/dags/regional_submissions/dagRuns" and run[1] == f"Bearer {issued}"
+    assert "logical_date" in run[2]
+    answer = deposit(browser, gen.filled_workbook("84", 2024, seed=4).content, "sans_airflow.xlsx")
+    assert "acceptée" in answer.text and "prochaine exécution planifiée" in answer.text
