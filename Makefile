@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 
 export OBSERVATOIRE_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-system test-celery lint airflow bench lock install clean-var
+.PHONY: demo test test-system test-celery lint airflow portal bench lock install clean-var
 
 # The Data Docs' scripts, styles and fonts (etl/quality/datadocs_assets.json): npm tarballs, sha512-checked, into
 # etl/quality/datadocs_assets/ (a no-op when they are in place), so that the docs need no CDN.
@@ -60,6 +60,12 @@ lint: $(STAMP)
 ## The Airflow UI (airflow standalone) with the project's DAGs and the warehouse connection.
 airflow: $(STAMP)
 	@$(BIN)/observatoire airflow standalone
+
+## The regional portal (etl/portal/) on http://$(PORTAL_HOST):$(PORTAL_PORT)/connexion; accounts: observatoire users add.
+PORTAL_HOST ?= 127.0.0.1
+PORTAL_PORT ?= 8090
+portal: $(STAMP)
+	@$(BIN)/observatoire portal --host $(PORTAL_HOST) --port $(PORTAL_PORT)
 
 ## Ingest speed vs the raw COPY rate on a generated France Travail file (BENCH_MONTHS=84 for the largest).
 bench: $(STAMP)

@@ -229,6 +229,51 @@ def _submissions_status(args) -> int:
     return 0
 
 
+def _portal(args) -> int:
+    """Serve the regional portal (etl/portal/) until interrupted."""
+    from etl.portal.app import serve
+
+    if not _port_free(args.host, args.port):
+        raise ObservatoireError(f"port {args.port} is already in use: choose another with --port.")
+    print(f"portail régional : http://{args.host}:{args.port}/connexion (Ctrl-C pour l'arrêter)", flush=True)
+    serve(args.host, args.port, forwarded_allow_ips=args.forwarded_allow_ips)
+    return 0
+
+
+def _users(args) -> int:
+    """The portal's accounts: add (password from --password-file or standard input), disable, list."""
+    from etl import warehouse
+    from etl.portal import accounts
+
+    engine = warehouse.engine()
+    if args.action == "add":
+        if sum(bool(x) for x in (args.region, args.departement, args.admin)) != 1:
+            raise UsageError("give one of --region CODE, --departement CODE or --admin.")
+        if args.password_file:
+            try:
+                password = Path(args.password_file).read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise UsageError(f"{args.password_file}: cannot read the password file ({exc.strerror}).") from None
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+        account = accounts.add(engine, args.login, password, region=args.region, departement=args.departement)
+        print(f"account {account.login} created ({account.territory})")
+    elif args.action == "disable":
+        accounts.disable(engine, args.login)
+        print(f"account {args.login} disabled, its sessions closed")
+    else:
+        for row in accounts.listing(engine):
+            territory = (
+                row["region_code"]
+                and f"région {row['region_code']}"
+                or (row["departement_code"] and f"département {row['departement_code']}")
+                or "admin"
+            )
+            state = f"disabled {row['disabled_at']:%Y-%m-%d}" if row["disabled_at"] else "enabled"
+            print(f"{row['login']}\t{territory}\t{state}")
+    return 0
+
+
 def _port_free(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -346,6 +391,28 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--paqte", action="store_true", help="the PAQTE reports of the départements")
     status.add_argument("--semester", help="with --paqte: the semester, e.g. 2024-S1")
     subs.set_defaults(func=_submissions)
+
+    portal = sub.add_parser("portal", help="serve the regional portal (officers log in, deposit, read verdicts)")
+    portal.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    portal.add_argument("--port", type=int, default=8090, help="port (default 8090)")
+    portal.add_argument(
+        "--forwarded-allow-ips",
+        default=None,
+        help="behind an HTTPS reverse proxy: its address(es), whose X-Forwarded-Proto/For are trusted",
+    )
+    portal.set_defaults(func=_portal)
+
+    users = sub.add_parser("users", help="the regional portal's accounts: add, disable, list")
+    users_actions = users.add_subparsers(dest="action", required=True)
+    add = users_actions.add_parser("add", help="create an account (password from --password-file or stdin)")
+    add.add_argument("login")
+    add.add_argument("--region", help="an officer of this région (e.g. 84)")
+    add.add_argument("--departement", help="an officer of this département, for its PAQTE reports (e.g. 69)")
+    add.add_argument("--admin", action="store_true", help="an administrator (the follow-up page)")
+    add.add_argument("--password-file", help="a file whose first line is the password (default: standard input)")
+    users_actions.add_parser("disable", help="disable an account and close its sessions").add_argument("login")
+    users_actions.add_parser("list", help="list the accounts")
+    users.set_defaults(func=_users)
 
     af = sub.add_parser("airflow", help="run an airflow command with the project's settings (default: standalone)")
     af.add_argument("airflow_args", nargs=argparse.REMAINDER)

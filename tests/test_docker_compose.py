@@ -378,3 +378,13 @@ def test_secrets_come_from_the_environment(raw_compose):
             if "://" in value and "@" in value:
                 password = make_url(value).password
                 assert password is None or password.startswith("set-"), f"{name}: {key} password"
+
+
+def test_the_portal_service_serves_the_portal_on_the_shared_data_and_warehouse(raw_compose):
+    common, portal = raw_compose["x-airflow-common"], raw_compose["services"]["portal"]
+    assert "observatoire portal --host 0.0.0.0 --port 8090" in " ".join(portal["command"])
+    assert named_volumes(portal) == named_volumes(common)  # an accepted deposit is archived where the intake reads
+    env = environment(portal)
+    assert env["WAREHOUSE_URL"] == environment(common)["WAREHOUSE_URL"]
+    assert env["OBSERVATOIRE_PORTAL_AIRFLOW_URL"] == "http://airflow-apiserver:8080"  # triggers the intake DAG
+    assert any(str(port).endswith(":8090") for port in portal["ports"])

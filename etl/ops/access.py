@@ -15,8 +15,9 @@ An anonymous or expired request gets 401 (JSON) or, when a browser asks for a pa
 with the page as `next`. With `[core] simple_auth_manager_all_admins` (the local default of `make airflow`) Airflow's
 own middleware makes every request an admin's, so the page opens without a login, as the rest of the UI does.
 
-A realm's tokens open that realm's apps only: an app of another realm (the regional portal, with accounts of its own)
-must refuse an Airflow token, and Airflow refuses the portal's (it only trusts JWTs signed with its own secret).
+A realm's tokens open that realm's apps only: an app of another realm (the regional portal, realm `portail`, with
+accounts and sessions of its own, etl/portal/app.py) must refuse an Airflow token, and Airflow refuses the portal's
+(it only trusts JWTs signed with its own secret).
 `route_samples` lists one request per route of an app (mounts included) for the tests that prove all this
 (tests/ops/test_observatory_access.py against a real api-server, tests/reliability/test_http_access.py for every
 declared app).
@@ -31,17 +32,22 @@ from importlib import import_module
 from starlette.requests import Request
 
 AIRFLOW = "airflow"
+PORTAL = "portail"
 
 
 @dataclass(frozen=True)
 class ServedApp:
     """A web app of the project: `factory` ("module:function") builds it, `realm` says whose accounts open it,
-    `prefix` is where it is served, `module` the source file that builds it (checked by the tests)."""
+    `prefix` is where it is served, `module` the source file that builds it (checked by the tests); `public` the
+    (method, path) pairs open without an account (a login form), `login` where a browser without a session is sent
+    (for an app of a realm other than Airflow's)."""
 
     factory: str
     realm: str
     prefix: str
     module: str
+    public: frozenset[tuple[str, str]] = frozenset()
+    login: str | None = None
 
     def create(self, *args, **kwargs):
         module_name, function = self.factory.split(":")
@@ -50,6 +56,15 @@ class ServedApp:
 
 SERVED_APPS: dict[str, ServedApp] = {
     "observatoire": ServedApp("etl.ops.page:create_app", AIRFLOW, "/observatoire", "etl/ops/page.py"),
+    # the regional portal (etl/portal/): accounts of its own, served apart by `observatoire portal`
+    "portail": ServedApp(
+        "etl.portal.app:create_app",
+        PORTAL,
+        "/",
+        "etl/portal/app.py",
+        public=frozenset({("GET", "/connexion"), ("POST", "/connexion")}),
+        login="/connexion",
+    ),
 }
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from etl.orchestration.connections import warehouse_engine
 from etl.publication.publish import Published, publish_annual, publish_semestrial
-from etl.referentiels.periods import period_before, semester_end_months, semesters_ending_with
+from etl.referentiels.periods import last_complete_semester
 
 
 def run_annual(params: dict, logical_date) -> dict:
@@ -22,14 +22,6 @@ def run_semestrial(params: dict, logical_date) -> dict:
     semester = params.get("semester") or last_complete_semester(logical_date or datetime.now(UTC))
     released = publish_semestrial(warehouse_engine(), semester, force=bool(params.get("force")))
     return _announce("semestrial", semester, released)
-
-
-def last_complete_semester(moment) -> str:
-    """The latest semester whose last month is over at `moment` (`2025-02-15` -> `2024-S2`, `2025-08-15` ->
-    `2025-S1`)."""
-    month = period_before("month", moment)
-    candidates = semesters_ending_with(f"{month[:4]}-S2", 3)  # the year before's S2, this year's S1 and S2
-    return next(semester for semester in reversed(candidates) if semester_end_months(semester)[0] <= month)
 
 
 def _announce(kind: str, period, released: Published) -> dict:

@@ -123,6 +123,14 @@ def semesters_ending_with(semester: str, count: int) -> list[str]:
     return out[::-1]
 
 
+def last_complete_semester(moment) -> str:
+    """The latest semester whose last month is over at `moment` (`2025-02-15` -> `2024-S2`, `2025-08-15` ->
+    `2025-S1`)."""
+    month = period_before("month", moment)
+    candidates = semesters_ending_with(f"{month[:4]}-S2", 3)  # the year before's S2, this year's S1 and S2
+    return next(semester for semester in reversed(candidates) if semester_end_months(semester)[0] <= month)
+
+
 def semester_short_label(code: str) -> str:
     """`2024-S1` -> `S1 2024`; any other code unchanged."""
     match = _SEMESTER.fullmatch(str(code))

@@ -82,8 +82,10 @@ def main() -> int:
             if not changed
             else f"  changed since the previous demo run: {', '.join(changed)}"
         )
+    accounts_file = _portal_accounts(engine, home)
     print("\nWhere things are:")
     print(f"  runtime folder   {home.root}  ({', '.join(DATA_FOLDERS)})")
+    print(f"  regional portal  make portal, then http://127.0.0.1:8090/connexion (demo accounts: {accounts_file})")
     print(f"  Data Docs        {home.folder('datadocs') / 'index.html'}")
     print(f"  Airflow home     {home.airflow_home}  (UI: make airflow)")
     print('  warehouse URL    observatoire warehouse url  (psql "$(.venv/bin/observatoire warehouse url)")')
@@ -98,6 +100,34 @@ def main() -> int:
     if problems:
         raise ObservatoireError("the demo did not go as expected: " + "; ".join(problems) + ".")
     return 0
+
+
+def _portal_accounts(engine, home: Home):
+    """One portal account per région (`demo-r84`...) and an administrator (`demo-admin`), each with a generated password
+    written once to a file under the runtime folder readable by its owner only; accounts already there are kept
+    (a second demo changes nothing). Returns the file."""
+    import os
+    import secrets
+
+    from etl.portal import accounts
+    from etl.referentiels.territories import load_regions
+
+    path = home.root / "portail" / "comptes-demo.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wanted = [(f"demo-r{code}", code) for code in load_regions()["code"]] + [("demo-admin", None)]
+    created = []
+    for login, region in wanted:
+        if accounts.account(engine, login) is None:
+            password = secrets.token_urlsafe(15)
+            accounts.add(engine, login, password, region=region)
+            created.append(f"{login}\t{password}\t{'région ' + region if region else 'administrateur'}\n")
+    if created:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as out:
+            out.writelines(created)
+        path.chmod(0o600)
+    print(f"\nRegional portal: {len(created)} demo account(s) created, {len(wanted) - len(created)} kept")
+    return path
 
 
 WATCHER = "fail_if_any_task_failed"

@@ -4,7 +4,9 @@ In this process, with Airflow's own auth manager initialised as the api-server i
 tests/conftest.py): every web app of the source tree must be declared in `SERVED_APPS` (a new one that is not fails
 here), and every route of every declared app, mounts included, refuses an anonymous caller, an expired or forged
 token and a user without the right to view the Airflow UI, and sends a browser without a session to Airflow's
-login. An app of another realm (the regional portal, when it comes) must refuse an Airflow admin's token. The check
+login. An app of another realm (the regional portal, realm `portail`) must refuse an Airflow admin's token and send
+a browser to its own login; its declared public routes (the login form) are the only ones open without an account
+(the portal's own tests, tests/portal/, prove its sessions). The check
 itself is shown to catch a route added without the guard, and a route added after the app was built gets the guard.
 The same checks against a real api-server: tests/ops/test_observatory_access.py.
 """
@@ -77,23 +79,30 @@ def test_every_route_of_a_served_app_refuses_whoever_its_realm_does_not_know(nam
         SimpleAuthManagerUser(username="admin", role="ADMIN"), expiration_time_in_seconds=-60
     )
     forged = admin[: admin.rindex(".") + 1] + secrets.token_urlsafe(32)
+    assert served.public <= set(samples), f"{name}: a public route that the app does not have"
     for method, path in samples:
         where = f"{name}: {method} {path}"
+        if (method, path) in served.public:  # the login form: open to anyone by design, declared in SERVED_APPS
+            continue
         assert client.request(method, path).status_code == 401, where
-        assert client.request(method, path, headers={"Authorization": f"Bearer {expired}"}).status_code == 401, where
-        assert client.request(method, path, headers={"Authorization": f"Bearer {forged}"}).status_code == 403, where
         if served.realm == AIRFLOW:
+            assert client.request(method, path, headers={"Authorization": f"Bearer {expired}"}).status_code == 401
+            assert client.request(method, path, headers={"Authorization": f"Bearer {forged}"}).status_code == 403
             no_right = {"Authorization": f"Bearer {airflow_token(role='', username='sans_droit')}"}
             assert client.request(method, path, headers=no_right).status_code == 403, where
         else:  # another realm's app never takes an Airflow token, even an admin's
-            assert client.request(method, path, headers={"Authorization": f"Bearer {admin}"}).status_code in (401, 403)
-        if method == "GET" and served.realm == AIRFLOW:  # a browser without a session: to Airflow's login, and back
-            for cookies in ({}, {"_token": forged}):
+            for token in (admin, expired, forged):
+                answer = client.request(method, path, headers={"Authorization": f"Bearer {token}"})
+                assert answer.status_code in (401, 403), where
+        if method == "GET":  # a browser without a session: to its realm's login (Airflow's, and back)
+            login = get_auth_manager().get_url_login() if served.realm == AIRFLOW else served.login
+            cookies = ({}, {"_token": forged}) if served.realm == AIRFLOW else ({}, {"_token": admin})
+            for jar in cookies:
                 client.cookies.clear()
-                client.cookies.update(cookies)
+                client.cookies.update(jar)
                 page = client.get(path, headers={"Accept": "text/html"})
                 assert page.status_code == 303, where
-                assert page.headers["location"].startswith(get_auth_manager().get_url_login()), where
+                assert page.headers["location"].startswith(login), where
             client.cookies.clear()
 
 
