@@ -125,24 +125,36 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
+LAYOUT_KINDS = {True: "real", False: "platform's own"}
+WORKBOOK_LAYOUT = "the platform's workbook template, checked cell by cell"
+
+
+def layouts_text(entry: Source) -> str:
+    """The layouts an entry accepts, as the README's tables name them: `name` (real) or `name` (platform's own)."""
+    if entry.kind == "workbook":
+        return WORKBOOK_LAYOUT
+    return ", ".join(f"`{layout.name}` ({LAYOUT_KINDS[layout.real]})" for layout in entry.layouts)
+
+
 def readme_rows(entries: dict[str, Source]) -> list[str]:
     """One README row per entry with its own DAG, then one per entry served by another DAG."""
     own = [e for e in entries.values() if e.dag is None]
     served = [e for e in entries.values() if e.dag is not None]
     rows = [
-        "| DAG | schedule (Paris time) | a run is for | waits for, in `inbox/<dag_id>/` | what |",
-        "|---|---|---|---|---|",
+        "| DAG | schedule (Paris time) | a run is for | waits for, in `inbox/<dag_id>/` | layouts | what |",
+        "|---|---|---|---|---|---|",
     ]
     for e in sorted(own, key=lambda e: e.id):
         period = f"the {e.period} before" if e.period else "what waits"
         what = _cell(f"**{e.producer}.** {e.description}")
         if e.indicators:
             what += f" Indicators: {_codes(e.indicators)}."
-        rows.append(f"| `{e.id}` | {schedule_text(e.cadence)} | {period} | {_codes(e.patterns)} | {what} |")
-    rows += ["", "| registry entry | served by the DAG | task |", "|---|---|---|"]
+        cells = [f"`{e.id}`", schedule_text(e.cadence), period, _codes(e.patterns), layouts_text(e), what]
+        rows.append(f"| {' | '.join(cells)} |")
+    rows += ["", "| registry entry | served by the DAG | task | layouts |", "|---|---|---|---|"]
     for e in sorted(served, key=lambda e: (e.dag, e.id)):
         task = f"intake_{e.id}" if e.kind == "workbook" else f"ingest_{e.id}"
-        rows.append(f"| `{e.id}` | `{e.dag}` | `{task}` |")
+        rows.append(f"| `{e.id}` | `{e.dag}` | `{task}` | {layouts_text(e)} |")
     return rows
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.config import PROJECT_ROOT
-from etl.readers import read_delimited
+from etl.sources import layouts
 
 CATALOGUE_FILE = PROJECT_ROOT / "catalogue" / "indicateurs_2014.csv"
 # The warehouse's unit rule (sql/core/catalogue_indicateurs.sql): a label starting with one of these words is a share.
@@ -96,7 +96,7 @@ def _numbers(series, kind: str):
 
 
 def read_indicateurs(path: Path):
-    return read_delimited(path, INDICATEURS_COLUMNS)
+    return layouts.read("catalogue_indicateurs", path)
 
 
 def normalise_indicateurs(raw) -> dict:
@@ -116,7 +116,7 @@ OPERATEURS_COLUMNS = [
 
 
 def read_operateurs(path: Path):
-    return read_delimited(path, OPERATEURS_COLUMNS)
+    return layouts.read("catalogue_operateurs", path)
 
 
 def normalise_operateurs(raw) -> dict:
@@ -126,7 +126,7 @@ def normalise_operateurs(raw) -> dict:
 
 
 def read_mesures(path: Path):
-    return read_delimited(path, MESURES_COLUMNS)
+    return layouts.read("catalogue_mesures", path)
 
 
 def normalise_mesures(raw) -> dict:
@@ -140,7 +140,7 @@ def normalise_mesures(raw) -> dict:
 
 
 def read_mesure_indicateurs(path: Path):
-    return read_delimited(path, MESURE_INDICATEURS_COLUMNS)
+    return layouts.read("catalogue_mesure_indicateurs", path)
 
 
 def normalise_mesure_indicateurs(raw) -> dict:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etl.readers import read_delimited
 from etl.referentiels.codes import pad_departement, pad_digits
+from etl.sources import layouts
 
 
 def read_regions(path: Path):
-    return read_delimited(path, ["code", "nom"])
+    """catalogue/regions.csv through its declared layout (etl/sources/layouts.py)."""
+    return layouts.read("cog_regions", path)
 
 
 def normalise_regions(raw) -> dict:
@@ -20,7 +21,8 @@ def normalise_regions(raw) -> dict:
 
 
 def read_departements(path: Path):
-    return read_delimited(path, ["code", "nom", "code_region"])
+    """catalogue/departements.csv through its declared layout (etl/sources/layouts.py)."""
+    return layouts.read("cog_departements", path)
 
 
 def normalise_departements(raw) -> dict:

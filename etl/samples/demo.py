@@ -237,6 +237,9 @@ def _unexpected(engine, outcomes, expected_quarantine: set[tuple[str, str]]) -> 
 
 # Each batch with the label the summary gives it. A revision is a loaded batch whose partition had an earlier
 # loaded batch (now superseded); a late delivery is one loaded after a delivery of a later period of the source.
+# The period of a partition key, compared to tell a late delivery: its last part that starts with a digit
+# (`2025-02`, `2024-12/insee` -> 2024-12, `qpv2024/2020` -> 2020, `2015-2024`); NULL when it has none (`cog`).
+PARTITION_PERIOD = "substring({} FROM '([0-9][^/]*)[^0-9]*$')"
 FILE_LABELS = """
 SELECT b.source_id, b.original_name,
        CASE WHEN b.status <> 'loaded' THEN b.status
@@ -244,7 +247,7 @@ SELECT b.source_id, b.original_name,
                          AND o.partition_key = b.partition_key AND o.batch_id < b.batch_id) THEN 'revised'
             WHEN EXISTS (SELECT 1 FROM audit.batch o WHERE o.source_id = b.source_id AND o.status = 'loaded'
                          AND o.batch_id < b.batch_id
-                         AND split_part(o.partition_key, '/', -1) > split_part(b.partition_key, '/', -1)) THEN 'late'
+                         AND {period_o} > {period_b}) THEN 'late'
             ELSE 'loaded' END,
        b.partition_key, b.rows_read,
        CASE WHEN b.status = 'superseded' THEN
@@ -256,10 +259,10 @@ SELECT b.source_id, b.original_name,
                 SELECT string_agg(o.original_name, ', ') FROM audit.batch o WHERE o.source_id = b.source_id
                 AND o.status = 'superseded' AND o.partition_key = b.partition_key)
             ELSE b.message END,
-       b.report_path
+       b.report_path, b.layout
 FROM audit.batch b
 ORDER BY b.source_id, b.batch_id
-"""
+""".format(period_o=PARTITION_PERIOD.format("o.partition_key"), period_b=PARTITION_PERIOD.format("b.partition_key"))
 
 
 def _print_batches(engine) -> None:
@@ -304,14 +307,17 @@ def _print_batches(engine) -> None:
         ).all()
         dq = conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE NOT success) FROM audit.dq_result")).one()
     print("\nFiles (audit.batch): loaded, revised (a new delivery of a period already loaded), late (older than a")
-    print("delivery already loaded: kept as an earlier vintage), superseded (replaced by a revision), quarantined:")
-    for source_id, name, label, partition, rows, message, report in files:
+    print("delivery already loaded: kept as an earlier vintage), superseded (replaced by a revision), quarantined;")
+    print("each with the layout it was read with (etl/sources/layouts.py, the registry's `layouts`):")
+    for source_id, name, label, partition, rows, message, report, layout in files:
         if label == "quarantined":
-            detail = message or ""
+            detail = (message or "") + (f" [layout {layout}]" if layout else "")
         elif label == "superseded":
-            detail = f"partition {partition}, replaced by {message}"
+            detail = f"partition {partition}, layout {layout or '-'}, replaced by {message}"
         else:
-            detail = f"partition {partition}, {rows} lines" + (f" ({message})" if message else "")
+            detail = f"partition {partition}, {rows} lines, layout {layout or '-'}" + (
+                f" ({message})" if message else ""
+            )
         print(f"  {source_id:<24} {name:<44} {label:<11} {detail}")
         if report:
             print(f"  {'':<24} report: {report}")

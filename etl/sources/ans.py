@@ -32,7 +32,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.readers import read_delimited
 from etl.referentiels.codes import pad_digits
 from etl.sources import layouts
 from etl.sources.values import counts, decimals, latest_period, text, values_frame
@@ -80,8 +79,9 @@ LICENCE_BREAKDOWNS = ("sexe=F", "sexe=H")
 
 
 def read_subventions(path: Path) -> pd.DataFrame:
-    """Read a subsidy file (Windows-1252, UTF-8 accepted) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, SUBVENTION_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+    """Read a subsidy file (Windows-1252, UTF-8 accepted) as text with `line_no`, through its declared layout
+    (etl/sources/layouts.py)."""
+    return layouts.read("ans_subventions", path, fallback_encoding=FALLBACK_ENCODING)
 
 
 def read_licences(path: Path, *, name: str | None = None) -> pd.DataFrame:

@@ -31,7 +31,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.readers import read_delimited
 from etl.sources import layouts
 from etl.sources.values import counts as _parse_counts
 from etl.sources.values import latest_period, text, values_frame
@@ -119,8 +118,9 @@ def allocataires_from_insee(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_creches(path: Path) -> pd.DataFrame:
-    """Read a crèche file (Windows-1252, UTF-8 accepted) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, CRECHES_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+    """Read a crèche file (Windows-1252, UTF-8 accepted) as text with `line_no`, through its declared layout
+    (etl/sources/layouts.py)."""
+    return layouts.read("caf_creches", path, fallback_encoding=FALLBACK_ENCODING)
 
 
 # --- periods -------------------------------------------------------------------------------------------------------

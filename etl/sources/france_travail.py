@@ -27,7 +27,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.readers import read_delimited
 from etl.referentiels.codes import pad_departement, pad_digits
 from etl.sources import layouts
 from etl.sources.values import counts as _parse_counts
@@ -114,8 +113,9 @@ def defm_from_insee(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_contacts(path: Path) -> pd.DataFrame:
-    """Read a contact-point file (UTF-8, Windows-1252 accepted) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, CONTACT_COLUMNS, fallback_encoding=FALLBACK_ENCODING)
+    """Read a contact-point file (UTF-8, Windows-1252 accepted) as text with `line_no`, through its declared layout
+    (etl/sources/layouts.py)."""
+    return layouts.read("france_travail_contacts", path, fallback_encoding=FALLBACK_ENCODING)
 
 
 # --- normalising ---------------------------------------------------------------------------------------------------

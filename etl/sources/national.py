@@ -34,9 +34,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from etl.readers import read_delimited
 from etl.referentiels.catalogue import CATALOGUE_FILE, catalogue_indicators
 from etl.referentiels.codes import pad_departement, pad_digits
+from etl.sources import layouts
 from etl.sources.values import decimals, latest_period, text, values_frame
 
 COLUMNS = ("indicateur", "niveau", "code_territoire", "periode", "valeur", "unite", "producteur", "commentaire")
@@ -61,8 +61,9 @@ def catalogue_units(path: Path = CATALOGUE_FILE) -> dict[str, str]:
 
 
 def read_indicateurs(path: Path) -> pd.DataFrame:
-    """Read an `INDICATEURS_NATIONAUX_*` file (UTF-8, BOM accepted) as text with `line_no` (etl.readers)."""
-    return read_delimited(path, COLUMNS)
+    """Read an `INDICATEURS_NATIONAUX_*` file (UTF-8, BOM accepted) as text with `line_no`, through its declared
+    layout (etl/sources/layouts.py)."""
+    return layouts.read("national_indicateurs", path)
 
 
 # --- normalising ---------------------------------------------------------------------------------------------------

@@ -113,6 +113,27 @@ def test_the_readme_tables_match_the_registry():
     assert source_docs.stale_row(readme) is None, "README.md is stale: run `observatoire docs --write`"
 
 
+def test_the_readme_says_per_source_which_layout_is_real_and_which_the_platforms_own():
+    readme = source_docs.README_FILE.read_text(encoding="utf-8")
+    block = readme.split(source_docs.BEGIN, 1)[1].split(source_docs.END, 1)[0]
+    tables = [part for part in block.strip("\n").split("\n\n")]
+    cells = {}
+    for table in tables:
+        header, _, *rows = table.splitlines()
+        column = [c.strip() for c in header.strip("|").split("|")].index("layouts")
+        for row in rows:
+            values = [c.strip() for c in row.strip("|").split(" | ")]
+            cells[values[0].strip("`")] = values[column]
+    assert set(cells) == set(ENTRIES)
+    for entry in ENTRIES.values():
+        if entry.kind == "workbook":
+            assert cells[entry.id] == source_docs.WORKBOOK_LAYOUT
+            continue
+        named = re.findall(r"`(\w+)` \((real|platform's own)\)", cells[entry.id])
+        assert named == [(layout.name, "real" if layout.real else "platform's own") for layout in entry.layouts]
+        assert named, f"{entry.id} declares no layout"
+
+
 def test_a_stale_readme_row_is_named():
     readme = source_docs.refreshed(source_docs.README_FILE.read_text(encoding="utf-8"))
     stale = readme.replace("| `caf_creches` | the 20th", "| `caf_creches` | the 21st", 1)

@@ -127,3 +127,29 @@ def test_an_entry_with_its_own_dag_has_tags_from_the_vocabulary(entry):
     vocabulary = registry.tag_vocabulary()
     assert entry.tags, f"{entry.id}: give its DAG tags (registry.yaml, tags: of the entry)"
     assert set(entry.tags) <= set(vocabulary), f"{entry.id}: tags {set(entry.tags) - set(vocabulary)} not declared"
+
+
+def test_every_file_entry_declares_its_layouts_the_real_ones_first():
+    wrong = {}
+    for entry in ENTRIES.values():
+        if entry.kind == "workbook":
+            continue  # the platform's workbook template, checked cell by cell (etl/submissions)
+        kinds = [layout.real for layout in entry.layouts]
+        if not kinds:
+            wrong[entry.id] = "declares no layout"
+        elif kinds != sorted(kinds, reverse=True):
+            wrong[entry.id] = "a platform layout comes before a real one"
+    assert not wrong, wrong
+
+
+def test_the_layouts_of_the_readers_that_do_not_match_headers_are_the_columns_they_check():
+    """The streamed extract and the GeoJSON perimeters are not read through etl/sources/layouts.py: their declared
+    layout must be the columns (properties) their reader checks."""
+    from etl.sources import anct_perimetres, france_travail_individus
+
+    [extract] = ENTRIES["france_travail_individus"].layouts
+    assert tuple(extract.columns) == france_travail_individus.COLUMNS
+    [perimeters] = ENTRIES["anct_qpv_perimetres"].layouts
+    assert tuple(perimeters.columns) == anct_perimetres.PROPERTIES
+    required = tuple(name for name, column in perimeters.columns.items() if column.required)
+    assert required == anct_perimetres.REQUIRED_PROPERTIES
