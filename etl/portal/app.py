@@ -120,16 +120,18 @@ def create_app(
     async def _guard(request: Request):
         route = request.scope.get("route")
         key = (request.method, getattr(route, "path", request.url.path))
-        form = await request.form() if request.method not in ("GET", "HEAD") else None
+        reads_a_form = request.method not in ("GET", "HEAD")
         if key in PUBLIC:
+            form = await request.form() if reads_a_form else None
             if form is not None and not _same(form.get("csrf_token"), request.cookies.get(LOGIN_CSRF_COOKIE)):
                 raise HTTPException(403, "Jeton CSRF absent ou invalide : rechargez la page et recommencez.")
             return
         token = request.cookies.get(SESSION_COOKIE)
         found = await run_in_threadpool(store.session, db(), token, settings) if token else None
-        if found is None:
+        if found is None:  # refused before the body is parsed
             raise HTTPException(401, "Connectez-vous pour accéder au portail.")
         request.state.account, request.state.csrf = found
+        form = await request.form() if reads_a_form else None
         if form is not None and not _same(form.get("csrf_token"), request.state.csrf):
             raise HTTPException(403, "Jeton CSRF absent ou invalide : rechargez la page et recommencez.")
 
