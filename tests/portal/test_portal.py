@@ -449,3 +449,23 @@ def test_an_accepted_deposit_asks_airflow_for_a_run_of_the_intake_dag_when_it_an
     assert "logical_date" in run[2]
     answer = deposit(browser, gen.filled_workbook("84", 2024, seed=4).content, "sans_airflow.xlsx")
     assert "acceptée" in answer.text and "prochaine exécution planifiée" in answer.text
+
+
+def test_a_departement_account_deposits_its_paqte_report_and_sees_only_its_own(portal):
+    """A PAQTE officer (département 69, région 84) gets the semester in progress, deposits its report, checked by the
+    PAQTE checker; the région's officer does not see it, nor does the département see the région's workbooks."""
+    from etl.samples.generators import paqte as paqte_gen
+
+    _, app = portal
+    d69 = logged_in(app, "d69")
+    home = d69.get("/").text
+    assert "département Rhône (69)" in home and "2024-S2" in home and "31/01/2025" in home
+    answer = deposit(d69, paqte_gen.filled_paqte("69", "2024-S2").content, paqte_gen.paqte_file_name("69", "2024-S2"))
+    assert answer.status_code == 200 and "acceptée" in answer.text, re.findall(r"<td>[A-Z-]+</td>", answer.text)
+    deposit_id = int(re.search(r"Dépôt n° (\d+)", answer.text).group(1))
+    wrong = deposit(d69, paqte_gen.filled_paqte("38", "2024-S2").content, paqte_gen.paqte_file_name("38", "2024-S2"))
+    assert "rejetée" in wrong.text  # another département's report, refused by the checker
+    r84 = logged_in(app, "r84")
+    assert r84.get(f"/depots/{deposit_id}").status_code == 404
+    assert paqte_gen.paqte_file_name("69", "2024-S2") not in r84.get("/").text
+    assert "classeur rempli.xlsx" not in d69.get("/").text  # r84's workbooks are not the département's
