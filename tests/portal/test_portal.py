@@ -132,7 +132,11 @@ def test_the_session_cookie_is_httponly_samesite_and_secure_over_https(portal):
         assert ("secure" in flags) == https, cookie
         login_form = browser.get("/connexion").headers.get("set-cookie", "")
         assert "httponly" in login_form.lower() or not login_form
-        assert browser.get("/").status_code == 200
+        home = browser.get("/")
+        assert home.status_code == 200
+        assert "script-src" not in home.headers["content-security-policy"]  # default-src 'none': no script at all
+        assert "frame-ancestors 'none'" in home.headers["content-security-policy"]
+        assert home.headers["x-content-type-options"] == "nosniff" and home.headers["cache-control"] == "no-store"
 
 
 def test_a_session_expires_after_inactivity_and_at_logout(portal):
