@@ -90,7 +90,9 @@ def state_text(row: dict | None) -> str:
         return "non reçu"
     if row["state"] == "rejetée":
         return f"rejeté ({row.get('latest_errors') or 0} erreur(s))"
-    return f"accepté le {day(row.get('accepted_at'))}, version {e(row.get('accepted_version'))}"
+    version = row.get("accepted_version")
+    version = int(version) if isinstance(version, float) and version.is_integer() else version
+    return f"accepté le {day(row.get('accepted_at'))}, version {e(version)}"
 
 
 def deposits_table(rows: list[dict]) -> str:
@@ -138,7 +140,8 @@ def _report_body(report_html: str) -> tuple[str, str]:
     inner = body.group(1) if body else ""
     inner = re.sub(r"<(/?)h2>", r"<\1h3>", inner)
     inner = re.sub(r"<(/?)h1>", r"<\1h2>", inner)
-    return (style.group(1) if style else ""), inner
+    own = re.sub(r"body\s*\{[^}]*\}", "", style.group(1)) if style else ""  # the page's body keeps its layout
+    return own, inner
 
 
 def verdict_page(row: dict, csrf: str, who: str, *, next_step: str | None = None) -> str:
