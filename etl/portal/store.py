@@ -58,8 +58,10 @@ def journal(engine, event: str, login: str | None, address: str | None, detail: 
 
     with engine.begin() as conn:
         conn.execute(
-            sa.text("INSERT INTO portal.journal (event, login, address, detail) VALUES (:e, :l, :a, :d)"),
-            {"e": event, "l": None if login is None else login[:200], "a": address, "d": detail},
+            sa.text(
+                "INSERT INTO portal.journal (event, login, address, detail) VALUES (:event, :login, :address, :detail)"
+            ),
+            {"event": event, "login": None if login is None else login[:200], "address": address, "detail": detail},
         )
 
 
@@ -89,8 +91,16 @@ def open_session(engine, login: str, address: str | None) -> str:
     token = secrets.token_urlsafe(32)
     with engine.begin() as conn:
         conn.execute(
-            sa.text("INSERT INTO portal.session (token_sha256, login, csrf_token, address) VALUES (:t, :l, :c, :a)"),
-            {"t": _digest(token), "l": login, "c": secrets.token_urlsafe(32), "a": address},
+            sa.text(
+                "INSERT INTO portal.session (token_sha256, login, csrf_token, address) "
+                "VALUES (:token_sha256, :login, :csrf_token, :address)"
+            ),
+            {
+                "token_sha256": _digest(token),
+                "login": login,
+                "csrf_token": secrets.token_urlsafe(32),
+                "address": address,
+            },
         )
     return token
 
@@ -103,18 +113,18 @@ def session(engine, token: str, settings: Settings) -> tuple[Account, str] | Non
     with engine.begin() as conn:
         conn.execute(
             sa.text(
-                "DELETE FROM portal.session WHERE token_sha256 = :t "
+                "DELETE FROM portal.session WHERE token_sha256 = :token_sha256 "
                 "AND last_seen_at < now() - make_interval(secs => :idle)"
             ),
-            {"t": _digest(token), "idle": settings.idle_minutes * 60},
+            {"token_sha256": _digest(token), "idle": settings.idle_minutes * 60},
         )
         row = conn.execute(
             sa.text(
                 "UPDATE portal.session s SET last_seen_at = now() FROM portal.account a "
-                "WHERE s.token_sha256 = :t AND a.login = s.login AND a.disabled_at IS NULL "
+                "WHERE s.token_sha256 = :token_sha256 AND a.login = s.login AND a.disabled_at IS NULL "
                 "RETURNING a.login, a.role, a.region_code, a.departement_code, s.csrf_token"
             ),
-            {"t": _digest(token)},
+            {"token_sha256": _digest(token)},
         ).one_or_none()
     if row is None:
         return None
@@ -125,7 +135,9 @@ def close_session(engine, token: str) -> None:
     import sqlalchemy as sa
 
     with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM portal.session WHERE token_sha256 = :t"), {"t": _digest(token)})
+        conn.execute(
+            sa.text("DELETE FROM portal.session WHERE token_sha256 = :token_sha256"), {"token_sha256": _digest(token)}
+        )
 
 
 # --- an officer's rows, under its région's role --------------------------------------------------------------------
@@ -192,10 +204,10 @@ def deposit(engine, account: Account, deposit_id: int) -> dict | None:
         row = (
             conn.execute(
                 sa.text(
-                    f"SELECT {DEPOSIT_COLUMNS}, report_html FROM portal.deposit WHERE deposit_id = :id "
+                    f"SELECT {DEPOSIT_COLUMNS}, report_html FROM portal.deposit WHERE deposit_id = :deposit_id "
                     "AND departement_code IS NOT DISTINCT FROM :departement"
                 ),
-                {"id": deposit_id, "departement": account.departement_code},
+                {"deposit_id": deposit_id, "departement": account.departement_code},
             )
             .mappings()
             .one_or_none()
