@@ -2,7 +2,8 @@
 -- sum of the batch's départements, per indicator, period and breakdown. Missing (no value) unless every
 -- département of the région, or of France, is in the batch with an ok figure: a partial sum would understate it.
 -- Derived rows carry the batch's id and vintage (line_no 0), so superseding the batch removes them too. A figure
--- the producer gives itself for the région or France (its "ensemble des QPV" lines) is kept, not summed again.
+-- the producer gives itself for the région or France (its "ensemble des QPV" lines) is kept, not summed again: the
+-- partition's rows are this batch's (the older batches of the partition were removed first).
 INSERT INTO core.indicator_value_vintage (
     indicator_code, territory_level, territory_code, period_code, breakdown, value, status, vintage, source_id,
     batch_id, line_no)
@@ -24,8 +25,9 @@ FROM (
     GROUP BY GROUPING SETS ((v.indicator_code, v.period_code, v.breakdown, d.region_code),
                             (v.indicator_code, v.period_code, v.breakdown))
 ) sums
-WHERE NOT EXISTS (
+WHERE NOT EXISTS (  -- one probe of the primary key per sum: the batch's rows are not in the statistics yet, and a
+                   -- probe by batch_id was planned as a scan of the whole batch per sum (minutes for 36 months)
     SELECT 1 FROM core.indicator_value_vintage given
-    WHERE given.vintage = :partition_key AND given.batch_id = :batch_id AND given.indicator_code = sums.indicator_code
-      AND given.territory_level = sums.territory_level AND given.territory_code = sums.territory_code
-      AND given.period_code = sums.period_code AND given.breakdown = sums.breakdown);
+    WHERE given.indicator_code = sums.indicator_code AND given.territory_level = sums.territory_level
+      AND given.territory_code = sums.territory_code AND given.period_code = sums.period_code
+      AND given.breakdown = sums.breakdown AND given.vintage = :partition_key);

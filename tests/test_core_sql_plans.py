@@ -1,0 +1,46 @@
+"""The core SQL's plans on a batch the planner's statistics do not know yet (a load's own transaction)."""
+
+import pytest
+import sqlalchemy as sa
+
+from etl.config import SQL_FOLDER
+
+pytestmark = pytest.mark.warehouse
+
+BATCH = 987654
+PARTITION = "2030-12"
+DEPARTEMENT_ROWS = """
+INSERT INTO core.indicator_value_vintage (indicator_code, territory_level, territory_code, period_code, breakdown,
+    value, status, vintage, source_id, batch_id, line_no)
+SELECT 'FT_DEFM_A', 'departement', d.code, p.code, b.breakdown, 10, 'ok', :partition_key, 'france_travail_defm',
+       :batch_id, 1
+FROM core.departement d CROSS JOIN core.period p
+CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) b (breakdown)
+WHERE p.kind = 'month'
+"""
+
+
+def test_the_departements_sums_probe_the_primary_key_not_the_whole_batch(with_territories):
+    engine = with_territories.engine
+    from etl.referentiels import periods
+
+    periods.load(engine)
+    statement = (SQL_FOLDER / "core" / "aggregate_departements.sql").read_text(encoding="utf-8")
+    params = {"batch_id": BATCH, "partition_key": PARTITION}
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(
+            sa.text("ALTER TABLE core.indicator_value_vintage DISABLE TRIGGER indicator_value_vintage_references")
+        )
+        # the statistics know an earlier delivery, not this batch (ANALYZE runs on the staging tables, not here)
+        conn.execute(sa.text(DEPARTEMENT_ROWS), {"batch_id": BATCH - 1, "partition_key": "2030-11"})
+        conn.execute(sa.text("ANALYZE core.indicator_value_vintage"))
+        conn.execute(sa.text(DEPARTEMENT_ROWS), params)
+        rows = conn.execute(
+            sa.text("SELECT count(*) FROM core.indicator_value_vintage WHERE batch_id = :batch_id"), params
+        ).scalar()
+        plan = "\n".join(row[0] for row in conn.execute(sa.text("EXPLAIN " + statement), params))
+        transaction.rollback()
+    assert rows > 50_000  # a batch far larger than what the statistics say (nothing)
+    anti = plan[plan.index("Anti Join") :]
+    assert "indicator_value_vintage_pkey" in anti, plan
+    assert "Join Filter" not in plan.split("Anti Join")[1].split("->")[0], plan
