@@ -7,13 +7,12 @@ own)."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 import urllib.request
 from html.parser import HTMLParser
 
 import pytest
+
+from tests.served import served
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.browser]
 
@@ -21,28 +20,12 @@ pytestmark = [pytest.mark.warehouse, pytest.mark.browser]
 @pytest.fixture(scope="module")
 def page_url(observatory_app):
     """http://127.0.0.1:<free port>/observatoire/ served by uvicorn in a thread; stopped after the module."""
-    import uvicorn
     from fastapi import FastAPI
 
     root = FastAPI()
     root.mount("/observatoire", observatory_app)  # what airflow.api_fastapi.app.init_plugins does with url_prefix
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(root, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):  # up to 20 s
-            if server.started or not thread.is_alive():
-                break
-            time.sleep(0.1)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}/observatoire/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with served(root) as url:
+        yield f"{url}/observatoire/"
 
 
 class RenderedPage(HTMLParser):

@@ -12,9 +12,6 @@ from __future__ import annotations
 import io
 import re
 import secrets
-import socket
-import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,6 +22,7 @@ from etl.portal import accounts
 from etl.portal.app import create_app
 from etl.samples.generators import submissions as gen
 from etl.submissions import template as tpl
+from tests.served import served
 
 pytestmark = [pytest.mark.warehouse, pytest.mark.browser]
 
@@ -35,29 +33,12 @@ PASSWORDS = {"r84": secrets.token_urlsafe(16), "r11": secrets.token_urlsafe(16)}
 def portal_url(reference_warehouse):
     """http://127.0.0.1:<free port> serving the portal (uvicorn in a thread; stopped after the module); the clock
     is 1 June 2025 (campaign 2024)."""
-    import uvicorn
-
     wh = reference_warehouse
     for login, password in PASSWORDS.items():
         accounts.add(wh.engine, login, password, region=login[1:])
     app = create_app(lambda: wh.engine, home=wh.home, clock=lambda: datetime(2025, 6, 1, 10, tzinfo=UTC))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    try:
-        for _ in range(200):  # up to 20 s
-            if server.started or not thread.is_alive():
-                break
-            time.sleep(0.1)
-        assert server.started, "uvicorn did not start"
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with served(app) as url:
+        yield url
 
 
 def fill(downloaded: bytes, filled: bytes) -> bytes:
