@@ -91,36 +91,32 @@ def verify(password_hash: str, password: str) -> bool:
         return False
 
 
-def authenticate(engine, login: str, password: str) -> Account | None:
-    """The account if `login` exists, is enabled and `password` is its password; else None. Always one Argon2
-    verification (see the module's docstring)."""
+def _enabled(engine, login: str):
+    """The row of the enabled account `login` (its fields and password hash), or None."""
     import sqlalchemy as sa
 
     with engine.connect() as conn:
-        row = conn.execute(
+        return conn.execute(
             sa.text(
                 "SELECT login, role, region_code, departement_code, password_hash FROM portal.account "
                 "WHERE login = :login AND disabled_at IS NULL"
             ),
             {"login": login},
         ).one_or_none()
+
+
+def authenticate(engine, login: str, password: str) -> Account | None:
+    """The account if `login` exists, is enabled and `password` is its password; else None. Always one Argon2
+    verification (see the module's docstring)."""
+    row = _enabled(engine, login)
     ok = verify(row.password_hash if row else _dummy_hash(), password)
     return Account(row.login, row.role, row.region_code, row.departement_code) if ok and row else None
 
 
 def account(engine, login: str) -> Account | None:
     """The enabled account `login`, or None."""
-    import sqlalchemy as sa
-
-    with engine.connect() as conn:
-        row = conn.execute(
-            sa.text(
-                "SELECT login, role, region_code, departement_code FROM portal.account "
-                "WHERE login = :login AND disabled_at IS NULL"
-            ),
-            {"login": login},
-        ).one_or_none()
-    return Account(*row) if row else None
+    row = _enabled(engine, login)
+    return Account(row.login, row.role, row.region_code, row.departement_code) if row else None
 
 
 def add(engine, login: str, password: str, *, region: str | None = None, departement: str | None = None) -> Account:
