@@ -1,13 +1,14 @@
 """Sample files for `make demo`: the generators' output dropped in the inboxes of the sources they imitate.
 
-Three years of files for every source: monthly France Travail job seekers (2023-10 to 2026-09, each revising the
-two months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for November 2024, November 2025
-and the last three months, the individual extract (300,000 job seekers a month, the last one gzip-compressed; the
+Three years of files for every source: monthly France Travail job seekers (2023-10 to 2026-09, each revising the two
+months before it, Latin-1 before 2024, UTF-8 after), yearly contact points and, for November 2024, November 2025 and
+the last three months, the individual extract (300,000 job seekers a month, the last one gzip-compressed; the
 Novembers give the annual table of the QPV in veille active its job seekers, and no semestrial edition reads them);
-INSEE's job seekers by QPV at 31 December 2024 and 2025 in its own layout (DEFM<YYYY>_QP24.csv: the figures of
-France Travail's last revision of those months, which core keeps exposing); CAF households (2023-2025) and quarterly
-crèche places; ANS subsidy lines and licences (the CAF, the licences and the extract also report some QPV in veille
-active under their 2015 code); the other national producers' indicator files;
+INSEE's job seekers by QPV at 31 December 2024 and 2025 in its own layout (DEFM<YYYY>_QP24.csv: the figures of France
+Travail's last revision of those months, which core keeps exposing); CAF households (2023-2025: 2023 in INSEE's
+workbook by QPV, the later years in the CAF's own file, which keeps the QPV in veille active) and quarterly crèche
+places; ANS subsidy lines and licences (the CAF, the licences and the extract also report some QPV in veille active
+under their 2015 code); the other national producers' indicator files;
 INSEE's population of the 2024 QPV (the 2020 census, a workbook with its title block); the QPV referential of both
 geographies and the perimeters of the 2024 QPV (the ANCT's zip of GeoJSON, plausible polygons laid out by
 département). Each source also gets one file broken on purpose, which the demo expects to see quarantined. A few
@@ -52,6 +53,8 @@ LATE = {
     ("caf_allocataires", "CAF_QPV_2024_rectificatif.csv"),
     ("regional", "indicateurs_locaux_R11_2024_v2.xlsx"),
 }
+CAF_REVISED = (2024,)  # the CAF year re-delivered corrected (CAF_QPV_2024_rectificatif.csv, second wave)
+CAF_OWN_LAYOUT_FROM = 2024  # the CAF years before it come in INSEE's layout (insee_caf_years)
 DEMO_CAMPAIGN = 2024
 # INSEE's population of the 2024 QPV: the 2020 census they were counted on, the latest the editions of 2024-2025 use
 DEMO_POPULATION_YEAR = 2020
@@ -139,9 +142,7 @@ def drop_sample_files(
             ),
             "france_travail_contacts": lambda: ft.generate_contacts(out / "ftc", terr, years, seed=seed),
             "france_travail_individus": lambda: _extracts(out / "fti", terr, months, seed),
-            "caf_allocataires": lambda: caf.generate_allocataires(
-                out / "caf", terr, years, seed=seed, broken=True, revised=[2024]
-            ),
+            "caf_allocataires": lambda: _caf_files(out / "caf", terr, years, seed),
             "caf_creches": lambda: caf.generate_creches(out / "eaje", terr, quarters, seed=seed, broken=True),
             "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
             "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
@@ -179,6 +180,28 @@ def insee_defm_years(months: list[str]) -> list[int]:
         for month in months
         if month.endswith("-12") and month >= ft.FIRST_2024_MONTH and f"{int(month[:4]) + 1}-02" in months
     ]
+
+
+def insee_caf_years(years: list[int]) -> list[int]:
+    """The years whose CAF beneficiaries are dropped in INSEE's workbook by QPV (`beneficiaires_CAF_31-12-<YYYY>_QP15
+    .xlsx`) rather than in the CAF's own `CAF_QPV_<YYYY>.csv`: those before the 2024 geography. INSEE's file counts
+    the QPV of its geography only, while from 2024 on the CAF's own file also keeps the veille-active QPV under their
+    2015 code, which the annual table of the QPV in veille active reads: those years keep it."""
+    return [year for year in years if year < CAF_OWN_LAYOUT_FROM]
+
+
+def _caf_files(folder: Path, territories_dir: Path, years: list[int], seed: int) -> list[Path]:
+    """The CAF beneficiaries of `years`: INSEE's workbooks (`insee_caf_years`), then the CAF's own files of the
+    other years, the revised year's rectificatif and a broken copy of the last year."""
+    from etl.samples.generators import caf
+
+    insee = insee_caf_years(years)
+    own = [year for year in years if year not in insee]
+    files = caf.generate_allocataires_insee(folder / "insee", territories_dir, insee, seed=seed)
+    if own:
+        revised = [year for year in CAF_REVISED if year in own]
+        files += caf.generate_allocataires(folder, territories_dir, own, seed=seed, broken=True, revised=revised)
+    return files
 
 
 def _extracts(folder: Path, territories_dir: Path, months: list[str] | None, seed: int) -> list[Path]:

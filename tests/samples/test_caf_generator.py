@@ -298,3 +298,37 @@ def test_the_broken_creche_file_has_two_defects(out_dir, qpv):
     assert len(unknown) == 1 and unknown["code_qp"].str.fullmatch(shaped).all()  # passes gate 1, not gate 2
     negative = rows[rows["places_renovees"] == "-5"]
     assert len(negative) == 1 and negative.index[0] != unknown.index[0]
+
+
+@pytest.mark.parametrize("year", [2023, 2025])
+def test_insee_workbook_gives_the_cafs_figures_in_inseess_layout(tmp_path, territories_dir, qpv, year):
+    """INSEE's workbook of a year, read by the platform's reader, gives the figures of the CAF's own file for the QPV
+    of its geography (its veille-active lines aside), a count under 5 as an empty cell, and the national total apart."""
+    from etl.sources import caf
+
+    [insee] = generator.generate_allocataires_insee(tmp_path / "insee", territories_dir, [year])
+    [own] = generator.generate_allocataires(tmp_path / "own", territories_dir, [year])
+    assert insee.name == f"beneficiaires_CAF_31-12-{year}_QP{'15' if year < 2024 else '24'}.xlsx"
+    raw = caf.read_allocataires(insee, name=insee.name)
+    assert raw.attrs["layout"] == "insee_caf_qp"
+    assert set(raw["code_qp"]) == _in_force(qpv, str(year))
+    [(total_line, total)] = raw.attrs["totals"].items()
+    assert total_line < raw["line_no"].min() and total[0] == "Ensemble des quartiers prioritaires"
+    got = caf.normalise_allocataires(raw)["values"]
+    want = caf.normalise_allocataires(caf.read_allocataires(own))["values"]
+    keys = ["indicator_code", "territory_code", "breakdown", "period_code"]
+    both = got.merge(want, on=keys, suffixes=("", "_own"), validate="one_to_one")
+    assert len(both) == len(got)
+    veille = len(want) - len(got)  # the CAF's own file keeps veille-active QPV from 2024 on
+    assert veille > 0 if year >= 2024 else veille == 0
+    shown = both["status"] == "ok"
+    assert (both.loc[shown, "value"] == both.loc[shown, "value_own"]).all()
+    hidden = both[~shown]
+    assert set(hidden["status"]) <= {"masked"} and (hidden["value_own"] <= 5).all()
+    assert set(hidden["status"]) == {"masked"}  # the small neighbourhoods do have counts under 5
+    assert int(total[2].replace(" ", "")) == int(want.loc[want["breakdown"].eq("total")
+                                                           & want["indicator_code"].eq("CAF_ALLOCATAIRES")
+                                                           & want["territory_code"].isin(raw["code_qp"]),
+                                                           "value"].sum())  # fmt: skip
+    [again] = generator.generate_allocataires_insee(tmp_path / "again", territories_dir, [year])
+    assert again.read_bytes() == insee.read_bytes()

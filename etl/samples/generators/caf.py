@@ -11,6 +11,10 @@ writes files in the CAF's delivery shape:
   compositions add up to the true number of allocataires; once each is rounded, the published ones are at most
   10 apart from it. `generate_allocataires(..., revised=[2024])` also writes `CAF_QPV_2024_rectificatif.csv`: the
   same year re-delivered with about 3 % of the lines corrected (a few counts moved by 5 to 20, still consistent);
+- `beneficiaires_CAF_31-12-<YYYY>_QP<15|24>.xlsx` (`generate_allocataires_insee`): the same households as INSEE
+  publishes them by QPV (REAL-FORMATS §5, inferred variable names): a presentation sheet, then `Données quartier`
+  with a title block, two header rows (labels, then `codgeo`, `a`, `percou` ...), the national total first, counts
+  as numbers rounded to 5 and left empty under 5 (statistical secret), the QPV of the year's geography only;
 - `CAF_EAJE_QPV_<YYYY>T<q>.csv`, one per quarter: Windows-1252, CRLF, `;` (columns
   `etl.sources.caf.CRECHES_COLUMNS`), `trimestre` written `2024-T1`, places created and renovated in the
   quarter and the stock of places in crèches (EAJE); whole numbers, never rounded nor masked. The stock of a
@@ -43,6 +47,7 @@ them is a small neighbourhood of 8 to 40 households (`VEILLE_SMALL_SHARE`), so t
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -308,6 +313,74 @@ def generate_allocataires(
                 )
             )
     return sorted(paths)
+
+
+# --- INSEE's workbook by QPV ---------------------------------------------------------------------------------------
+
+# INSEE's technical names of the allocataire counts (REAL-FORMATS §5, inferred: `a` and `percou` seen, the rest in
+# the same family), in ALLOCATAIRES_COUNT_COLUMNS order, then a variable the platform does not load.
+INSEE_VARIABLES = ("a", "percou", "a_rsa", "a_aah", "a_al", "a_isol", "a_csenf", "a_caenf", "a_mono")
+INSEE_LABELS = (
+    "Foyers allocataires", "Personnes couvertes", "Allocataires du RSA", "Allocataires de l'AAH",
+    "Allocataires d'une aide au logement", "Allocataires isolés", "Couples sans enfant", "Couples avec enfant(s)",
+    "Familles monoparentales",
+)  # fmt: skip
+INSEE_SHEET = "Données quartier"
+INSEE_TOTAL_LABEL = "Ensemble des quartiers prioritaires"
+INSEE_SECRET = 5  # a count under 5 households or people is left empty (INSEE's statistical secret; threshold inferred)
+_INSEE_DATE = dt.datetime(2025, 6, 30, 9, 0)
+
+
+def insee_allocataires_file_name(year: int) -> str:
+    """`beneficiaires_CAF_31-12-<YYYY>_QP<15|24>.xlsx`: the year's situation, counted on the geography it is in."""
+    return f"beneficiaires_CAF_31-12-{year}_QP{_year_geography(year)[2:4]}.xlsx"
+
+
+def _insee_workbook(year: int, rows: list[tuple[Qpv, list[int]]]) -> bytes:
+    import openpyxl
+
+    from etl.xlsx import workbook_bytes
+
+    book = openpyxl.Workbook()
+    book.properties.created = book.properties.modified = _INSEE_DATE
+    book.properties.creator = "Insee"
+    book.active.title = "Présentation"
+    book.active.append([f"Bénéficiaires des prestations des CAF par quartier prioritaire, au 31 décembre {year}"])
+    book.active.append(["Source : Cnaf, fichier des allocataires (FILEAS) ; Insee, géographie des quartiers"])
+    sheet = book.create_sheet(INSEE_SHEET)
+    sheet.append([f"Allocataires des CAF par quartier prioritaire de la politique de la ville au 31/12/{year}"])
+    sheet.append(["Source : Cnaf - Insee. Effectifs arrondis à 5 par la Cnaf ; case vide : secret statistique."])
+    sheet.append([])
+    sheet.append(["Code du quartier", "Libellé du quartier", *INSEE_LABELS])
+    sheet.append(["codgeo", "libgeo", *INSEE_VARIABLES])
+    rounded = [(qpv, [_rounded(value) for value in counts]) for qpv, counts in rows]
+    sheet.append([INSEE_TOTAL_LABEL, None, *(sum(column) for column in zip(*(c for _, c in rounded), strict=True))])
+    for (qpv, counts), (_, published) in zip(rows, rounded, strict=True):
+        cells = [None if true < INSEE_SECRET else value for true, value in zip(counts, published, strict=True)]
+        sheet.append([qpv.code, qpv.label, *cells])
+    return workbook_bytes(book)
+
+
+def generate_allocataires_insee(out_dir: Path, territories_dir: Path, years: list[int], seed: int = 2024) -> list[Path]:
+    """Write INSEE's CAF beneficiaries by QPV, one workbook per year (`insee_allocataires_file_name`); returns the
+    paths, sorted.
+
+    The same QPV and the same true counts as `generate_allocataires` (so both layouts give the same figures), as
+    INSEE publishes them: a first sheet presenting the file, then `Données quartier` with a three-row title block,
+    the readable labels, INSEE's technical names (`codgeo`, `a`, `percou` ...), the national total
+    (`Ensemble des quartiers prioritaires`, the sum of the published counts) and one row per QPV in force on 1
+    January, by code; counts are numbers rounded to 5, a count under `INSEE_SECRET` is an empty cell. INSEE's file
+    counts the QPV of its geography only: the veille-active QPV the CAF's own file keeps are not in it."""
+    geographies = _load_geographies(territories_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for year in sorted({int(year) for year in years}):
+        rows = [(qpv, _true_counts(seed, qpv, _profile(seed, qpv), year)) for qpv in geographies[_year_geography(year)]]
+        path = out_dir / insee_allocataires_file_name(year)
+        path.write_bytes(_insee_workbook(year, rows))
+        paths.append(path)
+    return paths
 
 
 # --- crèches -------------------------------------------------------------------------------------------------------
