@@ -329,3 +329,28 @@ def test_files_through_the_pipeline_load_quarantine_and_replace(reference_wareho
         "POP_QPV_2020.csv": "loaded",
     }
     assert lines == 2
+
+
+@pytest.mark.warehouse
+def test_a_workbook_written_by_hand_in_the_2018_layout_goes_through_the_pipeline(
+    reference_warehouse, territories, tmp_path
+):
+    """REAL-FORMATS §6: `pop_qpv_2018.xlsx`, first sheet, 7 title rows skipped, camel-case `codeQPV`, `codeReg`."""
+    wh = reference_warehouse
+    ingest(wh, "anct_qpv", territories["folder"] / "qpv_2015.csv")  # the referential (already there when run after)
+    codes = sorted(territories["2015"]["qpv"]["code_qp"])
+    figures = {code: 1500 + 37 * index for index, code in enumerate(codes)}
+    rows = [[code, f"Quartier {index}", "84", figures[code]] for index, code in enumerate(codes)]
+    path = _workbook(tmp_path / "pop_qpv_2018.xlsx", TITLE_2018, ["codeQPV", "libQPV", "codeReg", "popMuniQPV"], rows)
+    [batch] = ingest(wh, "insee_population", path).batches
+    assert (batch.status, batch.layout, batch.partition) == ("loaded", "insee_pop_qpv", "qpv2015/2018"), batch.reason
+    with wh.engine.connect() as conn:
+        got = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT territory_code, value FROM core.indicator_value WHERE indicator_code = 'INSEE_POP_QPV' "
+                    "AND period_code = '2018' AND breakdown = 'total' AND status = 'ok'"
+                )
+            ).all()
+        )
+    assert got == figures
