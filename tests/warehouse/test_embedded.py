@@ -64,3 +64,32 @@ def test_stop_and_status(pgdata):
     assert embedded.stop(pgdata) is True
     assert not embedded.status(pgdata).running
     assert embedded.stop(pgdata) is False
+
+
+def _runs_with(server: embedded.ServerStatus, name: str, size: str) -> bool:
+    with psycopg2.connect(server.url()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT pg_size_bytes(current_setting(%s)) = pg_size_bytes(%s)", (name, size))
+        return cur.fetchone()[0]
+
+
+def test_settings_are_sized_on_the_machines_memory_within_bounds():
+    gib = 1 << 30
+    assert embedded.settings(2 * gib) == {"shared_buffers": "512MB", "effective_cache_size": "1024MB"}
+    assert embedded.settings(gib // 4)["shared_buffers"] == "128MB"  # PostgreSQL's own default, never less
+    assert embedded.settings(64 * gib) == {"shared_buffers": "2048MB", "effective_cache_size": "16384MB"}
+
+
+def test_a_new_server_runs_with_the_settings_and_a_restart_restores_them(pgdata):
+    import psutil
+
+    wanted = embedded.settings(psutil.virtual_memory().total)
+    server = embedded.start(pgdata)
+    assert wanted["shared_buffers"] != "128MB"  # this machine's setting differs from PostgreSQL's default
+    assert _runs_with(server, "shared_buffers", wanted["shared_buffers"])
+    assert _runs_with(server, "effective_cache_size", wanted["effective_cache_size"])
+    # a folder whose settings were changed by hand (or written by an older version) gets them back at its next start
+    embedded.stop(pgdata)
+    (pgdata / embedded.SETTINGS_FILE).write_text("shared_buffers = '128MB'\n", encoding="utf-8")
+    server = embedded.start(pgdata)
+    assert _runs_with(server, "shared_buffers", wanted["shared_buffers"])
+    assert (pgdata / "postgresql.conf").read_text(encoding="utf-8").count(embedded.SETTINGS_FILE) == 1
