@@ -184,14 +184,18 @@ def run(engine, values: pd.DataFrame, ensembles=None, veille_active: bool = Fals
 
     # qpv_coverage
     missing_rows = []
+    periods = dict(zip(known["period_code"].to_numpy(), start.to_numpy(), strict=True))  # each code parsed once
+    codes = reference["territory_code"].to_numpy(dtype=object)
     for (indicator, period), group in qpv.groupby(["indicator_code", "period_code"]):
-        when = _period_start(pd.Series([period])).iloc[0]
+        when = periods[period]
         if pd.isna(when):
             continue
-        in_force = reference[
-            (reference["valid_from"] <= when) & (reference["valid_to"].isna() | (reference["valid_to"] > when))
-        ]["territory_code"]
-        absent = sorted(set(in_force) - set(group["territory_code"]))
+        in_force = codes[
+            (
+                (reference["valid_from"] <= when) & (reference["valid_to"].isna() | (reference["valid_to"] > when))
+            ).to_numpy()
+        ]
+        absent = sorted(set(in_force) - set(group["territory_code"].to_numpy(dtype=object)))
         first_line = int(group["line_no"].min())
         missing_rows += [
             {"line_no": first_line, "detail": f"{indicator} {period}: no row for {code}"} for code in absent
