@@ -283,3 +283,16 @@ def test_the_load_leaves_planner_statistics_that_count_the_batch(wh, loaded):
             )
         ).one()
     assert staged > 0 and estimated >= 0.9 * staged, (estimated, staged)
+
+
+def test_identifiers_are_compared_on_all_their_16_digits(tmp_path):
+    """Keys that differ in one digit only, at either end, are distinct; a repeated one is named as written."""
+    rest = ";2025-03;13055;;A;F;26_49;moins_1an"
+    distinct = ["f000000000000000", "0000000000000000", "000000000000000f", "ffffffffffffffff", "7fffffffffffffff"]
+    frame = fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", [HEADER, *(key + rest for key in distinct)]))
+    assert frame.attrs["records"] == 5 and frame["lignes"].tolist() == [5]
+    repeated = [*distinct, "0123456789abcdef", "fedcba9876543210", "0123456789abcdef"]
+    with pytest.raises(FileShapeError) as refused:
+        fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202504.csv", [HEADER, *(key + rest for key in repeated)]))
+    assert (refused.value.rule, refused.value.line) == ("key_repeated", 9)
+    assert "0123456789abcdef on lines 7 and 9" in str(refused.value)
