@@ -345,9 +345,12 @@ BI_QUERIES = [
     ("the 20 largest QPV in one month",
      "SELECT code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE mois = :month AND niveau = 'qpv' "
      "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY de_qpv DESC NULLS LAST LIMIT 20"),
+    # the counts kept per edition by publication.emploi_qpv_cellules (0032): the same answer as count(*) and
+    # count(*) FILTER (WHERE statut = 'masked') on emploi_qpv, without reading the semester's every cell
     ("masked cells per région in one semester",
-     "SELECT code_region, count(*) FILTER (WHERE statut = 'masked') AS masquees, count(*) FROM publication.emploi_qpv "
-     "WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region ORDER BY code_region"),
+     "SELECT code_region, sum(masquees)::bigint AS masquees, sum(cellules)::bigint AS count "
+     "FROM publication.emploi_qpv_cellules WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region "
+     "ORDER BY code_region"),
     ("a région's départements by sex in one month",
      "SELECT code_territoire, ventilation, de_qpv, de_unite FROM publication.emploi_qpv WHERE mois = :month "
      "AND niveau = 'departement' AND code_region = :region AND ventilation IN ('sexe=F', 'sexe=H')"),
