@@ -325,8 +325,11 @@ SELECT e.edition_id, e.semestre, e.mois, t.niveau, t.code, t.nom, t.region, t.de
 FROM editions e CROSS JOIN territories t
 CROSS JOIN (VALUES ('A'), ('ABC')) c (categorie)
 CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) v (ventilation)
-CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite)
-    n
+CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite
+                    -- a draw per row: without a reference to the row, the subquery is run once and every cell had
+                    -- the same counts (none masked)
+                    WHERE t.code IS NOT NULL AND c.categorie IS NOT NULL AND v.ventilation IS NOT NULL
+                      AND e.edition_id IS NOT NULL) n
 """
 
 # (label, SQL): what a dashboard or an analyst asks the publication schema, with the bench's own codes
