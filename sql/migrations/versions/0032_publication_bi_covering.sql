@@ -29,6 +29,10 @@ CREATE INDEX emploi_qpv_departement_idx ON publication.emploi_qpv
 CREATE INDEX emploi_qpv_departement_semestre_idx ON publication.emploi_qpv
     (code_departement, niveau, categorie, ventilation, semestre) INCLUDE (mois, code_territoire, territoire, de_qpv);
 
+-- the current edition of each kind (publication.edition_courante, behind every *_courant view: DISTINCT ON (kind)
+-- ORDER BY kind, released_at DESC, edition_id DESC): its first entry, instead of a sort of every edition
+CREATE INDEX edition_kind_released_idx ON publication.edition (kind, released_at DESC, edition_id DESC);
+
 -- Cells and masked cells per edition, semester, level and région. Counting the masked cells of a semester's QPV in
 -- emploi_qpv reads every cell of the semester (1.1 million index entries at the bench's scale, 100 ms or more of CPU
 -- whatever the index): this table holds the same counts, a few rows per edition, kept exact by the triggers below on
