@@ -4,8 +4,9 @@
 -- semester or one month went through rows of every month or every category before its filter. Each index below is
 -- one exact range for the questions it serves (equality on its leading columns, then the range or the order asked)
 -- and carries the columns they return (INCLUDE), so that the answer is read from the index alone once the table is
--- vacuumed (VACUUM sets the visibility map; autovacuum does it after inserts). They replace 0019's four indexes and
--- are designed for PostgreSQL 15 (the production warehouse): no reliance on 18's skip scan.
+-- vacuumed (VACUUM sets the visibility map; autovacuum does it after inserts). They replace three of 0019's four
+-- indexes (its semester-région index stays, for the masked-cells SQL on this table) and are designed for PostgreSQL
+-- 15 (the production warehouse): no reliance on 18's skip scan.
 
 DROP INDEX publication.emploi_qpv_territoire_idx;
 DROP INDEX publication.emploi_qpv_mois_idx;
