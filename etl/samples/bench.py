@@ -325,8 +325,11 @@ SELECT e.edition_id, e.semestre, e.mois, t.niveau, t.code, t.nom, t.region, t.de
 FROM editions e CROSS JOIN territories t
 CROSS JOIN (VALUES ('A'), ('ABC')) c (categorie)
 CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) v (ventilation)
-CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite)
-    n
+CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite
+                    -- a draw per row: without a reference to the row, the subquery is run once and every cell had
+                    -- the same counts (none masked)
+                    WHERE t.code IS NOT NULL AND c.categorie IS NOT NULL AND v.ventilation IS NOT NULL
+                      AND e.edition_id IS NOT NULL) n
 """
 
 # (label, SQL): what a dashboard or an analyst asks the publication schema, with the bench's own codes
@@ -345,9 +348,12 @@ BI_QUERIES = [
     ("the 20 largest QPV in one month",
      "SELECT code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE mois = :month AND niveau = 'qpv' "
      "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY de_qpv DESC NULLS LAST LIMIT 20"),
+    # the counts kept per edition by publication.emploi_qpv_cellules (0032): the same answer as count(*) and
+    # count(*) FILTER (WHERE statut = 'masked') on emploi_qpv, without reading the semester's every cell
     ("masked cells per région in one semester",
-     "SELECT code_region, count(*) FILTER (WHERE statut = 'masked') AS masquees, count(*) FROM publication.emploi_qpv "
-     "WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region ORDER BY code_region"),
+     "SELECT code_region, sum(masquees)::bigint AS masquees, sum(cellules)::bigint AS count "
+     "FROM publication.emploi_qpv_cellules WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region "
+     "ORDER BY code_region"),
     ("a région's départements by sex in one month",
      "SELECT code_territoire, ventilation, de_qpv, de_unite FROM publication.emploi_qpv WHERE mois = :month "
      "AND niveau = 'departement' AND code_region = :region AND ventilation IN ('sexe=F', 'sexe=H')"),
