@@ -51,6 +51,7 @@ import contextlib
 import csv
 import datetime as dt
 import decimal
+import functools
 import io
 import json
 import math
@@ -211,7 +212,15 @@ def _other(value: Any) -> Any:
 def prepared_columns(table: Table) -> list[list[Any]]:
     """The cells of `table` as the files show them, column by column: None for an empty cell, `MASKED` for a masked
     one, a status as its French word, else a plain Python value (numbers as int or float). Checks the statuses (see
-    the module docstring)."""
+    the module docstring). Prepared once per table (the CSV, the XLSX, the Parquet file and every page of the report
+    read the same cells): kept on the table, which is frozen (a changed table is a new one, `dataclasses.replace`);
+    the lists are shared, read them only."""
+    if "_prepared_columns" not in table.__dict__:
+        object.__setattr__(table, "_prepared_columns", _prepare_columns(table))
+    return table.__dict__["_prepared_columns"]
+
+
+def _prepare_columns(table: Table) -> list[list[Any]]:
     frame = table.frame
     statuses: dict[str, list[Any]] = {}
     for position, column in enumerate(table.columns):
@@ -463,6 +472,16 @@ DOCUMENT_CREATOR = "Observatoire QPV"
 DOCUMENT_TITLE = "Observatoire QPV - tables publiées"
 
 
+@functools.lru_cache(maxsize=1 << 16)  # the texts of a sheet repeat (territories, statuses, labels): escaped once
+def _inline_text(text: str) -> str:
+    """The `<is>` element of a text cell (see `_Worksheet`)."""
+    space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
+    if _XML_ESCAPED_RE.search(text):
+        text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+        text = _EXCEL_ESCAPE_RE.sub(r"_x005F\1", text)
+    return f"<is><t{space}>{text}</t></is>"
+
+
 class _Worksheet(Worksheet):
     """XlsxWriter's worksheet with its own writer of a cell's XML (`_write_cell`, the inner loop) replaced, and no way
     to write a formula. XlsxWriter 3.3.1's writer writes a text of the form `<r>...</r>` as raw XML (it takes it for
@@ -479,12 +498,7 @@ class _Worksheet(Worksheet):
         style = f' s="{cell.format._get_xf_index()}"' if cell.format else ""
         kind = cell.__class__
         if kind is CellStringTuple:
-            text = cell.string
-            space = ' xml:space="preserve"' if text[:1].isspace() or text[-1:].isspace() else ""
-            if _XML_ESCAPED_RE.search(text):
-                text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
-                text = _EXCEL_ESCAPE_RE.sub(r"_x005F\1", text)
-            self.fh.write(f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+            self.fh.write(f'<c r="{reference}"{style} t="inlineStr">{_inline_text(cell.string)}</c>')
         elif kind is CellNumberTuple or kind is CellDatetimeTuple:
             self.fh.write(f'<c r="{reference}"{style}><v>{cell.number!r}</v></c>')
         elif kind is CellBooleanTuple:
@@ -502,11 +516,13 @@ class _Worksheet(Worksheet):
 class SheetCellWriter:
     """Writes the cells of a workbook's sheets, row after row (`constant_memory`): each value through the XlsxWriter
     method of its type (`write_string`, `write_number`, `write_datetime`, `write_boolean`, never `write`, which would
-    guess), with the workbook's shared formats, each made once."""
+    guess), with the workbook's shared formats, each made once. The undecorated methods are called (`_write_string`
+    ...): the row and column are numbers already, and the decorated ones only check that, once per cell."""
 
     def __init__(self, workbook: xlsxwriter.Workbook) -> None:
         self.workbook = workbook
         self._formats: dict[tuple[str, bool, bool, bool], Format | None] = {}
+        self._texts: dict[tuple[str, bool, bool], tuple[str, Any]] = {}  # a text -> (as written, its format)
 
     def format(self, fmt: str = "General", bold: bool = False, right: bool = False, quote: bool = False) -> Any:
         """The shared format (None for the default one: General, not bold, not aligned, no quote prefix)."""
@@ -523,9 +539,15 @@ class SheetCellWriter:
         return self._formats[key]
 
     def text(self, sheet: Worksheet, row: int, col: int, text: str, bold: bool = False, right: bool = False) -> None:
-        """`text` as a string (illegal characters removed); formula-like text gets the quote prefix."""
-        text = _ILLEGAL_CHARACTERS_RE.sub("", text)
-        sheet.write_string(row, col, text, self.format(bold=bold, right=right, quote=text.startswith(FORMULA_TRIGGERS)))
+        """`text` as a string (illegal characters removed; each distinct text cleaned once); formula-like text gets
+        the quote prefix."""
+        key = (text, bold, right)
+        written = self._texts.get(key)
+        if written is None:
+            cleaned = _ILLEGAL_CHARACTERS_RE.sub("", text)
+            fmt = self.format(bold=bold, right=right, quote=cleaned.startswith(FORMULA_TRIGGERS))
+            written = self._texts[key] = (cleaned, fmt)
+        sheet._write_string(row, col, *written)
 
     def number_column(self, sheet: Worksheet, column: Column) -> Any:
         """The writer of a number column's prepared cells (not called for an empty one)."""
@@ -533,9 +555,9 @@ class SheetCellWriter:
 
         def write(row: int, col: int, value: Any) -> None:
             if value is MASKED:
-                sheet.write_string(row, col, MASKED_MARK, masked)
+                sheet._write_string(row, col, MASKED_MARK, masked)
             else:
-                sheet.write_number(row, col, value, fmt)
+                sheet._write_number(row, col, value, fmt)
 
         return write
 
@@ -546,18 +568,18 @@ class SheetCellWriter:
             if isinstance(value, str):
                 self.text(sheet, row, col, value)
             elif isinstance(value, bool):
-                sheet.write_boolean(row, col, value)
+                sheet._write_boolean(row, col, value)
             elif isinstance(value, int):
-                sheet.write_number(row, col, value, self.format("0"))
+                sheet._write_number(row, col, value, self.format("0"))
             elif isinstance(value, float) and math.isfinite(value):
-                sheet.write_number(row, col, value)
+                sheet._write_number(row, col, value)
             elif isinstance(value, dt.datetime):
                 if value.tzinfo is not None:  # Excel has no time zones: keep the offset in text
                     self.text(sheet, row, col, _iso(value))
                 else:
-                    sheet.write_datetime(row, col, value, self.format(DATETIME_FORMAT))
+                    sheet._write_datetime(row, col, value, self.format(DATETIME_FORMAT))
             elif isinstance(value, dt.date):
-                sheet.write_datetime(row, col, value, self.format(DATE_FORMAT))
+                sheet._write_datetime(row, col, value, self.format(DATE_FORMAT))
             else:  # a time, a non-finite float, any other object: its text
                 self.text(sheet, row, col, str(value))
 

@@ -221,6 +221,12 @@ class Year:
     check: pd.DataFrame | None
 
 
+def year_periods(years: list[int]) -> list[str]:
+    """The periods a year's value may be read from (sql/publication/donnees_qpv_valeurs.sql): the year, its quarters
+    and its December (`2024`, `2024-Q1` .. `2024-Q4`, `2024-12`)."""
+    return [code for year in years for code in (str(year), *(f"{year}-Q{q}" for q in range(1, 5)), f"{year}-12")]
+
+
 def read(engine, years: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(territories per year and the QPV each holds, the yearly QPV values of every theme and the population,
     the catalogue rows of the indicators) for `years`."""
@@ -243,7 +249,8 @@ def read(engine, years: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
         values = pd.DataFrame(
             conn.execute(
                 sa.text(VALUES_SQL.read_text(encoding="utf-8")),
-                {"annees": years, "codes": codes, "publies": published, "modes": modes, "rangs": ranks,
+                {"annees": years, "periodes": year_periods(years), "codes": codes, "publies": published,
+                 "modes": modes, "rangs": ranks,
                  "codes_derniers": [c for c, m in zip(codes, modes, strict=True) if m == "derniere"]},
             )
             .mappings()

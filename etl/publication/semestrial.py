@@ -100,10 +100,11 @@ def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, tuple[int
         ignore_index=True,
     )
     cells = cells[cells["status"] != "not_applicable"].reset_index(drop=True)
-    index = {
-        (r.niveau, r.code, r.categorie, r.ventilation, r.column): i
-        for i, r in enumerate(cells[["niveau", "code", "categorie", "ventilation", "column"]].itertuples(index=False))
-    }
+    # each cell's key (niveau, code, categorie, ventilation, column), from plain lists: iterating the frame's rows
+    # (itertuples) went through pandas' Arrow strings one value at a time
+    names = ("niveau", "code", "categorie", "ventilation", "column")
+    keys = list(zip(*(cells[name].tolist() for name in names), strict=True))
+    index = {key: i for i, key in enumerate(keys)}
     relations: list[tuple[int, tuple[int, ...]]] = []
 
     def add(total_key, part_keys) -> None:
@@ -118,12 +119,12 @@ def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, tuple[int
             add((niveau, code, categorie, "total", column), [(niveau, code, categorie, v, column) for v in SEX])
             add((niveau, code, categorie, "total", column), [(niveau, code, categorie, v, column) for v in AGES])
     parent_level = {"region": "france", "departement": "region", "qpv": "departement"}
-    parent_code = {"region": lambda r: "FR", "departement": lambda r: r.region, "qpv": lambda r: r.departement}
     groups: dict[tuple, list[tuple]] = {}
-    for r in cells.itertuples(index=False):
-        if r.niveau in parent_level and (r.niveau != "qpv" or r.column == "de_qpv"):
-            total = (parent_level[r.niveau], parent_code[r.niveau](r), r.categorie, r.ventilation, r.column)
-            groups.setdefault(total, []).append((r.niveau, r.code, r.categorie, r.ventilation, r.column))
+    for key, region, departement in zip(keys, cells["region"].tolist(), cells["departement"].tolist(), strict=True):
+        niveau, _, categorie, ventilation, column = key
+        if niveau in parent_level and (niveau != "qpv" or column == "de_qpv"):
+            parent = {"region": "FR", "departement": region, "qpv": departement}[niveau]
+            groups.setdefault((parent_level[niveau], parent, categorie, ventilation, column), []).append(key)
     for total_key, parts in groups.items():
         add(total_key, parts)
     return cells, relations

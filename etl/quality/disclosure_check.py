@@ -240,12 +240,14 @@ def _determined(values: list[float], published: list[bool], relations: list[Rela
     pivots: dict[int, tuple[dict[int, Fraction], Fraction]] = {}
     for total, parts in relations:
         coefficients: dict[int, Fraction] = {}
-        rhs = Fraction(0)
+        known = 0  # sum(coefficient * published value), exact: an integral value (a count) as an int, else a Fraction
         for row, sign in ((total, 1), *((p, -1) for p in parts)):
             if published[row]:
-                rhs -= sign * Fraction(values[row])
+                value = values[row]
+                known += sign * (int(value) if value.is_integer() else Fraction(value))
             else:
                 coefficients[row] = coefficients.get(row, Fraction(0)) + sign
+        rhs = Fraction(-known)
         coefficients = {c: v for c, v in coefficients.items() if v}
         for column in [c for c in coefficients if c in pivots]:
             factor = coefficients.get(column)

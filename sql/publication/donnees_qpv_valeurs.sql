@@ -1,4 +1,5 @@
--- The yearly value of each indicator of the données QPV tables in each QPV, for the years :annees. What a year's
+-- The yearly value of each indicator of the données QPV tables in each QPV, for the years :annees (their periods
+-- :periodes: etl/publication/qpv_data.py, year_periods). What a year's
 -- value is depends on the indicator (:modes, beside :codes):
 --   annee             the producer's yearly figure (period `AAAA`);
 --   somme_trimestres  a flow given per quarter: the sum of the year's four quarters when all four are there and
@@ -14,15 +15,16 @@ WITH wanted AS (
                          CAST(:rangs AS int[])) AS w(indicator_code, code_publie, mode, rang)
 ), years AS (
     SELECT unnest(CAST(:annees AS int[])) AS annee
-), periods AS (  -- the periods a year's value may be read from: AAAA, AAAA-Q1..Q4, AAAA-12
-    SELECT annee, annee::text AS code FROM years
-    UNION ALL SELECT annee, annee || '-Q' || q FROM years, generate_series(1, 4) AS q
-    UNION ALL SELECT annee, annee || '-12' FROM years
-), base AS MATERIALIZED (  -- one read through the primary key (indicator, level, territory, period)
+), periods AS (  -- the periods a year's value may be read from (:periodes): AAAA, AAAA-Q1..Q4, AAAA-12
+    SELECT left(code, 4)::int AS annee, code FROM unnest(CAST(:periodes AS text[])) AS code
+), base AS MATERIALIZED (
+    -- one read through the primary key (indicator, level, territory, period); the periods as a parameter, not the
+    -- CTE above: a condition on a subquery is not pushed into the latest-vintage view, which then deduplicated every
+    -- period of the indicators (all the months of France Travail's files) before keeping those of the years
     SELECT v.indicator_code, v.territory_code, v.period_code, v.breakdown, v.value, v.status, v.batch_id
     FROM core.indicator_value v
     WHERE v.indicator_code = ANY(CAST(:codes AS text[])) AND v.territory_level = 'qpv'
-      AND v.period_code IN (SELECT code FROM periods)
+      AND v.period_code = ANY(CAST(:periodes AS text[]))
 ), figures AS (
     SELECT w.code_publie, w.rang, v.breakdown, v.territory_code, v.period_code::int AS annee, v.value, v.status,
            NULL::text AS note, v.batch_id::text AS batches

@@ -7,6 +7,7 @@ import itertools
 import json
 import math
 import random
+from fractions import Fraction
 
 import numpy as np
 import pandas as pd
@@ -14,7 +15,7 @@ import pytest
 
 from etl.config import EXPECTATIONS_FOLDER
 from etl.quality import gates
-from etl.quality.disclosure_check import HELPER_COLUMNS, Disclosure, disclosures, gate3_frame
+from etl.quality.disclosure_check import HELPER_COLUMNS, Disclosure, _determined, disclosures, gate3_frame
 
 NAN = math.nan
 
@@ -93,6 +94,16 @@ def test_recomputable_applies_to_every_kind_and_uses_exact_arithmetic():
     assert [(d.row, d.reason) for d in found] == [(1, "recomputable")]
     for kind in ("share", "rate"):
         assert [d.reason for d in disclosures(published, statuses, kind, [(2, (0, 1))])] == ["recomputable"]
+
+
+def test_recomputed_value_is_exact_with_whole_and_fractional_published_figures():
+    # the published side of a relation is summed as ints for whole figures, as fractions for the others: exactly
+    values = [1e16, 0.1, 3.0, 1e16 + 3.0 + 0.1]  # 1e16 + 0.1 is not a float: a float sum would lose the 0.1
+    published, statuses = _mask(values, [2])
+    found = disclosures(published, statuses, "amount", [(3, (0, 1, 2))])
+    assert [(d.row, d.reason) for d in found] == [(2, "recomputable")]
+    determined = _determined(published, [not math.isnan(v) for v in published], [(3, (0, 1, 2))])
+    assert determined == {2: Fraction(values[3]) - Fraction(values[0]) - Fraction(values[1])}
 
 
 def test_territory_hierarchy():
