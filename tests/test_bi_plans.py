@@ -1,4 +1,4 @@
-"""The BI queries of make bench (etl/samples/bench.py BI_QUERIES) are answered from one covering index each
+"""The BI queries of make bench (etl/samples/bench_bi.py BI_QUERIES) are answered from one covering index each
 (migration 0032): an index-only scan of the expected index, no read of the table; and the masked-cells counts kept
 by the triggers of publication.emploi_qpv_cellules are those of emploi_qpv after inserts, updates and deletes."""
 
@@ -7,7 +7,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from etl.samples import bench
+from etl.samples import bench_bi
 
 pytestmark = pytest.mark.warehouse
 
@@ -79,12 +79,12 @@ def _fill(engine) -> None:
 
 def test_each_bi_query_reads_its_covering_index_alone(isolated):
     _fill(isolated.engine)
-    labels = {label for label, _ in bench.BI_QUERIES}
+    labels = {label for label, _ in bench_bi.BI_QUERIES}
     assert set(EXPECTED) <= labels
     unexpected = {}
     with isolated.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM publication.emploi_qpv")).scalar() == 197_568
-        for label, sql in bench.BI_QUERIES:
+        for label, sql in bench_bi.BI_QUERIES:
             if label not in EXPECTED:
                 continue
             wanted = {k: v for k, v in PARAMS.items() if re.search(rf":{k}\b", sql)}
@@ -99,7 +99,7 @@ def test_each_bi_query_reads_its_covering_index_alone(isolated):
         # the current edition's view: the latest edition is the first entry of its index, not a sort of them all
         # (PostgreSQL 18 reads one entry; 15 prefers sorting 48 editions, and walks the index without a sort from
         # about a thousand, as on the bench's table)
-        current = next(sql for label, sql in bench.BI_QUERIES if label == "the current edition, régions")
+        current = next(sql for label, sql in bench_bi.BI_QUERIES if label == "the current edition, régions")
         plan = "\n".join(row[0] for row in conn.execute(sa.text("EXPLAIN " + current)))
         version = int(conn.execute(sa.text("SELECT current_setting('server_version_num')")).scalar())
         if version >= 180000 and ("Index Only Scan using edition_kind_released_idx" not in plan or "Sort" in plan):
@@ -120,7 +120,7 @@ def test_the_masked_cells_table_keeps_the_counts_of_emploi_qpv(isolated):
         assert kept == conn.execute(sa.text(COUNTS)).all()
         assert not any(edition.startswith("bench-1-") or level == "france" for edition, _, level, *_ in kept)
         # the masked-cells question gives the same answer on either table
-        question = next(sql for label, sql in bench.BI_QUERIES if label == "masked cells per région in one semester")
+        question = next(sql for label, sql in bench_bi.BI_QUERIES if label == "masked cells per région in one semester")
         direct = (
             "SELECT code_region, count(*) FILTER (WHERE statut = 'masked') AS masquees, count(*) "
             "FROM publication.emploi_qpv WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region "

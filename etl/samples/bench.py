@@ -14,8 +14,9 @@ geographies loaded through the pipeline first), it measures:
    DAG processor has it) and of the whole DagBag (with its import errors, which must be none);
 5. p50 / p95 latency of 10 typical BI queries on `publication` (territory, period and indicator filters) with 10
    years of monthly rows for every territory (QPV, départements, régions, France) loaded into
-   `publication.emploi_qpv`: 20 runs of each after 2 warm-ups; then the same queries under load (etl.samples.bench_bi:
-   16 concurrent clients as bi_reader for 30 s, the table scaled to 10 times its rows; `--only bi` runs both alone);
+   `publication.emploi_qpv`: 20 runs of each after 2 warm-ups; then the same queries under load: 16 concurrent
+   clients as bi_reader for 30 s, the table scaled to 10 times its rows (both in etl.samples.bench_bi; `--only bi`
+   runs them alone);
 6. the aggregated France Travail file (DEFM, `BENCH_MONTHS` months concatenated, default 12) against its raw COPY;
 7. the last `make demo`'s total time, as the demo recorded it;
 8. the annual report's pages with a portrait per QPV (etl.publication.report_qpv) on the données QPV tables of the
@@ -49,7 +50,6 @@ from pathlib import Path
 
 from etl.errors import ObservatoireError
 from etl.samples import bench_batch, bench_bi, bench_scaling
-from etl.samples.bench_bi import percentiles
 from etl.samples.bench_qpv_data import bench_secrecy, portrait_inputs, run_secrecy, secrecy_lines
 
 EXTRACT_ROWS = 6_000_000
@@ -58,7 +58,6 @@ RUNS = 3
 DEFM_SOURCE = "france_travail_defm"
 HEADER = "| measure | time | lines/s | ratio to its reference | peak RSS | target |\n|---|---|---|---|---|---|"
 EXTRACT_MONTHS = ("2025-04", "2025-05", "2025-06", "2025-07", "2025-08")
-BI_RUNS, BI_WARMUPS = 20, 2
 
 
 # --- children: one measurement each, the result as the last line of stdout ---------------------------------------
@@ -293,117 +292,6 @@ def _bench_dags() -> dict:
     }
 
 
-# --- 5: BI queries -------------------------------------------------------------------------------------------------
-
-BI_MONTHS = 120  # 10 years of monthly editions
-
-FILL_EDITIONS = """
-INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, manifest)
-SELECT 'bench-' || to_char(m, 'YYYY-MM'), 'semestrielle',
-       to_char(m, 'YYYY') || '-S' || CASE WHEN extract(month FROM m) <= 6 THEN '1' ELSE '2' END,
-       m + interval '45 days', 'bench', '/nonexistent', '{}'::jsonb
-FROM generate_series(DATE '2016-01-01', DATE '2016-01-01' + (:months - 1) * interval '1 month', interval '1 month') m
-"""
-
-FILL_ROWS = """
-WITH territories AS (
-    SELECT 'france' AS niveau, 'FR' AS code, 'France' AS nom, NULL AS region, NULL AS departement
-    UNION ALL SELECT 'region', code, nom, code, NULL FROM core.region
-    UNION ALL SELECT 'departement', code, nom, region_code, code FROM core.departement
-    UNION ALL SELECT 'qpv', code, nom, region_code, departement_code FROM core.qpv WHERE geography = '2024'
-), editions AS (
-    SELECT edition_id, period_code AS semestre, substr(edition_id, 7) AS mois FROM publication.edition
-    WHERE edition_id LIKE 'bench-%'
-)
-INSERT INTO publication.emploi_qpv (edition_id, semestre, mois, niveau, code_territoire, territoire, code_region,
-    code_departement, categorie, ventilation, de_qpv, de_qpv_statut, de_unite, de_unite_statut, de_hors_qpv,
-    de_hors_qpv_statut, part_ventilation_qpv, part_qpv, evolution_6_mois_qpv, evolution_12_mois_qpv, statut)
-SELECT e.edition_id, e.semestre, e.mois, t.niveau, t.code, t.nom, t.region, t.departement, c.categorie, v.ventilation,
-       n.qpv, CASE WHEN n.qpv < 11 THEN 'masked' ELSE 'ok' END, n.unite, 'ok', n.unite - n.qpv, 'ok',
-       round(100 * random()::numeric, 1), round(100 * n.qpv / n.unite, 1), round(10 * random()::numeric - 5, 1),
-       round(20 * random()::numeric - 10, 1), CASE WHEN n.qpv < 11 THEN 'masked' ELSE 'ok' END
-FROM editions e CROSS JOIN territories t
-CROSS JOIN (VALUES ('A'), ('ABC')) c (categorie)
-CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) v (ventilation)
-CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite
-                    -- a draw per row: without a reference to the row, the subquery is run once and every cell had
-                    -- the same counts (none masked)
-                    WHERE t.code IS NOT NULL AND c.categorie IS NOT NULL AND v.ventilation IS NOT NULL
-                      AND e.edition_id IS NOT NULL) n
-"""
-
-# (label, SQL): what a dashboard or an analyst asks the publication schema, with the bench's own codes
-BI_QUERIES = [
-    ("one QPV's monthly series (10 years)",
-     "SELECT mois, de_qpv, de_qpv_statut FROM publication.emploi_qpv WHERE code_territoire = :qpv "
-     "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY mois"),
-    ("a département's QPV in one semester",
-     "SELECT mois, code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE semestre = :semester "
-     "AND niveau = 'qpv' AND code_departement = :departement AND categorie = 'ABC' AND ventilation = 'total'"),
-    ("the current edition, régions",
-     "SELECT * FROM publication.emploi_qpv_courant WHERE niveau = 'region' AND categorie = 'ABC'"),
-    ("France, QPV and rest over 10 years",
-     "SELECT mois, de_qpv, de_hors_qpv FROM publication.emploi_qpv WHERE niveau = 'france' AND categorie = 'A' "
-     "AND ventilation = 'total' ORDER BY mois"),
-    ("the 20 largest QPV in one month",
-     "SELECT code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE mois = :month AND niveau = 'qpv' "
-     "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY de_qpv DESC NULLS LAST LIMIT 20"),
-    # the counts kept per edition by publication.emploi_qpv_cellules (0032): the same answer as count(*) and
-    # count(*) FILTER (WHERE statut = 'masked') on emploi_qpv, without reading the semester's every cell
-    ("masked cells per région in one semester",
-     "SELECT code_region, sum(masquees)::bigint AS masquees, sum(cellules)::bigint AS count "
-     "FROM publication.emploi_qpv_cellules WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region "
-     "ORDER BY code_region"),
-    ("a région's départements by sex in one month",
-     "SELECT code_territoire, ventilation, de_qpv, de_unite FROM publication.emploi_qpv WHERE mois = :month "
-     "AND niveau = 'departement' AND code_region = :region AND ventilation IN ('sexe=F', 'sexe=H')"),
-    ("12-month change of a département's QPV",
-     "SELECT code_territoire, mois, evolution_12_mois_qpv FROM publication.emploi_qpv WHERE niveau = 'qpv' "
-     "AND code_departement = :departement AND categorie = 'ABC' AND ventilation = 'total' AND mois >= :since"),
-    ("yearly mean share in QPV per région",
-     "SELECT code_territoire, avg(part_qpv) FROM publication.emploi_qpv WHERE niveau = 'region' AND categorie = 'ABC' "
-     "AND ventilation = 'total' AND mois BETWEEN :year_start AND :year_end GROUP BY code_territoire"),
-    ("50 QPV picked on a map, one month",
-     "SELECT code_territoire, de_qpv, part_qpv FROM publication.emploi_qpv WHERE code_territoire = ANY(:qpvs) "
-     "AND mois = :month AND categorie = 'ABC' AND ventilation = 'total'"),
-]  # fmt: skip
-
-
-def _bench_bi(engine) -> dict:
-    import sqlalchemy as sa
-
-    print(f"loading {BI_MONTHS // 12} years of monthly publication rows for every territory ...", flush=True)
-    started = time.perf_counter()
-    with engine.begin() as conn:
-        conn.execute(sa.text(FILL_EDITIONS), {"months": BI_MONTHS})
-        conn.execute(sa.text(FILL_ROWS))
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.exec_driver_sql("VACUUM (ANALYZE) publication.edition, publication.emploi_qpv")  # as maintenance does
-        rows = conn.exec_driver_sql("SELECT count(*) FROM publication.emploi_qpv").scalar()
-        qpvs = list(conn.exec_driver_sql("SELECT code FROM core.qpv WHERE geography = '2024' ORDER BY code").scalars())
-    fill_seconds = time.perf_counter() - started
-    params = {
-        "qpv": qpvs[len(qpvs) // 2], "qpvs": qpvs[::max(1, len(qpvs) // 50)][:50], "semester": "2024-S1",
-        "departement": "59", "region": "32", "month": "2024-06", "since": "2024-07", "year_start": "2024-01",
-        "year_end": "2024-12",
-    }  # fmt: skip
-    print(f"measuring {len(BI_QUERIES)} BI queries ({BI_RUNS} runs each) ...", flush=True)
-    results, every = [], []
-    with engine.connect() as conn:
-        for label, sql in BI_QUERIES:
-            statement = sa.text(sql)
-            wanted = {k: v for k, v in params.items() if f":{k}" in sql}
-            timings = []
-            for run in range(BI_WARMUPS + BI_RUNS):
-                started = time.perf_counter()
-                fetched = conn.execute(statement, wanted).fetchall()
-                if run >= BI_WARMUPS:
-                    timings.append((time.perf_counter() - started) * 1000)
-            results.append({"query": label, "rows": len(fetched), **percentiles(timings)})
-            every += timings
-    return {"rows": rows, "fill_seconds": fill_seconds, "queries": results, "all": percentiles(every), "params": params}
-
-
 def _concatenate(files: list[Path], target: Path) -> int:
     """One file holding each monthly file's own month (not the revisions of earlier months it repeats)."""
     lines = 0
@@ -542,9 +430,9 @@ def _bench_warehouse():
 
 def _bi_pieces(engine, url: str, bi_load: dict | None) -> dict:
     """Pieces 5 and 5b: the BI queries alone, then under concurrent load on the scaled table."""
-    bi = _bench_bi(engine)
+    bi = bench_bi.single_client(engine)
     load = {"scale": bench_bi.SCALE, "clients": bench_bi.CLIENTS, "seconds": bench_bi.SECONDS, **(bi_load or {})}
-    return {"bi": bi, "bi_load": bench_bi.under_load(engine, url, BI_QUERIES, bi["params"], **load)}
+    return {"bi": bi, "bi_load": bench_bi.under_load(engine, url, bench_bi.BI_QUERIES, bi["params"], **load)}
 
 
 def run(
@@ -624,7 +512,7 @@ def table(results: dict) -> str:
         f"| DAG file import, slowest ({slowest}; median of 3) | {dags['files'][slowest]:.2f} s | | | | < 0.3 s |",
         f"| DagBag of the {dags['dags']} DAGs, {dags['errors']} import error(s) (median of 3) | {dags['dagbag']:.2f} s "
         "| | | | < 2 s |",
-        *bench_bi.table_lines(results, BI_RUNS),
+        *bench_bi.table_lines(results, bench_bi.BI_RUNS),
     ]
     portraits = results["portraits"]
     plain, built = portraits["reference_seconds"], portraits["seconds"]
@@ -688,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
     elif args.only == "bi":
         results = run_bi(bi_load)
         m = results["machine"]
-        text = "\n".join([HEADER, *bench_bi.table_lines(results, BI_RUNS), *bench_bi.details(results), "",
+        text = "\n".join([HEADER, *bench_bi.table_lines(results, bench_bi.BI_RUNS), *bench_bi.details(results), "",
                           f"Machine: {m['cpus']} CPUs, {m['memory_gib']} GiB, {m['date']}"])  # fmt: skip
     else:
         results = run(max(args.rows, 1_000), min(max(args.runs, 1), len(EXTRACT_MONTHS)),

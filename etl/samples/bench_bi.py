@@ -1,5 +1,7 @@
-"""`make bench`, BI under load: many clients, each its own connection as `bi_reader`, on a publication table scaled up.
+"""`make bench`, the BI pieces: the typical queries by one client, then by many, on a publication table scaled up.
 
+`single_client(engine)` fills `publication.emploi_qpv` with 10 years of monthly rows for every territory and times
+`BI_QUERIES` (what a dashboard or an analyst asks) over one connection. Under load:
 `scale_rows(engine, scale)` copies the bench's monthly `publication.emploi_qpv` rows `scale - 1` more times under
 older editions (re-issues of the same months: the current edition and its view stay the same), so that the table
 holds `scale` times its rows. `concurrent(url, queries, params)` then starts `clients` processes, each with its own
@@ -20,6 +22,122 @@ CLIENTS = 16
 SECONDS = 30
 SCALE = 10
 START_DELAY = 3.0  # seconds for every client to connect before the common start
+
+# --- 5: BI queries, one client ----------------------------------------------------------------------------------------
+
+BI_MONTHS = 120  # 10 years of monthly editions
+BI_RUNS, BI_WARMUPS = 20, 2
+
+FILL_EDITIONS = """
+INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, manifest)
+SELECT 'bench-' || to_char(m, 'YYYY-MM'), 'semestrielle',
+       to_char(m, 'YYYY') || '-S' || CASE WHEN extract(month FROM m) <= 6 THEN '1' ELSE '2' END,
+       m + interval '45 days', 'bench', '/nonexistent', '{}'::jsonb
+FROM generate_series(DATE '2016-01-01', DATE '2016-01-01' + (:months - 1) * interval '1 month', interval '1 month') m
+"""
+
+FILL_ROWS = """
+WITH territories AS (
+    SELECT 'france' AS niveau, 'FR' AS code, 'France' AS nom, NULL AS region, NULL AS departement
+    UNION ALL SELECT 'region', code, nom, code, NULL FROM core.region
+    UNION ALL SELECT 'departement', code, nom, region_code, code FROM core.departement
+    UNION ALL SELECT 'qpv', code, nom, region_code, departement_code FROM core.qpv WHERE geography = '2024'
+), editions AS (
+    SELECT edition_id, period_code AS semestre, substr(edition_id, 7) AS mois FROM publication.edition
+    WHERE edition_id LIKE 'bench-%'
+)
+INSERT INTO publication.emploi_qpv (edition_id, semestre, mois, niveau, code_territoire, territoire, code_region,
+    code_departement, categorie, ventilation, de_qpv, de_qpv_statut, de_unite, de_unite_statut, de_hors_qpv,
+    de_hors_qpv_statut, part_ventilation_qpv, part_qpv, evolution_6_mois_qpv, evolution_12_mois_qpv, statut)
+SELECT e.edition_id, e.semestre, e.mois, t.niveau, t.code, t.nom, t.region, t.departement, c.categorie, v.ventilation,
+       n.qpv, CASE WHEN n.qpv < 11 THEN 'masked' ELSE 'ok' END, n.unite, 'ok', n.unite - n.qpv, 'ok',
+       round(100 * random()::numeric, 1), round(100 * n.qpv / n.unite, 1), round(10 * random()::numeric - 5, 1),
+       round(20 * random()::numeric - 10, 1), CASE WHEN n.qpv < 11 THEN 'masked' ELSE 'ok' END
+FROM editions e CROSS JOIN territories t
+CROSS JOIN (VALUES ('A'), ('ABC')) c (categorie)
+CROSS JOIN (VALUES ('total'), ('sexe=F'), ('sexe=H'), ('age=<26'), ('age=26-49'), ('age=50+')) v (ventilation)
+CROSS JOIN LATERAL (SELECT floor(5 + random() * 3000)::numeric AS qpv, floor(4000 + random() * 90000)::numeric AS unite
+                    -- a draw per row: without a reference to the row, the subquery is run once and every cell had
+                    -- the same counts (none masked)
+                    WHERE t.code IS NOT NULL AND c.categorie IS NOT NULL AND v.ventilation IS NOT NULL
+                      AND e.edition_id IS NOT NULL) n
+"""
+
+# (label, SQL): what a dashboard or an analyst asks the publication schema, with the bench's own codes
+BI_QUERIES = [
+    ("one QPV's monthly series (10 years)",
+     "SELECT mois, de_qpv, de_qpv_statut FROM publication.emploi_qpv WHERE code_territoire = :qpv "
+     "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY mois"),
+    ("a département's QPV in one semester",
+     "SELECT mois, code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE semestre = :semester "
+     "AND niveau = 'qpv' AND code_departement = :departement AND categorie = 'ABC' AND ventilation = 'total'"),
+    ("the current edition, régions",
+     "SELECT * FROM publication.emploi_qpv_courant WHERE niveau = 'region' AND categorie = 'ABC'"),
+    ("France, QPV and rest over 10 years",
+     "SELECT mois, de_qpv, de_hors_qpv FROM publication.emploi_qpv WHERE niveau = 'france' AND categorie = 'A' "
+     "AND ventilation = 'total' ORDER BY mois"),
+    ("the 20 largest QPV in one month",
+     "SELECT code_territoire, territoire, de_qpv FROM publication.emploi_qpv WHERE mois = :month AND niveau = 'qpv' "
+     "AND categorie = 'ABC' AND ventilation = 'total' ORDER BY de_qpv DESC NULLS LAST LIMIT 20"),
+    # the counts kept per edition by publication.emploi_qpv_cellules (0032): the same answer as count(*) and
+    # count(*) FILTER (WHERE statut = 'masked') on emploi_qpv, without reading the semester's every cell
+    ("masked cells per région in one semester",
+     "SELECT code_region, sum(masquees)::bigint AS masquees, sum(cellules)::bigint AS count "
+     "FROM publication.emploi_qpv_cellules WHERE semestre = :semester AND niveau = 'qpv' GROUP BY code_region "
+     "ORDER BY code_region"),
+    ("a région's départements by sex in one month",
+     "SELECT code_territoire, ventilation, de_qpv, de_unite FROM publication.emploi_qpv WHERE mois = :month "
+     "AND niveau = 'departement' AND code_region = :region AND ventilation IN ('sexe=F', 'sexe=H')"),
+    ("12-month change of a département's QPV",
+     "SELECT code_territoire, mois, evolution_12_mois_qpv FROM publication.emploi_qpv WHERE niveau = 'qpv' "
+     "AND code_departement = :departement AND categorie = 'ABC' AND ventilation = 'total' AND mois >= :since"),
+    ("yearly mean share in QPV per région",
+     "SELECT code_territoire, avg(part_qpv) FROM publication.emploi_qpv WHERE niveau = 'region' AND categorie = 'ABC' "
+     "AND ventilation = 'total' AND mois BETWEEN :year_start AND :year_end GROUP BY code_territoire"),
+    ("50 QPV picked on a map, one month",
+     "SELECT code_territoire, de_qpv, part_qpv FROM publication.emploi_qpv WHERE code_territoire = ANY(:qpvs) "
+     "AND mois = :month AND categorie = 'ABC' AND ventilation = 'total'"),
+]  # fmt: skip
+
+
+def single_client(engine) -> dict:
+    """Piece 5: `BI_MONTHS` of monthly rows for every territory, then each query `BI_RUNS` times over one connection
+    (after `BI_WARMUPS`); p50 / p95 per query and overall, with the parameters the load reuses."""
+    import sqlalchemy as sa
+
+    print(f"loading {BI_MONTHS // 12} years of monthly publication rows for every territory ...", flush=True)
+    started = time.perf_counter()
+    with engine.begin() as conn:
+        conn.execute(sa.text(FILL_EDITIONS), {"months": BI_MONTHS})
+        conn.execute(sa.text(FILL_ROWS))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM (ANALYZE) publication.edition, publication.emploi_qpv")  # as maintenance does
+        rows = conn.exec_driver_sql("SELECT count(*) FROM publication.emploi_qpv").scalar()
+        qpvs = list(conn.exec_driver_sql("SELECT code FROM core.qpv WHERE geography = '2024' ORDER BY code").scalars())
+    fill_seconds = time.perf_counter() - started
+    params = {
+        "qpv": qpvs[len(qpvs) // 2], "qpvs": qpvs[::max(1, len(qpvs) // 50)][:50], "semester": "2024-S1",
+        "departement": "59", "region": "32", "month": "2024-06", "since": "2024-07", "year_start": "2024-01",
+        "year_end": "2024-12",
+    }  # fmt: skip
+    print(f"measuring {len(BI_QUERIES)} BI queries ({BI_RUNS} runs each) ...", flush=True)
+    results, every = [], []
+    with engine.connect() as conn:
+        for label, sql in BI_QUERIES:
+            statement = sa.text(sql)
+            wanted = {k: v for k, v in params.items() if f":{k}" in sql}
+            timings = []
+            for run in range(BI_WARMUPS + BI_RUNS):
+                started = time.perf_counter()
+                fetched = conn.execute(statement, wanted).fetchall()
+                if run >= BI_WARMUPS:
+                    timings.append((time.perf_counter() - started) * 1000)
+            results.append({"query": label, "rows": len(fetched), **percentiles(timings)})
+            every += timings
+    return {"rows": rows, "fill_seconds": fill_seconds, "queries": results, "all": percentiles(every), "params": params}
+
+
+# --- 5b: under load ---------------------------------------------------------------------------------------------------
 
 SCALE_EDITIONS = """
 INSERT INTO publication.edition (edition_id, kind, period_code, released_at, inputs_digest, folder, manifest)
@@ -150,7 +268,7 @@ def under_load(engine, url: str, queries: list, params: dict, scale: int, client
             **concurrent(url, queries, params, clients=clients, seconds=seconds)}  # fmt: skip
 
 
-# --- 6: the aggregated DEFM file -------------------------------------------------------------------------------------
+# --- what the bench prints of them ------------------------------------------------------------------------------------
 
 
 def table_lines(results: dict, runs: int) -> list[str]:

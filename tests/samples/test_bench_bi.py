@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from etl.samples import bench, bench_bi
+from etl.samples import bench_bi
 
 pytestmark = pytest.mark.warehouse
 
@@ -28,7 +28,7 @@ def test_binds_become_psycopg_placeholders_and_casts_stay():
 def test_the_table_is_scaled_by_older_reissues_and_clients_run_as_bi_reader(isolated):
     engine = isolated.engine
     with engine.begin() as conn:
-        conn.execute(sa.text(bench.FILL_EDITIONS), {"months": 3})
+        conn.execute(sa.text(bench_bi.FILL_EDITIONS), {"months": 3})
         conn.execute(sa.text(ROW))
         current = conn.exec_driver_sql("SELECT count(*), min(edition_id) FROM publication.emploi_qpv_courant").one()
     indexes = "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'emploi_qpv' ORDER BY 1"
