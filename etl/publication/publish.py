@@ -179,7 +179,8 @@ def publish_semestrial(
         )
     inputs = [
         SimpleNamespace(name="france_travail_counts", frame=raw),
-        SimpleNamespace(name="paqte", frame=paqte_inputs),
+        # the figures, not the batch numbers: those follow the files' arrival order (the batches are listed below)
+        SimpleNamespace(name="paqte", frame=paqte_inputs.drop(columns=["accepted_batch_id"], errors="ignore")),
     ]
     with engine.connect() as conn:
         batches = set(

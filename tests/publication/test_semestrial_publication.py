@@ -275,3 +275,39 @@ def test_the_semestrial_edition_is_a_valid_data_package(loaded, released_datapac
     assert fields["de_qpv"]["type"] == "integer" and fields["de_qpv"]["constraints"]["minimum"] == 0
     assert fields["mois"]["type"] == "yearmonth" and fields["semestre"]["type"] == "string"
     assert "s" in emploi["schema"]["missingValues"]
+
+
+def test_a_report_sent_again_with_the_same_figures_keeps_the_edition(loaded):
+    """The inputs digest is what the edition is computed from, not the warehouse's batch numbers: the Rhône sends
+    its PAQTE report again, the same figures in a workbook saved again (other bytes, so a new accepted batch), and
+    the edition is kept. Batch numbers follow the files' arrival order, so with them in the digest two warehouses
+    holding the same figures would not agree on it."""
+    import io
+
+    import openpyxl
+
+    from etl.samples.generators.paqte import filled_paqte, paqte_file_name
+    from etl.submissions import intake
+
+    wh, released, _, _ = loaded
+    workbook = openpyxl.load_workbook(io.BytesIO(filled_paqte("69", SEMESTER, seed=3).content))
+    workbook.properties.creator = "DDETS du Rhône, second envoi"
+    again = io.BytesIO()
+    workbook.save(again)
+    (wh.home.folder("inbox") / "paqte" / paqte_file_name("69", SEMESTER)).write_bytes(again.getvalue())
+    assert all(o.verdict.accepted for o in intake.intake(wh.engine, "paqte", home=wh.home).outcomes)
+    with wh.engine.connect() as conn:
+        accepted = conn.execute(
+            sa.text(
+                "SELECT count(*) FROM audit.batch b JOIN core.paqte_submission_status s "
+                "ON s.accepted_batch_id = b.batch_id WHERE s.departement_code = '69' AND s.semester = :s "
+                "AND b.original_name = :n"
+            ),
+            {"s": SEMESTER, "n": paqte_file_name("69", SEMESTER)},
+        ).scalar()
+        versions = conn.execute(
+            sa.text("SELECT count(*) FROM core.paqte_submission WHERE departement_code = '69'")
+        ).scalar()
+    assert accepted == 1 and versions == 2
+    kept = publish.publish_semestrial(wh.engine, SEMESTER, home=wh.home)
+    assert (kept.edition_id, kept.new) == (released.edition_id, False)
