@@ -18,7 +18,9 @@ WITH wanted AS (
 ), periods AS (  -- the periods a year's value may be read from (:periodes): AAAA, AAAA-Q1..Q4, AAAA-12
     SELECT left(code, 4)::int AS annee, code FROM unnest(CAST(:periodes AS text[])) AS code
 ), base AS MATERIALIZED (
-    -- one read of the latest vintages, the periods as a parameter (an index range), not a join to the CTE above
+    -- one read through the primary key (indicator, level, territory, period); the periods as a parameter, not the
+    -- CTE above: a condition on a subquery is not pushed into the latest-vintage view, which then deduplicated every
+    -- period of the indicators (all the months of France Travail's files) before keeping those of the years
     SELECT v.indicator_code, v.territory_code, v.period_code, v.breakdown, v.value, v.status, v.batch_id
     FROM core.indicator_value v
     WHERE v.indicator_code = ANY(CAST(:codes AS text[])) AND v.territory_level = 'qpv'
