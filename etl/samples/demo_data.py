@@ -121,9 +121,7 @@ def drop_sample_files(
 
     The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
     demo's months, years and quarters unless others are given (tests use fewer)."""
-    from etl.samples.generators import ans, caf, insee, perimetres, territories
-    from etl.samples.generators import france_travail as ft
-    from etl.samples.generators import national as other
+    from etl.samples.generators import territories
 
     drop = SampleDrop()
     with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
@@ -133,40 +131,85 @@ def drop_sample_files(
                 continue  # the platform's long layout: the demo loads ANCT's real one (CORRESPONDANCE_WIDE_FILE)
             source_id = "anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv"
             _drop(path, home, source_id, drop)
-        out, terr = Path(tmp), territory_dir
-        years, quarters = years or DEMO_YEARS, quarters or DEMO_QUARTERS
-        generators = {
-            "france_travail_defm": lambda: (
-                ft.generate_defm(out / "ft", terr, months or DEMO_MONTHS, seed=seed, broken=True)
-                + ft.generate_defm_insee(out / "ft_insee", terr, insee_defm_years(months or DEMO_MONTHS), seed=seed)
-            ),
-            "france_travail_contacts": lambda: ft.generate_contacts(out / "ftc", terr, years, seed=seed),
-            "france_travail_individus": lambda: _extracts(out / "fti", terr, months, seed),
-            "caf_allocataires": lambda: _caf_files(out / "caf", terr, years, seed),
-            "caf_creches": lambda: caf.generate_creches(out / "eaje", terr, quarters, seed=seed, broken=True),
-            "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
-            "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
-            "national_indicateurs": lambda: other.generate(out / "nat", years, seed=seed, broken=True),
-            "anct_qpv_perimetres": lambda: perimetres.generate(out / "perimetres", terr, seed=seed, broken=True),
-            "insee_population": lambda: insee.generate(
-                out / "insee", terr, [DEMO_POPULATION_YEAR], seed=seed, broken=True
-            ),
-        }
-        for source_id, generate in generators.items():
-            if sources is None or source_id in sources:
-                for path in generate():
-                    _drop(path, home, source_id, drop)
-        if sources is None or "regional" in sources:
-            for path, broken in regional_workbooks(out / "regional", seed=seed):
+        wanted = [source_id for source_id in SAMPLE_SOURCES if sources is None or source_id in sources]
+        plan = SamplePlan(Path(tmp), territory_dir, seed, months, years or DEMO_YEARS, quarters or DEMO_QUARTERS)
+        for source_id, files in zip(wanted, _generated(plan, wanted), strict=True):
+            for path, broken in files:
                 if broken:
-                    drop.expected_quarantine.add(("regional", path.name))
-                _drop(path, home, "regional", drop)
-        if sources is None or "paqte" in sources:
-            for path, broken in paqte_reports(out / "paqte", seed=seed):
-                if broken:
-                    drop.expected_quarantine.add(("paqte", path.name))
-                _drop(path, home, "paqte", drop)
+                    drop.expected_quarantine.add((source_id, path.name))
+                _drop(path, home, source_id, drop)
     return drop
+
+
+# The sources the demo generates files for, in the order they are dropped, with the seconds each generator took on
+# the development machine (the longest are started first when they are generated side by side).
+SAMPLE_SOURCES = {
+    "france_travail_defm": 7.4, "france_travail_contacts": 0.8, "france_travail_individus": 5.7,
+    "caf_allocataires": 1.5, "caf_creches": 0.6, "ans_subventions": 1.1, "ans_licences": 1.1,
+    "national_indicateurs": 0.1, "anct_qpv_perimetres": 0.7, "insee_population": 0.9, "regional": 5.2, "paqte": 1.6,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class SamplePlan:
+    """What every generator of `drop_sample_files` is given: a folder of its own under `out`, the generated QPV
+    referential, the seed and the periods (`months` None: the demo's)."""
+
+    out: Path
+    territories: Path
+    seed: int
+    months: list[str] | None
+    years: list[int]
+    quarters: list[str]
+
+
+def _generated(plan: SamplePlan, wanted: list[str]) -> list[list[tuple[Path, bool]]]:
+    """The files of each source of `wanted` ((path, broken on purpose), in `wanted`'s order). The generators are
+    independent and deterministic: with more than one source and more than one core they run side by side in
+    worker processes (a fresh interpreter each, forkserver, not a copy of the caller's connections), longest first;
+    the files are the same bytes either way."""
+    import os
+
+    workers = min(len(wanted), os.cpu_count() or 1)
+    if workers < 2:
+        return [generate_source(source_id, plan) for source_id in wanted]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
+        futures = {s: pool.submit(generate_source, s, plan) for s in sorted(wanted, key=lambda s: -SAMPLE_SOURCES[s])}
+        return [futures[source_id].result() for source_id in wanted]
+
+
+def generate_source(source_id: str, plan: SamplePlan) -> list[tuple[Path, bool]]:
+    """The sample files of one source of SAMPLE_SOURCES, each with whether it is broken on purpose for a reason its
+    name does not say (a `_broken` file is recognised by its name in `_drop`)."""
+    from etl.samples.generators import ans, caf, insee, perimetres
+    from etl.samples.generators import france_travail as ft
+    from etl.samples.generators import national as other
+
+    out, terr, seed, years = plan.out, plan.territories, plan.seed, plan.years
+    months = plan.months or DEMO_MONTHS
+    if source_id == "regional":
+        return regional_workbooks(out / "regional", seed=seed)
+    if source_id == "paqte":
+        return paqte_reports(out / "paqte", seed=seed)
+    generators = {
+        "france_travail_defm": lambda: (
+            ft.generate_defm(out / "ft", terr, months, seed=seed, broken=True)
+            + ft.generate_defm_insee(out / "ft_insee", terr, insee_defm_years(months), seed=seed)
+        ),
+        "france_travail_contacts": lambda: ft.generate_contacts(out / "ftc", terr, years, seed=seed),
+        "france_travail_individus": lambda: _extracts(out / "fti", terr, plan.months, seed),
+        "caf_allocataires": lambda: _caf_files(out / "caf", terr, years, seed),
+        "caf_creches": lambda: caf.generate_creches(out / "eaje", terr, plan.quarters, seed=seed, broken=True),
+        "ans_subventions": lambda: ans.generate_subventions(out / "anss", terr, years, seed=seed, broken=True),
+        "ans_licences": lambda: ans.generate_licences(out / "ansl", terr, years, seed=seed, broken=True),
+        "national_indicateurs": lambda: other.generate(out / "nat", years, seed=seed, broken=True),
+        "anct_qpv_perimetres": lambda: perimetres.generate(out / "perimetres", terr, seed=seed, broken=True),
+        "insee_population": lambda: insee.generate(out / "insee", terr, [DEMO_POPULATION_YEAR], seed=seed, broken=True),
+    }
+    return [(path, False) for path in generators[source_id]()]
 
 
 def insee_defm_years(months: list[str]) -> list[int]:
