@@ -166,7 +166,7 @@ def publish_semestrial(
     all_months = sorted(
         {*months, *(periods.semester_end_months(s)[0] for s in periods.semesters_ending_with(semester, 6))}
     )
-    raw = semestrial.read_counts(engine, all_months)
+    raw, batches = semestrial.read_counts_with_batches(engine, all_months)
     if raw.empty or not (raw["mois"] == months[0]).any():
         raise ObservatoireError(
             f"no France Travail figures for {months[0]}: the semester {semester} cannot be published."
@@ -182,16 +182,6 @@ def publish_semestrial(
         # the figures, not the batch numbers: those follow the files' arrival order (the batches are listed below)
         SimpleNamespace(name="paqte", frame=paqte_inputs.drop(columns=["accepted_batch_id"], errors="ignore")),
     ]
-    with engine.connect() as conn:
-        batches = set(
-            conn.execute(
-                sa.text(
-                    "SELECT DISTINCT batch_id FROM core.indicator_value WHERE source_id = 'france_travail_defm' "
-                    "AND period_code = ANY(CAST(:months AS text[]))"
-                ),  # fmt: skip
-                {"months": all_months},
-            ).scalars()
-        )
     if not paqte_inputs.empty:
         batches |= {int(b) for b in paqte_inputs["accepted_batch_id"].dropna().unique()}
 

@@ -42,6 +42,7 @@ from etl.publication.tables import (
 from etl.referentiels.periods import semester_end_months, semesters_ending_with
 
 EMPLOI_SQL = SQL_FOLDER / "publication" / "emploi_qpv.sql"
+EMPLOI_BASE_SQL = SQL_FOLDER / "publication" / "emploi_qpv_base.sql"
 COUNTS = ("de_qpv", "de_unite", "de_hors_qpv")
 SEX = ("sexe=F", "sexe=H")
 AGES = ("age=<26", "age=26-49", "age=50+")
@@ -49,11 +50,30 @@ LEVELS = ("france", "region", "departement", "qpv")
 
 
 def read_counts(engine, months) -> pd.DataFrame:
+    """The job seekers of `months` (emploi_qpv.sql), with their derived columns."""
+    return read_counts_with_batches(engine, months)[0]
+
+
+def read_counts_with_batches(engine, months) -> tuple[pd.DataFrame, set[int]]:
+    """`read_counts`, and the load batches of France Travail's monthly files behind the latest figures of `months`
+    (an edition's sources), from one read of the latest vintages (emploi_qpv_base.sql)."""
     import sqlalchemy as sa
 
-    with engine.connect() as conn:
-        rows = conn.execute(sa.text(EMPLOI_SQL.read_text(encoding="utf-8")), {"months": list(months)}).mappings().all()
-    frame = pd.DataFrame(rows)
+    params = {"months": list(months)}
+    with engine.begin() as conn:  # the temporary table lives as long as the transaction
+        conn.execute(sa.text(EMPLOI_BASE_SQL.read_text(encoding="utf-8")), params)
+        conn.execute(sa.text("ANALYZE emploi_base"))  # the counts' plan knows its rows
+        rows = conn.execute(sa.text(EMPLOI_SQL.read_text(encoding="utf-8")), params).mappings().all()
+        batches = set(
+            conn.execute(
+                sa.text("SELECT DISTINCT batch_id FROM emploi_base WHERE source_id = 'france_travail_defm'")
+            ).scalars()
+        )
+    return _derived(pd.DataFrame(rows)), batches
+
+
+def _derived(frame: pd.DataFrame) -> pd.DataFrame:
+    """The counts as floats and the job seekers outside the QPV (`de_hors_qpv`) where both counts are published."""
     if frame.empty:
         return frame
     for column in ("de_qpv", "de_unite"):

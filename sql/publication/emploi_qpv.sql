@@ -9,9 +9,11 @@
 -- no producer figure is masked (its value is not known). `origine_de_qpv` says which.
 -- `geographie` is the list(s) of QPV in force in the unit at month end (`2015`, `2024`, or `2015+2024` during the
 -- overseas transition of 2024): two months are comparable only on the same list.
-WITH base AS MATERIALIZED (  -- one read of the warehouse, through the primary key (indicator first)
+-- It reads the temporary table emploi_base (emploi_qpv_base.sql, the latest vintage of the months' figures), made
+-- before it in the same transaction.
+WITH base AS MATERIALIZED (
     SELECT indicator_code, territory_level, territory_code, period_code, breakdown, value, status
-    FROM core.indicator_value
+    FROM emploi_base
     WHERE indicator_code IN ('FT_DEFM_A', 'FT_DEFM_ABC', 'FT_DEFM_QPV_A', 'FT_DEFM_QPV_ABC', 'FT_DEFM_INDIV_A',
                              'FT_DEFM_INDIV_ABC')
       AND period_code = ANY(CAST(:months AS text[]))
