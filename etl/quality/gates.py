@@ -142,6 +142,12 @@ def defer_import(name: str) -> None:
         setattr(sys.modules[parent], child, module)
 
 
+# The Data Docs index lists the most recent validations, this many: GX reads each result it lists from the store to
+# build the index, at every ingest, so an index of the whole history would cost more with every batch ever received
+# (1.5 s for the 290 results of one `make demo`). Every page stays on disk, and audit.dq_result keeps every outcome.
+DATA_DOCS_INDEX_LIMIT = 200
+
+
 @functools.cache
 def gx_context(root: str):
     """One GX context per process: suites in memory, validation results and Data Docs on disk."""
@@ -169,7 +175,10 @@ def gx_context(root: str):
         "local": {
             "class_name": "SiteBuilder",
             "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": f"{root}/datadocs"},
-            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "site_index_builder": {
+                "class_name": "DefaultSiteIndexBuilder",
+                "validation_results_limit": DATA_DOCS_INDEX_LIMIT,
+            },
         }
     }
     import etl.quality.referential  # noqa: F401 - registers expect_column_values_to_be_in_referential with GX
@@ -293,9 +302,10 @@ def validation_keys(home: Home | None = None) -> set:
 
 
 def build_data_docs(home: Home | None = None, only: set | None = None) -> str:
-    """Render the Data Docs pages of the validations `only` (all stored ones when None) and the index; returns the
-    index path. Rendering every stored result again at each ingest would grow with the archive's history. The pages
-    load their scripts, styles and images from the site itself (`datadocs.localised`): no request leaves the machine."""
+    """Render the Data Docs pages of the validations `only` (when None, the DATA_DOCS_INDEX_LIMIT most recent stored
+    ones: GX applies the index's limit to a whole build too) and the index; returns the index path. Rendering every
+    stored result again at each ingest would grow with the archive's history. The pages load their scripts, styles
+    and images from the site itself (`datadocs.localised`): no request leaves the machine."""
     home = home or Home.from_env()
     if only is not None and not only:  # nothing new to render (GX would take an empty list for every page)
         return str(home.folder("datadocs") / "index.html")

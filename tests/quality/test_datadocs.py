@@ -257,3 +257,22 @@ def test_offline_in_chromium_the_index_lists_the_validations_and_a_validation_pa
     elsewhere = [url for url in requests if not url.startswith("file://")]
     assert elsewhere == [], f"requests left the machine: {elsewhere}"
     assert any(url.endswith(".woff2") for url in requests) and any("/static/vendor/vega@" in url for url in requests)
+
+
+def test_the_index_lists_the_most_recent_validations_and_every_page_stays(tmp_path, monkeypatch):
+    """The index is built from the newest DATA_DOCS_INDEX_LIMIT results only (GX reads each one it lists); older
+    validations keep their pages."""
+    monkeypatch.setattr(gates, "DATA_DOCS_INDEX_LIMIT", 2)
+    home = Home(tmp_path / "home").ensure()  # a root of its own: a context of its own, built with the limit
+    reference = PROJECT_ROOT / all_sources()[0]["cog_regions"].repository_files[0]
+    for run in range(2):  # two ingests, each rendering its own pages
+        if run:
+            time.sleep(1.1)  # two runs apart in time
+        known = gates.validation_keys(home)
+        _validate(home, "cog_regions", reference)
+        index = Path(gates.build_data_docs(home, only=gates.validation_keys(home) - known))
+    pages = _pages(index.parent / "validations")
+    assert len(pages) == 4  # the file and rows suites, twice
+    listed = set(re.findall(r"validations/[^\"'\s<>]+\.html", index.read_text(encoding="utf-8")))
+    newest = sorted(pages, key=lambda p: p.relative_to(index.parent).parts[-2])[-2:]
+    assert listed == {str(p.relative_to(index.parent)) for p in newest}
