@@ -212,12 +212,12 @@ def html_table(
     table = cells.table
     units = units or {}
     links = links or {}
-    head = "".join(f'<th scope="col">{escape(table.column(name).header)}</th>' for name in names)
+    columns = [(name, table.column(name)) for name in names]  # looked up once, not once per cell
+    head = "".join(f'<th scope="col">{escape(column.header)}</th>' for _, column in columns)
     body = []
     for row in rows:
         tds = []
-        for name in names:
-            column = table.column(name)
+        for name, column in columns:
             unit = units.get(name)
             if callable(unit):
                 unit = unit(row)

@@ -168,6 +168,10 @@ class _Theme:
     table: Table  # the QPV rows of the theme's table
     cells: PreparedCells
     year: str
+    codes: np.ndarray = field(init=False)  # each row's indicator code, for the links to the fiches
+
+    def __post_init__(self) -> None:
+        self.codes = self.table.frame["code_indicateur"].to_numpy()  # once, not once per QPV page
 
 
 class Portraits:
@@ -322,7 +326,7 @@ class Portraits:
         )
 
     def _theme_section(self, page: Page, item: _Theme, positions: np.ndarray) -> str:
-        codes = item.table.frame["code_indicateur"].to_numpy()
+        codes = item.codes
         table = html_table(
             page,
             item.cells,
