@@ -343,7 +343,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--months", type=int, default=None, help="months of aggregated DEFM files (1-84, default 12)")
     bench.add_argument("--json", default=None, help="also write the figures to this JSON file")
     bench.add_argument(
-        "--only", default=None, choices=["secrecy", "bi"], help="one piece alone (secrecy: no warehouse)"
+        "--only",
+        default=None,
+        choices=["secrecy", "bi", "load"],
+        help="one piece alone (secrecy: no warehouse; load: the aggregated file, the 100-line batch, the task start)",
     )
     bench.add_argument("--no-scaling", action="store_true", help="skip the table of costs by input size")
     bench.add_argument("--bi-scale", type=int, default=None, help="times the BI rows under load (default 10)")

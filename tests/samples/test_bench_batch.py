@@ -46,3 +46,23 @@ def test_the_batch_cost_leaves_out_the_runs_data_docs_and_takes_medians():
     assert batch["copy"] == pytest.approx(0.003)
     assert batch["peak_rss_mb"] == 310.0
     assert "audit and the rest" in "\n".join(bench_batch.details(batch))
+
+
+def test_the_load_piece_prints_the_aggregated_file_the_batch_and_the_task_start_of_the_batchs_children():
+    def child(seconds, startup):
+        return {"seconds": seconds, "once": {"landing": 0.01, "data_docs": 0.1}, "startup": startup,
+                "stages": {"read": 0.01}}  # fmt: skip
+
+    batch = bench_batch.summarise(
+        [(child(0.5, 2.0), 250.0), (child(0.6, 1.8), 260.0), (child(0.7, 2.4), 255.0)], [{"seconds": 0.001}] * 3
+    )
+    defm = {"lines": 1000, "months": 12, "copy": {"seconds": 0.01}, "ingest": {"seconds": 2.0, "peak_rss_mb": 500.0}}
+    text = bench.load_table({"defm": defm, "batch": batch, "machine": {"cpus": 2, "memory_gib": 24, "date": "d"}})
+    lines = text.splitlines()
+    assert lines[0] == bench.HEADER.splitlines()[0]
+    [start] = [line for line in lines if line.startswith("| start of a task process")]
+    assert "| 2.0 s |" in start and "median of the batch's 3 children" in start
+    [aggregated] = [line for line in lines if line.startswith("| the same, the platform's ingest")]
+    assert "| 2.0 s | 500 | 0.01 |" in aggregated
+    assert any(line.startswith("| the same, one batch through the platform") and "| 0.50 s |" in line
+               for line in lines)  # fmt: skip
