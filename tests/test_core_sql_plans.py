@@ -44,3 +44,41 @@ def test_the_departements_sums_probe_the_primary_key_not_the_whole_batch(with_te
     anti = plan[plan.index("Anti Join") :]
     assert "indicator_value_vintage_pkey" in anti, plan
     assert "Join Filter" not in plan.split("Anti Join")[1].split("->")[0], plan
+
+
+QPV_TOTALS = """
+INSERT INTO core.indicator_value_vintage (indicator_code, territory_level, territory_code, period_code, breakdown,
+    value, status, vintage, source_id, batch_id, line_no)
+SELECT i.code, 'qpv', 'QP' || lpad(q::text, 6, '0'), p.code, b.breakdown, 10, 'ok', p.code, 'france_travail_defm',
+       :batch_id, 1
+FROM generate_series(1, 300) q CROSS JOIN core.period p
+CROSS JOIN (VALUES ('FT_DEFM_A'), ('FT_DEFM_ABC')) i (code)
+CROSS JOIN (VALUES ('total'), ('sexe=F'), ('age=<26')) b (breakdown)
+WHERE p.kind = 'month'
+"""
+
+
+def test_the_cross_checks_read_the_previous_month_through_the_index_of_the_qpv_totals(isolated):
+    """The month-on-month warning's read of the stored previous month (every France Travail file) goes through the
+    partial index of the QPV totals (migration 0033), not through every vintage of the table."""
+    from etl.quality import cross_checks
+    from etl.referentiels import periods
+
+    engine = isolated.engine
+    periods.load(engine)
+    params = {"indicator_codes": ["FT_DEFM_A", "FT_DEFM_ABC"], "period_codes": ["2024-05", "2024-06"]}
+    with engine.connect() as conn, conn.begin() as transaction:
+        conn.execute(
+            sa.text("ALTER TABLE core.indicator_value_vintage DISABLE TRIGGER indicator_value_vintage_references")
+        )
+        conn.execute(sa.text(QPV_TOTALS), {"batch_id": BATCH})
+        conn.execute(sa.text("ANALYZE core.indicator_value_vintage"))
+        # whatever the table's size: the question is whether the index can serve the query, not whether a table of
+        # a test's size is worth it
+        conn.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = "\n".join(row[0] for row in conn.execute(sa.text("EXPLAIN " + cross_checks.PREVIOUS_VALUES_SQL), params))
+        found = conn.execute(sa.text(cross_checks.PREVIOUS_VALUES_SQL), params).all()
+        transaction.rollback()
+    assert "indicator_value_vintage_qpv_total_idx" in plan, plan
+    assert "indicator_value_vintage_pkey" not in plan, plan
+    assert len(found) == 300 * 2 * 2  # the QPV totals of both indicators and both months, nothing else

@@ -80,17 +80,21 @@ def _period_start(codes: pd.Series) -> pd.Series:
     return pd.Series(starts.reindex(codes.to_numpy()).to_numpy(), index=codes.index)
 
 
+# The latest QPV totals of some indicators and periods: served by the partial index of the QPV totals (migration
+# 0033), which keeps `territory_level = 'qpv' AND breakdown = 'total'` as its condition (tests/test_core_sql_plans.py)
+PREVIOUS_VALUES_SQL = (
+    "SELECT indicator_code, territory_code, period_code, value FROM core.indicator_value "
+    "WHERE territory_level = 'qpv' AND breakdown = 'total' AND status = 'ok' "
+    "AND indicator_code = ANY(:indicator_codes) AND period_code = ANY(:period_codes)"
+)
+
+
 def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.DataFrame:
     import sqlalchemy as sa
 
     with engine.connect() as conn:
         rows = conn.execute(
-            sa.text(
-                "SELECT indicator_code, territory_code, period_code, value FROM core.indicator_value "
-                "WHERE territory_level = 'qpv' AND breakdown = 'total' AND status = 'ok' "
-                "AND indicator_code = ANY(:indicator_codes) AND period_code = ANY(:period_codes)"
-            ),
-            {"indicator_codes": indicators, "period_codes": periods},
+            sa.text(PREVIOUS_VALUES_SQL), {"indicator_codes": indicators, "period_codes": periods}
         ).all()
     return pd.DataFrame(rows, columns=["indicator_code", "territory_code", "period_code", "value"])
 
