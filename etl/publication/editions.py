@@ -19,9 +19,11 @@ their edition.
 
 `write_edition(..., extra=callable)` lets the caller add files beside the data files (the HTML report,
 etl.publication.report): `extra` is called with the temporary folder once the data files are written, before the
-manifest; the files it adds (at any depth, not named like a data file, the Data Package or the manifest) are listed
-in the manifest under `report` (sha256 and size), made read-only like the rest, and left out of `data_files_digest`
-(which hashes the data files only: every file but the manifest, the Data Package and the `*.html` pages).
+manifest (the workbook, the longest file, is built meanwhile in a worker process, `exports.xlsx_bytes_aside`: its
+file is there for `extra` to see, empty and read-only, and gets its bytes afterwards); the files it adds (at any
+depth, not named like a data file, the Data Package or the manifest) are listed in the manifest under `report`
+(sha256 and size), made read-only like the rest, and left out of `data_files_digest` (which hashes the data files
+only: every file but the manifest, the Data Package and the `*.html` pages).
 `dictionary_rows` are appended to the dictionary (exports.dictionary_bytes: one row per indicator fiche).
 """
 
@@ -125,6 +127,18 @@ def _write_file(folder: Path, name: str, content: bytes) -> None:
         os.fsync(handle.fileno())
 
 
+def _fill_reserved(path: Path, content: bytes, edition_id: str) -> None:
+    """Write `content` into the empty read-only file `path` reserved for it before the extra files step."""
+    if path.is_symlink() or not path.is_file() or path.stat().st_size:
+        raise ValueError(f"Edition {edition_id}: the extra files step changed or removed the data file {path.name}.")
+    path.chmod(0o644)
+    with path.open("r+b") as handle:
+        handle.write(content)
+        handle.flush()
+        os.fsync(handle.fileno())
+    path.chmod(FILE_MODE)
+
+
 def _fsync_folder(folder: Path) -> None:
     descriptor = os.open(folder, os.O_RDONLY)
     try:
@@ -158,7 +172,9 @@ def write_edition(
     target = home / edition_id
     if target.exists() or target.is_symlink():
         raise _exists_error(edition_id, target)
-    # everything is computed before anything is written: a table that cannot be exported leaves no trace
+    # the workbook is started first and built beside the rest (exports.xlsx_bytes_aside), then everything is computed
+    # in a temporary folder removed on any error: a table that cannot be exported leaves no trace
+    workbook = exports.xlsx_bytes_aside(tables)
     files: list[tuple[str, bytes]] = []
     described_tables = []
     for table, sheet in zip(tables, exports.sheet_names(tables), strict=True):
@@ -179,30 +195,32 @@ def write_edition(
                 "files": [_described(name, content) for name, content in table_files],
             }
         )
-    files.append((WORKBOOK, exports.xlsx_bytes(tables)))
     files.append((DICTIONARY, exports.dictionary_bytes(tables, dictionary_rows)))
-    package_bytes = _json_bytes(datapackage.descriptor(edition_id, tables, dict(files), metadata))
-    manifest = {
-        "manifest_version": MANIFEST_VERSION,
-        "edition_id": edition_id,
-        "licence": LICENCE,
-        "statistical_secrecy": {"units": list(SECRET_UNITS), "rule": SECRECY_RULE},
-        "statuses": STATUS_LABELS,
-        "tables": described_tables,
-        "files": [_described(name, content) for name, content in sorted(files)],
-        "datapackage": _described(DATAPACKAGE, package_bytes),
-        "metadata": metadata,
-    }
 
     home.mkdir(parents=True, exist_ok=True)
     staging = home / f".{edition_id}.partial-{uuid.uuid4().hex[:12]}"
     staging.mkdir()
     try:
-        for name, content in files:
+        for name, content in (*files, (WORKBOOK, b"")):
             _write_file(staging, name, content)
             (staging / name).chmod(FILE_MODE)
         if extra is not None:
-            extra(staging)
+            extra(staging)  # while the workbook is being built: its file is there, empty, for the report to link
+        files.append((WORKBOOK, workbook()))
+        _fill_reserved(staging / WORKBOOK, files[-1][1], edition_id)
+        package_bytes = _json_bytes(datapackage.descriptor(edition_id, tables, dict(files), metadata))
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "edition_id": edition_id,
+            "licence": LICENCE,
+            "statistical_secrecy": {"units": list(SECRET_UNITS), "rule": SECRECY_RULE},
+            "statuses": STATUS_LABELS,
+            "tables": described_tables,
+            "files": [_described(name, content) for name, content in sorted(files)],
+            "datapackage": _described(DATAPACKAGE, package_bytes),
+            "metadata": metadata,
+        }
+        if extra is not None:
             manifest["report"] = _extra_files(edition_id, staging, files)
         for name, content in ((DATAPACKAGE, package_bytes), (MANIFEST, _json_bytes(manifest))):
             _write_file(staging, name, content)

@@ -5,6 +5,7 @@ edition and links an indicator to its fiche by a path relative to the page) and 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import math
 import posixpath
@@ -135,6 +136,7 @@ def cell_display(value: Any, column: Column, unit: str | None = None, *, signed:
 # --- a page ---------------------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # an edition has a few hundred indicators; its pages ask tens of thousands of times
 def fiche_file(code: str) -> str:
     """The path of an indicator's fiche méthodologique in the edition folder: `fiches/<code>.html` (a character a file
     name should not hold replaced by `_`)."""
@@ -146,7 +148,12 @@ def fiche_file(code: str) -> str:
 
 def relative_link(target: str, page_file: str) -> str:
     """The link from the page `page_file` to `target`, both paths relative to the edition folder."""
-    return posixpath.relpath(target, posixpath.dirname(page_file) or ".")
+    return _relative(target, posixpath.dirname(page_file) or ".")
+
+
+@functools.lru_cache(maxsize=16384)  # the annual report's 1,600 pages live in a few folders and link the same targets
+def _relative(target: str, folder: str) -> str:
+    return posixpath.relpath(target, folder)
 
 
 @dataclass

@@ -450,6 +450,27 @@ def test_xlsx_same_bytes_twice():
         assert {info.date_time for info in package.infolist()} == {(1980, 1, 31, 0, 0, 0)}
 
 
+def test_a_workbook_built_in_the_worker_process_is_the_same_bytes_and_its_errors_come_back():
+    """`xlsx_bytes_aside` (an edition's workbook built beside its other files): the same bytes as `xlsx_bytes`, from
+    the worker process when the machine has two cores; a table the workbook refuses raises the same error."""
+    import os
+
+    tables = [mixed_table(), *hostile_tables(), *all_tables()]
+    for table in tables:
+        exports.prepared_columns(table)  # the caller's cells already prepared: the worker prepares its own
+    aside = exports.xlsx_bytes_aside(tables, min_cells=0)
+    assert aside() == exports.xlsx_bytes(tables)
+    assert bool(exports._xlsx_pool) == ((os.cpu_count() or 1) > 1)
+    base = emploi_table()
+    frame = base.frame.copy()
+    frame.loc[0, "statut"] = "provided"
+    refused = exports.xlsx_bytes_aside([Table("t", "T", "", base.columns, frame)], min_cells=0)
+    with pytest.raises(ValueError, match="provided"):
+        refused()
+    small = exports.xlsx_bytes_aside(all_tables())  # under the threshold: built here, when asked
+    assert small() == exports.xlsx_bytes(all_tables())
+
+
 def test_xlsx_conventions():
     """A table with a masked count, a date, a datetime with a time zone, a euro amount and a percentage."""
     columns = (

@@ -403,8 +403,17 @@ def test_edition_extra_cannot_touch_data_files(tmp_path):
 
     with pytest.raises(ValueError, match="mesures_synthese.csv"):
         editions.write_edition(home, "x-1", [measures_table()], metadata={}, extra=tamper)
+
+    def workbook(folder: Path) -> None:  # the workbook's file, reserved while its bytes are being built
+        path = folder / "tables.xlsx"
+        assert path.is_file() and path.stat().st_size == 0
+        path.chmod(0o644)
+        path.write_bytes(b"autre chose")
+
     with pytest.raises(ValueError, match="manifest.json"):
         editions.write_edition(home, "x-2", [measures_table()], metadata={}, extra=manifest)
+    with pytest.raises(ValueError, match="tables.xlsx"):
+        editions.write_edition(home, "x-4", [measures_table()], metadata={}, extra=workbook)
     assert list(home.iterdir()) == []
 
 
