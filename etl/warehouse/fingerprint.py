@@ -53,8 +53,9 @@ def fingerprint(engine, *, portable: bool = False) -> dict[str, tuple[int, str]]
                 source = f"(SELECT t::text AS r FROM {ident} t) rows"
             count, digest = conn.execute(
                 sa.text(
-                    "SELECT count(*), md5(coalesce(sum(hashtextextended(r, 0)::numeric), 0) || ':' "
-                    f"|| coalesce(sum(hashtextextended(r, 1)::numeric), 0)) FROM {source}"
+                    # sum(bigint) is exact (a numeric result) and adds in 128-bit integers, not in numeric
+                    "SELECT count(*), md5(coalesce(sum(hashtextextended(r, 0)), 0) || ':' "
+                    f"|| coalesce(sum(hashtextextended(r, 1)), 0)) FROM {source}"
                 )
             ).one()
             out[f"{schema}.{table}"] = (int(count), digest)
