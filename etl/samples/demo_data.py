@@ -25,13 +25,20 @@ second wave. PAQTE reports of semester 2024-S2 come from the départements of Au
 the Isère's with mistakes.
 
 Generators are deterministic, so a second demo drops byte-identical files, which landing recognises and skips:
-the warehouse state does not change.
+the warehouse state does not change. The files generated are kept under `<home>/demo/samples/<key>/` (read-only),
+the key being the sha256 of what they depend on: the seed, periods and sources asked for, every Python file of
+`etl/`, every file of `catalogue/` and the versions of the libraries that write them. A demo asking for the same
+files with nothing of that changed drops those copies instead of generating them again (11 s on the development
+machine); anything changed makes another key, and the files are generated again (the older copies are removed).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -120,25 +127,85 @@ def drop_sample_files(
     """Generate the sample files and put them in their inboxes (second-wave files aside, see `drop_late_files`).
 
     The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
-    demo's months, years and quarters unless others are given (tests use fewer)."""
+    demo's months, years and quarters unless others are given (tests use fewer). Files generated before for the same
+    key are dropped from their copies (see the module docstring)."""
+    wanted = [source_id for source_id in SAMPLE_SOURCES if sources is None or source_id in sources]
+    plan = (seed, months, years or DEMO_YEARS, quarters or DEMO_QUARTERS)
+    folder = home.root / "demo" / "samples"
+    key = samples_key(*plan, wanted)
+    kept = _kept_samples(folder / key)
+    if kept is None:
+        with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
+            kept = _keep_samples(folder, key, _generate_samples(Path(tmp), *plan, wanted))
+    drop = SampleDrop()
+    for source_id, path, broken in kept:
+        if broken:
+            drop.expected_quarantine.add((source_id, path.name))
+        _drop(path, home, source_id, drop)
+    return drop
+
+
+def _generate_samples(tmp: Path, seed, months, years, quarters, wanted) -> list[tuple[str, Path, bool]]:
+    """The files of the QPV referential then of each source of `wanted`: (source, path under `tmp`, broken on
+    purpose for a reason its name does not say), in the order they are dropped."""
     from etl.samples.generators import territories
 
-    drop = SampleDrop()
-    with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
-        territory_dir = Path(tmp) / "territories"
-        for path in territories.generate(territory_dir, seed=seed):  # the other generators read them too
-            if path.name == territories.CORRESPONDANCE_FILE:
-                continue  # the platform's long layout: the demo loads ANCT's real one (CORRESPONDANCE_WIDE_FILE)
-            source_id = "anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv"
-            _drop(path, home, source_id, drop)
-        wanted = [source_id for source_id in SAMPLE_SOURCES if sources is None or source_id in sources]
-        plan = SamplePlan(Path(tmp), territory_dir, seed, months, years or DEMO_YEARS, quarters or DEMO_QUARTERS)
-        for source_id, files in zip(wanted, _generated(plan, wanted), strict=True):
-            for path, broken in files:
-                if broken:
-                    drop.expected_quarantine.add((source_id, path.name))
-                _drop(path, home, source_id, drop)
-    return drop
+    files = []
+    territory_dir = tmp / "territories"
+    for path in territories.generate(territory_dir, seed=seed):  # the other generators read them too
+        if path.name == territories.CORRESPONDANCE_FILE:
+            continue  # the platform's long layout: the demo loads ANCT's real one (CORRESPONDANCE_WIDE_FILE)
+        files.append(("anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv", path, False))
+    plan = SamplePlan(tmp, territory_dir, seed, months, years, quarters)
+    for source_id, generated in zip(wanted, _generated(plan, wanted), strict=True):
+        files += [(source_id, path, broken) for path, broken in generated]
+    return files
+
+
+SAMPLE_LIBRARIES = ("numpy", "pandas", "pyarrow", "openpyxl", "xlsxwriter")  # the libraries the generators write with
+
+
+def samples_key(seed, months, years, quarters, wanted) -> str:
+    """The sha256 of what the sample files depend on (see the module docstring)."""
+    from importlib.metadata import version
+
+    from etl.config import PROJECT_ROOT
+
+    digest = hashlib.sha256(json.dumps([seed, months, years, quarters, wanted]).encode())
+    digest.update(json.dumps({name: version(name) for name in SAMPLE_LIBRARIES}).encode())
+    code = sorted((PROJECT_ROOT / "etl").rglob("*.py")) + sorted((PROJECT_ROOT / "catalogue").rglob("*"))
+    for path in code:
+        if path.is_file():
+            digest.update(path.relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def _kept_samples(folder: Path) -> list[tuple[str, Path, bool]] | None:
+    """The files kept in `folder` (its `index.json`), None when there are none."""
+    index = folder / "index.json"
+    if not index.is_file():
+        return None
+    return [(source_id, folder / name, broken) for source_id, name, broken in json.loads(index.read_text())]
+
+
+def _keep_samples(folder: Path, key: str, files: list[tuple[str, Path, bool]]) -> list[tuple[str, Path, bool]]:
+    """Copy the generated `files` into `folder/key` (read-only, written under another name then renamed, so that a
+    half-written copy is never taken for one), remove the copies of other keys; the files as kept."""
+    staging = folder / f".{key}.partial-{uuid.uuid4().hex[:12]}"
+    staging.mkdir(parents=True)
+    index = []
+    for number, (source_id, path, broken) in enumerate(files):
+        name = f"{number:03d}/{path.name}"  # a name of its own: two sources may send files of the same name
+        (staging / name).parent.mkdir()
+        shutil.copyfile(path, staging / name)
+        (staging / name).chmod(0o444)
+        index.append((source_id, name, broken))
+    (staging / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
+    for other in folder.iterdir():
+        if other != staging:
+            shutil.rmtree(other, ignore_errors=True)
+    staging.rename(folder / key)
+    return _kept_samples(folder / key)
 
 
 # The sources the demo generates files for, in the order they are dropped, with the seconds each generator took on

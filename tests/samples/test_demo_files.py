@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 
+import pytest
+
 from etl.config import Home
 from etl.samples.demo_data import drop_sample_files
 
@@ -40,3 +42,60 @@ def test_files_generated_side_by_side_are_those_generated_one_source_at_a_time(t
     assert drop.expected_quarantine == set().union(*(d.expected_quarantine for d in drops))
     assert any(source_id == "paqte" for source_id, _ in drop.expected_quarantine)  # broken by its content
     assert set(drop.dropped) == {name for d in drops for name in d.dropped}  # the referential with each source
+
+
+def _empty_inboxes(home: Home) -> None:
+    for folder in (home.folder("inbox"), home.root / "demo" / "late"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                path.unlink()
+
+
+def test_files_kept_from_an_earlier_demo_are_dropped_again_without_being_generated(tmp_path, monkeypatch):
+    from etl.samples import demo_data
+
+    home = Home(tmp_path / "home").ensure()
+    asked = {"years": [2024, 2025], "quarters": ["2025-Q1"], "sources": {"caf_creches", "regional"}}
+    first = drop_sample_files(home, **asked)
+    files = _files(home)
+    assert any(name.startswith("late/") for name in files)  # the second wave is held back from the copies too
+    _empty_inboxes(home)
+
+    def generate(*args):
+        raise AssertionError("the kept files should have been dropped")
+
+    monkeypatch.setattr(demo_data, "_generate_samples", generate)
+    again = drop_sample_files(home, **asked)
+    assert _files(home) == files
+    assert (again.dropped, again.expected_quarantine, again.held_back) == (
+        first.dropped,
+        first.expected_quarantine,
+        first.held_back,
+    )
+    with_another_year = {**asked, "years": [2025]}
+    with pytest.raises(AssertionError, match="kept files"):  # another key: generated again
+        drop_sample_files(home, **with_another_year)
+    monkeypatch.undo()
+    drop_sample_files(home, **with_another_year)
+    kept = [path.name for path in (home.root / "demo" / "samples").iterdir()]
+    assert kept == [demo_data.samples_key(2024, None, [2025], ["2025-Q1"], ["caf_creches", "regional"])]
+
+
+def test_the_key_of_the_kept_files_follows_the_code_the_catalogue_and_the_request(tmp_path, monkeypatch):
+    from etl.samples import demo_data
+
+    root = tmp_path / "project"
+    (root / "etl" / "samples").mkdir(parents=True)
+    (root / "catalogue").mkdir()
+    (root / "etl" / "samples" / "gen.py").write_text("SEED = 1\n")
+    (root / "catalogue" / "regions.csv").write_text("code;libelle\n11;IDF\n")
+    monkeypatch.setattr("etl.config.PROJECT_ROOT", root)
+    keys = [demo_data.samples_key(2024, None, [2025], [], ["paqte"])]
+    (root / "catalogue" / "regions.csv").write_text("code;libelle\n11;Île-de-France\n")
+    keys.append(demo_data.samples_key(2024, None, [2025], [], ["paqte"]))
+    (root / "etl" / "samples" / "gen.py").write_text("SEED = 2\n")
+    keys.append(demo_data.samples_key(2024, None, [2025], [], ["paqte"]))
+    keys.append(demo_data.samples_key(2025, None, [2025], [], ["paqte"]))
+    keys.append(demo_data.samples_key(2025, None, [2025], [], ["paqte", "regional"]))
+    assert len(set(keys)) == len(keys)
+    assert demo_data.samples_key(2025, None, [2025], [], ["paqte"]) == keys[3]  # the same request, the same key
