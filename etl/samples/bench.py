@@ -446,13 +446,7 @@ def run(
         results = {
             "extract": _bench_extract(url, home, tmp, territory_dir, rows, runs),
             "dags": _bench_dags(),
-            "defm": _bench_defm(url, home, tmp, territory_dir, months),
-            "batch": bench_batch.fixed_cost(
-                tmp,
-                territory_dir,
-                lambda path: _ingest(url, home, path, DEFM_SOURCE),
-                lambda path, columns: _copy(url, path, "bench_batch", columns),
-            ),
+            **_load_pieces(url, home, tmp, territory_dir, months),
             "portraits": _bench_portraits(territory_dir, tmp / "portraits"),
             "secrecy": bench_secrecy(territory_dir),
             "demo": demo,
@@ -464,20 +458,24 @@ def run(
     return results
 
 
+def _load_pieces(url: str, home, tmp: Path, territory_dir: Path, months: int) -> dict:
+    """Pieces 6 and the batch's fixed cost: the aggregated file of `months` months and the 100-line batch, each
+    beside its raw `COPY`."""
+    return {
+        "defm": _bench_defm(url, home, tmp, territory_dir, months),
+        "batch": bench_batch.fixed_cost(
+            tmp,
+            territory_dir,
+            lambda path: _ingest(url, home, path, DEFM_SOURCE),
+            lambda path, columns: _copy(url, path, "bench_batch", columns),
+        ),
+    }
+
+
 def run_load(months: int = 12) -> dict:
-    """The load pieces alone (`--only load`): the aggregated file of `months` months and the 100-line batch, each
-    beside its raw `COPY`, with the task start measured in the batch's children."""
+    """The load pieces alone (`--only load`), with the task start measured in the batch's children."""
     with _bench_warehouse() as (url, _engine, home, tmp, territory_dir):
-        return {
-            "defm": _bench_defm(url, home, tmp, territory_dir, months),
-            "batch": bench_batch.fixed_cost(
-                tmp,
-                territory_dir,
-                lambda path: _ingest(url, home, path, DEFM_SOURCE),
-                lambda path, columns: _copy(url, path, "bench_batch", columns),
-            ),
-            "machine": _machine(),
-        }
+        return {**_load_pieces(url, home, tmp, territory_dir, months), "machine": _machine()}
 
 
 def _defm_line(defm: dict) -> list[str]:
