@@ -19,7 +19,7 @@ their edition.
 
 `write_edition(..., extra=callable)` lets the caller add files beside the data files (the HTML report,
 etl.publication.report): `extra` is called with the temporary folder once the data files are written, before the
-manifest (the workbook, the longest file, is built meanwhile in a worker process, `exports.xlsx_bytes_aside`: its
+manifest (the workbook, the longest file, is built meanwhile in a worker process, `workbook_aside.xlsx_bytes_aside`: its
 file is there for `extra` to see, empty and read-only, and gets its bytes afterwards); the files it adds (at any
 depth, not named like a data file, the Data Package or the manifest) are listed in the manifest under `report`
 (sha256 and size), made read-only like the rest, and left out of `data_files_digest` (which hashes the data files
@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ObservatoireError
-from etl.publication import datapackage, exports
+from etl.publication import datapackage, exports, workbook_aside
 from etl.publication.tables import LICENCE, SECRECY_RULE, SECRET_UNITS, STATUS_LABELS, Table
 
 MANIFEST = "manifest.json"
@@ -172,9 +172,9 @@ def write_edition(
     target = home / edition_id
     if target.exists() or target.is_symlink():
         raise _exists_error(edition_id, target)
-    # the workbook is started first and built beside the rest (exports.xlsx_bytes_aside), then everything is computed
-    # in a temporary folder removed on any error: a table that cannot be exported leaves no trace
-    workbook = exports.xlsx_bytes_aside(tables)
+    # the workbook is started first and built beside the rest (etl.publication.workbook_aside), then everything is
+    # computed in a temporary folder removed on any error: a table that cannot be exported leaves no trace
+    workbook = workbook_aside.xlsx_bytes_aside(tables)
     files: list[tuple[str, bytes]] = []
     described_tables = []
     for table, sheet in zip(tables, exports.sheet_names(tables), strict=True):

@@ -47,7 +47,6 @@ Conventions (also described, in French, in the dictionary file each edition carr
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import csv
 import datetime as dt
@@ -59,7 +58,7 @@ import math
 import numbers
 import re
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -640,65 +639,6 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
             raise
         workbook.close()
     return output.getvalue()
-
-
-# An edition's workbook is its longest file to write (the annual edition's 1.2 million cells: 5 s, as long as its HTML
-# report): from this many cells it is written in a worker process while the caller writes the rest
-XLSX_ASIDE_CELLS = 100_000
-_xlsx_pool: list[Any] = []  # the worker process, started on first use and kept for the process's next editions
-
-
-def xlsx_bytes_aside(tables: Sequence[Table], min_cells: int = XLSX_ASIDE_CELLS) -> Callable[[], bytes]:
-    """Start `xlsx_bytes(tables)` and return the function that waits for its bytes (the same bytes either way).
-
-    With at least `min_cells` cells and more than one core, the workbook is built in a worker process (a fresh
-    interpreter, forkserver: not a copy of the caller's connections) while the caller goes on; otherwise, or when no
-    worker can be started or it died, in this process when the bytes are asked for. An error of the workbook itself
-    (a table too large for a sheet) is raised by the returned function, as `xlsx_bytes` raises it."""
-    import os
-
-    cells = sum(len(table.frame) * max(len(table.columns), 1) for table in tables)
-    if cells < min_cells or (os.cpu_count() or 1) < 2:
-        return lambda: xlsx_bytes(tables)
-    import dataclasses
-    import multiprocessing
-    import pickle
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    # pickled here, now: the executor's thread would pickle the tables later, while this process adds their prepared
-    # cells to them (`prepared_columns`); copies without those cells, which the worker prepares for itself
-    payload = pickle.dumps([dataclasses.replace(table) for table in tables], protocol=pickle.HIGHEST_PROTOCOL)
-    try:
-        if not _xlsx_pool:
-            _xlsx_pool.append(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")))
-            atexit.register(_stop_xlsx_pool)
-        future = _xlsx_pool[0].submit(_xlsx_bytes_of, payload)
-    except (OSError, RuntimeError, AssertionError, BrokenProcessPool):  # no process here (a daemon, a shut-down pool)
-        _stop_xlsx_pool()
-        return lambda: xlsx_bytes(tables)
-
-    def result() -> bytes:
-        try:
-            return future.result()
-        except BrokenProcessPool:  # the worker died (killed, out of memory): built here instead
-            _stop_xlsx_pool()
-            return xlsx_bytes(tables)
-
-    return result
-
-
-def _stop_xlsx_pool() -> None:
-    """Stop the worker process at exit (left to the interpreter's teardown, the pool's thread complains)."""
-    while _xlsx_pool:
-        _xlsx_pool.pop().shutdown(wait=True, cancel_futures=True)
-
-
-def _xlsx_bytes_of(payload: bytes) -> bytes:
-    """`xlsx_bytes` of pickled tables (in the worker process)."""
-    import pickle
-
-    return xlsx_bytes(pickle.loads(payload))
 
 
 def write_xlsx(tables: Sequence[Table], path: str | Path) -> Path:

@@ -28,7 +28,7 @@ import xlsxwriter
 from openpyxl.utils import get_column_letter
 
 from etl.config import PROJECT_ROOT
-from etl.publication import editions, exports
+from etl.publication import editions, exports, workbook_aside
 from etl.publication.tables import Column, Table
 
 NAN = math.nan
@@ -458,16 +458,16 @@ def test_a_workbook_built_in_the_worker_process_is_the_same_bytes_and_its_errors
     tables = [mixed_table(), *hostile_tables(), *all_tables()]
     for table in tables:
         exports.prepared_columns(table)  # the caller's cells already prepared: the worker prepares its own
-    aside = exports.xlsx_bytes_aside(tables, min_cells=0)
+    aside = workbook_aside.xlsx_bytes_aside(tables, min_cells=0)
     assert aside() == exports.xlsx_bytes(tables)
-    assert bool(exports._xlsx_pool) == ((os.cpu_count() or 1) > 1)
+    assert bool(workbook_aside._pool) == ((os.cpu_count() or 1) > 1)
     base = emploi_table()
     frame = base.frame.copy()
     frame.loc[0, "statut"] = "provided"
-    refused = exports.xlsx_bytes_aside([Table("t", "T", "", base.columns, frame)], min_cells=0)
+    refused = workbook_aside.xlsx_bytes_aside([Table("t", "T", "", base.columns, frame)], min_cells=0)
     with pytest.raises(ValueError, match="provided"):
         refused()
-    small = exports.xlsx_bytes_aside(all_tables())  # under the threshold: built here, when asked
+    small = workbook_aside.xlsx_bytes_aside(all_tables())  # under the threshold: built here, when asked
     assert small() == exports.xlsx_bytes(all_tables())
 
 
