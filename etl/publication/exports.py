@@ -198,6 +198,8 @@ def _number(value: Any, table: Table, column: Column, row: int) -> int | float |
 def _other(value: Any) -> Any:
     """A cell of a non-number column: None, str, int, float, bool, date or datetime (numpy and pandas scalars made
     plain Python)."""
+    if value.__class__ is str:  # the most frequent cell (codes, names, labels): as it is
+        return value
     if _is_null(value):
         return None
     if isinstance(value, pd.Timestamp):
