@@ -41,7 +41,6 @@ def xlsx_bytes_aside(tables: Sequence[Table], min_cells: int = MIN_CELLS) -> Cal
     try:
         if not _pool:
             _pool.append(ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")))
-            atexit.register(stop)
         future = _pool[0].submit(_xlsx_bytes_of, payload)
     except (OSError, RuntimeError, AssertionError, BrokenProcessPool):  # no process here (a daemon, a shut-down pool)
         stop()
@@ -61,6 +60,9 @@ def stop() -> None:
     """Stop the worker process at exit (left to the interpreter's teardown, the pool's thread complains)."""
     while _pool:
         _pool.pop().shutdown(wait=True, cancel_futures=True)
+
+
+atexit.register(stop)
 
 
 def _xlsx_bytes_of(payload: bytes) -> bytes:

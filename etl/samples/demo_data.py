@@ -205,7 +205,7 @@ def _keep_samples(folder: Path, key: str, files: list[tuple[str, Path, bool]]) -
         if other != staging:
             shutil.rmtree(other, ignore_errors=True)
     staging.rename(folder / key)
-    return _kept_samples(folder / key)
+    return [(source_id, folder / key / name, broken) for source_id, name, broken in index]
 
 
 # The sources the demo generates files for, in the order they are dropped, with the seconds each generator took on
