@@ -1,9 +1,13 @@
-"""The demo runner orders DAGs so that an Asset's producer runs before its consumers."""
+"""The demo runner orders DAGs so that an Asset's producer runs before its consumers, and runs the sources side by
+side in its lanes."""
 
 from __future__ import annotations
 
 from types import SimpleNamespace
 
+import pytest
+
+from etl.orchestration import runner
 from etl.orchestration.runner import run_order
 
 
@@ -52,3 +56,111 @@ def test_schedules_written_with_airflow_sdk_classes_are_ordered_too():
     order = run_order(dags)
     assert order.index("y_one") < order.index("a_single")
     assert order.index("y_one") < order.index("b_nested") and order.index("z_two") < order.index("b_nested")
+
+
+LANE_DAG = """
+import time
+from pathlib import Path
+
+from airflow.sdk import dag, task
+
+FOLDER = Path({folder!r})
+
+
+@dag(dag_id={dag_id!r}, schedule=None, tags={tags!r})
+def lane():
+    @task
+    def meet():
+        (FOLDER / "started-{dag_id}").touch()
+        if {waits_for!r}:  # a source waits until the other source's run has started too: both ran side by side
+            deadline = time.monotonic() + 120
+            while not (FOLDER / "started-{waits_for}").exists():
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the other run never started while this one ran")
+                time.sleep(0.05)
+        seen = sorted(p.name for p in FOLDER.iterdir())
+        (FOLDER / "ended-{dag_id}").write_text(",".join(seen))
+
+    meet()
+
+
+lane()
+"""
+
+
+@pytest.mark.airflow
+def test_lanes_run_sources_side_by_side_and_any_other_dag_alone_after_them(tmp_path, monkeypatch):
+    """Two lanes (worker processes, each with its DagBag) run the two sources at the same time: each one's task
+    waits until the other has started. The DAG that is not a source starts only once both have ended, and the
+    outcomes come back in the order of the run, the later source's too."""
+    dags_folder, folder, logs = tmp_path / "dags", tmp_path / "marks", tmp_path / "logs"
+    for path in (dags_folder, folder, logs):
+        path.mkdir()
+    for dag_id, tags, waits_for in (
+        ("a_source", ["source"], "b_source"),
+        ("b_source", ["source"], "a_source"),
+        ("c_after", ["maintenance"], ""),
+    ):
+        text = LANE_DAG.format(folder=str(folder), dag_id=dag_id, tags=tags, waits_for=waits_for)
+        (dags_folder / f"{dag_id}.py").write_text(text)
+
+    monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(dags_folder))  # the bundle the lanes' Airflow syncs
+    with runner.Lanes(dags_folder, logs, 2) as lanes:
+        outcomes = runner.run_all(lanes)
+
+    assert [(o.dag_id, o.state) for o in outcomes] == [
+        ("a_source", "success"),
+        ("b_source", "success"),
+        ("c_after", "success"),
+    ]
+    assert {"ended-a_source", "ended-b_source"} <= set((folder / "ended-c_after").read_text().split(","))
+    assert all(o.log_file.parent == logs and o.log_file.stat().st_size > 0 for o in outcomes)
+
+
+def test_the_number_of_lanes_comes_from_the_environment_or_the_cores(monkeypatch):
+    from etl.errors import ObservatoireError
+    from etl.orchestration import environment
+
+    monkeypatch.setenv("OBSERVATOIRE_DEMO_LANES", "3")
+    assert environment.lanes() == 3
+    monkeypatch.delenv("OBSERVATOIRE_DEMO_LANES")
+    monkeypatch.setattr(environment.os, "cpu_count", lambda: 1)
+    assert environment.lanes() == 1
+    monkeypatch.setattr(environment.os, "cpu_count", lambda: 8)
+    assert environment.lanes() == 2
+    monkeypatch.setenv("OBSERVATOIRE_DEMO_LANES", "zero")
+    with pytest.raises(ObservatoireError, match="OBSERVATOIRE_DEMO_LANES"):
+        environment.lanes()
+
+
+class _RecordingLanes:
+    """Lanes that run nothing: they record the chains in the order they were started."""
+
+    def __init__(self, dags):
+        self.dags, self.started = dags, []
+
+    def each(self, chains):
+        self.started.append([chain[0].dag_id for chain in chains])
+        return [[runner.DagOutcome(run.dag_id, "success", 0.0, None) for run in chain] for chain in chains]
+
+    def run(self, chains):
+        return [outcome for outcomes in self.each(chains) for outcome in outcomes]
+
+
+def test_the_sources_with_most_work_start_first_and_the_outcomes_keep_the_dependency_order():
+    def tagged(*tags):
+        dag = _dag()
+        dag.tags = list(tags)
+        return dag
+
+    dags = {
+        "a_source": tagged("source"),
+        "b_source": tagged("source"),
+        "c_source": tagged("source"),
+        "m_alone": tagged("maintenance"),
+        "z_source": tagged("source"),
+    }
+    lanes = _RecordingLanes(dags)
+    outcomes = runner.run_all(lanes, work={"a_source": 1, "b_source": 5, "c_source": 1, "z_source": 0}.get)
+    assert lanes.started == [["b_source", "a_source", "c_source"], ["m_alone"], ["z_source"]]
+    assert [o.dag_id for o in outcomes] == ["a_source", "b_source", "c_source", "m_alone", "z_source"]

@@ -11,12 +11,24 @@ from __future__ import annotations
 import os
 
 from etl.config import DAGS_FOLDER, PLUGINS_FOLDER, Home
+from etl.errors import ObservatoireError
 from etl.warehouse.urls import airflow_connection
 
 
 def parallelism() -> int:
     """Two task slots per core: 4 on the 2-core machines this runs on (32 by default spawns ~5 GB)."""
     return max(2, 2 * (os.cpu_count() or 1))
+
+
+def lanes() -> int:
+    """How many DAG runs `make demo` runs side by side (etl.orchestration.runner.Lanes): `OBSERVATOIRE_DEMO_LANES`,
+    else one per core, at most 2 (a run keeps about a core busy between Python and PostgreSQL)."""
+    value = os.environ.get("OBSERVATOIRE_DEMO_LANES", "").strip()
+    if value:
+        if not value.isdigit() or int(value) < 1:
+            raise ObservatoireError(f"OBSERVATOIRE_DEMO_LANES must be a whole number of at least 1, not {value!r}.")
+        return int(value)
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 def airflow_environment(home: Home, warehouse_url: str) -> dict[str, str]:

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,26 +162,130 @@ def run_dag(
     return DagOutcome(dag.dag_id, state, seconds, log_file, failed)
 
 
+@dataclass(frozen=True)
+class Run:
+    """One DAG run asked of `Lanes.run`: the DAG, the name of its log (default: the DAG id), its params and how the
+    progress line names it (default: the DAG id)."""
+
+    dag_id: str
+    log_name: str | None = None
+    conf: dict | None = None
+    title: str | None = None
+
+
+_LANE_DAGS: dict = {}  # a lane process's DagBag, loaded once by _lane_start
+
+
+def _lane_start(dags_folder: str, log_dir: str, environment: dict[str, str]) -> None:
+    # the forkserver may have started before the caller set Airflow's environment (the demo's sample files)
+    os.environ.update(environment)
+    with _output_to(Path(log_dir) / "dagbag.log"):
+        _LANE_DAGS.update(load_dags(Path(dags_folder)))
+
+
+def _run_chain(chain: list[Run], log_dir: str, dags: dict | None = None) -> list[DagOutcome]:
+    outcomes = []
+    for run in chain:
+        print(f"  running {run.title or run.dag_id + ' through Airflow'} ...", flush=True)
+        outcomes.append(run_dag((dags or _LANE_DAGS)[run.dag_id], Path(log_dir), run.log_name, conf=run.conf))
+    return outcomes
+
+
+class Lanes:
+    """Where DAG runs happen: `count` worker processes (a fresh interpreter each, forkserver, in the environment
+    this process had when the lanes opened, each loading the DagBag once) that run independent chains of runs side
+    by side, or this process when `count` is 1. A chain's runs go one after the other; `run` returns every outcome
+    in the order of the chains given, whichever ended first. Use as a context manager: the workers stop at its
+    end."""
+
+    def __init__(self, dags_folder: Path, log_dir: Path, count: int = 1) -> None:
+        self.dags_folder, self.log_dir, self.count = dags_folder, log_dir, max(1, count)
+        self._pool = None
+        self._dags: dict | None = None
+
+    def __enter__(self) -> Lanes:
+        prepare_metadata_db(self.log_dir)
+        if self.count > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(
+                self.count,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_lane_start,
+                initargs=(str(self.dags_folder), str(self.log_dir), dict(os.environ)),
+            )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    @property
+    def dags(self) -> dict:
+        if self._dags is None:
+            with _output_to(self.log_dir / "dagbag.log"):
+                self._dags = load_dags(self.dags_folder)
+        return self._dags
+
+    def run(self, chains: list[list[Run]]) -> list[DagOutcome]:
+        return [outcome for outcomes in self.each(chains) for outcome in outcomes]
+
+    def each(self, chains: list[list[Run]]) -> list[list[DagOutcome]]:
+        """The outcomes of each chain, the chains started in the order given."""
+        if self._pool is None:
+            return [_run_chain(chain, str(self.log_dir), self.dags) for chain in chains]
+        from concurrent.futures.process import BrokenProcessPool
+
+        futures = [self._pool.submit(_run_chain, chain, str(self.log_dir)) for chain in chains]
+        try:
+            return [future.result() for future in futures]
+        except BrokenProcessPool as exc:
+            raise ObservatoireError(
+                f"a process running DAGs stopped abruptly ({exc}): read the logs in {self.log_dir}."
+            ) from exc
+
+
 def run_all(
-    dags_folder: Path,
-    log_dir: Path,
-    progress=print,
+    lanes: Lanes,
     *,
     only: set[str] | None = None,
     label: str = "",
     skip_tags: frozenset[str] = frozenset(),
+    work: Callable[[str], int] | None = None,
 ) -> list[DagOutcome]:
-    """Run every DAG of the folder (or those of `only`, and none tagged with one of `skip_tags`) in dependency
-    order; `label` tells the runs' logs apart."""
-    prepare_metadata_db(log_dir)
-    with _output_to(log_dir / "dagbag.log"):
-        dags = load_dags(dags_folder)
-    outcomes = []
-    for dag_id in run_order(dags):
-        if only is not None and dag_id not in only:
-            continue
-        if skip_tags & set(getattr(dags[dag_id], "tags", None) or ()):
-            continue
-        progress(f"  running {dag_id} through Airflow{' (' + label + ')' if label else ''} ...")
-        outcomes.append(run_dag(dags[dag_id], log_dir, f"{dag_id}-{label}" if label else None))
-    return outcomes
+    """Run every DAG of the lanes' folder (or those of `only`, and none tagged with one of `skip_tags`) in dependency
+    order; `label` tells the runs' logs apart. Consecutive registry sources (tag `source`) run side by side, each
+    writing only its own partitions, those with the most `work` (a DAG id's, such as its files waiting) started
+    first; any other DAG runs alone, after everything before it in the order and before everything after it. The
+    outcomes come in the dependency order."""
+    from etl.orchestration.source_dags import SOURCE_TAG  # a registry source's DAG: it writes its own partitions
+
+    wanted = [
+        dag_id
+        for dag_id in run_order(lanes.dags)
+        if (only is None or dag_id in only) and not skip_tags & set(getattr(lanes.dags[dag_id], "tags", None) or ())
+    ]
+    outcomes: list[DagOutcome] = []
+    group: list[list[Run]] = []
+    for dag_id in wanted:
+        run = Run(
+            dag_id,
+            f"{dag_id}-{label}" if label else None,
+            title=f"{dag_id} through Airflow ({label})" if label else None,
+        )
+        group.append([run])
+        if SOURCE_TAG not in (getattr(lanes.dags[dag_id], "tags", None) or ()):
+            outcomes += _side_by_side(lanes, group[:-1], work) + lanes.run(group[-1:])
+            group = []
+    return outcomes + _side_by_side(lanes, group, work)
+
+
+def _side_by_side(lanes: Lanes, chains: list[list[Run]], work: Callable[[str], int] | None) -> list[DagOutcome]:
+    """`lanes.run(chains)` with the chains of most work started first; the outcomes in the order of `chains`."""
+    if work is None:
+        return lanes.run(chains)
+    weights = [work(chain[0].dag_id) for chain in chains]
+    started = sorted(range(len(chains)), key=lambda i: -weights[i])  # stable: ties keep the dependency order
+    ended = dict(zip(started, lanes.each([chains[i] for i in started]), strict=True))
+    return [outcome for i in range(len(chains)) for outcome in ended[i]]

@@ -20,17 +20,20 @@ _pool: list[Any] = []  # the worker process, started on first use and kept for t
 def xlsx_bytes_aside(tables: Sequence[Table], min_cells: int = MIN_CELLS) -> Callable[[], bytes]:
     """Start `exports.xlsx_bytes(tables)` and return the function that waits for its bytes (the same bytes either way).
 
-    With at least `min_cells` cells and more than one core, the workbook is built in a worker process (a fresh
-    interpreter, forkserver: not a copy of the caller's connections) while the caller goes on; otherwise, or when no
-    worker can be started or it died, in this process when the bytes are asked for. An error of the workbook itself
-    (a table too large for a sheet) is raised by the returned function, as `exports.xlsx_bytes` raises it."""
+    With at least `min_cells` cells and more than one core, outside a multiprocessing child, the workbook is built in
+    a worker process (a fresh interpreter, forkserver: not a copy of the caller's connections) while the caller goes
+    on; otherwise, or when no worker can be started or it died, in this process when the bytes are asked for. An
+    error of the workbook itself (a table too large for a sheet) is raised by the returned function, as
+    `exports.xlsx_bytes` raises it."""
+    import multiprocessing
     import os
 
     cells = sum(len(table.frame) * max(len(table.columns), 1) for table in tables)
-    if cells < min_cells or (os.cpu_count() or 1) < 2:
+    # in a multiprocessing child (the demo's lanes run editions side by side in process-pool workers), the cores are
+    # busy already, and such a child joins its children before it exits: the pool's worker would keep it waiting
+    if cells < min_cells or (os.cpu_count() or 1) < 2 or multiprocessing.parent_process() is not None:
         return lambda: exports.xlsx_bytes(tables)
     import dataclasses
-    import multiprocessing
     import pickle
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool

@@ -45,15 +45,16 @@ def main() -> int:
     from etl.orchestration import runner
 
     log_dir = home.root / "demo" / "logs"
-    outcomes = runner.run_all(DAGS_FOLDER, log_dir, skip_tags=PUBLICATION | WATCHES)
-    if samples.held_back:
-        from etl.samples.demo_data import drop_late_files
+    with runner.Lanes(DAGS_FOLDER, log_dir, environment.lanes()) as lanes:
+        outcomes = runner.run_all(lanes, skip_tags=PUBLICATION | WATCHES, work=_files_waiting(home))
+        if samples.held_back:
+            from etl.samples.demo_data import drop_late_files
 
-        moved = drop_late_files(home, samples)
-        print("  second wave, late and corrected deliveries: " + ", ".join(moved))
-        late_dags = {source(s).dag_id for s in samples.late_sources}
-        outcomes += runner.run_all(DAGS_FOLDER, log_dir, only=late_dags, label="second-wave")
-    outcomes += _publish(log_dir)
+            moved = drop_late_files(home, samples)
+            print("  second wave, late and corrected deliveries: " + ", ".join(moved))
+            late_dags = {source(s).dag_id for s in samples.late_sources}
+            outcomes += runner.run_all(lanes, only=late_dags, label="second-wave", work=_files_waiting(home))
+        outcomes += _publish(lanes)
 
     state = fingerprint.fingerprint(engine)
     state_file = home.root / "demo" / "last_state.json"
@@ -102,6 +103,16 @@ def main() -> int:
     return 0
 
 
+def _files_waiting(home: Home):
+    """A DAG's work for the lanes (the sources with most files waiting start first): its sources' files in the
+    inbox."""
+    from etl import landing
+    from etl.sources.registry import all_sources
+
+    sources = all_sources()[0].values()
+    return lambda dag_id: sum(len(landing.pending(home, s.id, s.patterns)) for s in sources if s.dag_id == dag_id)
+
+
 def _portal_accounts(engine, home: Home):
     """One portal account per région (`demo-r84`...) and an administrator (`demo-admin`), each with a generated password
     written once to a file under the runtime folder readable by its owner only; accounts already there are kept
@@ -136,31 +147,25 @@ WATCHES = frozenset({"watch"})
 PUBLICATION = frozenset({"publication"})  # DAGs run last, once every input is in, for the demo's years
 
 
-def _publish(log_dir) -> list:
+def _publish(lanes) -> list:
     """The annual editions of the demo's years and the semestrial editions of its complete semesters, through the
-    publication DAGs, once every source was loaded."""
-    from etl.orchestration import runner
+    publication DAGs, once every source was loaded: the annual ones after each other, the semestrial ones after each
+    other (each kind's latest edition is its last released), the two kinds side by side."""
     from etl.samples.demo_data import DEMO_MONTHS, DEMO_YEARS
 
-    dags = runner.load_dags(DAGS_FOLDER)
-    outcomes = []
-    for year in DEMO_YEARS:
-        print(f"  running publication_annuelle for {year} through Airflow ...")
-        outcomes.append(
-            runner.run_dag(dags["publication_annuelle"], log_dir, f"publication_annuelle-{year}", conf={"year": year})
-        )
     semesters = [f"{m[:4]}-S{1 if m.endswith('-06') else 2}" for m in DEMO_MONTHS if m[5:] in ("06", "12")]
-    for semester in semesters:
-        print(f"  running publication_semestrielle for {semester} through Airflow ...")
-        outcomes.append(
-            runner.run_dag(
-                dags["publication_semestrielle"],
-                log_dir,
-                f"publication_semestrielle-{semester}",
-                conf={"semester": semester},
-            )
-        )
-    return outcomes
+    return lanes.run(
+        [
+            [_edition_run("publication_annuelle", year, {"year": year}) for year in DEMO_YEARS],
+            [_edition_run("publication_semestrielle", s, {"semester": s}) for s in semesters],
+        ]
+    )
+
+
+def _edition_run(dag_id: str, period, conf: dict):
+    from etl.orchestration.runner import Run
+
+    return Run(dag_id, f"{dag_id}-{period}", conf, title=f"{dag_id} for {period} through Airflow")
 
 
 TASK_OF_SOURCE = {"regional": "intake_regional", "paqte": "intake_paqte"}  # ... nor their task

@@ -12,6 +12,7 @@ import hashlib
 import io
 import json
 import math
+import os
 import stat
 import subprocess
 import sys
@@ -469,6 +470,29 @@ def test_a_workbook_built_in_the_worker_process_is_the_same_bytes_and_its_errors
         refused()
     small = workbook_aside.xlsx_bytes_aside(all_tables())  # under the threshold: built here, when asked
     assert small() == exports.xlsx_bytes(all_tables())
+
+
+def _aside_in_a_child() -> int:
+    return len(workbook_aside.xlsx_bytes_aside(all_tables(), min_cells=0)())
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the worker process is used from two cores")
+def test_a_process_pool_worker_that_built_a_workbook_aside_still_exits():
+    """The demo's lanes run editions in process-pool workers: such a worker, at its end, joins its children before
+    exiting, and a workbook worker process of its own never stopped there (the demo hung at its end): there the
+    workbook is built in the calling process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver"))
+    assert pool.submit(_aside_in_a_child).result(timeout=120) > 0
+    (worker,) = pool._processes.values()
+    pool.shutdown(wait=False)
+    worker.join(timeout=60)
+    stuck = worker.is_alive()
+    if stuck:
+        worker.kill()
+    assert not stuck, "the pool's worker did not exit: the workbook's worker process was left running"
 
 
 def test_xlsx_conventions():
