@@ -40,19 +40,29 @@ _MIGRATED: set[str] = set()  # metadata databases this process already migrated
 def prepare_metadata_db(log_dir: Path) -> None:
     """`airflow db migrate` on the configured metadata database (idempotent; once per database and process: the
     command takes 10-15 s even when there is nothing to do)."""
+    start_metadata_migration(log_dir)()
+
+
+def start_metadata_migration(log_dir: Path) -> Callable[[], None]:
+    """`prepare_metadata_db` started in a subprocess; returns the function that waits for its end (and raises if it
+    failed), so that the caller does something else meanwhile."""
     target = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
     if target and target in _MIGRATED:
-        return
+        return lambda: None
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / "airflow-db-migrate.log"
     with log_file.open("w") as out:
-        result = subprocess.run(
+        process = subprocess.Popen(
             [sys.executable, "-m", "airflow", "db", "migrate"], stdout=out, stderr=subprocess.STDOUT
         )
-    if result.returncode != 0:
-        raise ObservatoireError(f"Airflow's metadata database could not be migrated: read {log_file}.")
-    if target:
-        _MIGRATED.add(target)
+
+    def wait() -> None:
+        if process.wait() != 0:
+            raise ObservatoireError(f"Airflow's metadata database could not be migrated: read {log_file}.")
+        if target:
+            _MIGRATED.add(target)
+
+    return wait
 
 
 def load_dags(dags_folder: Path) -> dict:
@@ -183,6 +193,25 @@ def _lane_start(dags_folder: str, log_dir: str, environment: dict[str, str]) -> 
         _LANE_DAGS.update(load_dags(Path(dags_folder)))
 
 
+def _sync_dags(log_dir: str) -> None:
+    """Write the DAG bundles to the metadata database, as `dag.test()` does first. Two lanes whose runs start at
+    once would both insert the DAGs the database does not hold yet (a UNIQUE constraint error for one of them); once
+    they are there, each run's own sync finds them (the same code as Airflow 3.3's `DAG.test`)."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
+    from airflow.utils.session import create_session
+
+    with _output_to(Path(log_dir) / "dagbag.log"):
+        manager = DagBundlesManager()
+        with create_session() as session:
+            manager.sync_bundles_to_db(session=session)
+        for bundle in manager.get_all_dag_bundles():
+            if not bundle.is_initialized:
+                bundle.initialize()
+            bag = BundleDagBag(dag_folder=bundle.path, bundle_path=bundle.path, bundle_name=bundle.name)
+            sync_bag_to_db(bag, bundle.name, bundle.version)
+
+
 def _run_chain(chain: list[Run], log_dir: str, dags: dict | None = None) -> list[DagOutcome]:
     outcomes = []
     for run in chain:
@@ -202,9 +231,11 @@ class Lanes:
         self.dags_folder, self.log_dir, self.count = dags_folder, log_dir, max(1, count)
         self._pool = None
         self._dags: dict | None = None
+        self._migrated: Callable[[], None] = lambda: None
+        self._synced = False
 
     def __enter__(self) -> Lanes:
-        prepare_metadata_db(self.log_dir)
+        self._migrated = start_metadata_migration(self.log_dir)
         if self.count > 1:
             import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
@@ -215,11 +246,15 @@ class Lanes:
                 initializer=_lane_start,
                 initargs=(str(self.dags_folder), str(self.log_dir), dict(os.environ)),
             )
+            for _ in range(self.count):  # every worker starts now (Airflow's import, the DagBag), while the caller
+                self._pool.submit(int)  # goes on and the metadata database migrates
         return self
 
     def __exit__(self, *exc) -> None:
         if self._pool is not None:
             self._pool.shutdown()
+        with contextlib.suppress(ObservatoireError):  # never left running; its failure was raised by a run, if any
+            self._migrated()
 
     @property
     def dags(self) -> dict:
@@ -233,12 +268,16 @@ class Lanes:
 
     def each(self, chains: list[list[Run]]) -> list[list[DagOutcome]]:
         """The outcomes of each chain, the chains started in the order given."""
+        self._migrated()
         if self._pool is None:
             return [_run_chain(chain, str(self.log_dir), self.dags) for chain in chains]
         from concurrent.futures.process import BrokenProcessPool
 
-        futures = [self._pool.submit(_run_chain, chain, str(self.log_dir)) for chain in chains]
         try:
+            if not self._synced:
+                self._pool.submit(_sync_dags, str(self.log_dir)).result()
+                self._synced = True
+            futures = [self._pool.submit(_run_chain, chain, str(self.log_dir)) for chain in chains]
             return [future.result() for future in futures]
         except BrokenProcessPool as exc:
             raise ObservatoireError(

@@ -31,21 +31,23 @@ def main() -> int:
         f"  schema version {result.after}" + (f" (migrated from {result.before or 'empty'})" if result.changed else "")
     )
 
-    from etl.samples.demo_data import drop_sample_files
-
-    samples = drop_sample_files(home)
-    per_source: dict[str, int] = {}
-    for name in samples.dropped:
-        per_source[name.split("/")[0]] = per_source.get(name.split("/")[0], 0) + 1
-    print("  sample files dropped in the inbox: " + ", ".join(f"{n} for {s}" for s, n in sorted(per_source.items())))
-    for source_id, name in sorted(samples.expected_quarantine):
-        print(f"  (broken on purpose, must be quarantined: {source_id}/{name})")
-
     environment.apply(home, url)
     from etl.orchestration import runner
+    from etl.samples.demo_data import drop_sample_files
 
-    log_dir = home.root / "demo" / "logs"
-    with runner.Lanes(DAGS_FOLDER, log_dir, environment.lanes()) as lanes:
+    # the lanes start (Airflow's metadata database migrates, the worker processes load the DAGs) while the sample
+    # files are dropped
+    with runner.Lanes(DAGS_FOLDER, home.root / "demo" / "logs", environment.lanes()) as lanes:
+        samples = drop_sample_files(home)
+        per_source: dict[str, int] = {}
+        for name in samples.dropped:
+            per_source[name.split("/")[0]] = per_source.get(name.split("/")[0], 0) + 1
+        print(
+            "  sample files dropped in the inbox: " + ", ".join(f"{n} for {s}" for s, n in sorted(per_source.items()))
+        )
+        for source_id, name in sorted(samples.expected_quarantine):
+            print(f"  (broken on purpose, must be quarantined: {source_id}/{name})")
+
         outcomes = runner.run_all(lanes, skip_tags=PUBLICATION | WATCHES, work=_files_waiting(home))
         if samples.held_back:
             from etl.samples.demo_data import drop_late_files
