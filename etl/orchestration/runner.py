@@ -3,8 +3,9 @@
 This is the engine of `make demo`: it prepares Airflow's metadata database, loads the DagBag from `dags/`
 (any import error stops everything with the file and the reason), orders the DAGs so that an Asset's
 producer runs before its consumers, runs each with `dag.test()` and reads the DagRun's final state (a
-failed task does not raise there). Airflow's own log lines go to a file per DAG; the caller prints the
-summary.
+failed task does not raise there). `Lanes` runs independent runs side by side in worker processes (the
+registry's sources, which write only their own partitions; the two kinds of editions). Airflow's own log lines go
+to a file per DAG; the caller prints the summary.
 """
 
 from __future__ import annotations
@@ -268,6 +269,8 @@ class Lanes:
 
     def each(self, chains: list[list[Run]]) -> list[list[DagOutcome]]:
         """The outcomes of each chain, the chains started in the order given."""
+        if not chains:
+            return []
         self._migrated()
         if self._pool is None:
             return [_run_chain(chain, str(self.log_dir), self.dags) for chain in chains]
