@@ -158,7 +158,6 @@ def publish_semestrial(
     import sqlalchemy as sa
 
     from etl.publication import disclosure, semestrial
-    from etl.quality.disclosure_check import gate3_frame
     from etl.referentiels import periods
 
     rules = disclosure.Rules()
@@ -190,21 +189,7 @@ def publish_semestrial(
         frame, masked, months_protected = semestrial.dashboard(engine, semester, rules, counts=raw)
         serie = semestrial.series(engine, semester, rules, months_protected, counts=raw)
         paqte, masked["paqte_valeur"], paqte_check = semestrial.paqte_table(engine, semester, rules)
-        checks = [
-            (
-                "emploi_qpv",
-                month,
-                gate3_frame(
-                    pd.DataFrame({"v": p.values, "s": p.statuses}),
-                    "v",
-                    "s",
-                    "count",
-                    p.relations,
-                    rules.count_threshold,
-                ),
-            )  # fmt: skip
-            for month, p in months_protected.items()
-        ]
+        checks = [("emploi_qpv", month, semestrial.month_check(p, rules)) for month, p in months_protected.items()]
         checks.append(("paqte_departements", "valeur", paqte_check))
         return semestrial.tables(frame, serie, paqte), masked, checks
 

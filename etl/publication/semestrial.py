@@ -25,6 +25,8 @@ semester on a new list the same way.
 
 from __future__ import annotations
 
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +97,7 @@ class Protected:
     relations: list[tuple[int, tuple[int, ...]]]
     values: np.ndarray
     statuses: np.ndarray
+    key: tuple = ()  # what the protection depended on (rules and counts), for month_check
 
 
 def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, tuple[int, ...]]]]:
@@ -150,11 +153,70 @@ def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, tuple[int
     return cells, relations
 
 
+# A month's protection and its gate-3 frame depend only on its counts and the rules: the editions of several
+# semesters published in one process (a backfill, `make demo`'s chain) share the months of their series, each
+# protected and checked once. Bounded; keyed on the counts' content, so a month whose figures changed is done again.
+_MEMO: OrderedDict[tuple, tuple[Protected, pd.DataFrame | None]] = OrderedDict()
+_MEMO_SIZE = 24
+
+
+def _content_key(frame: pd.DataFrame, rules) -> tuple:
+    """What a month's protection depends on: the rules, the columns and their types, and every value (a digest of
+    the rows' hashes, index included)."""
+    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
+    digest.update(repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode())
+    return rules, digest.hexdigest()
+
+
+def _remembered(key: tuple) -> tuple[Protected, pd.DataFrame | None] | None:
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    return None
+
+
+def _remember(key: tuple, entry: tuple[Protected, pd.DataFrame | None]) -> None:
+    _MEMO[key] = entry
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+
+
+def _copy(p: Protected) -> Protected:
+    """A copy the caller may change without touching what is remembered."""
+    return Protected(p.frame.copy(), dict(p.masked), list(p.relations), p.values.copy(), p.statuses.copy(), p.key)
+
+
 def protect(frame: pd.DataFrame, rules) -> Protected:
-    """Mask the counts of one month (see the module doc); the derived columns are computed afterwards."""
+    """Mask the counts of one month (see the module doc); the derived columns are computed afterwards. A month
+    already protected in this process with the same counts and rules is not protected again."""
+    frame = frame.reset_index(drop=True)
+    key = _content_key(frame, rules)
+    known = _remembered(key)
+    if known is None:
+        known = (_protect(frame, rules, key), None)
+        _remember(key, known)
+    return _copy(known[0])
+
+
+def month_check(p: Protected, rules) -> pd.DataFrame:
+    """The gate-3 frame of a protected month (its published counts, statuses and additive relations), once per
+    month and rules in this process."""
+    from etl.quality.disclosure_check import gate3_frame
+
+    known = _remembered(p.key)
+    if known is not None and known[1] is not None:
+        return known[1].copy()
+    frame = pd.DataFrame({"v": p.values, "s": p.statuses})
+    check = gate3_frame(frame, "v", "s", "count", p.relations, rules.count_threshold)
+    if known is not None:
+        _remember(p.key, (known[0], check))
+    return check.copy()
+
+
+def _protect(frame: pd.DataFrame, rules, key: tuple) -> Protected:
+    """The protection itself: primary and secondary suppression on the month's counts as one vector."""
     from etl.publication import disclosure
 
-    frame = frame.reset_index(drop=True)
     cells, relations = _cells(frame)
     values = cells["value"].to_numpy(dtype="float64")
     source = (cells["status"] == "masked").to_numpy()
@@ -168,7 +230,7 @@ def protect(frame: pd.DataFrame, rules) -> Protected:
         masked[column] = len(rows)
     statuses = np.where(result.masked, "masked", cells["status"].to_numpy())
     published = np.where(result.masked, np.nan, values)
-    return Protected(out, masked, relations, published, statuses)
+    return Protected(out, masked, relations, published, statuses, key)
 
 
 def _list_name(geography) -> str:

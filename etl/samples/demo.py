@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from etl import warehouse
@@ -58,22 +59,25 @@ def main() -> int:
             outcomes += runner.run_all(lanes, only=late_dags, label="second-wave", work=_files_waiting(home))
         outcomes += _publish(lanes)
 
-    state = fingerprint.fingerprint(engine)
+    # the warehouse's fingerprint (a scan of every table) is taken on its own connection while the summary's queries
+    # run: the two cores each have one
+    with ThreadPoolExecutor(1) as background:
+        fingerprinted = background.submit(fingerprint.fingerprint, engine)
+        print("\nDAG runs (through Airflow):")
+        width = max(len(o.dag_id) for o in outcomes) if outcomes else 10
+        for o in outcomes:
+            extra = f"  failed tasks: {', '.join(o.failed_tasks)}" if o.failed_tasks else ""
+            if o.failed_tasks and set(o.failed_tasks) <= _allowed_failures(samples.expected_quarantine):
+                extra += " (expected: a file broken on purpose was quarantined)"
+            print(f"  {o.dag_id:<{width}}  {o.state:<8} {o.seconds:6.1f} s  log: {o.log_file}{extra}")
+
+        _print_batches(engine)
+        _print_regional(engine)
+        _print_editions(engine)
+        state = fingerprinted.result()
     state_file = home.root / "demo" / "last_state.json"
     previous = json.loads(state_file.read_text()) if state_file.exists() else None
     state_file.write_text(json.dumps(state, indent=1, sort_keys=True))
-
-    print("\nDAG runs (through Airflow):")
-    width = max(len(o.dag_id) for o in outcomes) if outcomes else 10
-    for o in outcomes:
-        extra = f"  failed tasks: {', '.join(o.failed_tasks)}" if o.failed_tasks else ""
-        if o.failed_tasks and set(o.failed_tasks) <= _allowed_failures(samples.expected_quarantine):
-            extra += " (expected: a file broken on purpose was quarantined)"
-        print(f"  {o.dag_id:<{width}}  {o.state:<8} {o.seconds:6.1f} s  log: {o.log_file}{extra}")
-
-    _print_batches(engine)
-    _print_regional(engine)
-    _print_editions(engine)
     rows = sum(count for count, _ in state.values())
     print(f"\nWarehouse: {len(state)} tables, {rows} rows (run journals audit.*_log excluded)")
     if previous is None:
@@ -272,6 +276,17 @@ ORDER BY b.source_id, b.batch_id
 """.format(period_o=PARTITION_PERIOD.format("o.partition_key"), period_b=PARTITION_PERIOD.format("b.partition_key"))
 
 
+def _catalogue_coverage(levels, modes: dict[str, str]) -> list[tuple]:
+    """Per indicator of the 2014 catalogue with values (code order): its mode, its territory levels joined by '/',
+    its first and last period; from (indicator, level, count, first, last) rows of the latest values."""
+    coverage: dict[str, tuple] = {}
+    for code, level, _, first, last in levels:
+        if code in modes:
+            seen = coverage.get(code, (set(), first, last))
+            coverage[code] = (seen[0] | {level}, min(seen[1], first), max(seen[2], last))
+    return [(code, modes[code], "/".join(sorted(lv)), a, b) for code, (lv, a, b) in sorted(coverage.items())]
+
+
 def _print_batches(engine) -> None:
     """What was loaded, and what was rejected and why, from the audit tables."""
     import sqlalchemy as sa
@@ -303,15 +318,16 @@ def _print_batches(engine) -> None:
                 "FROM core.indicator_value_vintage GROUP BY source_id ORDER BY 1"
             )
         ).all()
-        latest = conn.execute(sa.text("SELECT count(*) FROM core.indicator_value")).scalar()
-        catalogue = conn.execute(
+        # one pass over the latest vintages (a DISTINCT ON of millions of rows) for both the count and the catalogue
+        levels = conn.execute(
             sa.text(
-                "SELECT i.code, i.mode, string_agg(DISTINCT v.territory_level, '/' ORDER BY v.territory_level), "
-                "min(v.period_code), max(v.period_code) FROM core.indicator_value v "
-                "JOIN core.indicator i ON i.code = v.indicator_code AND i.family = 'convention_2014' "
-                "GROUP BY i.code, i.mode ORDER BY 1"
+                "SELECT indicator_code, territory_level, count(*), min(period_code), max(period_code) "
+                "FROM core.indicator_value GROUP BY 1, 2"
             )
         ).all()
+        modes = dict(
+            conn.execute(sa.text("SELECT code, mode FROM core.indicator WHERE family = 'convention_2014'")).all()
+        )
         dq = conn.execute(sa.text("SELECT count(*), count(*) FILTER (WHERE NOT success) FROM audit.dq_result")).one()
     print("\nFiles (audit.batch): loaded, revised (a new delivery of a period already loaded), late (older than a")
     print("delivery already loaded: kept as an earlier vintage), superseded (replaced by a revision), quarantined;")
@@ -340,6 +356,8 @@ def _print_batches(engine) -> None:
         f"  {ind} catalogue indicators of 2014 ({national} national, {ind - national} local), {measures} measures: "
         + ", ".join(f"{n} {s} ({p:.0f} %)" for s, n, p in summary)
     )
+    latest = sum(count for _, _, count, _, _ in levels)
+    catalogue = _catalogue_coverage(levels, modes)
     if facts:
         print("\nIndicator values (core.indicator_value_vintage, every vintage kept):")
         for source_id, vintages, values, masked in facts:

@@ -311,3 +311,42 @@ def test_a_report_sent_again_with_the_same_figures_keeps_the_edition(loaded):
     assert accepted == 1 and versions == 2
     kept = publish.publish_semestrial(wh.engine, SEMESTER, home=wh.home)
     assert (kept.edition_id, kept.new) == (released.edition_id, False)
+
+
+def test_a_month_protected_again_with_the_same_counts_is_not_suppressed_again_and_changed_counts_are(
+    loaded, monkeypatch
+):
+    """The editions of a backfill share the months of their series: a month with the same counts and rules is
+    protected and checked once per process, its copies independent; a month whose counts changed is done again."""
+    from etl.publication import disclosure, semestrial
+    from etl.quality import disclosure_check
+
+    wh = loaded[0]
+    rules = disclosure.Rules()
+    month = semestrial.read_counts(wh.engine, ["2024-06"])
+    first = semestrial.protect(month, rules)
+    first_check = semestrial.month_check(first, rules)
+    first.frame.loc[0, "de_qpv"] = -1.0  # the caller's copy: what is remembered does not change
+    first.values[0] = -1.0
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a month with the same counts was protected or checked again")
+
+    monkeypatch.setattr(disclosure, "suppress", not_again)
+    monkeypatch.setattr(disclosure_check, "gate3_frame", not_again)
+    again = semestrial.protect(month.copy(), rules)
+    pd.testing.assert_frame_equal(semestrial.month_check(again, rules), first_check)
+    assert again.frame.loc[0, "de_qpv"] != -1.0 and again.values[0] != -1.0
+    monkeypatch.undo()
+    alone = semestrial._protect(month.reset_index(drop=True), rules, ())
+    pd.testing.assert_frame_equal(again.frame, alone.frame)
+    assert again.masked == alone.masked and again.relations == alone.relations
+
+    changed = month.copy()
+    small = changed.index[changed["de_qpv"].fillna(0) > 100][0]
+    changed.loc[small, "de_qpv"] = 3.0  # now a small count: must be masked, so suppressed again
+    monkeypatch.setattr(disclosure, "suppress", not_again)
+    with pytest.raises(AssertionError, match="protected or checked again"):
+        semestrial.protect(changed, rules)
+    monkeypatch.undo()
+    assert semestrial.protect(changed, rules).frame.loc[small, "de_qpv_statut"] == "masked"

@@ -41,3 +41,20 @@ def test_a_partitions_period_is_its_last_part_starting_with_a_digit(reference_wa
     with reference_warehouse.engine.connect() as conn:
         got = conn.execute(sa.text("SELECT " + demo.PARTITION_PERIOD.format(":key")), {"key": key}).scalar()
     assert got == period
+
+
+def test_the_catalogues_coverage_joins_each_indicators_levels_and_spans_its_periods():
+    from etl.samples import demo
+
+    levels = [
+        ("IND07", "qpv", 3, "2021", "2023"),
+        ("IND02", "region", 5, "2022-S1", "2024-S2"),
+        ("IND07", "france", 1, "2019", "2022"),
+        ("IND02", "qpv", 9, "2023-S1", "2025-S1"),
+        ("DEFM_ABC", "qpv", 40, "2023-10", "2026-09"),  # not an indicator of the 2014 catalogue
+    ]
+    got = demo._catalogue_coverage(levels, {"IND02": "national", "IND07": "local", "IND11": "national"})
+    assert got == [
+        ("IND02", "national", "qpv/region", "2022-S1", "2025-S1"),
+        ("IND07", "local", "france/qpv", "2019", "2023"),
+    ]
