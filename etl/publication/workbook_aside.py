@@ -24,7 +24,9 @@ def xlsx_bytes_aside(tables: Sequence[Table], min_cells: int = MIN_CELLS) -> Cal
     a worker process (a fresh interpreter, forkserver: not a copy of the caller's connections) while the caller goes
     on; otherwise, or when no worker can be started or it died, in this process when the bytes are asked for. An
     error of the workbook itself (a table too large for a sheet) is raised by the returned function, as
-    `exports.xlsx_bytes` raises it."""
+    `exports.xlsx_bytes` raises it. Like any forkserver or spawn worker, the worker imports the caller's `__main__`
+    module again from its path: a script that publishes keeps its work under `if __name__ == "__main__":` (one that
+    did not ran its whole work a second time in the worker)."""
     import multiprocessing
     import os
 
