@@ -101,11 +101,10 @@ def bilan_conventions(engine, year: int) -> Built:
     import sqlalchemy as sa
 
     from etl.publication.tables import table_from_spec
+    from etl.warehouse.frames import result_frame
 
     with engine.connect() as conn:
-        frame = pd.DataFrame(
-            conn.execute(sa.text(BILAN_SQL.read_text(encoding="utf-8")), {"annee": year}).mappings().all()
-        )
+        frame = result_frame(conn.execute(sa.text(BILAN_SQL.read_text(encoding="utf-8")), {"annee": year}))
     batches = {int(b) for cell in frame.pop("batches") for b in str(cell or "").split(",") if b}
     parent = frame.pop("region_parent").reset_index(drop=True)  # the région of a département row
     numeric = ["valeur", "cible_valeur", "ecart_cible", "valeur_n1", "evolution_n1", "valeur_n3", "evolution_n3"]

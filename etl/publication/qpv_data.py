@@ -232,6 +232,8 @@ def read(engine, years: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     the catalogue rows of the indicators) for `years`."""
     import sqlalchemy as sa
 
+    from etl.warehouse.frames import result_frame
+
     rows = [
         (code, measure.code, measure.mode, rank)
         for theme in THEMES
@@ -241,20 +243,18 @@ def read(engine, years: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataF
     rows.append((POPULATION, POPULATION, "derniere", 0))
     codes, published, modes, ranks = (list(column) for column in zip(*rows, strict=True))
     with engine.connect() as conn:
-        territories = pd.DataFrame(
-            conn.execute(sa.text(TERRITORIES_SQL.read_text(encoding="utf-8")), {"annees": years}).mappings().all(),
+        territories = result_frame(
+            conn.execute(sa.text(TERRITORIES_SQL.read_text(encoding="utf-8")), {"annees": years}),
             columns=["annee", "niveau", "code_territoire", "territoire", "code_qpv", "geography", "code_departement",
                      "code_region"],
         )  # fmt: skip
-        values = pd.DataFrame(
+        values = result_frame(
             conn.execute(
                 sa.text(VALUES_SQL.read_text(encoding="utf-8")),
                 {"annees": years, "periodes": year_periods(years), "codes": codes, "publies": published,
                  "modes": modes, "rangs": ranks,
                  "codes_derniers": [c for c, m in zip(codes, modes, strict=True) if m == "derniere"]},
-            )
-            .mappings()
-            .all(),
+            ),
             columns=["code_indicateur", "ventilation", "code_qpv", "annee", "valeur", "statut", "note_valeur",
                      "batches"],
         )  # fmt: skip

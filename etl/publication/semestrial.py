@@ -61,17 +61,19 @@ def read_counts_with_batches(engine, months) -> tuple[pd.DataFrame, set[int]]:
     (an edition's sources), from one read of the latest vintages (emploi_qpv_base.sql)."""
     import sqlalchemy as sa
 
+    from etl.warehouse.frames import result_frame
+
     params = {"months": list(months)}
     with engine.begin() as conn:  # the temporary table lives as long as the transaction
         conn.execute(sa.text(EMPLOI_BASE_SQL.read_text(encoding="utf-8")), params)
         conn.execute(sa.text("ANALYZE emploi_base"))  # the counts' plan knows its rows
-        rows = conn.execute(sa.text(EMPLOI_SQL.read_text(encoding="utf-8")), params).mappings().all()
+        counts = result_frame(conn.execute(sa.text(EMPLOI_SQL.read_text(encoding="utf-8")), params))
         batches = set(
             conn.execute(
                 sa.text("SELECT DISTINCT batch_id FROM emploi_base WHERE source_id = 'france_travail_defm'")
             ).scalars()
         )
-    return _derived(pd.DataFrame(rows)), batches
+    return _derived(counts), batches
 
 
 def _derived(frame: pd.DataFrame) -> pd.DataFrame:

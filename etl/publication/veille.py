@@ -132,6 +132,7 @@ def veille_active(engine, year: int) -> Built | None:
     import sqlalchemy as sa
 
     from etl.publication.tables import table_from_spec
+    from etl.warehouse.frames import result_frame
 
     codes = list(INDICATORS)
     parameters = {
@@ -143,10 +144,9 @@ def veille_active(engine, year: int) -> Built | None:
         "sources": reporting_sources(),
     }
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(VEILLE_SQL.read_text(encoding="utf-8")), parameters).mappings().all()
-    if not rows:
+        frame = result_frame(conn.execute(sa.text(VEILLE_SQL.read_text(encoding="utf-8")), parameters))
+    if frame.empty:
         return None
-    frame = pd.DataFrame(rows)
     batches = {int(b) for b in frame.pop("batch_id").dropna().unique()}
     frame["valeur"] = pd.to_numeric(frame["valeur"], errors="coerce").astype("float64")
     frame["annee"] = frame["annee"].astype("int64")

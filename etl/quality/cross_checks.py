@@ -50,15 +50,18 @@ def _outcome(check: str, column: str, blocking: bool, bad: pd.DataFrame, value_c
 def _qpv_reference(engine) -> pd.DataFrame:
     import sqlalchemy as sa
 
+    from etl.warehouse.frames import result_frame
+
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT code, departement_code, region_code, valid_from, valid_to, "
-                "code IN (SELECT code FROM core.qpv_veille_active) AS veille FROM core.qpv"
-            )
-        ).all()
-    columns = ["territory_code", "departement_code", "region_code", "valid_from", "valid_to", "veille"]
-    frame = pd.DataFrame(rows, columns=columns)
+        frame = result_frame(
+            conn.execute(
+                sa.text(
+                    "SELECT code AS territory_code, departement_code, region_code, valid_from, valid_to, "
+                    "code IN (SELECT code FROM core.qpv_veille_active) AS veille FROM core.qpv"
+                )
+            ),
+            ["territory_code", "departement_code", "region_code", "valid_from", "valid_to", "veille"],
+        )
     frame["valid_from"] = pd.to_datetime(frame["valid_from"])
     frame["valid_to"] = pd.to_datetime(frame["valid_to"])
     return frame
@@ -92,11 +95,13 @@ PREVIOUS_VALUES_SQL = (
 def _previous_values(engine, indicators: list[str], periods: list[str]) -> pd.DataFrame:
     import sqlalchemy as sa
 
+    from etl.warehouse.frames import result_frame
+
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(PREVIOUS_VALUES_SQL), {"indicator_codes": indicators, "period_codes": periods}
-        ).all()
-    return pd.DataFrame(rows, columns=["indicator_code", "territory_code", "period_code", "value"])
+        return result_frame(
+            conn.execute(sa.text(PREVIOUS_VALUES_SQL), {"indicator_codes": indicators, "period_codes": periods}),
+            ["indicator_code", "territory_code", "period_code", "value"],
+        )
 
 
 def _within_ensemble(values: pd.DataFrame, in_force: pd.DataFrame, ensembles) -> pd.DataFrame:
