@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from etl.config import SQL_FOLDER
+from etl.publication.memo import Memo, content_key
 from etl.publication.tables import PER_ROW_UNIT, labelled, table_from_spec
 from etl.referentiels.catalogue import SECRET_UNITS
 
@@ -403,10 +404,8 @@ def _relations(frame: pd.DataFrame, theme: Theme, members: pd.DataFrame, secret:
 
 def _protect(theme: Theme, year: int, territories, geographies, values, catalogue, rules) -> Year:
     """One theme's rows for `year`, ordered, with the secret cells masked (primary and secondary suppression on
-    the counts of people and households) and the gate-3 frame of its value column."""
-    from etl.publication import disclosure
-    from etl.quality.disclosure_check import gate3_frame
-
+    the counts of people and households) and the gate-3 frame of its value column; a year already protected in this
+    process with the same rows, territories and rules is not protected again."""
     frame = _year_rows(theme, year, territories, values).merge(catalogue, on="code_indicateur", how="left")
     here = geographies.loc[geographies["annee"] == year].drop(columns=["annee"])
     frame = frame.merge(here, on=list(TERRITORY_KEY), how="left")
@@ -418,6 +417,26 @@ def _protect(theme: Theme, year: int, territories, geographies, values, catalogu
     frame = frame.drop(columns=["_level", "_line"])
     secret = frame["unite_statistique"].isin(SECRET_UNITS).to_numpy()
     members = territories.loc[territories["annee"] == year]
+    key = content_key(theme.name, rules, frame, members.reset_index(drop=True))
+    known = _MEMO.get(key)
+    if known is None:
+        known = _protected(theme, frame, members, secret, rules)
+        _MEMO.put(key, known)
+    return Year(known.frame.copy(), None if known.check is None else known.check.copy())
+
+
+# A theme's year after disclosure control depends only on its rows, the territories of that year and the rules: the
+# annual editions published in one process (a backfill, `make demo`'s chain) share years (N-1 of one is N of the next,
+# N-3 of one is N-1 of another), each protected and checked once (etl/publication/memo.py).
+_MEMO = Memo(16)
+
+
+def _protected(theme: Theme, frame: pd.DataFrame, members: pd.DataFrame, secret: np.ndarray, rules) -> Year:
+    """Primary and secondary suppression on one theme's year (`frame`, ordered; `secret`: its counts of people and
+    households) and the gate-3 frame of its value column."""
+    from etl.publication import disclosure
+    from etl.quality.disclosure_check import gate3_frame
+
     relations = _relations(frame, theme, members, secret)
     # An EPCI overlaps communes and départements: searching complements through its relations as well makes
     # secondary suppression explode on real geographies. An EPCI that holds a masked QPV is masked instead (it

@@ -25,14 +25,13 @@ semester on a new list the same way.
 
 from __future__ import annotations
 
-import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from etl.config import SQL_FOLDER
+from etl.publication.memo import Memo, content_key
 from etl.publication.tables import (
     PER_ROW_UNIT,
     STATUS_BREAK,
@@ -157,30 +156,8 @@ def _cells(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[tuple[int, tuple[int
 
 # A month's protection and its gate-3 frame depend only on its counts and the rules: the editions of several
 # semesters published in one process (a backfill, `make demo`'s chain) share the months of their series, each
-# protected and checked once. Bounded; keyed on the counts' content, so a month whose figures changed is done again.
-_MEMO: OrderedDict[tuple, tuple[Protected, pd.DataFrame | None]] = OrderedDict()
-_MEMO_SIZE = 24
-
-
-def _content_key(frame: pd.DataFrame, rules) -> tuple:
-    """What a month's protection depends on: the rules, the columns and their types, and every value (a digest of
-    the rows' hashes, index included)."""
-    digest = hashlib.sha256(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())
-    digest.update(repr([(c, str(t)) for c, t in frame.dtypes.items()]).encode())
-    return rules, digest.hexdigest()
-
-
-def _remembered(key: tuple) -> tuple[Protected, pd.DataFrame | None] | None:
-    if key in _MEMO:
-        _MEMO.move_to_end(key)
-        return _MEMO[key]
-    return None
-
-
-def _remember(key: tuple, entry: tuple[Protected, pd.DataFrame | None]) -> None:
-    _MEMO[key] = entry
-    while len(_MEMO) > _MEMO_SIZE:
-        _MEMO.popitem(last=False)
+# protected and checked once (etl/publication/memo.py). Entries: (Protected, its gate-3 frame or None yet).
+_MEMO = Memo(24)
 
 
 def _copy(p: Protected) -> Protected:
@@ -192,11 +169,11 @@ def protect(frame: pd.DataFrame, rules) -> Protected:
     """Mask the counts of one month (see the module doc); the derived columns are computed afterwards. A month
     already protected in this process with the same counts and rules is not protected again."""
     frame = frame.reset_index(drop=True)
-    key = _content_key(frame, rules)
-    known = _remembered(key)
+    key = content_key(frame, rules)
+    known = _MEMO.get(key)
     if known is None:
         known = (_protect(frame, rules, key), None)
-        _remember(key, known)
+        _MEMO.put(key, known)
     return _copy(known[0])
 
 
@@ -205,13 +182,13 @@ def month_check(p: Protected, rules) -> pd.DataFrame:
     month and rules in this process."""
     from etl.quality.disclosure_check import gate3_frame
 
-    known = _remembered(p.key)
+    known = _MEMO.get(p.key)
     if known is not None and known[1] is not None:
         return known[1].copy()
     frame = pd.DataFrame({"v": p.values, "s": p.statuses})
     check = gate3_frame(frame, "v", "s", "count", p.relations, rules.count_threshold)
     if known is not None:
-        _remember(p.key, (known[0], check))
+        _MEMO.put(p.key, (known[0], check))
     return check.copy()
 
 

@@ -112,3 +112,44 @@ def test_a_change_across_the_2015_and_2024_lists_is_a_break_and_an_absent_figure
     assert commune["statut_valeur_n1"] == "break" and pd.isna(commune["valeur_n1"]) and pd.isna(commune["evolution_n1"])
     rsa = _row(frame, "qpv", "QN06901A", "CAF_RSA")
     assert rsa["statut"] == "missing" and pd.isna(rsa["valeur"]) and rsa["note_valeur"]
+
+
+def test_a_year_protected_again_with_the_same_rows_is_not_suppressed_again_and_changed_rows_are(monkeypatch):
+    """The annual editions of one process share years (N of one is N-1 of the next): a theme's year with the same
+    rows, territories and rules is protected and checked once, its copies independent; changed rows are done again."""
+    from etl.quality import disclosure_check
+
+    qpv_data._MEMO.clear()
+    covered = {"QN06901A": 500.0, "QN06902A": 8.0, "QN06903A": 300.0, "QN06904A": 250.0}
+    given = _inputs(covered=covered, population={"QN06901A": 1000.0}, earlier={"QP069001": 700.0})
+    first, first_checks = qpv_data.build(given, disclosure.Rules())
+    first[0].frame.loc[0, "valeur"] = -1.0  # the caller's table: what is remembered does not change
+
+    def not_again(*args, **kwargs):
+        raise AssertionError("a year with the same rows was protected or checked again")
+
+    monkeypatch.setattr(disclosure, "suppress", not_again)
+    monkeypatch.setattr(disclosure_check, "gate3_frame", not_again)
+    again, again_checks = qpv_data.build(given, disclosure.Rules())
+    monkeypatch.undo()
+    qpv_data._MEMO.clear()
+    alone, alone_checks = qpv_data.build(given, disclosure.Rules())
+    assert [t.name for t in again] == [t.name for t in alone]
+    for table, reference in zip(again, alone, strict=True):
+        pd.testing.assert_frame_equal(table.frame, reference.frame)
+    for (name, column, check), (_, _, reference) in zip(again_checks, alone_checks, strict=True):
+        pd.testing.assert_frame_equal(check, reference, obj=f"{name} {column}")
+    assert len(again_checks) == len(first_checks)
+
+    smaller = _inputs(
+        covered={**covered, "QN06903A": 4.0}, population={"QN06901A": 1000.0}, earlier={"QP069001": 700.0}
+    )
+    monkeypatch.setattr(disclosure, "suppress", not_again)
+    with pytest.raises(AssertionError, match="protected or checked again"):
+        qpv_data.build(smaller, disclosure.Rules())
+    monkeypatch.undo()
+    tables, _ = qpv_data.build(smaller, disclosure.Rules())
+    caf = next(t for t in tables if t.name == "donnees_qpv_caf").frame
+    row = caf[(caf["code_territoire"] == "QN06903A") & (caf["code_indicateur"] == "CAF_PERSONNES_COUVERTES")
+              & (caf["ventilation"] == "total")]  # fmt: skip
+    assert row["statut"].tolist() == ["masked"]
