@@ -192,18 +192,23 @@ def _lane_start(dags_folder: str, log_dir: str, environment: dict[str, str]) -> 
     os.environ.update(environment)
     with _output_to(Path(log_dir) / "dagbag.log"):
         _LANE_DAGS.update(load_dags(Path(dags_folder)))
-        _start_execution_api()
+        _start_first_task()
 
 
-def _start_execution_api() -> None:
-    """Start the Execution API that `dag.test()` runs in this process, as its first task would: its first request
-    builds the application's versioned routes (3.5-4 s on a 2-core machine, once per process). A lane does it while
-    the caller prepares its files, so that no run of the demo waits for it."""
+def _start_first_task() -> None:
+    """What the first task run in a process pays for, paid by a lane while the caller prepares its files, so that no
+    run waits for it: the Execution API that `dag.test()` runs in this process (its first request builds the
+    application's versioned routes: 3.5-4 s on a 2-core machine) and Great Expectations' context (its import and
+    the context: about 1.5 s), each built once per process and kept."""
     import httpx
     from airflow.sdk.execution_time.supervisor import in_process_api_server
 
+    from etl.config import Home
+    from etl.quality import gates
+
     api = in_process_api_server()  # the one instance (cached) that dag.test()'s task runs use
     httpx.Client(transport=api.transport, base_url="http://in-process.invalid./").get("health")
+    gates.gx_context(str(Home.from_env().root))  # the one context (cached) of this process's gates
 
 
 def _sync_dags(log_dir: str) -> None:

@@ -231,16 +231,17 @@ class Portraits:
                     rank = ranked.groupby(key)[column].rank(method="min", ascending=False).reindex(rows.index)
                     among = ranked.groupby(key)[column].size()
                     every = rows.groupby(key)[column].size()
-                    scoped[scope] = (rank, rows[key].map(among).fillna(0), rows[key].map(every))
-                for position, qpv in zip(rows.index, rows["code_territoire"], strict=True):
+                    # plain lists in the rows' order: one lookup per QPV and scope, not a pandas `.loc` each
+                    scoped[scope] = (
+                        rank.tolist(),
+                        rows[key].map(among).fillna(0).tolist(),
+                        rows[key].map(every).tolist(),
+                    )
+                for i, (position, qpv) in enumerate(zip(rows.index.tolist(), rows["code_territoire"], strict=True)):
                     entry = {"theme": item, "row": int(position), "column": column}
                     for scope, (rank, among, every) in scoped.items():
-                        value = rank.loc[position]
-                        entry[scope] = (
-                            None if pd.isna(value) else int(value),
-                            int(among.loc[position]),
-                            int(every.loc[position]),
-                        )
+                        value = rank[i]
+                        entry[scope] = (None if pd.isna(value) else int(value), int(among[i]), int(every[i]))
                     out[(qpv, code)] = entry
         return out
 
