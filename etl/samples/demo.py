@@ -11,6 +11,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 from etl import warehouse
 from etl.config import DAGS_FOLDER, DATA_FOLDERS, Home
@@ -74,6 +75,8 @@ def main() -> int:
         _print_batches(engine)
         _print_regional(engine)
         _print_editions(engine)
+        # the portal's accounts (hashing their passwords) while the fingerprint ends: it reads no portal table
+        accounts_file, created, kept = _portal_accounts(engine, home)
         state = fingerprinted.result()
     state_file = home.root / "demo" / "last_state.json"
     previous = json.loads(state_file.read_text()) if state_file.exists() else None
@@ -89,7 +92,7 @@ def main() -> int:
             if not changed
             else f"  changed since the previous demo run: {', '.join(changed)}"
         )
-    accounts_file = _portal_accounts(engine, home)
+    print(f"\nRegional portal: {created} demo account(s) created, {kept} kept")
     print("\nWhere things are:")
     print(f"  runtime folder   {home.root}  ({', '.join(DATA_FOLDERS)})")
     print(f"  regional portal  make portal, then http://127.0.0.1:8090/connexion (demo accounts: {accounts_file})")
@@ -119,10 +122,10 @@ def _files_waiting(home: Home):
     return lambda dag_id: sum(len(landing.pending(home, s.id, s.patterns)) for s in sources if s.dag_id == dag_id)
 
 
-def _portal_accounts(engine, home: Home):
+def _portal_accounts(engine, home: Home) -> tuple[Path, int, int]:
     """One portal account per région (`demo-r84`...) and an administrator (`demo-admin`), each with a generated password
     written once to a file under the runtime folder readable by its owner only; accounts already there are kept
-    (a second demo changes nothing). Returns the file."""
+    (a second demo changes nothing). Returns the file and how many accounts were created and kept."""
     import os
     import secrets
 
@@ -143,8 +146,7 @@ def _portal_accounts(engine, home: Home):
         with os.fdopen(descriptor, "a", encoding="utf-8") as out:
             out.writelines(created)
         path.chmod(0o600)
-    print(f"\nRegional portal: {len(created)} demo account(s) created, {len(wanted) - len(created)} kept")
-    return path
+    return path, len(created), len(wanted) - len(created)
 
 
 WATCHER = "fail_if_any_task_failed"
