@@ -365,7 +365,7 @@ def _year_rows(theme: Theme, year: int, territories: pd.DataFrame, values: pd.Da
 def _relations(frame: pd.DataFrame, theme: Theme, members: pd.DataFrame, secret: np.ndarray):
     """The additive relations `(total_row, (part_row, ...))` between the rows of one year, among counts of people
     and households whose cells are all known (published or masked): territories and breakdowns."""
-    index = {key: i for i, key in enumerate(zip(*(frame[c] for c in KEY), strict=True))}
+    index = {key: i for i, key in enumerate(zip(*(frame[c].tolist() for c in KEY), strict=True))}
     known = frame["statut"].isin(["ok", "masked"]).to_numpy() & secret
     relations: list[tuple[int, tuple[int, ...]]] = []
 
@@ -412,7 +412,8 @@ def _protect(theme: Theme, year: int, territories, geographies, values, catalogu
     order = {level: i for i, level in enumerate(LEVELS)}
     lines = {(m.code, b): i for i, (m, b) in enumerate((m, b) for m in theme.measures for b in m.breakdowns)}
     frame["_level"] = frame["niveau"].map(order)
-    frame["_line"] = [lines[k] for k in zip(frame["code_indicateur"], frame["ventilation"], strict=True)]
+    pairs = zip(frame["code_indicateur"].tolist(), frame["ventilation"].tolist(), strict=True)
+    frame["_line"] = [lines[k] for k in pairs]
     frame = frame.sort_values(["_level", "code_territoire", "_line"], kind="stable").reset_index(drop=True)
     frame = frame.drop(columns=["_level", "_line"])
     secret = frame["unite_statistique"].isin(SECRET_UNITS).to_numpy()

@@ -244,5 +244,5 @@ def labelled(frame: pd.DataFrame) -> pd.DataFrame:
     for code, label in LABEL_COLUMNS.items():
         if code in out.columns and label not in out.columns:
             function = level_label if code == "niveau" else breakdown_label
-            out[label] = [None if pd.isna(value) else function(value) for value in out[code]]
+            out[label] = [None if pd.isna(value) else function(value) for value in out[code].tolist()]
     return out
