@@ -155,7 +155,6 @@ def publish_semestrial(
 ) -> Published:
     """Release the semestrial edition of `semester` (`2024-S1`): the employment dashboard, its series and the
     départements' PAQTE results."""
-    import sqlalchemy as sa
 
     from etl.publication import disclosure, semestrial
     from etl.referentiels import periods
@@ -170,12 +169,7 @@ def publish_semestrial(
         raise ObservatoireError(
             f"no France Travail figures for {months[0]}: the semester {semester} cannot be published."
         )
-    with engine.connect() as conn:
-        paqte_inputs = pd.DataFrame(
-            conn.execute(sa.text(semestrial.PAQTE_SQL.read_text(encoding="utf-8")), {"semester": semester})
-            .mappings()
-            .all()
-        )
+    paqte_inputs = semestrial.read_paqte(engine, semester)
     inputs = [
         SimpleNamespace(name="france_travail_counts", frame=raw),
         # the figures, not the batch numbers: those follow the files' arrival order (the batches are listed below)
@@ -188,7 +182,7 @@ def publish_semestrial(
         # the counts of every month the edition needs were read once, above
         frame, masked, months_protected = semestrial.dashboard(engine, semester, rules, counts=raw)
         serie = semestrial.series(engine, semester, rules, months_protected, counts=raw)
-        paqte, masked["paqte_valeur"], paqte_check = semestrial.paqte_table(engine, semester, rules)
+        paqte, masked["paqte_valeur"], paqte_check = semestrial.paqte_table(engine, semester, rules, paqte_inputs)
         checks = [("emploi_qpv", month, semestrial.month_check(p, rules)) for month, p in months_protected.items()]
         checks.append(("paqte_departements", "valeur", paqte_check))
         return semestrial.tables(frame, serie, paqte), masked, checks

@@ -402,6 +402,12 @@ def _relations(frame: pd.DataFrame, theme: Theme, members: pd.DataFrame, secret:
     return relations
 
 
+# A theme's year after disclosure control depends only on its rows, the territories of that year and the rules: the
+# annual editions published in one process (a backfill, `make demo`'s chain) share years (N-1 of one is N of the next,
+# N-3 of one is N-1 of another), each protected and checked once (etl/publication/memo.py).
+_MEMO = Memo(16)
+
+
 def _protect(theme: Theme, year: int, territories, geographies, values, catalogue, rules) -> Year:
     """One theme's rows for `year`, ordered, with the secret cells masked (primary and secondary suppression on
     the counts of people and households) and the gate-3 frame of its value column; a year already protected in this
@@ -424,12 +430,6 @@ def _protect(theme: Theme, year: int, territories, geographies, values, catalogu
         known = _protected(theme, frame, members, secret, rules)
         _MEMO.put(key, known)
     return Year(known.frame.copy(), None if known.check is None else known.check.copy())
-
-
-# A theme's year after disclosure control depends only on its rows, the territories of that year and the rules: the
-# annual editions published in one process (a backfill, `make demo`'s chain) share years (N-1 of one is N of the next,
-# N-3 of one is N-1 of another), each protected and checked once (etl/publication/memo.py).
-_MEMO = Memo(16)
 
 
 def _protected(theme: Theme, frame: pd.DataFrame, members: pd.DataFrame, secret: np.ndarray, rules) -> Year:

@@ -592,24 +592,32 @@ def _paqte_unit(code: str, unit: str) -> str:
     raise ValueError(f"The PAQTE indicator {code} does not say what it counts (semestrial._paqte_unit).")
 
 
-def paqte_table(engine, semester: str, rules):
+def read_paqte(engine, semester: str) -> pd.DataFrame:
+    """The PAQTE reports of `semester` per département (sql/publication/paqte_departements.sql), read once per
+    edition: its inputs' digest and `paqte_table` take the same frame."""
+    import sqlalchemy as sa
+
+    from etl.warehouse.frames import result_frame
+
+    with engine.connect() as conn:
+        return result_frame(conn.execute(sa.text(PAQTE_SQL.read_text(encoding="utf-8")), {"semester": semester}))
+
+
+def paqte_table(engine, semester: str, rules, raw: pd.DataFrame | None = None):
     """(the PAQTE results of the semester per département, long: one row per département and key indicator, masked
-    as statistical secrecy requires, and the gate-3 frame of its counts of people).
+    as statistical secrecy requires, and the gate-3 frame of its counts of people). `raw`: `read_paqte` of the
+    semester when already read.
 
     Counts of people (pupils, work-study contracts, recruits) under the threshold are masked; an amount bought from
     fewer than `dominance_units` companies engaged on the axis is masked (the report does not give each company's
     share, so dominance cannot be checked beyond that: said in the dictionary). Nothing here is additive (CDI is a
     part of all recruits, not a sum), so there is no secondary suppression."""
-    import sqlalchemy as sa
-
     from etl.publication import disclosure
     from etl.quality.disclosure_check import gate3_frame
     from etl.submissions.paqte import KEY_INDICATORS
 
-    with engine.connect() as conn:
-        raw = pd.DataFrame(
-            conn.execute(sa.text(PAQTE_SQL.read_text(encoding="utf-8")), {"semester": semester}).mappings().all()
-        )
+    if raw is None:
+        raw = read_paqte(engine, semester)
     indicators = [("ENTREPRISES", "", "Entreprises signataires du PAQTE dans le département", "nombre")]
     indicators += [(k.code, k.axis, k.label, k.unit) for k in KEY_INDICATORS]
     departements = raw.drop_duplicates("code_departement")[

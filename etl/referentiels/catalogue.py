@@ -176,8 +176,9 @@ def catalogue_indicators(mode: str | None = None, path: Path = CATALOGUE_FILE) -
     """The indicators of `catalogue/indicateurs_2014.csv` in catalogue order, only those of `mode` when given. The
     file is read once per process and version of it (its size and modification time): every workbook checked and
     every template built reads the catalogue three times (0.15 s a workbook when each read the file again)."""
-    stat = Path(path).stat()
-    return [i for i in _catalogue(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns) if mode in (None, i.mode)]
+    path = Path(path).resolve()
+    stat = path.stat()
+    return [i for i in _catalogue(str(path), stat.st_size, stat.st_mtime_ns) if mode in (None, i.mode)]
 
 
 @functools.lru_cache(maxsize=4)
