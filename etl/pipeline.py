@@ -12,13 +12,15 @@ if any was quarantined.
 from __future__ import annotations
 
 import contextlib
+import functools
 import inspect
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from etl import landing, loading
+from etl import ahead, landing, loading
 from etl.config import Home
 from etl.landing import safe_file_name
 from etl.quality import gates
@@ -67,6 +69,11 @@ class IngestReport:
         return ", ".join(parts)
 
 
+# a source's batches: preparing one (reading, both gates) takes less than committing it (cross-checks, load), so one
+# worker keeps ahead of the commits
+PREPARING_WORKERS = 1
+
+
 class BatchQuarantined(Exception):
     """Raised by tasks after all batches ran, when at least one was quarantined."""
 
@@ -81,9 +88,12 @@ def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | No
         engine,
         source.id,
         home,
-        lambda batch_id, name, archive: process_batch(
-            engine, source, batch_id, name, archive, home=home, run_id=run_id
+        lambda _batch_id, name, archive: prepare_batch(engine, source, name, archive, home=home),
+        functools.partial(_prepare_aside, ahead.url_of(engine), source, home),
+        lambda batch_id, name, archive, prepared: commit_batch(
+            engine, source, batch_id, name, archive, prepared, home=home, run_id=run_id
         ),
+        workers=PREPARING_WORKERS,
         seconds=report.seconds,
     )
     return report
@@ -105,15 +115,30 @@ def receive_pending(engine, source: Source, home: Home) -> list[landing.Receipt]
     return receipts
 
 
-def process_received(engine, source_id: str, home: Home, process, seconds: dict | None = None) -> list:
-    """Run `process(batch_id, original_name, archive_path)` on every batch of the source still `received` (a crash
-    included), oldest first, then render the Data Docs pages of the validations this made (its time in
-    `seconds["data_docs"]` when given); returns the outcomes."""
-    batches = _received_batches(engine, source_id)
+def process_received(
+    engine,
+    source_id: str,
+    home: Home,
+    here,
+    aside,
+    commit,
+    *,
+    workers: int = 1,
+    seconds: dict | None = None,
+) -> list:
+    """Every batch of the source still `received` (a crash included), oldest first: `here(batch_id, original_name,
+    archive_path)` prepares it (reads and checks its file, writes nothing), then `commit(batch_id, original_name,
+    archive_path, prepared)` records and loads or quarantines it, one batch after the other. With several batches
+    waiting, `aside` (the same preparation, picklable: it connects by URL) prepares the next ones in `workers`
+    worker processes meanwhile (etl.ahead). Then the Data Docs pages of the validations this made are rendered
+    (their time in `seconds["data_docs"]` when given); returns the outcomes."""
+    batches = [(batch_id, name, Path(archive)) for batch_id, name, archive in _received_batches(engine, source_id)]
     if not batches:
         return []
     known = gates.validation_keys(home)
-    outcomes = [process(batch_id, name, Path(archive)) for batch_id, name, archive in batches]
+    warm = functools.partial(warm_gates, home)
+    with contextlib.closing(ahead.prepared(batches, here, aside, workers=workers, warm=warm)) as ready:
+        outcomes = [commit(*batch, prepared) for batch, prepared in zip(batches, ready, strict=True)]
     started = time.perf_counter()
     gates.build_data_docs(home, only=gates.validation_keys(home) - known)
     if seconds is not None:
@@ -197,8 +222,30 @@ def _received_batches(engine, source_id: str) -> list[tuple[int, str, str]]:
 def process_batch(
     engine, source: Source, batch_id: int, original_name: str, archive: Path, *, home: Home, run_id: str | None
 ) -> BatchOutcome:
-    outcome = BatchOutcome(source.id, batch_id, original_name, "received")
-    clock = _Clock(outcome.seconds)
+    """One batch through the whole path: `prepare_batch`, then `commit_batch`."""
+    prepared = prepare_batch(engine, source, original_name, archive, home=home)
+    return commit_batch(engine, source, batch_id, original_name, archive, prepared, home=home, run_id=run_id)
+
+
+@dataclass
+class Prepared:
+    """What a batch's file gave before anything of it is written: its frames and gate results, or why it could not be
+    read (`unreadable`: the blocking problem and its details)."""
+
+    raw: Any = None
+    staged: dict | None = None
+    results: list = field(default_factory=list)
+    layout: str | None = None
+    unreadable: tuple[str, tuple[str, ...]] | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def prepare_batch(engine, source: Source, original_name: str, archive: Path, *, home: Home) -> Prepared:
+    """The part of a batch that reads only its file and the warehouse's reference data (the suites' value sets): the
+    reading, gate 1, the normalisation and gate 2. It writes nothing to the warehouse (a worker process may run it
+    for the next batches: etl.ahead)."""
+    prepared = Prepared()
+    clock = _Clock(prepared.seconds)
     try:
         with clock("read"):
             reader = source.resolve(source.reader)
@@ -210,36 +257,59 @@ def process_batch(
         col = f", column {exc.column}" if exc.column else ""
         # the reader read the archive copy (`<sha256>.csv`): the message names the file as the producer sent it
         message = str(exc).replace(archive.name, original_name)
-        return _quarantine_batch(
-            engine, source, outcome, archive, home, [f"[{exc.rule}] {where}{col}: {message}"], [], run_id, exc.details
-        )
-    outcome.layout = raw.attrs.get("layout")
-    if outcome.layout:
-        record_layout(engine, batch_id, outcome.layout)
-
+        prepared.unreadable = (f"[{exc.rule}] {where}{col}: {message}", tuple(exc.details))
+        return prepared
+    prepared.raw, prepared.layout = raw, raw.attrs.get("layout")
     with clock("gate_file"):
-        results = [gates.run_suite(source.suites.file, raw, gate="file", home=home)]
-    if results[0].passed:
+        prepared.results.append(gates.run_suite(source.suites.file, raw, gate="file", home=home))
+    if prepared.results[0].passed:
         params = parameters_for(engine, source.parameters)
         with clock("normalise"):
             normaliser = source.resolve(source.normaliser)
             # a normaliser that takes `parameters` gets the suites' value sets (a name to resolve against the warehouse)
             if "parameters" in inspect.signature(normaliser).parameters:
-                staged = normaliser(raw, parameters=params)
+                prepared.staged = normaliser(raw, parameters=params)
             else:
-                staged = normaliser(raw)
+                prepared.staged = normaliser(raw)
         with clock("gate_rows"):
             for frame_name, suite in source.suites.rows.items():
-                results.append(gates.run_suite(suite, staged[frame_name], gate="rows", parameters=params, home=home))
-        if source.cross_checks and all(r.passed for r in results):
-            from etl.quality import cross_checks
-
-            with clock("cross_checks"):
-                results.append(
-                    cross_checks.run(
-                        engine, staged["values"], ensembles=source.ensembles, veille_active=source.veille_active
-                    )
+                prepared.results.append(
+                    gates.run_suite(suite, prepared.staged[frame_name], gate="rows", parameters=params, home=home)
                 )
+    return prepared
+
+
+def commit_batch(
+    engine,
+    source: Source,
+    batch_id: int,
+    original_name: str,
+    archive: Path,
+    prepared: Prepared,
+    *,
+    home: Home,
+    run_id: str | None,
+) -> BatchOutcome:
+    """The part of a batch that reads and writes the warehouse, in arrival order: its layout, the cross-checks (which
+    compare it with what is loaded), the gates' results, then its quarantine or its load."""
+    outcome = BatchOutcome(source.id, batch_id, original_name, "received", seconds=dict(prepared.seconds))
+    clock = _Clock(outcome.seconds)
+    if prepared.unreadable:
+        problem, details = prepared.unreadable
+        return _quarantine_batch(engine, source, outcome, archive, home, [problem], [], run_id, details)
+    outcome.layout = prepared.layout
+    if outcome.layout:
+        record_layout(engine, batch_id, outcome.layout)
+    results, staged = list(prepared.results), prepared.staged
+    if source.cross_checks and all(r.passed for r in results):
+        from etl.quality import cross_checks
+
+        with clock("cross_checks"):
+            results.append(
+                cross_checks.run(
+                    engine, staged["values"], ensembles=source.ensembles, veille_active=source.veille_active
+                )
+            )
     gates.record(engine, results, batch_id, run_id)
     failures = [o for r in results for o in r.blocking_failures]
     outcome.warnings = [f"{o.suite}: {o.describe()}" for r in results for o in r.warnings]
@@ -257,9 +327,19 @@ def process_batch(
 
     partition = _partition(source, staged)
     with clock("load"):
-        loaded = loading.replace_partition(engine, source, batch_id, partition, raw, staged, run_id)
+        loaded = loading.replace_partition(engine, source, batch_id, partition, prepared.raw, staged, run_id)
     outcome.status, outcome.partition, outcome.rows = "loaded", partition, loaded.rows_raw
     return outcome
+
+
+def _prepare_aside(url: str, source: Source, home: Home, _batch_id: int, original_name: str, archive: Path) -> Prepared:
+    """`prepare_batch` in a worker process (etl.ahead), on its own engine."""
+    return prepare_batch(ahead.worker_engine(url), source, original_name, archive, home=home)
+
+
+def warm_gates(home: Home) -> None:
+    """What a worker preparing batches builds once: Great Expectations' context."""
+    gates.gx_context(str(home.root))
 
 
 class _Clock:
