@@ -1,13 +1,13 @@
 """Batches prepared ahead: the part of a received batch that reads only its own file and the warehouse's reference
-data (a source file's reading, gate 1, normalisation and gate 2; a workbook's checks) runs in worker processes for
-the next batches while the caller commits the current one (cross-checks, audit, quarantine or load), in arrival
-order. A source with many files waiting (a backfill of 36 monthly files, a campaign's workbooks) then keeps two cores
-busy where one waited; the commits, and so the warehouse, are exactly those of one batch after the other.
+data (reading, gate 1, normalisation, gate 2) runs in a worker process for the next batches while the caller commits
+the current one (cross-checks, audit, quarantine or load), in arrival order. A source with many files waiting (a
+backfill of 36 monthly files) then keeps two cores busy where one waited; the commits, and so the warehouse, are
+exactly those of one batch after the other.
 
 A worker is a fresh interpreter (forkserver: no copy of the caller's connections or Airflow state) that imports Great
-Expectations and builds its context once, so it pays only from `MIN_BATCHES` batches on a machine of two cores or
-more; anything less is prepared in this process. A worker that dies leaves the rest to this process; an error of the
-preparation itself is raised to the caller as it would be in this process.
+Expectations and builds its context once: it is started only for a backlog large enough to pay for that
+(`worth_a_worker`), on a machine of two cores or more; anything less is prepared in this process. A worker that dies
+leaves the rest to this process; an error of the preparation itself reaches the caller as it would in this process.
 """
 
 from __future__ import annotations
@@ -15,9 +15,14 @@ from __future__ import annotations
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
-MIN_BATCHES = 3  # a worker's start (Great Expectations' import and context) costs about as much as preparing two files
+# A worker's start (a fresh interpreter importing Great Expectations and building its context) costs about 3 s of a
+# core, as much as preparing two or three monthly France Travail files: a worker is started from this many files
+# holding this many bytes, where it takes over at least five times what its start costs
+MIN_BATCHES = 8
+MIN_BYTES = 8 * 1024 * 1024
 
 _ENGINES: dict[str, Any] = {}  # a worker's engines, one per warehouse URL
 
@@ -30,12 +35,12 @@ def prepared(
     workers: int = 1,
     warm: Callable[[], None] | None = None,
 ) -> Iterator[Any]:
-    """`here(*item)` for each item, in order. With at least `MIN_BATCHES` items and two cores or more, they are computed
-    by `aside(*item)` (a picklable function giving the same result: a module-level function or a partial of one) in
-    `workers` worker processes (`warm()` run once in each as it starts), at most `workers + 1` ahead of the one the
-    caller takes. Close the iterator (`contextlib.closing`) when the caller may stop before its end: the workers stop
-    then."""
-    if len(items) < MIN_BATCHES or (os.cpu_count() or 1) < 2 or workers < 1:
+    """`here(*item)` for each item, in order. With `workers` (at least one) on a machine of two cores or more, they
+    are computed by `aside(*item)` (a picklable function giving the same result: a module-level function or a
+    partial of one) in that many worker processes (`warm()` run once in each as it starts), at most `workers + 1`
+    ahead of the one the caller takes. Close the iterator (`contextlib.closing`) when the caller may stop before its
+    end: the workers stop then."""
+    if len(items) < 2 or (os.cpu_count() or 1) < 2 or workers < 1:
         for item in items:
             yield here(*item)
         return
@@ -66,6 +71,11 @@ def prepared(
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def worth_a_worker(paths: Sequence[Path]) -> bool:
+    """Whether the files waiting are enough work for a worker: `MIN_BATCHES` files at least, `MIN_BYTES` in all."""
+    return len(paths) >= MIN_BATCHES and sum(path.stat().st_size for path in paths) >= MIN_BYTES
 
 
 def worker_engine(url: str):

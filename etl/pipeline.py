@@ -89,10 +89,10 @@ def ingest(engine, source: Source, *, home: Home | None = None, run_id: str | No
         source.id,
         home,
         lambda _batch_id, name, archive: prepare_batch(engine, source, name, archive, home=home),
-        functools.partial(_prepare_aside, ahead.url_of(engine), source, home),
         lambda batch_id, name, archive, prepared: commit_batch(
             engine, source, batch_id, name, archive, prepared, home=home, run_id=run_id
         ),
+        functools.partial(_prepare_aside, ahead.url_of(engine), source, home),
         workers=PREPARING_WORKERS,
         seconds=report.seconds,
     )
@@ -120,22 +120,24 @@ def process_received(
     source_id: str,
     home: Home,
     here,
-    aside,
     commit,
+    aside=None,
     *,
     workers: int = 1,
     seconds: dict | None = None,
 ) -> list:
     """Every batch of the source still `received` (a crash included), oldest first: `here(batch_id, original_name,
     archive_path)` prepares it (reads and checks its file, writes nothing), then `commit(batch_id, original_name,
-    archive_path, prepared)` records and loads or quarantines it, one batch after the other. With several batches
-    waiting, `aside` (the same preparation, picklable: it connects by URL) prepares the next ones in `workers`
-    worker processes meanwhile (etl.ahead). Then the Data Docs pages of the validations this made are rendered
-    (their time in `seconds["data_docs"]` when given); returns the outcomes."""
+    archive_path, prepared)` records and loads or quarantines it, one batch after the other. With a backlog worth it
+    (`ahead.worth_a_worker`), `aside` (the same preparation, picklable: it connects by URL) prepares the next ones in
+    `workers` worker processes meanwhile (etl.ahead). Then the Data Docs pages of the validations this made are
+    rendered (their time in `seconds["data_docs"]` when given); returns the outcomes."""
     batches = [(batch_id, name, Path(archive)) for batch_id, name, archive in _received_batches(engine, source_id)]
     if not batches:
         return []
     known = gates.validation_keys(home)
+    if aside is None or not ahead.worth_a_worker([archive for _, _, archive in batches]):
+        workers = 0
     warm = functools.partial(warm_gates, home)
     with contextlib.closing(ahead.prepared(batches, here, aside, workers=workers, warm=warm)) as ready:
         outcomes = [commit(*batch, prepared) for batch, prepared in zip(batches, ready, strict=True)]

@@ -9,9 +9,7 @@ values, then the kind's sql/core file).
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,7 +87,6 @@ def normalise(cells: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 def intake(engine, source_id: str = SOURCE_ID, *, home: Home | None = None, run_id: str | None = None) -> IntakeReport:
     """Receive what waits in the source's inbox and give every received batch its verdict (see the module doc)."""
-    from etl import ahead
     from etl.pipeline import process_received, receive_pending
 
     home = home or Home.from_env()
@@ -97,30 +94,18 @@ def intake(engine, source_id: str = SOURCE_ID, *, home: Home | None = None, run_
     entry = source(source_id)
     report = IntakeReport(source_id=source_id)
     report.received = receive_pending(engine, entry, home)
+    # each workbook checked here, not in a worker process: a workbook's check (0.3-0.5 s) is short beside a worker's
+    # start (etl.ahead), even for a campaign's 18 workbooks
     report.outcomes = process_received(
         engine,
         source_id,
         home,
         lambda _batch_id, name, archive: kind.check(archive, name=name, home=home, engine=engine),
-        functools.partial(_check_aside, ahead.url_of(engine), source_id, home),
         lambda batch_id, name, archive, verdict: commit(
             engine, kind, batch_id, name, archive, verdict, home=home, run_id=run_id
         ),
-        workers=CHECKING_WORKERS,
     )
     return report
-
-
-# a workbook's check is nearly all of its intake (its load is a few hundred cells): a worker per core checks the next
-# ones while this process records and loads each in turn
-CHECKING_WORKERS = max(1, os.cpu_count() or 1)
-
-
-def _check_aside(url: str, source_id: str, home: Home, _batch_id: int, original_name: str, archive: Path) -> Verdict:
-    """A workbook's check in a worker process (etl.ahead), on its own engine."""
-    from etl import ahead
-
-    return KINDS[source_id].check(archive, name=original_name, home=home, engine=ahead.worker_engine(url))
 
 
 def commit(
