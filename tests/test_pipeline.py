@@ -250,3 +250,60 @@ def test_a_catalogue_row_with_an_unknown_statistical_unit_is_refused_with_the_ro
     assert "personnes, foyers, agents, structures, places" in text, text
     after = fingerprint(with_territories.engine)
     assert after["core.indicator"] == before["core.indicator"]
+
+
+def test_a_backlog_prepared_by_a_worker_loads_and_quarantines_as_one_file_after_the_other(
+    with_territories, monkeypatch
+):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from etl import ahead
+
+    home, eng = with_territories.home, with_territories.engine
+    _drop(home, "anct_qpv", "a-v1.csv", (HEADER + "\n".join(GOOD_ROWS) + "\n").encode())
+    bad_row, column, value = BROKEN["qpv_code_shape"]
+    _drop(home, "anct_qpv", "b-broken.csv", (HEADER + "\n".join([*GOOD_ROWS, bad_row]) + "\n").encode())
+    _drop(home, "anct_qpv", "c-empty.csv", b"")
+    _drop(home, "anct_qpv", "d-v2.csv", (HEADER + "\n".join(GOOD_ROWS[:2]) + "\n").encode())
+    monkeypatch.setattr(ahead, "MIN_BATCHES", 2)  # a backlog worth a worker, however small
+    monkeypatch.setattr(ahead, "MIN_BYTES", 0)
+    submitted = []
+    submit = ProcessPoolExecutor.submit
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", lambda pool, fn, *a: submitted.append(a) or submit(pool, fn, *a))
+
+    report = _ingest(with_territories, "anct_qpv")
+
+    assert [args[-2] for args in submitted] == ["a-v1.csv", "b-broken.csv", "c-empty.csv", "d-v2.csv"]
+    assert [(b.original_name, b.status) for b in report.batches] == [
+        ("a-v1.csv", "loaded"),
+        ("b-broken.csv", "quarantined"),
+        ("c-empty.csv", "quarantined"),
+        ("d-v2.csv", "loaded"),
+    ]
+    broken = report.batches[1].report.read_text()
+    assert f"column {column}" in broken and f"line 6 ('{value}')" in broken
+    assert "[empty_file]" in report.batches[2].report.read_text()
+    assert {"read", "gate_file", "gate_rows", "load"} <= set(report.batches[3].seconds)  # worker's and this process's
+    with eng.connect() as conn:
+        codes = conn.execute(sa.text("SELECT code FROM core.qpv ORDER BY code")).scalars().all()
+        statuses = conn.execute(
+            sa.text("SELECT original_name, status FROM audit.batch WHERE source_id = 'anct_qpv' ORDER BY batch_id")
+        ).all()
+        gated = (
+            conn.execute(
+                sa.text(
+                    "SELECT b.original_name FROM audit.dq_result r JOIN audit.batch b USING (batch_id) "
+                    "WHERE b.source_id = 'anct_qpv' AND r.gate = 'rows' GROUP BY 1 ORDER BY 1"
+                )
+            )
+            .scalars()
+            .all()
+        )
+    assert codes == sorted(row.split(";")[0] for row in GOOD_ROWS[:2])
+    assert [tuple(s) for s in statuses] == [
+        ("a-v1.csv", "superseded"),
+        ("b-broken.csv", "quarantined"),
+        ("c-empty.csv", "quarantined"),
+        ("d-v2.csv", "loaded"),
+    ]
+    assert gated == ["a-v1.csv", "b-broken.csv", "d-v2.csv"]  # each readable file's gate 2, recorded by this process
