@@ -164,3 +164,35 @@ def test_the_sources_with_most_work_start_first_and_the_outcomes_keep_the_depend
     outcomes = runner.run_all(lanes, work={"a_source": 1, "b_source": 5, "c_source": 1, "z_source": 0}.get)
     assert lanes.started == [["b_source", "a_source", "c_source"], ["m_alone"], ["z_source"]]
     assert [o.dag_id for o in outcomes] == ["a_source", "b_source", "c_source", "m_alone", "z_source"]
+
+
+def test_a_maintenance_dag_runs_beside_the_dag_run_alone_before_it_unless_it_waits_for_an_asset():
+    def tagged(*tags, outlets=(), consumes=()):
+        dag = _dag(outlets=outlets, consumes=consumes)
+        dag.tags = list(tags)
+        return dag
+
+    dags = {
+        "a_source": tagged("source", outlets=["x://a"]),
+        "r_alone": tagged("submissions"),
+        "w_maintenance": tagged("maintenance"),
+        "x_maintenance": tagged("maintenance"),
+        "y_after_a": tagged("maintenance", consumes=["x://a"]),
+        "z_source": tagged("source"),
+    }
+    lanes = _RecordingLanes(dags)
+    outcomes = runner.run_all(lanes)
+    assert [chains for chains in lanes.started if chains] == [
+        ["a_source"],
+        ["r_alone", "w_maintenance", "x_maintenance"],  # side by side: two chains started together
+        ["y_after_a"],  # it waits for a source's Asset: alone, in its place
+        ["z_source"],
+    ]
+    assert [o.dag_id for o in outcomes] == [
+        "a_source",
+        "r_alone",
+        "w_maintenance",
+        "x_maintenance",
+        "y_after_a",
+        "z_source",
+    ]

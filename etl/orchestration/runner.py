@@ -307,6 +307,9 @@ class Lanes:
             ) from exc
 
 
+MAINTENANCE_TAG = "maintenance"  # a DAG that writes only its own journals and tidies up: it runs beside another
+
+
 def run_all(
     lanes: Lanes,
     *,
@@ -318,28 +321,52 @@ def run_all(
     """Run every DAG of the lanes' folder (or those of `only`, and none tagged with one of `skip_tags`) in dependency
     order; `label` tells the runs' logs apart. Consecutive registry sources (tag `source`) run side by side, each
     writing only its own partitions, those with the most `work` (a DAG id's, such as its files waiting) started
-    first; any other DAG runs alone, after everything before it in the order and before everything after it. The
-    outcomes come in the dependency order."""
+    first; any other DAG runs alone, after everything before it in the order and before everything after it, but for
+    the maintenance DAGs (tag `maintenance`: they write only their own journals, as they do at night beside whatever
+    runs) that follow it in the order, which run beside it. The outcomes come in the dependency order."""
     from etl.orchestration.source_dags import SOURCE_TAG  # a registry source's DAG: it writes its own partitions
 
+    def tags(dag_id: str) -> set[str]:
+        return set(getattr(lanes.dags[dag_id], "tags", None) or ())
+
     wanted = [
-        dag_id
-        for dag_id in run_order(lanes.dags)
-        if (only is None or dag_id in only) and not skip_tags & set(getattr(lanes.dags[dag_id], "tags", None) or ())
+        dag_id for dag_id in run_order(lanes.dags) if (only is None or dag_id in only) and not skip_tags & tags(dag_id)
     ]
     outcomes: list[DagOutcome] = []
     group: list[list[Run]] = []
-    for dag_id in wanted:
-        run = Run(
-            dag_id,
-            f"{dag_id}-{label}" if label else None,
-            title=f"{dag_id} through Airflow ({label})" if label else None,
-        )
-        group.append([run])
-        if SOURCE_TAG not in (getattr(lanes.dags[dag_id], "tags", None) or ()):
-            outcomes += _side_by_side(lanes, group[:-1], work) + lanes.run(group[-1:])
-            group = []
+    joined: set[str] = set()  # maintenance DAGs run beside the DAG before them
+    for position, dag_id in enumerate(wanted):
+        if dag_id in joined:
+            continue
+        group.append([_labelled(dag_id, label)])
+        if SOURCE_TAG in tags(dag_id):
+            continue
+        beside = []
+        for later in wanted[position + 1 :] if MAINTENANCE_TAG not in tags(dag_id) else ():
+            if not _runs_beside(lanes.dags[later]):
+                break
+            beside.append([_labelled(later, label)])
+            joined.add(later)
+        outcomes += _side_by_side(lanes, group[:-1], work) + lanes.run(group[-1:] + beside)
+        group = []
     return outcomes + _side_by_side(lanes, group, work)
+
+
+def _runs_beside(dag) -> bool:
+    """A maintenance DAG that is no registry source and waits for no Asset: it may run beside another DAG."""
+    from etl.orchestration.source_dags import SOURCE_TAG
+
+    tags = set(getattr(dag, "tags", None) or ())
+    waits = _condition_uris(getattr(dag.timetable, "asset_condition", None))
+    return MAINTENANCE_TAG in tags and SOURCE_TAG not in tags and not waits
+
+
+def _labelled(dag_id: str, label: str) -> Run:
+    return Run(
+        dag_id,
+        f"{dag_id}-{label}" if label else None,
+        title=f"{dag_id} through Airflow ({label})" if label else None,
+    )
 
 
 def _side_by_side(lanes: Lanes, chains: list[list[Run]], work: Callable[[str], int] | None) -> list[DagOutcome]:
