@@ -3,6 +3,7 @@ side in its lanes."""
 
 from __future__ import annotations
 
+import contextlib
 from types import SimpleNamespace
 
 import pytest
@@ -196,3 +197,35 @@ def test_a_maintenance_dag_runs_beside_the_dag_run_alone_before_it_unless_it_wai
         "y_after_a",
         "z_source",
     ]
+
+
+def test_a_sqlite_metadata_database_left_as_its_last_migration_left_it_is_not_migrated_again(tmp_path, monkeypatch):
+    import sqlite3
+
+    database = tmp_path / "airflow.db"
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        conn.execute("INSERT INTO alembic_version VALUES ('rev1')")
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{database}")
+    migrations = []
+    monkeypatch.setattr(
+        runner.subprocess, "Popen", lambda *a, **k: migrations.append(a) or SimpleNamespace(wait=lambda: 0)
+    )
+
+    def prepare() -> int:
+        monkeypatch.setattr(runner, "_MIGRATED", set())  # as a new process would
+        runner.prepare_metadata_db(tmp_path / "logs")
+        return len(migrations)
+
+    assert prepare() == 1  # never migrated: migrated, and its state noted beside it
+    assert prepare() == 1  # as the migration left it: not again
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'rev2'")  # another Airflow migrated it meanwhile
+    assert prepare() == 2
+    assert prepare() == 2
+    monkeypatch.setenv("AIRFLOW__CORE__DAG_FILE_PROCESSOR_TIMEOUT", "123")  # a setting changed
+    assert prepare() == 3
+    database.unlink()  # a fresh runtime folder
+    assert prepare() == 4
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://airflow@db/airflow")  # a server: always
+    assert prepare() == 5

@@ -46,9 +46,14 @@ def prepare_metadata_db(log_dir: Path) -> None:
 
 def start_metadata_migration(log_dir: Path) -> Callable[[], None]:
     """`prepare_metadata_db` started in a subprocess; returns the function that waits for its end (and raises if it
-    failed), so that the caller does something else meanwhile."""
+    failed), so that the caller does something else meanwhile. A SQLite database this Airflow migrated before with
+    the same settings, still at the revision it left it at (`_migration_stamp`), is not migrated again."""
     target = os.environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
     if target and target in _MIGRATED:
+        return lambda: None
+    stamp = _migration_stamp(target)
+    if stamp is not None and stamp.exists() and stamp.read_text() == _stamp_text(target):
+        _MIGRATED.add(target)
         return lambda: None
     log_dir.mkdir(parents=True, exist_ok=True)
     log_file = log_dir / "airflow-db-migrate.log"
@@ -62,8 +67,39 @@ def start_metadata_migration(log_dir: Path) -> Callable[[], None]:
             raise ObservatoireError(f"Airflow's metadata database could not be migrated: read {log_file}.")
         if target:
             _MIGRATED.add(target)
+        if stamp is not None:
+            stamp.write_text(_stamp_text(target))
 
     return wait
+
+
+def _migration_stamp(target: str) -> Path | None:
+    """Where the state of a SQLite metadata database after its last `airflow db migrate` is noted (beside it); None
+    for a server database, migrated at every first use in a process (`airflow db migrate` takes 10-15 s even when
+    there is nothing to do)."""
+    prefix = "sqlite:///"
+    if not target.startswith(prefix) or "?" in target:
+        return None
+    return Path(target.removeprefix(prefix) + ".migrated")
+
+
+def _stamp_text(target: str) -> str:
+    """What a migration leaves a SQLite metadata database as: its Alembic revision (read from the file, "" if it has
+    none yet), the Airflow release and every Airflow setting of the environment (a migration also writes settings,
+    such as the log file template). A stamp equal to this one means there is nothing to migrate."""
+    import hashlib
+    import sqlite3
+    from importlib.metadata import version
+
+    revision = ""
+    database = target.removeprefix("sqlite:///")
+    if Path(database).is_file():
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        with contextlib.closing(connection) as conn, contextlib.suppress(sqlite3.Error):
+            revision = ",".join(sorted(r[0] for r in conn.execute("SELECT version_num FROM alembic_version")))
+    settings = sorted((k, v) for k, v in os.environ.items() if k.startswith("AIRFLOW__"))
+    digest = hashlib.sha256(repr(settings).encode()).hexdigest()
+    return f"revision {revision}\nairflow {version('apache-airflow')}\nsettings {digest}\n"
 
 
 def load_dags(dags_folder: Path) -> dict:
