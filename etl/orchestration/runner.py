@@ -40,7 +40,7 @@ _MIGRATED: set[str] = set()  # metadata databases this process already migrated
 
 def prepare_metadata_db(log_dir: Path) -> None:
     """`airflow db migrate` on the configured metadata database (idempotent; once per database and process: the
-    command takes 10-15 s even when there is nothing to do)."""
+    command takes 3-4 s of a core even when there is nothing to do, and more beside other work)."""
     start_metadata_migration(log_dir)()
 
 
@@ -75,8 +75,7 @@ def start_metadata_migration(log_dir: Path) -> Callable[[], None]:
 
 def _migration_stamp(target: str) -> Path | None:
     """Where the state of a SQLite metadata database after its last `airflow db migrate` is noted (beside it); None
-    for a server database, migrated at every first use in a process (`airflow db migrate` takes 10-15 s even when
-    there is nothing to do)."""
+    for a server database, migrated at every first use in a process."""
     prefix = "sqlite:///"
     if not target.startswith(prefix) or "?" in target:
         return None
