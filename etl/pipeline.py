@@ -138,7 +138,7 @@ def process_received(
     known = gates.validation_keys(home)
     if aside is None or not ahead.worth_a_worker([archive for _, _, archive in batches]):
         workers = 0
-    warm = functools.partial(warm_gates, home)
+    warm = functools.partial(_warm_gates, home)
     with contextlib.closing(ahead.prepared(batches, here, aside, workers=workers, warm=warm)) as ready:
         outcomes = [commit(*batch, prepared) for batch, prepared in zip(batches, ready, strict=True)]
     started = time.perf_counter()
@@ -339,7 +339,7 @@ def _prepare_aside(url: str, source: Source, home: Home, _batch_id: int, origina
     return prepare_batch(ahead.worker_engine(url), source, original_name, archive, home=home)
 
 
-def warm_gates(home: Home) -> None:
+def _warm_gates(home: Home) -> None:
     """What a worker preparing batches builds once: Great Expectations' context."""
     gates.gx_context(str(home.root))
 

@@ -11,6 +11,7 @@ to a file per DAG; the caller prints the summary.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import subprocess
 import sys
@@ -376,13 +377,12 @@ def run_all(
         group.append([_labelled(dag_id, label)])
         if SOURCE_TAG in tags(dag_id):
             continue
-        beside = []
-        for later in wanted[position + 1 :] if MAINTENANCE_TAG not in tags(dag_id) else ():
-            if not _runs_beside(lanes.dags[later]):
-                break
-            beside.append([_labelled(later, label)])
-            joined.add(later)
-        outcomes += _side_by_side(lanes, group[:-1], work) + lanes.run(group[-1:] + beside)
+        later = wanted[position + 1 :] if MAINTENANCE_TAG not in tags(dag_id) else []
+        beside = list(itertools.takewhile(lambda d: _runs_beside(lanes.dags[d]), later))
+        joined.update(beside)
+        outcomes += _side_by_side(lanes, group[:-1], work) + lanes.run(
+            group[-1:] + [[_labelled(d, label)] for d in beside]
+        )
         group = []
     return outcomes + _side_by_side(lanes, group, work)
 
