@@ -13,6 +13,7 @@ site). GX is imported only when a gate runs (it costs seconds).
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
@@ -148,6 +149,33 @@ def defer_import(name: str) -> None:
 DATA_DOCS_INDEX_LIMIT = 200
 
 
+# An expectation's configuration as GX's validation reads it, kept for the length of one validation: GX builds it
+# anew from the expectation's fields (a pydantic `dict()` and a new object) at every read, a hundred reads per
+# expectation and validation, a third of a small frame's validation. The expectations a validation reads are its own
+# (it makes them from the suite's configurations and does not change them), so each is built once per validation.
+_CONFIGURATIONS: contextvars.ContextVar[dict | None] = contextvars.ContextVar("configurations", default=None)
+
+
+def _build_configurations_once() -> None:
+    """Make GX's `Expectation.configuration` read `_CONFIGURATIONS` when a validation set it (once per process)."""
+    from great_expectations.expectations.expectation import Expectation
+
+    build = Expectation.configuration.fget
+    if getattr(build, "once_per_validation", False):
+        return
+
+    def configuration(self):
+        built = _CONFIGURATIONS.get()
+        if built is None:
+            return build(self)
+        if (entry := built.get(id(self))) is None:  # the entry keeps the expectation, so its id is not reused
+            entry = built[id(self)] = (self, build(self))
+        return entry[1]
+
+    configuration.once_per_validation = True
+    Expectation.configuration = property(configuration, doc=Expectation.configuration.__doc__)
+
+
 @functools.cache
 def gx_context(root: str):
     """One GX context per process: suites in memory, validation results and Data Docs on disk."""
@@ -183,6 +211,7 @@ def gx_context(root: str):
     }
     import etl.quality.referential  # noqa: F401 - registers expect_column_values_to_be_in_referential with GX
 
+    _build_configurations_once()
     context = gx.get_context(mode="ephemeral", project_config=config)
     context.data_sources.add_pandas("frames")
     return context
@@ -221,23 +250,40 @@ def run_suite(
     definition = _validation_definition(context, suite_name)
     # SUMMARY, not COMPLETE: the first SAMPLE_SIZE unexpected rows with their line numbers are enough for a
     # report, and COMPLETE costs twice as much when a whole column is wrong
-    result_format: dict[str, Any] = {
+    detailed: dict[str, Any] = {
         "result_format": "COMPLETE" if complete else "SUMMARY",
         "partial_unexpected_count": SAMPLE_SIZE,
     }
     if index_column in frame.columns:
-        result_format["unexpected_index_column_names"] = [index_column]
+        detailed["unexpected_index_column_names"] = [index_column]
+    from great_expectations.core.run_identifier import RunIdentifier
+
     from etl.quality import referential
 
     parameters = parameters or {}
     named = _parameter_names(suite_name)  # GX gets only the `$PARAMETER`s its suite names: it copies them around
+    # both passes store their result under one key (suite, batch, run time): the second replaces the first
+    run_id = RunIdentifier(run_time=datetime.now(UTC))
     with warnings.catch_warnings(), referential.lent({k: v for k, v in parameters.items() if k not in named}):
         warnings.simplefilter("ignore", FutureWarning)  # GX's own pandas idioms, not our data
-        run = definition.run(
-            batch_parameters={"dataframe": frame},
-            expectation_parameters={k: v for k, v in parameters.items() if k in named},
-            result_format=result_format,
-        )
+
+        def validate(result_format: dict[str, Any]):
+            configurations = _CONFIGURATIONS.set({})
+            try:
+                return definition.run(
+                    batch_parameters={"dataframe": frame},
+                    expectation_parameters={k: v for k, v in parameters.items() if k in named},
+                    result_format=result_format,
+                    run_id=run_id,
+                )
+            finally:
+                _CONFIGURATIONS.reset(configurations)
+
+        # BASIC first: counts without the unexpected rows' line numbers, half the cost of SUMMARY for a clean
+        # frame, which is most frames; the line numbers are asked for only when some row is unexpected
+        run = validate({"result_format": "BASIC"})
+        if not _clean(run):
+            run = validate(detailed)
     result = GateResult(suite=suite_name, gate=gate)
     for item in run.results:
         config = item.expectation_config
@@ -259,6 +305,11 @@ def run_suite(
             )
         )
     return result
+
+
+def _clean(run) -> bool:
+    """Every expectation of a validation met, with no unexpected row (a `mostly` may let some pass)."""
+    return all(item.success and not (item.result or {}).get("unexpected_count") for item in run.results)
 
 
 def _sample(res: dict[str, Any], index_column: str, limit: int | None = SAMPLE_SIZE) -> list[dict[str, Any]]:

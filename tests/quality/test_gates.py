@@ -188,3 +188,79 @@ def test_gx_starts_without_running_scipy_stats_which_still_works_on_first_use(tm
     deferred, entropy = result.stdout.split()
     assert deferred == "_LazyModule"  # imported by GX, not executed
     assert float(entropy) == round(math.log(5 / 3), 4)  # KL divergence of (1/2, 1/2) from (9/10, 1/10)
+
+
+def _stored(keys_before: set):
+    """The validation results stored since `keys_before`, read back from GX's store."""
+    from etl.config import Home
+
+    store = gates.gx_context(str(Home.from_env().root)).validation_results_store
+    return [store.get(key) for key in gates.validation_keys() - keys_before]
+
+
+def test_each_validation_stores_one_result_and_asks_for_line_numbers_only_when_a_row_is_unexpected(reference_values):
+    """A clean frame is validated once with counts alone (GX's BASIC format); a frame with an unexpected row is
+    validated again for its rows' line numbers, and that result replaces the first in the store."""
+    import pandas as pd
+
+    every = pd.read_csv(PROJECT_ROOT / "catalogue/departements.csv", sep=";", dtype=str)
+    every.insert(0, "line_no", range(2, 2 + len(every)))
+    known = gates.validation_keys()
+    passing = gates.run_suite(
+        "cog_departements.rows", every, gate="rows", parameters={"regions": reference_values["regions"]}
+    )
+    [stored] = _stored(known)
+    assert stored.success and passing.passed and not passing.warnings
+    assert all(r.result["unexpected_count"] == 0 for r in stored.results if "column" in r.expectation_config.kwargs)
+    assert not any("partial_unexpected_index_list" in r.result for r in stored.results)  # the cheap pass was enough
+
+    known = gates.validation_keys()
+    failing = gates.run_suite("cog_departements.rows", _departements("99"), gate="rows", parameters={"regions": ["84"]})
+    [stored] = _stored(known)
+    rule = next(r for r in stored.results if r.expectation_config.kwargs.get("referential") == "regions")
+    assert not rule.success and [row["line_no"] for row in rule.result["partial_unexpected_index_list"]] == [2, 3, 4, 5]
+    (failed,) = [o for o in failing.blocking_failures if o.column == "code_region"]
+    assert [s["line_no"] for s in failed.sample] == [2, 3, 4, 5]
+
+
+class _NoCache:
+    """Stands for gates._CONFIGURATIONS with the cache off: GX builds every configuration at each read."""
+
+    def set(self, _value):
+        return None
+
+    def reset(self, _token):
+        return None
+
+    def get(self):
+        return None
+
+
+def test_a_validation_builds_each_expectation_configuration_once_with_the_same_outcomes(monkeypatch, reference_values):
+    import great_expectations as gx
+
+    from etl.config import Home
+
+    gates.gx_context(str(Home.from_env().root))  # the process's GX context makes the change to GX
+    expectation = gx.expectations.ExpectColumnValuesToBeUnique(column="code")
+    assert expectation.configuration is not expectation.configuration  # outside a validation: GX's own behaviour
+    token = gates._CONFIGURATIONS.set({})
+    try:
+        assert expectation.configuration is expectation.configuration
+    finally:
+        gates._CONFIGURATIONS.reset(token)
+
+    def outcomes():
+        frames = [_departements("99"), _departements("84")]
+        return [
+            (o.expectation_type, o.column, o.success, o.unexpected_count, o.sample, o.kwargs, o.observed, o.describe())
+            for frame in frames
+            for o in gates.run_suite(
+                "cog_departements.rows", frame, gate="rows", parameters={"regions": ["84"]}
+            ).outcomes
+        ]
+
+    cached = outcomes()
+    monkeypatch.setattr(gates, "_CONFIGURATIONS", _NoCache())
+    assert outcomes() == cached
+    assert any(not success for _, _, success, *_ in cached) and any(success for _, _, success, *_ in cached)
