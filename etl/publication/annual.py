@@ -104,7 +104,14 @@ def bilan_conventions(engine, year: int) -> Built:
     from etl.warehouse.frames import result_frame
 
     with engine.connect() as conn:
-        frame = result_frame(conn.execute(sa.text(BILAN_SQL.read_text(encoding="utf-8")), {"annee": year}))
+        # the indicators' codes as a parameter: PostgreSQL then reads their latest vintages by the vintages' key
+        # rather than deduplicating every vintage of the years (a join to the catalogue is not pushed into the view)
+        codes = list(
+            conn.execute(sa.text("SELECT code FROM core.indicator WHERE family = 'convention_2014'")).scalars()
+        )
+        frame = result_frame(
+            conn.execute(sa.text(BILAN_SQL.read_text(encoding="utf-8")), {"annee": year, "codes": codes})
+        )
     batches = {int(b) for cell in frame.pop("batches") for b in str(cell or "").split(",") if b}
     parent = frame.pop("region_parent").reset_index(drop=True)  # the région of a département row
     numeric = ["valeur", "cible_valeur", "ecart_cible", "valeur_n1", "evolution_n1", "valeur_n3", "evolution_n3"]

@@ -32,7 +32,8 @@ WITH years AS (
            v.status, NULL::text AS note, v.batch_id::text AS batches
     FROM core.indicator_value v
     JOIN lines l ON l.indicator_code = v.indicator_code AND l.breakdown = v.breakdown
-    WHERE v.territory_level IN ('france', 'region', 'departement') AND v.period_code ~ '^[0-9]{4}$'
+    WHERE v.indicator_code = ANY(CAST(:codes AS text[]))
+      AND v.territory_level IN ('france', 'region', 'departement') AND v.period_code ~ '^[0-9]{4}$'
       AND v.period_code::int IN (SELECT annee FROM years)
     UNION ALL
     SELECT v.indicator_code, v.breakdown, v.territory_level, v.territory_code, p.year,
@@ -50,7 +51,8 @@ WITH years AS (
     JOIN lines l ON l.indicator_code = v.indicator_code AND l.breakdown = v.breakdown
     JOIN core.period p ON p.code = v.period_code AND p.kind = 'quarter'
     JOIN core.indicator i ON i.code = v.indicator_code AND i.unite = 'nombre'
-    WHERE v.territory_level IN ('france', 'region', 'departement') AND v.period_code ~ '^[0-9]{4}-Q[1-4]$'
+    WHERE v.indicator_code = ANY(CAST(:codes AS text[]))
+      AND v.territory_level IN ('france', 'region', 'departement') AND v.period_code ~ '^[0-9]{4}-Q[1-4]$'
       AND p.year IN (SELECT annee FROM years)
       AND NOT EXISTS (SELECT 1 FROM core.indicator_value_vintage y WHERE y.indicator_code = v.indicator_code
                       AND y.territory_level = v.territory_level AND y.territory_code = v.territory_code
