@@ -144,6 +144,14 @@ def veille_active(engine, year: int) -> Built | None:
         "sources": reporting_sources(),
     }
     with engine.connect() as conn:
+        # the veille QPV's codes as a parameter too: PostgreSQL then reads their figures alone by the vintages' key
+        # (a condition on a subquery is not pushed into the latest-vintage view)
+        parameters["qpv_veille"] = list(
+            conn.execute(
+                sa.text("SELECT code FROM core.qpv_veille_active WHERE valid_to <= make_date(:annee, 12, 31)"),
+                {"annee": year},
+            ).scalars()
+        )
         frame = result_frame(conn.execute(sa.text(VEILLE_SQL.read_text(encoding="utf-8")), parameters))
     if frame.empty:
         return None

@@ -5,7 +5,8 @@
 -- still reports it gives (:sources, the registry's `veille_active` sources), read at territory level qpv under its
 -- 2015 code. A yearly figure is the year's (31 December); a monthly one (France Travail's individual extract) is the
 -- last month of the year the extract covers. A QPV absent from the year's files has no row in core: status missing,
--- no value (never 0). `situation` says whether the QPV was already out of the geography that year.
+-- no value (never 0). `situation` says whether the QPV was already out of the geography that year. :qpv_veille holds
+-- the codes the `veille` CTE selects, read first by the caller: as a parameter it reaches the latest-vintage view.
 WITH veille AS (
     SELECT q.code, q.nom, q.region_code, r.nom AS region, q.departement_code, d.nom AS departement, q.valid_to
     FROM core.qpv_veille_active q
@@ -45,7 +46,8 @@ WITH veille AS (
 ), valeurs AS MATERIALIZED (  -- the veille QPV's figures only: read once, then joined by hash (not per case)
     SELECT f.indicator_code, f.territory_code, f.period_code, f.breakdown, f.value, f.status, f.batch_id
     FROM core.indicator_value f
-    WHERE f.territory_level = 'qpv' AND f.territory_code IN (SELECT code FROM veille)
+    WHERE f.territory_level = 'qpv' AND f.territory_code = ANY(CAST(:qpv_veille AS text[]))
+      AND f.territory_code IN (SELECT code FROM veille)
       AND f.indicator_code = ANY(CAST(:codes AS text[])) AND f.source_id = ANY(CAST(:sources AS text[]))
 )
 SELECT c.annee, c.code AS code_qpv_2015, c.nom AS qpv, c.region_code AS code_region, c.region,
