@@ -132,6 +132,11 @@ def _condition_uris(condition) -> set[str]:
 REFERENCE_TAG = "referentiels"
 
 
+def reference_dags(dags: dict) -> set[str]:
+    """The DAGs of reference data (tag `referentiels`), which `run_order` puts first."""
+    return {dag_id for dag_id, dag in dags.items() if REFERENCE_TAG in (getattr(dag, "tags", None) or ())}
+
+
 def run_order(dags: dict) -> list[str]:
     """DAG ids with reference data first (tag `referentiels`: every source is checked against it), then every
     Asset producer before its consumers; ties in alphabetical order."""
@@ -139,7 +144,7 @@ def run_order(dags: dict) -> list[str]:
     consumed: dict[str, set[str]] = {}
     for dag_id, dag in dags.items():
         consumed[dag_id] = _condition_uris(getattr(dag.timetable, "asset_condition", None))
-    reference = {d for d, dag in dags.items() if REFERENCE_TAG in (getattr(dag, "tags", None) or ())}
+    reference = reference_dags(dags)
     needs = {
         d: {p for p in dags if p != d and (produced[p] & consumed[d] or (p in reference and d not in reference))}
         for d in dags

@@ -34,11 +34,13 @@ machine); anything changed makes another key, and the files are generated again 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,37 +131,81 @@ def drop_sample_files(
     The QPV referential always; the files of `sources` only when given (tests), of every source by default; the
     demo's months, years and quarters unless others are given (tests use fewer). Files generated before for the same
     key are dropped from their copies (see the module docstring)."""
+    with referential_first(home, seed, months=months, years=years, quarters=quarters, sources=sources) as rest:
+        return rest()
+
+
+REFERENTIAL_SOURCES = ("anct_qpv", "anct_qpv_correspondance")  # generated first: every other generator reads them
+
+
+@contextlib.contextmanager
+def referential_first(
+    home: Home,
+    seed: int = 2024,
+    *,
+    months: list[str] | None = None,
+    years: list[int] | None = None,
+    quarters: list[str] | None = None,
+    sources: set[str] | None = None,
+) -> Iterator[Callable[[], SampleDrop]]:
+    """`drop_sample_files` in two steps: the QPV referential's files are in their inboxes when the block starts, the
+    other sources' files are generated in the background meanwhile (when no earlier demo kept them), and the function
+    the block is given waits for them, drops them and returns the whole drop. The demo loads the referential while
+    the rest is generated: the referential's DAG runs alone, on one core. The same files, in the same order, as in
+    one step."""
+    from concurrent.futures import ThreadPoolExecutor
+
     wanted = [source_id for source_id in SAMPLE_SOURCES if sources is None or source_id in sources]
     plan = (seed, months, years or DEMO_YEARS, quarters or DEMO_QUARTERS)
     folder = home.root / "demo" / "samples"
     key = samples_key(*plan, wanted)
-    kept = _kept_samples(folder / key)
-    if kept is None:
-        with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp:
-            kept = _keep_samples(folder, key, _generate_samples(Path(tmp), *plan, wanted))
     drop = SampleDrop()
-    for source_id, path, broken in kept:
-        if broken:
-            drop.expected_quarantine.add((source_id, path.name))
-        _drop(path, home, source_id, drop)
-    return drop
+
+    def dropped(files: list[tuple[str, Path, bool]]) -> SampleDrop:
+        for source_id, path, broken in files:
+            if broken:
+                drop.expected_quarantine.add((source_id, path.name))
+            _drop(path, home, source_id, drop)
+        return drop
+
+    kept = _kept_samples(folder / key)
+    if kept is not None:
+        first = [entry for entry in kept if entry[0] in REFERENTIAL_SOURCES]
+        dropped(first)
+        yield lambda: dropped([entry for entry in kept if entry[0] not in REFERENTIAL_SOURCES])
+        return
+    with tempfile.TemporaryDirectory(prefix="obs-samples-") as tmp, ThreadPoolExecutor(1) as background:
+        referential = _referential_files(Path(tmp), seed)
+        dropped(referential)
+        generating = background.submit(_source_files, SamplePlan(Path(tmp), Path(tmp) / "territories", *plan), wanted)
+
+        def rest() -> SampleDrop:
+            kept = _keep_samples(folder, key, referential + generating.result())
+            return dropped(kept[len(referential) :])
+
+        yield rest
 
 
-def _generate_samples(tmp: Path, seed, months, years, quarters, wanted) -> list[tuple[str, Path, bool]]:
-    """The files of the QPV referential then of each source of `wanted`: (source, path under `tmp`, broken on
-    purpose for a reason its name does not say), in the order they are dropped."""
+def _referential_files(tmp: Path, seed: int) -> list[tuple[str, Path, bool]]:
+    """The QPV referential's files under `tmp/territories`: (source, path, False), in the order they are dropped."""
     from etl.samples.generators import territories
 
     files = []
-    territory_dir = tmp / "territories"
-    for path in territories.generate(territory_dir, seed=seed):  # the other generators read them too
+    for path in territories.generate(tmp / "territories", seed=seed):  # the other generators read them too
         if path.name == territories.CORRESPONDANCE_FILE:
             continue  # the platform's long layout: the demo loads ANCT's real one (CORRESPONDANCE_WIDE_FILE)
         files.append(("anct_qpv_correspondance" if "correspondance" in path.name else "anct_qpv", path, False))
-    plan = SamplePlan(tmp, territory_dir, seed, months, years, quarters)
-    for source_id, generated in zip(wanted, _generated(plan, wanted), strict=True):
-        files += [(source_id, path, broken) for path, broken in generated]
     return files
+
+
+def _source_files(plan: SamplePlan, wanted: list[str]) -> list[tuple[str, Path, bool]]:
+    """The files of each source of `wanted`, generated from the referential of `plan`: (source, path, broken on
+    purpose for a reason its name does not say), in the order they are dropped."""
+    return [
+        (source_id, path, broken)
+        for source_id, generated in zip(wanted, _generated(plan, wanted), strict=True)
+        for path, broken in generated
+    ]
 
 
 SAMPLE_LIBRARIES = ("numpy", "pandas", "pyarrow", "openpyxl", "xlsxwriter")  # the libraries the generators write with

@@ -1,6 +1,7 @@
 """The demo's sample files are generated side by side in worker processes when there are several sources and cores
 (etl/samples/demo_data.py): the same files, byte for byte, in the same inboxes and with the same expected
-quarantines, as when each source is generated alone in the calling process."""
+quarantines, as when each source is generated alone in the calling process; dropped in two steps (the QPV referential
+first, the rest generated meanwhile), the same files again."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def test_files_kept_from_an_earlier_demo_are_dropped_again_without_being_generat
     def generate(*args):
         raise AssertionError("the kept files should have been dropped")
 
-    monkeypatch.setattr(demo_data, "_generate_samples", generate)
+    monkeypatch.setattr(demo_data, "_referential_files", generate)
     again = drop_sample_files(home, **asked)
     assert _files(home) == files
     assert (again.dropped, again.expected_quarantine, again.held_back) == (
@@ -99,3 +100,28 @@ def test_the_key_of_the_kept_files_follows_the_code_the_catalogue_and_the_reques
     keys.append(demo_data.samples_key(2025, None, [2025], [], ["paqte", "regional"]))
     assert len(set(keys)) == len(keys)
     assert demo_data.samples_key(2025, None, [2025], [], ["paqte"]) == keys[3]  # the same request, the same key
+
+
+@pytest.mark.parametrize("kept", [False, True], ids=["generated", "kept"])
+def test_the_referential_is_in_its_inboxes_first_and_the_rest_when_asked_for_the_same_files_as_in_one_step(
+    tmp_path, kept
+):
+    from etl.samples.demo_data import REFERENTIAL_SOURCES, referential_first
+
+    asked = {"years": [2024, 2025], "quarters": ["2025-Q1"], "sources": {"caf_creches", "paqte"}}
+    one_step = Home(tmp_path / "one").ensure()
+    whole = drop_sample_files(one_step, **asked)
+    two_steps = Home(tmp_path / "two").ensure()
+    if kept:
+        drop_sample_files(two_steps, **asked)  # an earlier demo kept the files
+        _empty_inboxes(two_steps)
+    with referential_first(two_steps, **asked) as rest:
+        first = _files(two_steps)
+        assert first and {name.split("/")[1] for name in first} == set(REFERENTIAL_SOURCES)
+        drop = rest()
+    assert _files(two_steps) == _files(one_step)
+    assert (drop.dropped, drop.expected_quarantine, drop.held_back) == (
+        whole.dropped,
+        whole.expected_quarantine,
+        [(source_id, two_steps.root / path.relative_to(one_step.root)) for source_id, path in whole.held_back],
+    )
