@@ -24,6 +24,7 @@ from great_expectations.expectations.metrics.map_metric_provider import (
 from great_expectations.render.renderer_configuration import RendererConfiguration, RendererValueType
 
 _LENT: dict[str, frozenset] = {}
+_ARROW: dict = {}  # a lent referential as an Arrow array, made at its first use in the `with` block
 
 
 @contextlib.contextmanager
@@ -35,6 +36,7 @@ def lent(referentials: dict[str, Iterable[str]]) -> Iterator[None]:
     finally:
         for name in referentials:
             _LENT.pop(name, None)
+            _ARROW.pop(name, None)
 
 
 def values(name: str) -> frozenset:
@@ -50,7 +52,30 @@ class ColumnValuesInReferential(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, referential, **kwargs):
-        return column.isin(values(referential))
+        return is_in(column, referential)
+
+
+def is_in(column, name: str):
+    """`column.isin` the lent referential `name`, the same answers (a missing value is in it only if the referential
+    holds one).
+
+    A column of Arrow strings is compared with the referential as one Arrow array, made once per validation the way
+    pandas makes it: pandas' own `isin` turns every value of the set into an Arrow scalar at each call (0.24 s per
+    call for 40,000 codes, a few milliseconds this way)."""
+    import pandas as pd
+
+    if not (isinstance(column.dtype, pd.StringDtype) and column.dtype.storage == "pyarrow"):
+        return column.isin(values(name))
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if name not in _ARROW:
+        scalars = (pa.scalar(value, from_pandas=True) for value in values(name))
+        texts = [scalar.as_py() for scalar in scalars if scalar.type in (pa.string(), pa.large_string(), pa.null())]
+        _ARROW[name] = pa.array(texts, type=pa.large_string())
+    found = pc.is_in(pa.array(column.array), value_set=_ARROW[name]).fill_null(False)
+    return pd.Series(np.asarray(found, dtype=bool), index=column.index, name=column.name)
 
 
 class ExpectColumnValuesToBeInReferential(ColumnMapExpectation):

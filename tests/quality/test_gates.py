@@ -264,3 +264,25 @@ def test_a_validation_builds_each_expectation_configuration_once_with_the_same_o
     monkeypatch.setattr(gates, "_CONFIGURATIONS", _NoCache())
     assert outcomes() == cached
     assert any(not success for _, _, success, *_ in cached) and any(success for _, _, success, *_ in cached)
+
+
+def test_a_referential_compares_arrow_strings_as_pandas_isin_does():
+    import pandas as pd
+
+    from etl.quality import referential
+
+    codes = ["75056", "69123", "2A004"]
+    frames = [
+        pd.Series(["75056", None, "2A004", "99999", ""], index=[5, 6, 7, 8, 9]),  # pandas' Arrow strings
+        pd.Series(["75056", None, "2A004", "99999", ""], dtype=object, index=[5, 6, 7, 8, 9]),
+    ]
+    with referential.lent({"communes": codes, "with_a_gap": [*codes, float("nan"), 12]}):
+        results = [referential.is_in(column, "communes") for column in frames]
+        again = referential.is_in(frames[0], "communes")  # the Arrow array made at the first use, reused
+        gap = [referential.is_in(column, "with_a_gap") for column in frames]
+    assert str(frames[0].dtype) == "str" and referential._ARROW == {}  # nothing kept after the validation
+    for column, result in zip(frames, results, strict=True):
+        assert result.tolist() == [True, False, True, False, False] == column.isin(codes).tolist()
+        assert result.index.tolist() == [5, 6, 7, 8, 9]
+    assert again.tolist() == results[0].tolist()
+    assert gap[0].tolist() == [True, True, True, False, False] == frames[0].isin([*codes, float("nan")]).tolist()
