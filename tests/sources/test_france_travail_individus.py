@@ -247,7 +247,8 @@ def test_a_refused_extract_leaves_the_warehouse_unchanged_and_is_quarantined(wh,
 def test_small_blocks_fold_to_the_same_summary_and_name_the_right_lines(extract, tmp_path, monkeypatch):
     """The reader parses the file block by block and folds partial counts: with blocks of 64 KiB (25 of them here)
     and a fold every 1,000 partial rows, the summary is the one a single block gives, and a bad or repeated
-    identifier far into the file is named at its own line."""
+    identifier far into the file is named at its own line. Blocks are counted two at a time: of two bad identifiers in
+    different blocks, the first in the file is named, whichever block was counted first."""
     from etl import readers
 
     whole = fti.read_extract(extract)
@@ -258,6 +259,7 @@ def test_small_blocks_fold_to_the_same_summary_and_name_the_right_lines(extract,
     lines = extract.read_text(encoding="utf-8").splitlines()
     bad = lines.copy()
     bad[24_999] = "Z" + bad[24_999][1:]  # file line 25,000
+    bad[26_999] = "Y" + bad[26_999][1:]  # and 27,000, two blocks on
     with pytest.raises(FileShapeError) as refused:
         fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", bad))
     assert (refused.value.rule, refused.value.line, refused.value.column) == ("key_format", 25_000, "id_anonyme")
