@@ -298,3 +298,19 @@ def test_identifiers_are_compared_on_all_their_16_digits(tmp_path):
         fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202504.csv", [HEADER, *(key + rest for key in repeated)]))
     assert (refused.value.rule, refused.value.line) == ("key_repeated", 9)
     assert "0123456789abcdef on lines 7 and 9" in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["0123456789ABCDEF", "0123456789abcde", "0123456789abcdef0", "0123456789abcdeg", "0123456789abcd é",
+     "0123456789abcd\u00e9", "", " 123456789abcdef", "0123456789abcde/", "0123456789abcde:", "0123456789abcde`"],
+)  # fmt: skip
+def test_an_identifier_that_is_not_16_lower_case_hex_digits_is_refused_at_its_line(tmp_path, key):
+    """The identifiers are checked by a byte table, not a regular expression: upper case, one digit too few or too
+    many, the bytes on either side of the digit and letter ranges, and a multi-byte character that makes 16 bytes
+    are refused at their line, the valid keys before them being read."""
+    rest = ";2025-03;13055;;A;F;26_49;moins_1an"
+    lines = [HEADER, "0000000000000001" + rest, "00000000000000ff" + rest, key + rest]
+    with pytest.raises(FileShapeError) as refused:
+        fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", lines))
+    assert (refused.value.rule, refused.value.line, refused.value.column) == ("key_format", 4, "id_anonyme")
