@@ -360,7 +360,9 @@ def read_delimited(
 # --- extracts too large for memory: streamed block by block, kept as their distinct lines ------------------------
 
 GZIP_MAGIC = b"\x1f\x8b"
-BLOCK_BYTES = 4 << 20  # bytes of the file parsed at a time
+# bytes of the file parsed at a time: a larger block holds more repeats of each distinct line, so less is left to fold
+# (6 million lines read in 2.5 s with 4 MB, 2.3 s with 8 MB, 2.2 s with 16 MB; peak memory 580, 705 and 730-800 MiB)
+BLOCK_BYTES = 8 << 20
 MERGE_ROWS = 500_000  # partial counts held before they are folded into the running total
 COUNTING_THREADS = 2  # blocks counted at once, beside the parsing of the next ones
 
