@@ -335,14 +335,37 @@ def neutralised(text: str) -> str:
 
 def csv_bytes(table: Table) -> bytes:
     """The CSV file of `table` (see the module docstring for the dialect)."""
-    columns = prepared_columns(table)
     header = [neutralised(column.header) for column in table.columns]
-    # only text is neutralised: a number (a negative gap, -1,5) is written as a number
-    rows = (
-        [neutralised(value) if isinstance(value, str) else _text(value) for value in row]
-        for row in zip(*columns, strict=True)
-    )
-    return _csv([header, *rows])
+    texts = [_column_texts(values) for values in prepared_columns(table)]
+    return _csv([header, *zip(*texts, strict=True)])
+
+
+def _column_texts(values: list[Any]) -> list[str]:
+    """The CSV text of each prepared cell of a column: `_text` of it, text neutralised (only text: a number, a
+    negative gap -1,5, is written as a number). Column by column, with the most frequent cells (text, empty, whole
+    numbers) first, and each decimal rendered once per column (a share repeats down a column, and rendering a decimal
+    is the costly part; equal floats have the same text, 0.0 and -0.0 both 0): the same texts as cell by cell."""
+    rendered: dict[float, str] = {}
+    out: list[str] = []
+    append = out.append
+    for value in values:
+        kind = value.__class__
+        if kind is str:
+            append(neutralised(value))
+        elif value is None:
+            append("")
+        elif kind is int:
+            append(str(value))
+        elif kind is float:
+            text = rendered.get(value)
+            if text is None:
+                text = rendered[value] = _text(value)
+            append(text)
+        elif isinstance(value, str):
+            append(neutralised(value))
+        else:
+            append(_text(value))
+    return out
 
 
 def write_csv(table: Table, path: str | Path) -> Path:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 EXTRACT_LINES = (1_000_000, 3_000_000, 6_000_000)
 AGGREGATED_MONTHS = (1, 12, 36)
 PREDICTED_LINES = 60_000_000  # a national history of individual extracts
+MONTHLY_LINES = 6_000_000  # France Travail's individual extract of one month: about 6 million job seekers
 
 
 def extract_sizes(largest: int) -> tuple[int, ...]:
@@ -65,10 +66,21 @@ def lines(scaling: dict) -> list[str]:
             f"{rss['slope']:.0f} bytes per line + {rss['intercept'] / 2**20:.0f} MiB"
         )
     extract = scaling["extract"]
-    seconds = extract["time"]["intercept"] + extract["time"]["slope"] * PREDICTED_LINES
+    # each monthly file pays the fixed cost once
+    files = PREDICTED_LINES / MONTHLY_LINES
+    seconds = files * (extract["time"]["intercept"] + extract["time"]["slope"] * MONTHLY_LINES)
     memory = (extract["rss"]["intercept"] + extract["rss"]["slope"] * PREDICTED_LINES) / 2**30
     out.append(
-        f"predicted for {PREDICTED_LINES / 1e6:.0f} million extract lines (ingested as monthly files, not one): "
-        f"{seconds / 60:.0f} min in all; peak RSS of one file of that size {memory:.1f} GiB"
+        f"predicted for {PREDICTED_LINES / 1e6:.0f} million extract lines, ingested as {files:.0f} monthly files of "
+        f"{MONTHLY_LINES / 1e6:.0f} million: {_duration(seconds)} in all; peak RSS of one file of "
+        f"{PREDICTED_LINES / 1e6:.0f} million lines {memory:.1f} GiB"
     )
     return out
+
+
+def _duration(seconds: float) -> str:
+    """`42 s`, or `5 min 20 s` from a minute on."""
+    if seconds < 59.5:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s"

@@ -111,6 +111,50 @@ def test_csv_bytes(tmp_path):
     assert content.decode("utf-8") == EXPECTED_CSV
 
 
+class _Text(str):
+    """A str subclass, as some readers hand text over."""
+
+
+def test_csv_renders_column_by_column_what_each_cell_renders_alone():
+    """The CSV is rendered column by column, each decimal once per column: the same bytes as each prepared cell's
+    `_text` written row by row, for text (a str subclass and formula-like text included), whole and decimal numbers
+    repeated down a column, -0.0, true/false, dates, masked and empty cells."""
+    columns = (
+        Column("code", "Code", "code"),
+        Column("texte", "Texte", "text"),
+        Column("n", "N", "count", "nombre", counts="personnes"),
+        Column("part", "Part", "share", "%"),
+        Column("montant", "Montant", "amount", "euros"),
+        Column("statut", "Statut", "status"),
+        Column("vrai", "Vrai", "text"),
+        Column("jour", "Jour", "text"),
+    )
+    frame = pd.DataFrame(
+        {
+            "code": ["01", "02", "03", "04", "05", "06"],
+            "texte": [_Text("-x"), "=1", "ok", None, _Text("y"), "ok"],
+            "n": [1, NAN, 3, 3, 0, 12345678],
+            "part": [12.5, NAN, 12.5, -0.0, 1 / 3, 1 / 3],
+            "montant": [1e16, NAN, 0.1 + 0.2, 2.0, 2.5, -7.25],
+            "statut": ["ok", "masked", "ok", "ok", "missing", "ok"],
+            "vrai": [True, False, None, True, "x", "+1"],
+            "jour": [dt.date(2024, 6, 30), dt.datetime(2024, 6, 30, 8, 5), None, dt.date(2024, 6, 30), "", "@"],
+        },
+        dtype=object,
+    )
+    table = Table("t", "T", "", columns, frame)
+    prepared = exports.prepared_columns(table)
+    cell_by_cell = [
+        [exports.neutralised(value) if isinstance(value, str) else exports._text(value) for value in row]
+        for row in zip(*prepared, strict=True)
+    ]
+    header = [exports.neutralised(column.header) for column in columns]
+    assert exports.csv_bytes(table) == exports._csv([header, *cell_by_cell])
+    lines = exports.csv_bytes(table).decode("utf-8-sig").split("\r\n")
+    assert lines[1] == "01;'-x;1;12,5;10000000000000000;publiée;true;2024-06-30"
+    assert lines[4] == "04;;3;0;2;publiée;true;2024-06-30"
+
+
 def test_csv_refuses_inconsistent_cells():
     base = emploi_table()
     frame = base.frame.copy()

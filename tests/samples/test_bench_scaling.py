@@ -37,4 +37,5 @@ def test_the_fit_finds_the_cost_per_line_and_the_fixed_cost():
     text = "\n".join(bench_scaling.lines(scaling))
     assert "5.00 s per million lines + 2.0 s fixed" in text
     assert "| aggregated DEFM file, 36 months | 1,228,608 |" in text
-    assert f"{(2 + 5e-6 * 60_000_000) / 60:.0f} min" in text
+    # ten monthly files of 6 million lines, each paying the 2 s fixed cost: 10 x (2 + 30) s
+    assert "ingested as 10 monthly files of 6 million: 5 min 20 s in all" in text
