@@ -533,6 +533,20 @@ def _not_one_line(table) -> bool:
     return any(pc.any(pc.match_substring(column, needle)).as_py() for needle in "\n\x00" for column in table.columns)
 
 
+def _longest(table) -> int:
+    """The largest sum, over a table's rows, of the UTF-8 byte lengths of its text cells (0 for no row)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0:
+        return 0
+    lengths = [pc.binary_length(column).cast(pa.int64()) for column in table.columns]
+    total = lengths[0]
+    for length in lengths[1:]:
+        total = pc.add(total, length)
+    return int(pc.max(total).as_py() or 0)
+
+
 def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.DataFrame:
     """Read a `;`-separated UTF-8 extract (plain or gzip) too large for memory, one line per record, and keep its
     distinct lines without `key_column`, as text, with `lignes` (how many file lines are that line) and `line_no` (the
@@ -546,9 +560,9 @@ def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.Dat
     6 million lines), kept to check that `key_column` (16 lower-case hex digits) is unique.
 
     Raises FileShapeError for an empty file or header, missing or unexpected columns, a malformed or repeated key (the
-    first lines concerned), and, found by a second line by line pass only when Arrow refuses the file or a value holds
-    a line break, bytes that are not UTF-8 (line and column), a quoted line break, or a line with another number of
-    fields than the header."""
+    first lines concerned), and, found by a second line by line pass only when Arrow refuses the file, a value holds
+    a line break or a distinct line is longer than MAX_LINE_BYTES, a line over MAX_LINE_BYTES, bytes that are not UTF-8
+    (line and column), a quoted line break, or a line with another number of fields than the header."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -635,7 +649,9 @@ def group_extract(path: Path, columns: Sequence[str], key_column: str) -> pd.Dat
     summary = fold(([summary] if summary is not None else []) + partial).sort_by("line_no")
     # a quoted line break parses as one value but shifts every later line number; a NUL byte is no text: the distinct
     # lines hold every value of the file, so they are looked at there, once, rather than in every block
-    if _not_one_line(summary.select(grouped)):
+    # and a line over MAX_LINE_BYTES: Arrow takes a line longer than a block (it refused one only up to 8 MB blocks),
+    # so the longest distinct line is measured: its key (16 bytes), separators and fields, unquoted
+    if _not_one_line(summary.select(grouped)) or 16 + len(grouped) + _longest(summary.select(grouped)) > MAX_LINE_BYTES:
         raise _first_bad_line(path, names)
     repeated = _repeated_keys(path, key_column, keys)
     if repeated:

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ObservatoireError
-from etl.publication import datapackage, exports, workbook_aside
+from etl.publication import datapackage, exports, parquet_export, workbook_aside
 from etl.publication.tables import LICENCE, SECRECY_RULE, SECRET_UNITS, STATUS_LABELS, Table
 
 MANIFEST = "manifest.json"
@@ -180,7 +180,7 @@ def write_edition(
     for table, sheet in zip(tables, exports.sheet_names(tables), strict=True):
         table_files = [
             (f"{table.name}.csv", exports.csv_bytes(table)),
-            (f"{table.name}.parquet", exports.parquet_bytes(table)),
+            (f"{table.name}.parquet", parquet_export.parquet_bytes(table)),
         ]
         files.extend(table_files)
         described_tables.append(

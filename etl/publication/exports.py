@@ -37,12 +37,13 @@ Conventions (also described, in French, in the dictionary file each edition carr
   characters is cut there (the CSV and Parquet files keep it whole). The file is written by XlsxWriter in its
   `constant_memory` mode (row after row, no cell kept in memory), with the document dates (`DOCUMENT_DATE`), creator
   and title fixed, so the same tables give the same bytes.
-- **Parquet** (`write_parquet`): counts as int64 (float64 if one is not a whole number), amounts, shares and rates as
-  float64, masked and missing cells null; other columns as strings (ISO dates, decimal point), except integer,
-  boolean and datetime frame columns which keep their type. Each field carries its header, role, unit, what it
-  counts and description as field metadata, and the schema metadata key `observatoire_qpv` holds the same for the
-  whole table (JSON), with the statuses' meanings and the licence. Zstandard compression; the writer stamps no time,
-  so the bytes only depend on the table (and the pyarrow version, which is named in the file).
+- **Parquet** (`etl.publication.parquet_export.write_parquet`): counts as int64 (float64 if one is not a whole
+  number), amounts, shares and rates as float64, masked and missing cells null; other columns as strings (ISO dates,
+  decimal point), except integer, boolean and datetime frame columns which keep their type. Each field carries its
+  header, role, unit, what it counts and description as field metadata, and the schema metadata key
+  `observatoire_qpv` holds the same for the whole table (JSON), with the statuses' meanings and the licence.
+  Zstandard compression; the writer stamps no time, so the bytes only depend on the table (and the pyarrow version,
+  which is named in the file).
 """
 
 from __future__ import annotations
@@ -53,7 +54,6 @@ import datetime as dt
 import decimal
 import functools
 import io
-import json
 import math
 import numbers
 import re
@@ -64,8 +64,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.utility import xl_rowcol_to_cell, xl_rowcol_to_cell_fast
@@ -90,8 +88,6 @@ CSV_LINE_END = "\r\n"
 MASKED_MARK = "s"
 DOCUMENT_DATE = dt.datetime(1980, 1, 1)  # the XLSX documents' created and modified dates (the zip format's epoch)
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-PARQUET_METADATA_KEY = "observatoire_qpv"
-PARQUET_COMPRESSION = "zstd"
 
 COUNT_FORMAT = "#,##0"
 EURO_FORMAT = '#,##0" €"'
@@ -295,7 +291,7 @@ def _iso(value: dt.date) -> str:
     return value.isoformat()
 
 
-def _text(value: Any, decimal_mark: str = ",") -> str:
+def cell_text(value: Any, decimal_mark: str = ",") -> str:
     """The CSV text of a prepared cell."""
     if value is None:
         return ""
@@ -310,7 +306,7 @@ def _text(value: Any, decimal_mark: str = ",") -> str:
     return str(value)
 
 
-def _write(path: str | Path, content: bytes) -> Path:
+def write_bytes(path: str | Path, content: bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
@@ -336,41 +332,29 @@ def neutralised(text: str) -> str:
 def csv_bytes(table: Table) -> bytes:
     """The CSV file of `table` (see the module docstring for the dialect)."""
     header = [neutralised(column.header) for column in table.columns]
-    texts = [_column_texts(values) for values in prepared_columns(table)]
-    return _csv([header, *zip(*texts, strict=True)])
+    return _csv([header, *zip(*map(_column_texts, prepared_columns(table)), strict=True)])
 
 
 def _column_texts(values: list[Any]) -> list[str]:
-    """The CSV text of each prepared cell of a column: `_text` of it, text neutralised (only text: a number, a
-    negative gap -1,5, is written as a number). Column by column, with the most frequent cells (text, empty, whole
-    numbers) first, and each decimal rendered once per column (a share repeats down a column, and rendering a decimal
-    is the costly part; equal floats have the same text, 0.0 and -0.0 both 0): the same texts as cell by cell."""
+    """Each prepared cell's `cell_text`, text neutralised (only text: a negative gap, -1,5, is written as a number); the
+    most frequent cells first, and each decimal rendered once per column (equal floats have the same text)."""
     rendered: dict[float, str] = {}
     out: list[str] = []
-    append = out.append
     for value in values:
-        kind = value.__class__
-        if kind is str:
-            append(neutralised(value))
-        elif value is None:
-            append("")
-        elif kind is int:
-            append(str(value))
-        elif kind is float:
-            text = rendered.get(value)
-            if text is None:
-                text = rendered[value] = _text(value)
-            append(text)
-        elif isinstance(value, str):
-            append(neutralised(value))
+        if value.__class__ is float:
+            if value not in rendered:
+                rendered[value] = cell_text(value)
+            out.append(rendered[value])
+        elif value is None or value.__class__ is int:
+            out.append("" if value is None else str(value))
         else:
-            append(_text(value))
+            out.append(neutralised(value) if isinstance(value, str) else cell_text(value))
     return out
 
 
 def write_csv(table: Table, path: str | Path) -> Path:
     """Write `csv_bytes(table)` to `path` (parent folders created); returns the path."""
-    return _write(path, csv_bytes(table))
+    return write_bytes(path, csv_bytes(table))
 
 
 # --- dictionary -----------------------------------------------------------------------------------------------------
@@ -423,7 +407,7 @@ def dictionary_bytes(tables: Sequence[Table], extra_rows: Sequence[Sequence[str]
 
 def write_dictionary(tables: Sequence[Table], path: str | Path) -> Path:
     """Write `dictionary_bytes(tables)` to `path` (parent folders created); returns the path."""
-    return _write(path, dictionary_bytes(tables))
+    return write_bytes(path, dictionary_bytes(tables))
 
 
 # --- XLSX -----------------------------------------------------------------------------------------------------------
@@ -475,8 +459,8 @@ def _width(texts: Iterable[str]) -> int:
 
 def _column_width(column: Column, values: list[Any]) -> int:
     if column.role in NUMERIC_ROLES:  # room for the thousands separators and the unit; equal values, equal texts
-        return _width([column.header, *(_text(value) + " " * 4 for value in set(values))])
-    return _width([column.header, *{value if value.__class__ is str else _text(value) for value in values}])
+        return _width([column.header, *(cell_text(value) + " " * 4 for value in set(values))])
+    return _width([column.header, *{value if value.__class__ is str else cell_text(value) for value in values}])
 
 
 # Characters an XML 1.0 document cannot hold (the C0 controls but tab, line feed and carriage return; surrogates;
@@ -668,56 +652,4 @@ def xlsx_bytes(tables: Sequence[Table]) -> bytes:
 
 def write_xlsx(tables: Sequence[Table], path: str | Path) -> Path:
     """Write `xlsx_bytes(tables)` to `path` (parent folders created); returns the path."""
-    return _write(path, xlsx_bytes(tables))
-
-
-# --- Parquet --------------------------------------------------------------------------------------------------------
-
-
-def _parquet_array(table: Table, position: int, column: Column, values: list[Any]) -> pa.Array:
-    if column.role in NUMERIC_ROLES:
-        numbers_ = [None if value is None or value is MASKED else value for value in values]
-        if column.role == "count" and all(isinstance(value, int) for value in numbers_ if value is not None):
-            return pa.array(numbers_, type=pa.int64())
-        return pa.array([None if value is None else float(value) for value in numbers_], type=pa.float64())
-    dtype = table.frame.iloc[:, position].dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return pa.array(values, type=pa.bool_())
-    if pd.api.types.is_integer_dtype(dtype):
-        return pa.array(values, type=pa.int64())
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return pa.array(table.frame.iloc[:, position], from_pandas=True)
-    return pa.array([None if value is None else _text(value, ".") for value in values], type=pa.string())
-
-
-def parquet_bytes(table: Table) -> bytes:
-    """The Parquet file of `table` (see the module docstring), the same bytes for the same table."""
-    columns = prepared_columns(table)
-    arrays, fields = [], []
-    for position, (column, values) in enumerate(zip(table.columns, columns, strict=True)):
-        array = _parquet_array(table, position, column, values)
-        metadata = {key: value for key, value in column.described().items() if key != "name"}
-        arrays.append(array)
-        fields.append(pa.field(column.name, array.type, nullable=True, metadata=metadata))
-    described = {
-        "table": table.name,
-        "title": table.title,
-        "description": table.description,
-        "columns": [column.described() for column in table.columns],
-        "statuses": {STATUS_LABELS[code]: meaning for code, meaning in STATUS_MEANINGS.items()},
-        "masked": "les cellules masquées (secret statistique) sont nulles ; la colonne de statut indique "
-        f"« {STATUS_LABELS[STATUS_MASKED]} »",
-        "licence": LICENCE,
-    }
-    schema = pa.schema(
-        fields, metadata={PARQUET_METADATA_KEY: json.dumps(described, ensure_ascii=False, sort_keys=True)}
-    )
-    arrow_table = pa.Table.from_arrays(arrays, schema=schema)
-    sink = pa.BufferOutputStream()
-    pq.write_table(arrow_table, sink, compression=PARQUET_COMPRESSION)
-    return sink.getvalue().to_pybytes()
-
-
-def write_parquet(table: Table, path: str | Path) -> Path:
-    """Write `parquet_bytes(table)` to `path` (parent folders created); returns the path."""
-    return _write(path, parquet_bytes(table))
+    return write_bytes(path, xlsx_bytes(tables))

@@ -29,7 +29,7 @@ import xlsxwriter
 from openpyxl.utils import get_column_letter
 
 from etl.config import PROJECT_ROOT
-from etl.publication import editions, exports, workbook_aside
+from etl.publication import editions, exports, parquet_export, workbook_aside
 from etl.publication.tables import Column, Table
 
 NAN = math.nan
@@ -145,7 +145,7 @@ def test_csv_renders_column_by_column_what_each_cell_renders_alone():
     table = Table("t", "T", "", columns, frame)
     prepared = exports.prepared_columns(table)
     cell_by_cell = [
-        [exports.neutralised(value) if isinstance(value, str) else exports._text(value) for value in row]
+        [exports.neutralised(value) if isinstance(value, str) else exports.cell_text(value) for value in row]
         for row in zip(*prepared, strict=True)
     ]
     header = [exports.neutralised(column.header) for column in columns]
@@ -612,7 +612,7 @@ def test_xlsx_refuses_a_table_too_large_for_a_sheet():
 
 
 def test_parquet_read_back(tmp_path):
-    path = exports.write_parquet(emploi_table(), tmp_path / "emploi.parquet")
+    path = parquet_export.write_parquet(emploi_table(), tmp_path / "emploi.parquet")
     read = pq.read_table(path)
     types = {field.name: field.type for field in read.schema}
     assert types["code_territoire"] == pa.string() and types["statut"] == pa.string()
@@ -628,7 +628,7 @@ def test_parquet_read_back(tmp_path):
     field = read.schema.field("demandeurs")
     assert field.metadata[b"unit"] == b"nombre"
     assert field.metadata[b"description"].decode() == "Demandeurs en fin de semestre."
-    described = json.loads(read.schema.metadata[exports.PARQUET_METADATA_KEY.encode()])
+    described = json.loads(read.schema.metadata[parquet_export.PARQUET_METADATA_KEY.encode()])
     assert described["table"] == "emploi_qpv"
     assert {column["name"]: column["unit"] for column in described["columns"]}["part_qpv"] == "%"
     assert data["statut"] == ["publiée", "secret statistique", "non disponible", "sans objet"]
@@ -641,12 +641,12 @@ def test_parquet_read_back(tmp_path):
 _OTHER_PROCESS = """
 import runpy, sys
 from pathlib import Path
-from etl.publication import exports
+from etl.publication import exports, parquet_export
 module = runpy.run_path(sys.argv[1])
 out = Path(sys.argv[2])
 tables = module["all_tables"]()
 exports.write_csv(tables[0], out / "a.csv")
-exports.write_parquet(tables[0], out / "a.parquet")
+parquet_export.write_parquet(tables[0], out / "a.parquet")
 exports.write_xlsx(tables, out / "a.xlsx")
 exports.write_dictionary(tables, out / "a.dictionnaire.csv")
 """
@@ -657,7 +657,7 @@ def test_exports_are_deterministic(tmp_path):
     for folder in (first, second):
         tables = all_tables()
         exports.write_csv(tables[0], folder / "a.csv")
-        exports.write_parquet(tables[0], folder / "a.parquet")
+        parquet_export.write_parquet(tables[0], folder / "a.parquet")
         exports.write_xlsx(tables, folder / "a.xlsx")
         exports.write_dictionary(tables, folder / "a.dictionnaire.csv")
     third.mkdir()

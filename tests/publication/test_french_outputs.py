@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from etl.publication import annual, editions, exports, report, semestrial
+from etl.publication import annual, editions, exports, parquet_export, report, semestrial
 from etl.publication.tables import (
     LICENCE,
     PER_ROW_UNIT,
@@ -87,7 +87,7 @@ def test_xlsx_and_parquet_write_statuses_as_french_words(tmp_path):
     assert [cell.value for cell in sheet["J"][1:]] == [*WORDS.values(), "publiée"]
     assert [cell.value for cell in sheet["I"][1:]] == [*WORDS.values(), "rupture de série"]
     assert sheet["F3"].value == "s" and sheet["G3"].value == "s"
-    data = pq.read_table(exports.write_parquet(status_table(), tmp_path / "t.parquet")).to_pydict()
+    data = pq.read_table(parquet_export.write_parquet(status_table(), tmp_path / "t.parquet")).to_pydict()
     assert data["statut"] == [*WORDS.values(), "publiée"]
     assert data["de_qpv"][1] is None
 

@@ -314,3 +314,21 @@ def test_an_identifier_that_is_not_16_lower_case_hex_digits_is_refused_at_its_li
     with pytest.raises(FileShapeError) as refused:
         fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", lines))
     assert (refused.value.rule, refused.value.line, refused.value.column) == ("key_format", 4, "id_anonyme")
+
+
+@pytest.mark.parametrize("block_mb", [1, 8, 32])
+def test_a_line_over_the_line_limit_is_refused_at_its_line_whatever_the_block_size(tmp_path, monkeypatch, block_mb):
+    """A line over MAX_LINE_BYTES (1 MiB) is refused at its line: Arrow's parser itself refuses only a line longer than
+    its block, and took a 2 MiB line whole with 4 MiB blocks."""
+    from etl import readers
+
+    monkeypatch.setattr(readers, "BLOCK_BYTES", block_mb << 20)
+    rest = ";2025-03;13055;;A;F;26_49;"
+    lines = [HEADER, "0000000000000001" + rest + "moins_1an", "0000000000000002" + rest + "x" * (2 << 20),
+             "0000000000000003" + rest + "moins_1an"]  # fmt: skip
+    with pytest.raises(FileShapeError) as refused:
+        fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202503.csv", lines))
+    assert (refused.value.rule, refused.value.line) == ("line_length", 3)
+    # a line just under the limit is read
+    lines[2] = "0000000000000002" + rest + "x" * ((1 << 20) - 16 - len(rest))
+    assert fti.read_extract(_write(tmp_path / "DE_INDIVIDUS_202504.csv", lines)).attrs["records"] == 3
