@@ -117,7 +117,7 @@ class _Text(str):
 
 def test_csv_renders_column_by_column_what_each_cell_renders_alone():
     """The CSV is rendered column by column, each decimal once per column: the same bytes as each prepared cell's
-    `_text` written row by row, for text (a str subclass and formula-like text included), whole and decimal numbers
+    `cell_text` written row by row, for text (a str subclass and formula-like text included), whole and decimal numbers
     repeated down a column, -0.0, true/false, dates, masked and empty cells."""
     columns = (
         Column("code", "Code", "code"),
