@@ -174,20 +174,25 @@ def test_a_referential_not_read_from_the_warehouse_fails_its_rule_rather_than_pa
     assert [o.kwargs.get("referential") for o in result.blocking_failures if o.column == "code_region"] == ["regions"]
 
 
-def test_gx_starts_without_running_scipy_stats_which_still_works_on_first_use(tmp_path):
+def test_gx_starts_without_running_scipy_stats_or_altair_which_still_work_on_first_use(tmp_path):
     code = (
         "import sys\n"
         "from etl.quality import gates\n"
         f"gates.gx_context({str(tmp_path)!r})\n"
-        "deferred = type(sys.modules['scipy.stats']).__name__\n"
+        "deferred = [type(sys.modules[name]).__name__ for name in ('scipy.stats', 'altair')]\n"
         "from scipy import stats\n"
-        "print(deferred, round(float(stats.entropy([0.5, 0.5], [0.9, 0.1])), 4))\n"
+        "import altair\n"
+        "chart = altair.Chart().mark_bar().to_dict()['mark']\n"
+        "print(*deferred, round(float(stats.entropy([0.5, 0.5], [0.9, 0.1])), 4), chart['type'],\n"
+        "      type(sys.modules['altair']).__name__, sys.modules['scipy'].stats is sys.modules['scipy.stats'])\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    deferred, entropy = result.stdout.split()
-    assert deferred == "_LazyModule"  # imported by GX, not executed
+    stats_before, altair_before, entropy, mark, altair_after, same_stats = result.stdout.split()
+    assert (stats_before, altair_before) == ("DeferredModule", "DeferredModule")  # imported by GX, not executed
     assert float(entropy) == round(math.log(5 / 3), 4)  # KL divergence of (1/2, 1/2) from (9/10, 1/10)
+    assert mark == "bar" and altair_after == "module"  # the real module replaced the entry on first use
+    assert same_stats == "True"  # the parent package's attribute is the real module too
 
 
 def _stored(keys_before: set):
