@@ -137,14 +137,10 @@ class DeferredModule(types.ModuleType):
         import importlib
         import sys
 
-        name = self.__name__
-        if sys.modules.get(name) is self:
-            del sys.modules[name]
-        real = importlib.import_module(name)
-        parent, _, child = name.rpartition(".")
-        if parent and getattr(sys.modules[parent], child, None) is self:
-            setattr(sys.modules[parent], child, real)
-        return getattr(real, attribute)
+        if sys.modules.get(self.__name__) is self:
+            del sys.modules[self.__name__]
+        # importing a submodule sets it on its parent package too
+        return getattr(importlib.import_module(self.__name__), attribute)
 
 
 def defer_import(name: str) -> None:
