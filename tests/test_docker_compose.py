@@ -23,6 +23,8 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from sqlalchemy.engine import make_url
 
+from etl.orchestration.environment import CELERY_EXTRA_CONFIG
+
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
@@ -288,6 +290,8 @@ def test_airflow_settings(raw_compose):
     assert common["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false"
     assert common["AIRFLOW__CORE__AUTH_MANAGER"].endswith(".SimpleAuthManager")
     assert common["AIRFLOW__API_AUTH__JWT_SECRET"], "components must share one JWT secret"
+    # the workers preload what the tasks import, as the local environment has them do
+    assert json.loads(common["AIRFLOW__CELERY__EXTRA_CELERY_CONFIG"]) == CELERY_EXTRA_CONFIG
 
 
 def test_execution_api_url_reaches_the_api_server(raw_compose):

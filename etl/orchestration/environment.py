@@ -8,6 +8,7 @@ environment win, so production settings (docker-compose) are never overridden.
 
 from __future__ import annotations
 
+import json
 import os
 
 from etl.config import DAGS_FOLDER, PLUGINS_FOLDER, Home
@@ -31,6 +32,11 @@ def lanes() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+# What Celery adds to Airflow's configuration when the CeleryExecutor runs: its worker imports the preload module once,
+# at start, before it forks the task processes (etl/orchestration/worker_preload.py). docker-compose.yml says the same.
+CELERY_EXTRA_CONFIG = {"imports": ["etl.orchestration.worker_preload"]}
+
+
 def airflow_environment(home: Home, warehouse_url: str) -> dict[str, str]:
     airflow_home = home.airflow_home
     return {
@@ -47,6 +53,7 @@ def airflow_environment(home: Home, warehouse_url: str) -> dict[str, str]:
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW_CONN_WAREHOUSE": airflow_connection(warehouse_url),
+        "AIRFLOW__CELERY__EXTRA_CELERY_CONFIG": json.dumps(CELERY_EXTRA_CONFIG),
     }
 
 

@@ -192,12 +192,25 @@ def _build_configurations_once() -> None:
 
 
 @functools.cache
-def gx_context(root: str):
-    """One GX context per process: suites in memory, validation results and Data Docs on disk."""
+def import_gx() -> None:
+    """Import GX as the gates use it, once per process: analytics off, its log quiet, `DEFERRED_GX_IMPORTS` deferred,
+    our referential expectation registered, configurations built once per validation. Neither files nor threads: a
+    worker may call it before it forks its task processes (`etl.orchestration.worker_preload`)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
     for name in DEFERRED_GX_IMPORTS:
         defer_import(name)
+    import great_expectations  # noqa: F401
+
+    import etl.quality.referential  # noqa: F401 - registers expect_column_values_to_be_in_referential with GX
+
+    _build_configurations_once()
+
+
+@functools.cache
+def gx_context(root: str):
+    """One GX context per process: suites in memory, validation results and Data Docs on disk."""
+    import_gx()
     import great_expectations as gx
     from great_expectations.data_context.types.base import (
         DataContextConfig,
@@ -224,9 +237,6 @@ def gx_context(root: str):
             },
         }
     }
-    import etl.quality.referential  # noqa: F401 - registers expect_column_values_to_be_in_referential with GX
-
-    _build_configurations_once()
     context = gx.get_context(mode="ephemeral", project_config=config)
     context.data_sources.add_pandas("frames")
     return context

@@ -59,6 +59,8 @@ def summarise(ingested: list[tuple[dict, float]], copied: list[dict]) -> dict:
         "stages": {name: median(result["stages"][name] for result in results) for name in results[0]["stages"]},
         "copy": median(result["seconds"] for result in copied),
         "startup": median(result["startup"] for result in results),
+        "worker_start": median(result["worker_start"] for result in results),
+        "worker_rss_mib": median(result["worker_rss_mib"] for result in results),
         "peak_rss_mb": max(rss for _, rss in ingested),
     }
 

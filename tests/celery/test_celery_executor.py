@@ -7,12 +7,14 @@ through the REST API and checks that the run succeeded, that its heartbeat reach
 that every task went through Celery and ran in the worker started here: the Celery task id the scheduler gave
 each task instance has a SUCCESS row in the result backend written by that worker (its own Celery hostname), on
 the queue only that worker consumes, and the worker's log names each task. Under LocalExecutor none of that
-exists. Every process is stopped (process group, SIGTERM then SIGKILL) and the database dropped, even on failure.
+exists. The worker preloaded the libraries its tasks import before forking them (`etl.orchestration.worker_preload`).
+Every process is stopped (process group, SIGTERM then SIGKILL) and the database dropped, even on failure.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -29,7 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from etl.config import Home
-from etl.orchestration.environment import airflow_environment
+from etl.orchestration.environment import CELERY_EXTRA_CONFIG, airflow_environment
 
 pytestmark = pytest.mark.celery
 
@@ -180,8 +182,9 @@ def stack(metadata_db, warehouse_url, tmp_path):
         # as docker-compose does: the workers' tasks cannot see the metadata database, the deployment grants it to
         # warehouse_maintenance's clean_airflow_metadata through this connection
         "AIRFLOW_CONN_AIRFLOW_METADATA": make_url(metadata_db).set(drivername="postgresql").render_as_string(False),
-        # the result backend records which worker ran each Celery task (column `worker`)
-        "AIRFLOW__CELERY__EXTRA_CELERY_CONFIG": '{"result_extended": true}',
+        # the project's own (the worker preload) and: the result backend records which worker ran each Celery task
+        # (column `worker`)
+        "AIRFLOW__CELERY__EXTRA_CELERY_CONFIG": json.dumps({**CELERY_EXTRA_CONFIG, "result_extended": True}),
         "AIRFLOW__CELERY__WORKER_CONCURRENCY": "1",
         # only the run triggered below: unpausing must not add a scheduled run ahead of it (max_active_runs=1)
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
@@ -302,6 +305,12 @@ def test_warehouse_maintenance_runs_on_the_celery_worker(stack, api, engine):
     ]
     for task_id in tasks:
         assert any(f"task_id='{task_id}'" in line for line in received), f"{task_id} not in the worker log"
+
+    # the worker preloaded what the tasks import before forking them (etl/orchestration/worker_preload.py): its log
+    # says so, and its main process has Arrow's library mapped
+    assert "observatoire: preloaded pandas, Arrow" in stack.log("celery-worker").read_text(errors="replace")
+    maps = Path(f"/proc/{stack.procs['celery-worker'].pid}/maps").read_text()
+    assert "libarrow" in maps, "the Celery worker's main process did not import pyarrow"
 
     # and the tasks reached the warehouse under test
     with engine.connect() as conn:
