@@ -32,6 +32,9 @@ def lanes() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+# The LocalExecutor whose workers fork from a scheduler that preloaded what the tasks import (one machine).
+LOCAL_EXECUTOR = "etl.orchestration.local_executor.PreloadingLocalExecutor"
+
 # What Celery adds to Airflow's configuration when the CeleryExecutor runs: its worker imports the preload module once,
 # at start, before it forks the task processes (etl/orchestration/worker_preload.py). docker-compose.yml says the same.
 CELERY_EXTRA_CONFIG = {"imports": ["etl.orchestration.worker_preload"]}
@@ -45,7 +48,7 @@ def airflow_environment(home: Home, warehouse_url: str) -> dict[str, str]:
         "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PLUGINS_FOLDER),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__EXECUTOR": LOCAL_EXECUTOR,
         "AIRFLOW__CORE__PARALLELISM": str(parallelism()),
         "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Europe/Paris",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",

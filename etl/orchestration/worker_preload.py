@@ -5,11 +5,12 @@ Celery pool process, itself forked from the worker's main process): whatever tha
 finds already imported. Left to the tasks, pandas, Arrow, SQLAlchemy, Great Expectations and the platform's own
 modules cost each task process about 2 to 4 s before it reads a file (`make bench`, "start of a task process").
 
-Importing this module is the preload: Celery's `imports` setting names it (`airflow_environment` and
-docker-compose.yml pass it through `[celery] extra_celery_config`), so the worker's main process imports it once at
-start, after Airflow's own preload of its operators. It imports modules only: no connection, no file, no thread
-(GX is imported without its context, `etl.quality.gates.import_gx`), so that forking after it is safe. It prints
-one line, in the worker's log, with what it took.
+Importing this module is the preload. Celery's `imports` setting names it (`airflow_environment` and
+docker-compose.yml pass it through `[celery] extra_celery_config`), so a Celery worker's main process imports it once
+at start, after Airflow's own preload of its operators; on one machine the scheduler imports it when it starts its
+LocalExecutor (`etl.orchestration.local_executor`), before forking the executor's workers. It imports modules only:
+no connection, no file, no thread (GX is imported without its context, `etl.quality.gates.import_gx`), so that
+forking after it is safe. It prints one line, in the process's log, with what it took.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psutil
 import pytest
 import sqlalchemy as sa
 
@@ -123,10 +124,17 @@ def test_a_file_not_arrived_by_its_deadline_sends_one_late_file_mail(tmp_path, w
         assert inbox.messages, f"no late-file mail within {WAIT_FOR_MAIL} s\n" + _tails(logs)
         time.sleep(8)  # a few more scheduler loops: the deadline is handled once
         assert len(inbox.messages) == 1, [m["Subject"] for m in inbox.messages]
+        # the executor's workers (forked from the scheduler, which preloaded what the tasks import) have Arrow mapped
+        workers = [p for p in psutil.Process(procs[1].pid).children(recursive=True)
+                   if "LocalExecutor" in " ".join(p.cmdline())]  # fmt: skip
+        assert workers, "no LocalExecutor worker under the scheduler"
+        assert all("libarrow" in Path(f"/proc/{p.pid}/maps").read_text() for p in workers)
     finally:
         _stop(procs)
         inbox.controller.stop()
 
+    # the scheduler's LocalExecutor preloaded what the tasks import before forking its workers
+    assert "observatoire: preloaded pandas, Arrow" in (logs / "scheduler.log").read_text(errors="replace")
     mail, body = inbox.messages[0], inbox.bodies()[0]
     period = str(datetime.now(UTC).year - 1)  # a yearly source's run is for the year before
     assert mail["Subject"] == f"[Observatoire QPV] caf_allocataires : fichier en retard ({period})"
